@@ -1,0 +1,1 @@
+"""Evenemang: venue and studio booking, calendar feeds and notifications."""

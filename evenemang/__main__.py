@@ -1,0 +1,3 @@
+from evenemang.cli import main
+
+main()

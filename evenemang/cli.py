@@ -1,0 +1,250 @@
+"""The ``evenemang`` command line (see CONTRACT.md for the public commands)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from shared.config import SERVICES, Config, ConfigError
+
+CONSUMERS = ("calendar", "notify")
+
+
+def _config(data_dir: str | None) -> Config:
+    if data_dir:
+        os.environ["EVENEMANG_DATA_DIR"] = str(data_dir)
+    try:
+        return Config.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def with_config(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command ``--data-dir`` and pass it the resulting :class:`Config`."""
+
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Where embedded databases, the bus, the secret key and mail live "
+        "(overrides EVENEMANG_DATA_DIR; default ./var).",
+    )
+    @functools.wraps(func)
+    def wrapper(*args: Any, data_dir: str | None, **kwargs: Any) -> Any:
+        return func(*args, config=_config(data_dir), **kwargs)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Evenemang: book venues and studio services, publish calendars, send the mail."""
+
+
+def migrate_all(config: Config, services: tuple[str, ...] = SERVICES) -> None:
+    from shared.migrations import upgrade
+
+    for service in services:
+        try:
+            upgrade(service, config.database_url(service))
+        except Exception as exc:
+            raise click.ClickException(
+                f"migrating {service} failed: {exc}. Check EVENEMANG_{service.upper()}"
+                "_DATABASE_URL and that the database server is running."
+            ) from exc
+
+
+@cli.command()
+@click.argument("service", required=False, type=click.Choice(SERVICES))
+@with_config
+def migrate(service: str | None, config: Config) -> None:
+    """Apply the database migrations (of one service, or all)."""
+    migrate_all(config, (service,) if service else SERVICES)
+    click.echo(f"migrated: {service or ', '.join(SERVICES)}")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot listen on {host}:{port} ({exc.strerror}); "
+                "stop what uses it or choose another with --port"
+            ) from exc
+
+
+def _gunicorn_argv(app: str, host: str, port: int, workers: int = 2) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--graceful-timeout",
+        "5",
+        "--timeout",
+        "60",
+        "--log-level",
+        "warning",
+        app,
+    ]
+
+
+def _wait_healthy(url: str, timeout: float, stop) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Load demo venues, studios, services and users first.")
+@with_config
+def up(host: str, port: int, demo: bool, config: Config) -> None:
+    """Run the whole suite on one port, with every worker, until Ctrl-C."""
+    from evenemang.supervisor import (
+        Child,
+        Supervisor,
+        child_argv,
+        child_env,
+        install_stop_signals,
+    )
+
+    _check_port_free(host, port)
+    config = config.ensure_secret_key()
+    migrate_all(config)
+    if demo:
+        _load_demo(config)
+    env = child_env(str(config.data_dir))
+    children = [Child("web", _gunicorn_argv("evenemang.suite:create_suite()", host, port))]
+    children += [Child(f"worker {s}", child_argv("worker", s)) for s in SERVICES]
+    supervisor = Supervisor(children, env)
+    install_stop_signals(supervisor.stop)
+    supervisor.start()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}"
+    try:
+        if _wait_healthy(f"{url}/healthz", 30, supervisor.stop):
+            click.echo(
+                f"Evenemang is running at {url}/ "
+                f"(calendar {url}/calendar/, notify {url}/notify/). Ctrl-C stops it."
+            )
+        supervisor.watch()
+    finally:
+        supervisor.shutdown()
+    if supervisor.failed:
+        raise click.ClickException(supervisor.failed + "; see the log above")
+
+
+def _load_demo(config: Config) -> None:
+    try:
+        from services.booking.demo import load_demo
+    except ImportError:
+        return
+    load_demo(config)
+
+
+@cli.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_config
+def serve(service: str, host: str, port: int, config: Config) -> None:
+    """Serve one service's web app alone, at paths without a prefix."""
+    _check_port_free(host, port)
+    config.ensure_secret_key()
+    os.execv(sys.executable, _gunicorn_argv(f"services.{service}:create_app()", host, port))
+
+
+@cli.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@with_config
+def worker(service: str, config: Config) -> None:
+    """Run a service's background work (relay, consumer, scheduler) until SIGTERM."""
+    from importlib import import_module
+
+    from shared.worker import run_until_signalled
+
+    config = config.ensure_secret_key()
+    loops = import_module(f"services.{service}.worker").loops(config)
+    run_until_signalled(loops)
+
+
+@cli.group()
+def dlq() -> None:
+    """Dead-lettered messages of a consuming service."""
+
+
+@dlq.command("list")
+@click.argument("service", type=click.Choice(CONSUMERS))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@with_config
+def dlq_list(service: str, as_json: bool, config: Config) -> None:
+    """List dead letters (nothing is removed)."""
+    from shared.bus.deadletter import list_dead_letters
+    from shared.bus.topology import build_topology
+
+    letters = _broker_call(
+        lambda: list_dead_letters(config.broker_url, build_topology(config.queue_type), service)
+    )
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps(letter.as_dict()))
+        else:
+            click.echo(
+                f"{letter.message_id}\t{letter.event_type or '-'}\t"
+                f"{letter.dead_lettered_at}\t{letter.reason}"
+            )
+    click.echo(f"{len(letters)} dead-lettered message(s) in {service}.events.dlq", err=True)
+
+
+@dlq.command("replay")
+@click.argument("service", type=click.Choice(CONSUMERS))
+@with_config
+def dlq_replay(service: str, config: Config) -> None:
+    """Put every dead letter back on the service's queue."""
+    from shared.bus.deadletter import replay_dead_letters
+    from shared.bus.topology import build_topology
+
+    moved = _broker_call(
+        lambda: replay_dead_letters(config.broker_url, build_topology(config.queue_type), service)
+    )
+    click.echo(f"replayed {moved} message(s) to {service}.events")
+
+
+def _broker_call(func: Callable[[], Any]) -> Any:
+    try:
+        return func()
+    except Exception as exc:
+        raise click.ClickException(
+            f"the message broker is unreachable ({exc}); check EVENEMANG_BROKER_URL"
+        ) from exc
+
+
+def main() -> None:
+    cli(prog_name="evenemang")

@@ -1,0 +1,27 @@
+"""Booking's background work: the outbox relay."""
+
+from __future__ import annotations
+
+import threading
+
+from services.booking.models import OutboxMessage
+from shared.bus.publisher import Publisher
+from shared.bus.topology import build_topology
+from shared.config import Config
+from shared.db import Database
+from shared.outbox import OutboxRelay
+
+
+def relay_loop(config: Config):
+    def run(stop: threading.Event) -> None:
+        db = Database(config.booking_database_url)
+        with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
+            relay = OutboxRelay(db, OutboxMessage, publisher, batch_size=config.relay_batch_size)
+            relay.run(stop, interval=config.relay_interval)
+        db.dispose()
+
+    return run
+
+
+def loops(config: Config, only: str | None = None) -> list:
+    return [relay_loop(config)]

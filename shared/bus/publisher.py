@@ -1,0 +1,148 @@
+"""Publishing with delivery guarantees: persistent messages, and on AMQP publisher
+confirms awaited per batch (py-amqp's own confirm mode waits for each message in turn)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kombu import Connection, Producer
+
+from shared.bus.connection import connect, is_amqp
+from shared.bus.topology import EXCHANGE_NAME, Topology
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(RuntimeError):
+    """The broker did not take (or did not confirm) every message of a batch."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    routing_key: str
+    body: str
+    message_id: str
+    exchange: str = EXCHANGE_NAME
+    content_type: str = "application/json"
+    content_encoding: str = "utf-8"
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+class _Confirms:
+    """Tracks publisher confirms on one AMQP channel (delivery tags count from 1)."""
+
+    def __init__(self, channel: Any) -> None:
+        self.next_tag = 1
+        self.outstanding: set[int] = set()
+        self.nacked: set[int] = set()
+        channel.confirm_select()
+        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_nack"].add(self._nack)
+
+    def sent(self) -> None:
+        self.outstanding.add(self.next_tag)
+        self.next_tag += 1
+
+    def _settle(self, tag: int, multiple: bool) -> set[int]:
+        done = {t for t in self.outstanding if t <= tag} if multiple else {tag}
+        self.outstanding -= done
+        return done
+
+    def _ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _nack(self, delivery_tag: int, multiple: bool) -> None:
+        self.nacked |= self._settle(delivery_tag, multiple)
+
+
+class Publisher:
+    """Publishes batches to the bus; a batch returns only once the broker holds it."""
+
+    def __init__(self, url: str, topology: Topology, *, confirm_timeout: float = 30.0) -> None:
+        self.url = url
+        self.topology = topology
+        self.confirm_timeout = confirm_timeout
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._confirms: _Confirms | None = None
+
+    def _ensure(self) -> Producer:
+        if self._producer is not None:
+            return self._producer
+        conn = connect(self.url)
+        try:
+            conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
+            self.topology.declare(conn)
+            channel = conn.channel()
+            self._confirms = _Confirms(channel) if is_amqp(conn) else None
+            self._producer = Producer(channel)
+        except BaseException:
+            conn.release()
+            raise
+        self._connection = conn
+        return self._producer
+
+    def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Publish every message persistently; raise :class:`PublishError` unless all are held."""
+        if not messages:
+            return
+        try:
+            producer = self._ensure()
+            for message in messages:
+                producer.publish(
+                    message.body,
+                    exchange=message.exchange,
+                    routing_key=message.routing_key,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    headers=message.headers,
+                    message_id=message.message_id,
+                    delivery_mode=2,
+                    retry=False,
+                )
+                if self._confirms is not None:
+                    self._confirms.sent()
+            self._await_confirms()
+        except PublishError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise PublishError(f"publish failed: {exc!r}") from exc
+
+    def _await_confirms(self) -> None:
+        confirms = self._confirms
+        if confirms is None:
+            return
+        assert self._connection is not None
+        deadline = time.monotonic() + self.confirm_timeout
+        while confirms.outstanding:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PublishError(f"{len(confirms.outstanding)} messages not confirmed in time")
+            try:
+                self._connection.drain_events(timeout=min(remaining, 1.0))
+            except TimeoutError:
+                continue
+        if confirms.nacked:
+            count = len(confirms.nacked)
+            confirms.nacked.clear()
+            raise PublishError(f"the broker refused {count} messages")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            except Exception:  # closing a broken connection may fail; it is gone either way
+                log.debug("closing publisher connection failed", exc_info=True)
+        self._connection = self._producer = self._confirms = None
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

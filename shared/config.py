@@ -1,0 +1,145 @@
+"""Configuration from ``EVENEMANG_*`` environment variables: one definition for every process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SERVICES = ("booking", "calendar", "notify")
+PREFIX = "EVENEMANG_"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings shared by all three services, built by :meth:`from_env`."""
+
+    data_dir: Path = Path("./var")
+    broker_url: str = ""
+    booking_database_url: str = ""
+    calendar_database_url: str = ""
+    notify_database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Europe/Stockholm"
+    smtp_url: str = ""
+    mail_from: str = "evenemang@localhost"
+    infra_team_email: str = ""
+    queue_type: str = "classic"
+    bus_max_retries: int = 3
+    bus_retry_backoff: float = 0.2
+    bus_prefetch: int = 100
+    relay_batch_size: int = 500
+    relay_interval: float = 0.2
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, data_dir: str | Path | None = None
+    ) -> Config:
+        """Read the environment, fill embedded defaults under the data directory."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or raw == "" or f.name == "extra":
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        if data_dir is not None:
+            values["data_dir"] = Path(data_dir)
+        return cls(**values).with_defaults()
+
+    def with_defaults(self) -> Config:
+        """Fill what was left empty with the embedded defaults (SQLite files, the SQLite bus)."""
+        data_dir = Path(self.data_dir).expanduser().resolve()
+        changes: dict[str, Any] = {"data_dir": data_dir}
+        for service in SERVICES:
+            name = f"{service}_database_url"
+            if not getattr(self, name):
+                changes[name] = f"sqlite:///{data_dir / (service + '.db')}"
+        if not self.broker_url:
+            from shared.bus.sqlite_transport import broker_url_for
+
+            changes["broker_url"] = broker_url_for(data_dir / "bus.db")
+        cfg = replace(self, **changes)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"EVENEMANG_TIMEZONE={self.timezone!r} is not a known time zone; "
+                "use an IANA name such as Europe/Stockholm"
+            ) from exc
+        if self.queue_type not in ("classic", "quorum"):
+            raise ConfigError("EVENEMANG_QUEUE_TYPE must be 'classic' or 'quorum'")
+
+    def database_url(self, service: str) -> str:
+        if service not in SERVICES:
+            raise ConfigError(f"unknown service {service!r}; choose one of {', '.join(SERVICES)}")
+        return getattr(self, f"{service}_database_url")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def ensure_secret_key(self) -> Config:
+        """Return a config with a secret key: the configured one, or one kept in the data dir."""
+        if self.secret_key:
+            return self
+        return replace(self, secret_key=load_or_create_secret(self.data_dir))
+
+    def replace(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+    def to_env(self) -> dict[str, str]:
+        """The ``EVENEMANG_*`` variables that reproduce this config in a child process."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra" or value in ("", None):
+                continue
+            if isinstance(value, bool):
+                value = "1" if value else "0"
+            env[PREFIX + f.name.upper()] = str(value)
+        return env
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """Read the data directory's secret key, creating it (mode 0600) exactly once."""
+    path = Path(data_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _coerce(name: str, annotation: Any, raw: str) -> Any:
+    kind = str(annotation)
+    try:
+        if kind == "Path":
+            return Path(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from exc
+    return raw

@@ -1,0 +1,33 @@
+"""The worker loop of a consuming service: its queue, its handler, its database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from shared.bus.consumer import EventConsumer, Handler
+from shared.bus.topology import build_topology
+from shared.config import Config
+from shared.db import Database
+
+
+def consumer_loop(
+    config: Config, service: str, make_handler: Callable[[Database], Handler]
+) -> Callable[[threading.Event], None]:
+    def run(stop: threading.Event) -> None:
+        db = Database(config.database_url(service))
+        try:
+            EventConsumer(
+                config.broker_url,
+                build_topology(config.queue_type),
+                service,
+                make_handler(db),
+                max_retries=config.bus_max_retries,
+                backoff=config.bus_retry_backoff,
+                prefetch=config.bus_prefetch,
+                stop=stop,
+            ).run()
+        finally:
+            db.dispose()
+
+    return run

@@ -1,0 +1,82 @@
+"""What every service's Flask app shares: config, error format, health endpoint."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify
+
+from shared.bus.connection import ping as ping_broker
+from shared.config import Config
+from shared.db import Database
+from shared.problems import install_error_handlers
+
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
+    """``None`` reads the environment; a mapping overrides fields of the environment's config."""
+    if isinstance(config, Config):
+        return config.with_defaults().ensure_secret_key()
+    base = Config.from_env()
+    if config:
+        overrides = dict(config)
+        base = base.replace(**overrides).with_defaults()
+    return base.ensure_secret_key()
+
+
+def make_app(import_name: str, service: str, config: Config, db: Database) -> Flask:
+    """A Flask app wired with the shared config, error handlers and ``/healthz``."""
+    app = Flask(import_name)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        JSON_SORT_KEYS=False,
+        TESTING=config.testing,
+        SESSION_COOKIE_NAME="evenemang_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),
+    )
+    app.extensions["evenemang"] = {"config": config, "db": db, "service": service}
+    install_error_handlers(app)
+    app.register_blueprint(
+        health_blueprint(
+            checks={
+                "database": db.ping,
+                "broker": lambda: ping_broker(config.broker_url),
+            }
+        )
+    )
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def health_blueprint(checks: Mapping[str, Callable[[], None]]) -> Blueprint:
+    bp = Blueprint("health", __name__)
+
+    @bp.get("/healthz")
+    def healthz():
+        unreachable = {}
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception as exc:
+                unreachable[name] = f"{type(exc).__name__}: {exc}"[:300]
+        if unreachable:
+            current_app.logger.warning("health check failed: %s", unreachable)
+            return jsonify(status="unavailable", unreachable=unreachable), 503
+        return jsonify(status="ok")
+
+    return bp
+
+
+def app_config() -> Config:
+    return current_app.extensions["evenemang"]["config"]
+
+
+def app_db() -> Database:
+    return current_app.extensions["evenemang"]["db"]

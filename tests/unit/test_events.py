@@ -1,0 +1,56 @@
+import json
+
+import pytest
+from marshmallow import ValidationError
+
+from shared.events import BOOKING_APPROVED, parse_event
+from tests.factories import envelope
+
+
+def test_envelope_round_trips_through_json():
+    env = envelope(BOOKING_APPROVED, status="approved", revision=3)
+    event = parse_event(json.dumps(env).encode())
+    assert event.id == env["id"]
+    assert event.type == BOOKING_APPROVED
+    assert event.revision == 3
+    assert event.data["start"].tzinfo is not None
+    assert event.raw["data"]["status"] == "approved"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda e: e.update(version=99), "version"),
+        (lambda e: e.pop("id"), "id"),
+        (lambda e: e.update(type="booking.exploded"), "type"),
+        (lambda e: e["data"].pop("revision"), "data"),
+        (lambda e: e["data"].update(start="2030-01-01T10:00:00"), "data"),  # no offset
+        (lambda e: e["data"].update(status="maybe"), "data"),
+    ],
+)
+def test_invalid_envelopes_are_refused_with_the_field(mutate, field):
+    env = envelope()
+    mutate(env)
+    with pytest.raises(ValidationError) as info:
+        parse_event(env)
+    assert field in info.value.messages
+
+
+def test_unknown_version_says_so():
+    env = envelope()
+    env["version"] = 2
+    with pytest.raises(ValidationError) as info:
+        parse_event(env)
+    assert "unsupported schema version 2" in str(info.value.messages["version"])
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", '"text"'])
+def test_malformed_bodies_are_validation_errors(body):
+    with pytest.raises(ValidationError):
+        parse_event(body)
+
+
+def test_unknown_payload_fields_are_ignored_for_forward_compatibility():
+    env = envelope()
+    env["data"]["shiny_new_field"] = 1
+    assert "shiny_new_field" not in parse_event(env).data
