@@ -79,3 +79,20 @@ def config(request, tmp_path) -> Config:
         data_dir=data_dir, testing=True, bus_retry_backoff=0.01, relay_interval=0.05, **overrides
     ).with_defaults()
     return cfg.ensure_secret_key()
+
+
+@pytest.fixture
+def make_app(config):
+    """Build a service's app from the test config; its database pool is closed afterwards."""
+    from importlib import import_module
+
+    built = []
+
+    def make(service: str, cfg: Config | None = None):
+        app = import_module(f"services.{service}").create_app(cfg or config)
+        built.append(app)
+        return app
+
+    yield make
+    for app in built:
+        app.extensions["evenemang"]["db"].dispose()

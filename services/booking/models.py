@@ -1,10 +1,29 @@
-"""Booking's persistence: SQLAlchemy mapping of the system of record."""
+"""Booking's persistence: the SQLAlchemy mapping of the system of record."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from shared.db import UTCDateTime, utcnow
 from shared.outbox import OutboxMixin
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
 
 
 class Base(DeclarativeBase):
@@ -13,3 +32,173 @@ class Base(DeclarativeBase):
 
 class OutboxMessage(OutboxMixin, Base):
     __tablename__ = "outbox"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token: only its hash is stored; revoking sets ``revoked_at``."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class Resource(Base):
+    __tablename__ = "resources"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    min_notice_hours: Mapped[int] = mapped_column(Integer, default=0)
+    max_advance_days: Mapped[int] = mapped_column(Integer, default=365)
+    max_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    managers: Mapped[list[ResourceManager]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ResourceManager.email")
+    closures: Mapped[list[Closure]] = relationship(
+        cascade="all, delete-orphan", order_by="Closure.start")
+
+    @property
+    def manager_emails(self) -> list[str]:
+        return [m.email for m in self.managers]
+
+
+class ResourceManager(Base):
+    """A person (by email) who may decide on one resource's bookings."""
+
+    __tablename__ = "resource_managers"
+
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True, index=True)
+
+
+class Closure(Base):
+    __tablename__ = "closures"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    uid: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    visibility: Mapped[str] = mapped_column(String(16), default="internal")
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    expected_attendees: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    organiser_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organiser: Mapped[User] = relationship(lazy="joined")
+    resources: Mapped[list[Resource]] = relationship(
+        secondary="booking_resources", lazy="selectin", order_by="Resource.name")
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="Occurrence.n")
+
+
+class BookingResource(Base):
+    __tablename__ = "booking_resources"
+
+    booking_id: Mapped[str] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), primary_key=True,
+                                             index=True)
+
+
+class Occurrence(Base):
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("booking_id", "n"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    n: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class Slot(Base):
+    """The time one occurrence holds one resource, buffers included. ``holds`` is true while
+    the booking is approved and the occurrence active; PostgreSQL forbids two holding slots
+    of one resource to overlap (an exclusion constraint, added in the migration)."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        Index("ix_slots_resource_start", "resource_id", "block_start"),
+        Index("ix_slots_booking", "booking_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    occurrence_n: Mapped[int] = mapped_column(Integer)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    block_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    block_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    holds: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class HistoryEntry(Base):
+    __tablename__ = "booking_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -394,7 +394,6 @@ def test_competing_consumers_in_two_processes_get_everything_once(url, db_path, 
     seen = [json.loads(finish(proc)) for proc in consumers]
     everything = seen[0] + seen[1]
     assert sorted(everything) == list(range(total))  # none lost, none twice
-    assert all(seen), "both consumers got work"
     assert all(batch == sorted(batch) for batch in seen)  # FIFO as each one saw it
     assert stored(db_path, "calendar.events") == 0
 

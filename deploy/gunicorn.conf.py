@@ -1,0 +1,67 @@
+"""Gunicorn settings for one Evenemang web service (booking, calendar or notify).
+
+The app is named on the command line, e.g.::
+
+    gunicorn -c deploy/gunicorn.conf.py 'services.calendar:create_app()'
+
+Every setting below can be changed with the environment variable next to it.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # honours cpusets (containers, taskset)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# Listen on HOST:PORT; the container and compose use 0.0.0.0:8000.
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{_int('PORT', 8000)}"]
+
+# Processes x threads. Scale out with more instances rather than huge workers: every
+# worker process has its own database pool (at most `threads` connections in use).
+workers = max(1, _int("WEB_CONCURRENCY", min(2 * _cpus() + 1, 8)))
+worker_class = "gthread"
+threads = max(1, _int("GUNICORN_THREADS", 4))
+
+# No preloading: each worker imports the app and builds its own engine, pools and
+# broker connections after the fork, so nothing socket-like is shared between processes.
+preload_app = False
+
+# Seconds. `timeout` is the worker heartbeat; `graceful_timeout` is how long in-flight
+# requests get after SIGTERM (keep it below the container's stop grace period).
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+# Longer than the proxy's upstream keepalive_timeout (nginx.conf: 30s), so the proxy,
+# not gunicorn, closes idle connections and never reuses one gunicorn just dropped.
+keepalive = _int("GUNICORN_KEEPALIVE", 65)
+
+# Recycle workers now and then (0 turns it off).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
+
+# Trust X-Forwarded-Proto (for wsgi.url_scheme) from these addresses only. The compose
+# file sets "*" because only the proxy can reach the web containers there. Host, client
+# address and prefix (X-Forwarded-Host/-For/-Prefix) need werkzeug's ProxyFix in the app.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Logs: access log to stdout, errors to stderr.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = (
+    '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+)
+
+# Heartbeat files on tmpfs, so a slow disk cannot make workers look dead.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+proc_name = "evenemang"

@@ -1,0 +1,285 @@
+"""Booking's rules: times, opening hours, recurrence, conflicts, the state machine and who
+may do what. Pure Python: no Flask, no SQLAlchemy; callers pass values already validated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+ROLES = ("organiser", "infra", "admin")
+KINDS = ("venue", "studio", "service")
+VISIBILITIES = ("public", "internal", "private")
+LANGUAGES = ("sv", "en")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+MAX_OCCURRENCES = 500
+MAX_OCCURRENCE_LENGTH = timedelta(days=14)  # bounds the conflict index scan
+MAX_BUFFER_MINUTES = 24 * 60
+DEFAULT_MAX_ADVANCE_DAYS = 365
+
+
+# --- errors the edge maps to HTTP answers and form messages ---------------------------
+
+
+class DomainError(Exception):
+    """Base of the rule violations this module raises."""
+
+
+class RuleViolation(DomainError):
+    """Input breaks a business rule: 422 with messages by field."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = {k: list(v) for k, v in errors.items()}
+
+
+@dataclass(frozen=True)
+class Conflict:
+    booking_id: str
+    resource_id: str
+    start: datetime
+    end: datetime
+    title: str = ""
+    status: str = "approved"
+
+
+class SlotTaken(DomainError):
+    """The slot is held by an approved booking: 409 listing what it collides with."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        super().__init__(f"{len(conflicts)} conflicting booking(s)")
+        self.conflicts = list(conflicts)
+
+
+class Forbidden(DomainError):
+    """The actor may not do this: 403 with why."""
+
+
+class NotFound(DomainError):
+    """No such thing (or not visible to the actor): 404."""
+
+
+class InvalidTransition(DomainError):
+    """The booking's state does not allow this action: 409."""
+
+
+# --- values -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a logged-in user or a token's owner."""
+
+    user_id: str
+    email: str
+    name: str
+    role: str
+
+    @property
+    def is_infra(self) -> bool:
+        return self.role in ("infra", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class ResourceRules:
+    """What a resource allows; defaults match CONTRACT.md."""
+
+    resource_id: str
+    name: str
+    active: bool = True
+    capacity: int | None = None
+    opening_hours: Mapping[str, Sequence[tuple[time, time]]] | None = None
+    buffer_minutes: int = 0
+    min_notice_hours: int = 0
+    max_advance_days: int = DEFAULT_MAX_ADVANCE_DAYS
+    max_duration_minutes: int | None = None
+    requires_approval: bool = True
+    managers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+# --- recurrence ---------------------------------------------------------------------
+
+
+def expand_occurrences(start: datetime, end: datetime, rrule: str | None,
+                       zone: ZoneInfo) -> list[Interval]:
+    """Every occurrence of a booking, in UTC. A series keeps its wall-clock time in ``zone``
+    across daylight-saving changes (09:00 stays 09:00 in summer)."""
+    if not rrule:
+        return [Interval(start, end)]
+    length = end - start
+    local_start = start.astimezone(zone).replace(tzinfo=None)
+    try:
+        rule = rrulestr(rrule, dtstart=local_start)
+    except (ValueError, TypeError) as exc:
+        raise RuleViolation({"rrule": [f"not a valid RRULE: {exc}"]}) from exc
+    upper = rrule.upper()
+    if "COUNT=" not in upper and "UNTIL=" not in upper:
+        raise RuleViolation({"rrule": ["a series needs COUNT or UNTIL"]})
+    occurrences = []
+    for n, local in enumerate(rule):
+        if n >= MAX_OCCURRENCES:
+            raise RuleViolation(
+                {"rrule": [f"yields more than {MAX_OCCURRENCES} occurrences; shorten it"]})
+        occ_start = local.replace(tzinfo=zone).astimezone(UTC)
+        occurrences.append(Interval(occ_start, occ_start + length))
+    if not occurrences:
+        raise RuleViolation({"rrule": ["yields no occurrence"]})
+    return occurrences
+
+
+def normalise_rrule(rrule: str | None) -> str | None:
+    """Strip an optional ``RRULE:`` prefix and whitespace; refuse a DTSTART inside it."""
+    if rrule is None:
+        return None
+    text = rrule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if not text:
+        return None
+    if "DTSTART" in text.upper() or "\n" in text:
+        raise RuleViolation({"rrule": ["give the RRULE alone, without DTSTART"]})
+    return text.upper()
+
+
+# --- request rules ---------------------------------------------------------------------
+
+
+def check_times(start: datetime, end: datetime, now: datetime) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if end <= start:
+        errors.setdefault("end", []).append("must be after start")
+    elif end - start > MAX_OCCURRENCE_LENGTH:
+        errors.setdefault("end", []).append("one occurrence may last at most 14 days")
+    if start <= now:
+        errors.setdefault("start", []).append("must be in the future")
+    return errors
+
+
+def check_resource_rules(rules: ResourceRules, occurrences: Sequence[Interval], now: datetime,
+                         zone: ZoneInfo, attendees: int | None,
+                         closures: Iterable[tuple[Interval, str]] = ()) -> dict[str, list[str]]:
+    """Every rule of one resource against every occurrence; messages name the resource."""
+    errors: dict[str, list[str]] = {}
+
+    def add(key: str, message: str) -> None:
+        text = f"{rules.name}: {message}"
+        if text not in errors.get(key, []):
+            errors.setdefault(key, []).append(text)
+
+    if not rules.active:
+        add("resource_ids", "is not bookable (inactive)")
+    if attendees is not None and rules.capacity is not None and attendees > rules.capacity:
+        add("expected_attendees", f"holds at most {rules.capacity} people")
+    first = occurrences[0]
+    if first.start < now + timedelta(hours=rules.min_notice_hours):
+        add("start", f"needs {rules.min_notice_hours} hours' notice")
+    if occurrences[-1].start > now + timedelta(days=rules.max_advance_days):
+        add("start", f"can be booked at most {rules.max_advance_days} days ahead")
+    if rules.max_duration_minutes is not None and \
+            first.end - first.start > timedelta(minutes=rules.max_duration_minutes):
+        add("end", f"can be booked for at most {rules.max_duration_minutes} minutes")
+    for occ in occurrences:
+        if rules.opening_hours is not None and not within_opening_hours(
+                rules.opening_hours, occ, zone):
+            local = occ.start.astimezone(zone)
+            add("start", f"is closed then ({local:%a %Y-%m-%d %H:%M}); see its opening hours")
+        for closure, reason in closures:
+            if closure.overlaps(occ):
+                add("start", f"is closed {closure.start.astimezone(zone):%Y-%m-%d %H:%M}–"
+                             f"{closure.end.astimezone(zone):%Y-%m-%d %H:%M}: {reason}")
+    return errors
+
+
+def within_opening_hours(hours: Mapping[str, Sequence[tuple[time, time]]], occ: Interval,
+                         zone: ZoneInfo) -> bool:
+    """True when the occurrence lies inside one opening window of its local day.
+    A window ending at 00:00 means midnight at the end of the day."""
+    local_start = occ.start.astimezone(zone)
+    local_end = occ.end.astimezone(zone)
+    day: date = local_start.date()
+    for opens, closes in hours.get(WEEKDAYS[day.weekday()], ()):
+        window_start = datetime.combine(day, opens, zone)
+        close_day = day + timedelta(days=1) if closes == time(0) else day
+        window_end = datetime.combine(close_day, closes, zone)
+        if window_start <= local_start and local_end <= window_end:
+            return True
+    return False
+
+
+def blocked_interval(occ: Interval, buffer_minutes: int) -> Interval:
+    """The time a booking holds a resource: the occurrence plus set-up/tear-down buffers."""
+    pad = timedelta(minutes=buffer_minutes)
+    return Interval(occ.start - pad, occ.end + pad)
+
+
+# --- the state machine --------------------------------------------------------------------
+
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "approve": {"pending": "approved"},
+    "reject": {"pending": "rejected"},
+    "cancel": {"pending": "cancelled", "approved": "cancelled"},
+    "change": {"pending": "pending", "approved": "approved"},
+}
+
+
+def next_status(status: str, action: str) -> str:
+    """The status after ``action``, or :class:`InvalidTransition` saying why not."""
+    try:
+        return TRANSITIONS[action][status]
+    except KeyError:
+        raise InvalidTransition(f"a {status} booking cannot be {_past(action)}") from None
+
+
+def _past(action: str) -> str:
+    return {"approve": "approved", "reject": "rejected", "cancel": "cancelled",
+            "change": "changed"}[action]
+
+
+def status_after_change(status: str, moved: bool, needs_approval: bool) -> str:
+    """A change of time or resources sends an approved booking back to pending, unless none
+    of its resources needs approval; other changes keep the approval."""
+    status = next_status(status, "change")
+    if status == "approved" and moved and needs_approval:
+        return "pending"
+    return status
+
+
+# --- who may do what ----------------------------------------------------------------------
+
+
+def may_decide(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
+    """Infra and admin decide on everything; a manager on bookings of their resources."""
+    if actor.is_infra:
+        return True
+    email = actor.email.lower()
+    return any(email in rules.managers for rules in resources)
+
+
+def may_see(actor: Actor, organiser_id: str, resources: Iterable[ResourceRules]) -> bool:
+    return actor.user_id == organiser_id or may_decide(actor, resources)
+
+
+def require(condition: bool, reason: str) -> None:
+    if not condition:
+        raise Forbidden(reason)
