@@ -99,7 +99,7 @@ def make_envelopes(n: int) -> list[dict]:
     """N valid booking events of ~1.5 KB JSON each, one booking per event."""
     participants = [
         {"email": f"participant{i}@example.org", "name": f"Participant Number {i}"}
-        for i in range(6)
+        for i in range(7)
     ]
     return [envelope(BOOKING_SUBMITTED, participants=participants) for _ in range(n)]
 

@@ -162,11 +162,81 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
 
 
 def _load_demo(config: Config) -> None:
+    from services.booking.demo import load_demo
+
+    for line in load_demo(config.ensure_secret_key()):
+        click.echo(line)
+
+
+@cli.command()
+@with_config
+def demo(config: Config) -> None:
+    """Load demo venues, studios, services and users (running it twice changes nothing)."""
+    migrate_all(config, ("booking",))
+    _load_demo(config)
+
+
+@cli.group()
+def users() -> None:
+    """Booking's users."""
+
+
+@users.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="The person's name as others see it.")
+@click.option("--role", required=True, type=click.Choice(("organiser", "infra", "admin")))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_config
+def users_add(email: str, name: str, role: str, password_stdin: bool, config: Config) -> None:
+    """Add a user who can log in (with --password-stdin) or use API tokens."""
+    from services.booking.domain import RuleViolation
+    from services.booking.usecases.users import add_user
+    from shared.db import Database
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    if password_stdin and len(password or "") < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    migrate_all(config, ("booking",))
+    db = Database(config.booking_database_url)
     try:
-        from services.booking.demo import load_demo
-    except ImportError:
-        return
-    load_demo(config)
+        user = add_user(db, email, name, role, password)
+    except RuleViolation as exc:
+        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
+    finally:
+        db.dispose()
+    click.echo(f"added {user.email} ({user.role})")
+
+
+@cli.group()
+def tokens() -> None:
+    """API tokens for scripts."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for.")
+@with_config
+def tokens_create(email: str, label: str, config: Config) -> None:
+    """Print a new API token for that user (on the last line of stdout)."""
+    from services.booking.domain import NotFound, RuleViolation
+    from services.booking.usecases.users import create_token
+    from shared.db import Database
+
+    config = config.ensure_secret_key()
+    migrate_all(config, ("booking",))
+    db = Database(config.booking_database_url)
+    try:
+        token = create_token(db, config.secret_key, email, label)
+    except NotFound as exc:
+        raise click.ClickException(f"{exc}; add it with `evenemang users add`") from exc
+    except RuleViolation as exc:
+        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
+    finally:
+        db.dispose()
+    click.echo(
+        f"token for {email.lower()} (shown once; send it as Authorization: Bearer):", err=True
+    )
+    click.echo(token)
 
 
 @cli.command()

@@ -39,6 +39,7 @@ class Config:
     bus_prefetch: int = 100
     relay_batch_size: int = 500
     relay_interval: float = 0.2
+    proxy_hops: int = 0
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
@@ -23,7 +23,8 @@ BOOKING_REJECTED = "booking.rejected"
 BOOKING_CHANGED = "booking.changed"
 BOOKING_CANCELLED = "booking.cancelled"
 BOOKING_OCCURRENCE_CANCELLED = "booking.occurrence_cancelled"
-EVENT_TYPES = (
+USER_CHANGED = "user.changed"
+BOOKING_EVENT_TYPES = (
     BOOKING_SUBMITTED,
     BOOKING_APPROVED,
     BOOKING_REJECTED,
@@ -31,6 +32,7 @@ EVENT_TYPES = (
     BOOKING_CANCELLED,
     BOOKING_OCCURRENCE_CANCELLED,
 )
+EVENT_TYPES = (*BOOKING_EVENT_TYPES, USER_CHANGED)
 STATUSES = ("pending", "approved", "rejected", "cancelled")
 VISIBILITIES = ("public", "internal", "private")
 
@@ -98,6 +100,19 @@ class BookingSnapshotSchema(_Lenient):
     updated_at = fields.AwareDateTime(required=True)
 
 
+class UserSnapshotSchema(_Lenient):
+    """A user as the other services need to know it: to honour role changes, deactivation
+    and revoked API tokens without calling booking."""
+
+    user_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(load_default="")
+    role = fields.String(required=True, validate=validate.OneOf(("organiser", "infra", "admin")))
+    active = fields.Boolean(required=True)
+    revoked_tokens = fields.List(fields.String(), load_default=list)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 class EnvelopeSchema(Schema):
     """The envelope is strict: an unknown version or a missing field is a poison message."""
 
@@ -114,11 +129,21 @@ class EnvelopeSchema(Schema):
     )
     occurred_at = fields.AwareDateTime(required=True)
     producer = fields.String(required=True)
-    data = fields.Nested(BookingSnapshotSchema, required=True)
+    data = fields.Dict(required=True)
+
+    @post_load
+    def _load_payload(self, envelope: dict[str, Any], **_: Any) -> dict[str, Any]:
+        schema = USER if envelope["type"].startswith("user.") else SNAPSHOT
+        try:
+            envelope["data"] = schema.load(envelope["data"])
+        except ValidationError as exc:
+            raise ValidationError({"data": exc.messages}) from exc
+        return envelope
 
 
-ENVELOPE = EnvelopeSchema()
 SNAPSHOT = BookingSnapshotSchema()
+USER = UserSnapshotSchema()
+ENVELOPE = EnvelopeSchema()
 
 
 @dataclass(frozen=True)
@@ -135,7 +160,8 @@ class Event:
 
     @property
     def booking_id(self) -> str:
-        return self.data["booking_id"]
+        """The aggregate the event is about (a booking's id, or a user's id)."""
+        return self.data.get("booking_id") or self.data["user_id"]
 
     @property
     def revision(self) -> int:

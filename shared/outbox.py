@@ -53,7 +53,7 @@ def enqueue(session: Session, model: type[OutboxMixin], envelope: dict[str, Any]
         model(
             event_id=envelope["id"],
             event_type=envelope["type"],
-            aggregate_id=envelope["data"]["booking_id"],
+            aggregate_id=envelope["data"].get("booking_id") or envelope["data"]["user_id"],
             payload=json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
         )
     )

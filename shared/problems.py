@@ -37,3 +37,26 @@ def install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error")
         return problem(500, "Internal Server Error", "Something went wrong on our side.")
+
+
+def install_validation_handler(app: Flask) -> None:
+    from marshmallow import ValidationError
+
+    @app.errorhandler(ValidationError)
+    def _invalid(exc: ValidationError) -> Response:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        return validation_problem(_flatten(messages))
+
+
+def _flatten(messages: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """``{"participants": {0: {"email": [...]}}}`` → ``{"participants.0.email": [...]}``."""
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            flat[name] = [str(v) for v in value]
+        else:
+            flat[name] = [str(value)]
+    return flat

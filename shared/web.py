@@ -11,7 +11,8 @@ from flask import Blueprint, Flask, current_app, jsonify
 from shared.bus.connection import ping as ping_broker
 from shared.config import Config
 from shared.db import Database
-from shared.problems import install_error_handlers
+from shared.problems import install_error_handlers, install_validation_handler
+from shared.timezones import current_zone
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 
@@ -42,6 +43,17 @@ def make_app(import_name: str, service: str, config: Config, db: Database) -> Fl
     )
     app.extensions["evenemang"] = {"config": config, "db": db, "service": service}
     install_error_handlers(app)
+    install_validation_handler(app)
+    if config.proxy_hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = config.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+    @app.before_request
+    def _zone() -> None:
+        current_zone.set(config.zone)
+
     app.register_blueprint(
         health_blueprint(
             checks={

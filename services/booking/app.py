@@ -7,6 +7,11 @@ from typing import Any
 
 from flask import Flask
 
+from services.booking.api import bp as api_bp
+from services.booking.errors import install_domain_errors
+from services.booking.usecases.context import Context
+from services.booking.usecases.users import booking_validator
+from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
 from shared.web import make_app, resolve_config
@@ -16,4 +21,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.booking_database_url)
     app = make_app(__name__, "booking", cfg, db)
+    app.extensions["booking_context"] = Context(db=db, config=cfg)
+    init_auth(app, booking_validator(db))
+    install_domain_errors(app)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     return app

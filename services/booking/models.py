@@ -44,6 +44,7 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="sv")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -85,9 +86,11 @@ class Resource(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     managers: Mapped[list[ResourceManager]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="ResourceManager.email")
+        cascade="all, delete-orphan", lazy="selectin", order_by="ResourceManager.email"
+    )
     closures: Mapped[list[Closure]] = relationship(
-        cascade="all, delete-orphan", order_by="Closure.start")
+        cascade="all, delete-orphan", order_by="Closure.start"
+    )
 
     @property
     def manager_emails(self) -> list[str]:
@@ -100,7 +103,8 @@ class ResourceManager(Base):
     __tablename__ = "resource_managers"
 
     resource_id: Mapped[str] = mapped_column(
-        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
     email: Mapped[str] = mapped_column(String(254), primary_key=True, index=True)
 
 
@@ -109,7 +113,8 @@ class Closure(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     resource_id: Mapped[str] = mapped_column(
-        ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+        ForeignKey("resources.id", ondelete="CASCADE"), index=True
+    )
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(500))
@@ -143,18 +148,22 @@ class Booking(Base):
 
     organiser: Mapped[User] = relationship(lazy="joined")
     resources: Mapped[list[Resource]] = relationship(
-        secondary="booking_resources", lazy="selectin", order_by="Resource.name")
+        secondary="booking_resources", lazy="selectin", order_by="Resource.name"
+    )
     occurrences: Mapped[list[Occurrence]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="Occurrence.n")
+        cascade="all, delete-orphan", lazy="selectin", order_by="Occurrence.n"
+    )
 
 
 class BookingResource(Base):
     __tablename__ = "booking_resources"
 
     booking_id: Mapped[str] = mapped_column(
-        ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
-    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"), primary_key=True,
-                                             index=True)
+        ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
+    )
+    resource_id: Mapped[str] = mapped_column(
+        ForeignKey("resources.id"), primary_key=True, index=True
+    )
 
 
 class Occurrence(Base):
@@ -184,6 +193,8 @@ class Slot(Base):
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     occurrence_n: Mapped[int] = mapped_column(Integer)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
     block_start: Mapped[datetime] = mapped_column(UTCDateTime)
     block_end: Mapped[datetime] = mapped_column(UTCDateTime)
     holds: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -195,7 +206,8 @@ class HistoryEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     booking_id: Mapped[str] = mapped_column(
-        ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(32))

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.calendar.models import Booking, ProcessedEvent
+from services.calendar.models import Booking, KnownUser, ProcessedEvent
 from shared.db import Database
 from shared.events import Event
 from shared.inbox import apply_once
+from shared.principals import store_user
 from shared.readmodel import store_if_newer
 
 
 def apply_event(session: Session, event: Event) -> None:
-    """Apply one booking event to the read model (stale revisions change nothing)."""
+    """Apply one event to this service's database (stale revisions change nothing)."""
+    if event.type.startswith("user."):
+        store_user(session, KnownUser, event)
+        return
     store_if_newer(session, Booking, event)
 
 

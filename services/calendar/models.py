@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import DeclarativeBase
 
 from shared.inbox import ProcessedEventMixin
+from shared.principals import PrincipalMixin
 from shared.readmodel import BookingSnapshotMixin
 
 
@@ -20,3 +21,9 @@ class Booking(BookingSnapshotMixin, Base):
     """The newest snapshot of each booking this service has seen."""
 
     __tablename__ = "bookings"
+
+
+class KnownUser(PrincipalMixin, Base):
+    """Booking's users as the ``user.changed`` events describe them."""
+
+    __tablename__ = "known_users"

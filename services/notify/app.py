@@ -7,8 +7,11 @@ from typing import Any
 
 from flask import Flask
 
+from services.notify.models import KnownUser
+from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
+from shared.principals import replica_validator
 from shared.web import make_app, resolve_config
 
 
@@ -16,4 +19,5 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.notify_database_url)
     app = make_app(__name__, "notify", cfg, db)
+    init_auth(app, replica_validator(db, KnownUser))
     return app

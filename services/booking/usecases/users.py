@@ -1,0 +1,153 @@
+"""Users, passwords and API tokens. Every change to a user publishes ``user.changed`` so
+calendar and notify learn of deactivation, role changes and revoked tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.booking.domain import NotFound, RuleViolation
+from services.booking.models import ApiToken, OutboxMessage, User, new_id
+from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
+from shared.db import Database, utcnow
+from shared.events import USER_CHANGED, make_envelope
+from shared.outbox import enqueue
+
+
+def _principal(user: User, token_id: str | None = None) -> Principal:
+    return Principal(
+        user_id=user.id, email=user.email, name=user.name, role=user.role, token_id=token_id
+    )
+
+
+def _publish_user(session, user: User) -> None:
+    revoked = session.scalars(
+        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_not(None))
+    ).all()
+    enqueue(
+        session,
+        OutboxMessage,
+        make_envelope(
+            USER_CHANGED,
+            {
+                "user_id": user.id,
+                "email": user.email,
+                "name": user.name,
+                "role": user.role,
+                "active": user.active,
+                "revoked_tokens": sorted(revoked),
+                "revision": user.revision,
+            },
+        ),
+    )
+
+
+def add_user(db: Database, email: str, name: str, role: str, password: str | None = None) -> User:
+    """Create a user; the email must be new."""
+    email = email.strip().lower()
+    with db.transaction() as session:
+        if session.scalar(select(User.id).where(User.email == email)):
+            raise RuleViolation({"email": [f"{email} is already a user"]})
+        user = User(
+            id=new_id(),
+            email=email,
+            name=name,
+            role=role,
+            revision=1,
+            password_hash=hash_password(password) if password else None,
+        )
+        session.add(user)
+        session.flush()
+        _publish_user(session, user)
+        return user
+
+
+def ensure_user(
+    db: Database, email: str, name: str, role: str, password: str | None = None
+) -> User:
+    """The user with this email, created when missing (demo data, first admin)."""
+    with db.transaction(readonly=True) as session:
+        user = session.scalar(select(User).where(User.email == email.lower()))
+    return user or add_user(db, email, name, role, password)
+
+
+def update_user(
+    db: Database,
+    email: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> User:
+    with db.transaction() as session:
+        user = _by_email(session, email)
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
+        if password is not None:
+            user.password_hash = hash_password(password)
+        user.revision += 1
+        _publish_user(session, user)
+        return user
+
+
+def _by_email(session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user {email}")
+    return user
+
+
+def create_token(db: Database, secret_key: str, email: str, label: str = "") -> str:
+    """A new API token for the user; only its hash is kept."""
+    with db.transaction() as session:
+        user = _by_email(session, email)
+        if not user.active:
+            raise RuleViolation({"email": [f"{email} is deactivated"]})
+        token_id = new_id()
+        token = issue_token(secret_key, _principal(user), token_id)
+        session.add(
+            ApiToken(id=token_id, user_id=user.id, token_hash=token_hash(token), label=label)
+        )
+        return token
+
+
+def revoke_token(db: Database, token_id: str) -> None:
+    with db.transaction() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise NotFound(f"no token {token_id}")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            token.user.revision += 1
+            session.flush()
+            _publish_user(session, token.user)
+
+
+def authenticate(db: Database, email: str, password: str) -> Principal | None:
+    with db.transaction(readonly=True) as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            return None
+        return _principal(user)
+
+
+def booking_validator(db: Database):
+    """Booking checks tokens and sessions against its own tables (the source of truth)."""
+
+    def validate(claimed: Principal, token: str | None) -> Principal | None:
+        with db.transaction(readonly=True) as session:
+            if token is not None:
+                row = session.scalar(
+                    select(ApiToken).where(ApiToken.token_hash == token_hash(token))
+                )
+                if row is None or row.revoked_at is not None:
+                    return None
+                user = row.user
+            else:
+                user = session.get(User, claimed.user_id)
+            if user is None or not user.active:
+                return None
+            return _principal(user, claimed.token_id)
+
+    return validate

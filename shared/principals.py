@@ -1,0 +1,60 @@
+"""Calendar's and notify's replica of booking's users, fed by ``user.changed`` events, so
+they honour deactivation, role changes and revoked API tokens without calling booking."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.auth import Principal, Validator
+from shared.db import Database
+from shared.events import Event
+
+
+class PrincipalMixin:
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    revoked_tokens: Mapped[list[str]] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer)
+
+
+def store_user(session: Session, model: type[PrincipalMixin], event: Event) -> None:
+    """Keep the newest revision of a user (older or repeated events change nothing)."""
+    data = event.data
+    row = session.get(model, data["user_id"], with_for_update=True)
+    if row is not None and row.revision >= data["revision"]:
+        return
+    if row is None:
+        row = model(user_id=data["user_id"])
+        session.add(row)
+    row.email = data["email"]
+    row.name = data.get("name") or ""
+    row.role = data["role"]
+    row.active = data["active"]
+    row.revoked_tokens = list(data.get("revoked_tokens") or [])
+    row.revision = data["revision"]
+
+
+def replica_validator(db: Database, model: type[PrincipalMixin]) -> Validator:
+    """Accept a signed principal unless the replica says the user is inactive or the token
+    revoked; the replica's role wins over the one signed into an older token or session."""
+
+    def validate(claimed: Principal, token: str | None) -> Principal | None:
+        with db.transaction(readonly=True) as session:
+            row = session.get(model, claimed.user_id)
+            if row is None:
+                return claimed  # no event yet: the signature is our proof
+            if not row.active or (claimed.token_id and claimed.token_id in row.revoked_tokens):
+                return None
+            return Principal(
+                user_id=row.user_id,
+                email=row.email,
+                name=row.name or claimed.name,
+                role=row.role,
+                token_id=claimed.token_id,
+            )
+
+    return validate

@@ -1,0 +1,27 @@
+"""Reading request input through a marshmallow schema: JSON bodies and query strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import BadRequest
+
+
+def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """The request's JSON object validated by ``schema`` (422 field by field); 400 when the
+    body is not JSON at all."""
+    data = request.get_json(silent=True)
+    if data is None:
+        if request.get_data(cache=True).strip():
+            raise BadRequest("The body is not valid JSON.")
+        data = {}
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["The body must be a JSON object."]})
+    return schema.load(data, partial=partial)
+
+
+def query_args(schema: Schema) -> dict[str, Any]:
+    """The query string validated by ``schema``; repeated keys keep their last value."""
+    return schema.load(request.args.to_dict())

@@ -1,0 +1,56 @@
+"""Time-zone handling in one place: times are stored in UTC and entered and shown in the
+configured zone (``EVENEMANG_TIMEZONE``)."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import ValidationError, fields
+
+DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
+current_zone: ContextVar[ZoneInfo] = ContextVar("current_zone", default=DEFAULT_ZONE)
+
+
+def localise(value: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """An aware datetime: naive values are read as wall time in ``zone`` (or the current one)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=zone or current_zone.get())
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    return localise(value).astimezone(UTC)
+
+
+def iso(value: datetime | None, zone: ZoneInfo | None = None) -> str | None:
+    """ISO 8601 with the offset of the display zone."""
+    if value is None:
+        return None
+    return value.astimezone(zone or current_zone.get()).isoformat()
+
+
+class ZonedDateTime(fields.DateTime):
+    """An ISO 8601 datetime; one without an offset is read in the configured zone.
+    Deserialises to an aware UTC datetime."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow merges this class attribute
+        "invalid": "Not a valid date and time (use ISO 8601, e.g. 2030-03-04T09:00).",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 64:
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        try:
+            return to_utc(parsed)
+        except (OverflowError, ValueError) as exc:
+            raise ValidationError("Out of range.") from exc
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any):
+        return iso(value)
