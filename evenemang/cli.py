@@ -262,7 +262,8 @@ def worker(service: str, config: Config) -> None:
 
     config = config.ensure_secret_key()
     loops = import_module(f"services.{service}.worker").loops(config)
-    run_until_signalled(loops)
+    if run_until_signalled(loops):
+        raise click.ClickException(f"a {service} worker loop stopped unexpectedly; see the log")
 
 
 @cli.group()

@@ -27,6 +27,7 @@ def upgrade(service: str, url: str, revision: str = "head") -> None:
 def run_env(target_metadata) -> None:
     """The body of every service's ``migrations/env.py``."""
     from alembic import context
+    from sqlalchemy import text
 
     from shared.db import make_engine
 

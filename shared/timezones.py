@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import ValidationError, fields
 
 DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
+MIN_YEAR, MAX_YEAR = 1970, 2200
 current_zone: ContextVar[ZoneInfo] = ContextVar("current_zone", default=DEFAULT_ZONE)
 
 
@@ -47,6 +48,8 @@ class ZonedDateTime(fields.DateTime):
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise self.make_error("invalid") from exc
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValidationError(f"Give a year between {MIN_YEAR} and {MAX_YEAR}.")
         try:
             return to_utc(parsed)
         except (OverflowError, ValueError) as exc:

@@ -8,9 +8,10 @@ import threading
 from collections.abc import Callable, Sequence
 
 
-def run_until_signalled(loops: Sequence[Callable[[threading.Event], None]]) -> None:
+def run_until_signalled(loops: Sequence[Callable[[threading.Event], None]]) -> int:
     """Run each loop in its own thread; SIGTERM/SIGINT set the shared stop event, and the
-    process exits once every loop has finished its current unit of work."""
+    process exits once every loop has finished its current unit of work. Returns 1 when a
+    loop died on its own (so a supervisor sees a failure and restarts), else 0."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
     )
@@ -25,8 +26,11 @@ def run_until_signalled(loops: Sequence[Callable[[threading.Event], None]]) -> N
     threads = [threading.Thread(target=loop, args=(stop,), daemon=True) for loop in loops]
     for thread in threads:
         thread.start()
+    failed = False
     while any(t.is_alive() for t in threads):
         for thread in threads:
             thread.join(timeout=0.5)
         if not stop.is_set() and not all(t.is_alive() for t in threads):
+            failed = True
             stop.set()  # one loop died: stop the rest so the supervisor restarts us whole
+    return 1 if failed else 0

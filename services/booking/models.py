@@ -146,7 +146,7 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    organiser: Mapped[User] = relationship(lazy="joined")
+    organiser: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     resources: Mapped[list[Resource]] = relationship(
         secondary="booking_resources", lazy="selectin", order_by="Resource.name"
     )
