@@ -46,6 +46,10 @@ def run_env(target_metadata) -> None:
                 render_as_batch=connection.dialect.name == "sqlite",
             )
             with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # several instances may migrate at once: one at a time, the rest find it
+                    # done (the lock ends with the transaction)
+                    connection.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
                 context.run_migrations()
     finally:
         engine.dispose()
