@@ -308,6 +308,43 @@ def dlq_replay(service: str, config: Config) -> None:
     click.echo(f"replayed {moved} message(s) to {service}.events")
 
 
+@tokens.command("list")
+@click.argument("email")
+@with_config
+def tokens_list(email: str, config: Config) -> None:
+    """List a user's tokens (id, label, created, revoked)."""
+    from services.booking.usecases.users import list_tokens
+
+    for token in _booking_call(config, lambda db: list_tokens(db, email)):
+        revoked = token.revoked_at.isoformat() if token.revoked_at else "active"
+        click.echo(f"{token.id}\t{token.label or '-'}\t{token.created_at.isoformat()}\t{revoked}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@with_config
+def tokens_revoke(token_id: str, config: Config) -> None:
+    """Revoke a token by its id (see `tokens list`); calendar and notify learn of it on the bus."""
+    from services.booking.usecases.users import revoke_token
+
+    _booking_call(config, lambda db: revoke_token(db, token_id))
+    click.echo(f"revoked {token_id}")
+
+
+def _booking_call(config: Config, func: Callable[[Any], Any]) -> Any:
+    from services.booking.domain import DomainError
+    from shared.db import Database
+
+    migrate_all(config, ("booking",))
+    db = Database(config.booking_database_url)
+    try:
+        return func(db)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
+
+
 def _broker_call(func: Callable[[], Any]) -> Any:
     try:
         return func()

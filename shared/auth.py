@@ -135,6 +135,7 @@ Validator = Callable[[Principal, str | None], Principal | None]
 def init_auth(app, validate: Validator) -> None:
     """Resolve ``g.principal`` before each request from a bearer token or the session."""
     app.extensions["evenemang_auth"] = validate
+    app.register_blueprint(whoami_blueprint())
 
     @app.before_request
     def _load_principal() -> None:
@@ -194,3 +195,23 @@ def require_role(minimum: str = "organiser") -> Callable:
 
 def secret_key() -> str:
     return current_app.config["SECRET_KEY"]
+
+
+def whoami_blueprint():
+    """``GET /api/v1/me``: who the request is authenticated as (every service)."""
+    from flask import Blueprint, jsonify
+
+    bp = Blueprint("whoami", __name__)
+
+    @bp.get("/api/v1/me")
+    @require_role()
+    def me():
+        principal = current_principal()
+        return jsonify(
+            user_id=principal.user_id,
+            email=principal.email,
+            name=principal.name,
+            role=principal.role,
+        )
+
+    return bp

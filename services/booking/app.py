@@ -9,6 +9,7 @@ from flask import Flask
 
 from services.booking.api import bp as api_bp
 from services.booking.errors import install_domain_errors
+from services.booking.session_api import bp as session_bp
 from services.booking.usecases.context import Context
 from services.booking.usecases.users import booking_validator
 from shared.auth import init_auth
@@ -25,4 +26,5 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_auth(app, booking_validator(db))
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(session_bp, url_prefix="/api/v1")
     return app

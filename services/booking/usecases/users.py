@@ -112,6 +112,16 @@ def create_token(db: Database, secret_key: str, email: str, label: str = "") -> 
         return token
 
 
+def list_tokens(db: Database, email: str) -> list[ApiToken]:
+    with db.transaction(readonly=True) as session:
+        user = _by_email(session, email)
+        return list(
+            session.scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+            )
+        )
+
+
 def revoke_token(db: Database, token_id: str) -> None:
     with db.transaction() as session:
         token = session.get(ApiToken, token_id)

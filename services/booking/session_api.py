@@ -1,0 +1,37 @@
+"""Logging in and out for scripts and the JSON API (the HTML login page uses the same
+use case): ``POST /api/v1/session`` sets the shared session cookie."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from marshmallow import Schema, fields, validate
+
+from services.booking.usecases.users import authenticate
+from shared.auth import login, logout
+from shared.problems import problem
+from shared.requests import json_body
+
+bp = Blueprint("session_api", __name__)
+
+
+class LoginSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=512))
+
+
+@bp.post("/session")
+def create_session():
+    cmd = json_body(LoginSchema())
+    principal = authenticate(
+        current_app.extensions["evenemang"]["db"], cmd["email"], cmd["password"]
+    )
+    if principal is None:
+        return problem(401, "Unauthorized", "Wrong email or password.")
+    login(principal)
+    return jsonify(email=principal.email, name=principal.name, role=principal.role)
+
+
+@bp.delete("/session")
+def delete_session():
+    logout()
+    return "", 204

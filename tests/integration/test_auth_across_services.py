@@ -1,0 +1,114 @@
+"""Calendar and notify accept booking's session cookie and API tokens without calling
+booking, and learn of revocation and deactivation from ``user.changed`` events."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from services.booking.models import OutboxMessage
+from services.booking.usecases.users import add_user, create_token, revoke_token, update_user
+from shared.events import parse_event
+
+SERVICES = ("booking", "calendar", "notify")
+
+
+@pytest.fixture
+def suite(make_app, config):
+    apps = {s: make_app(s) for s in SERVICES}
+    db = apps["booking"].extensions["evenemang"]["db"]
+    add_user(db, "ines@example.org", "Ines Infra", "infra", "correct horse battery")
+    token = create_token(db, config.secret_key, "ines@example.org")
+    return apps, db, token
+
+
+def _deliver_user_events(apps, booking_db):
+    """Hand booking's outbox to the consumers' own handlers (what the bus does)."""
+    from importlib import import_module
+
+    with booking_db.transaction(readonly=True) as session:
+        payloads = session.scalars(
+            select(OutboxMessage.payload)
+            .where(OutboxMessage.event_type == "user.changed")
+            .order_by(OutboxMessage.id)
+        ).all()
+    for service in ("calendar", "notify"):
+        handle = import_module(f"services.{service}.consumer").make_handler(
+            apps[service].extensions["evenemang"]["db"]
+        )
+        for payload in payloads:
+            handle(parse_event(payload))
+
+
+def _me(app, **kwargs):
+    return app.test_client().get("/api/v1/me", **kwargs)
+
+
+def test_a_token_works_on_every_service(suite):
+    apps, _, token = suite
+    for service in SERVICES:
+        response = _me(apps[service], headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, service
+        assert response.get_json()["email"] == "ines@example.org"
+        assert response.get_json()["role"] == "infra"
+
+
+@pytest.mark.parametrize(
+    "header", ["", "Bearer ", "Bearer evt_forged.token.sig", "Basic aW5lczpwdw=="]
+)
+def test_missing_or_forged_credentials_get_401(suite, header):
+    apps, _, token = suite
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    headers = {"Authorization": header.replace("evt_forged.token.sig", forged)} if header else {}
+    for service in SERVICES:
+        response = _me(apps[service], headers=headers)
+        assert response.status_code == 401
+        assert response.mimetype == "application/problem+json"
+
+
+def test_the_session_cookie_from_booking_logs_in_everywhere(suite):
+    apps, _, _ = suite
+    booking = apps["booking"].test_client()
+    wrong = booking.post("/api/v1/session", json={"email": "ines@example.org", "password": "nope"})
+    assert wrong.status_code == 401
+    ok = booking.post(
+        "/api/v1/session", json={"email": "Ines@Example.org", "password": "correct horse battery"}
+    )
+    assert ok.status_code == 200
+    cookie = booking.get_cookie("evenemang_session")
+    assert cookie is not None and cookie.http_only
+    for service in ("calendar", "notify"):
+        client = apps[service].test_client()
+        client.set_cookie("evenemang_session", cookie.value)
+        response = client.get("/api/v1/me")
+        assert response.status_code == 200, service
+        assert response.get_json()["email"] == "ines@example.org"
+    assert booking.delete("/api/v1/session").status_code == 204
+    assert booking.get("/api/v1/me").status_code == 401
+
+
+def test_a_revoked_token_is_refused_by_booking_at_once_and_by_the_others_after_the_event(suite):
+    apps, db, token = suite
+    headers = {"Authorization": f"Bearer {token}"}
+    from shared.auth import read_token
+
+    revoke_token(db, read_token(apps["booking"].config["SECRET_KEY"], token).token_id)
+    assert _me(apps["booking"], headers=headers).status_code == 401
+    _deliver_user_events(apps, db)
+    for service in ("calendar", "notify"):
+        assert _me(apps[service], headers=headers).status_code == 401, service
+
+
+def test_deactivation_and_role_changes_reach_the_other_services(suite, config):
+    apps, db, token = suite
+    update_user(db, "ines@example.org", role="organiser")
+    _deliver_user_events(apps, db)
+    for service in SERVICES:
+        me = _me(apps[service], headers={"Authorization": f"Bearer {token}"})
+        assert me.get_json()["role"] == "organiser", service
+    update_user(db, "ines@example.org", active=False)
+    _deliver_user_events(apps, db)
+    for service in SERVICES:
+        assert (
+            _me(apps[service], headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        ), service
