@@ -580,8 +580,8 @@ def main(argv: list[str] | None = None) -> int:
 
     wanted = ("embedded", "rabbitmq") if args.backend == "all" else (args.backend,)
     print(
-        f"bus throughput: N={args.n}, repeat={args.repeat} (median), ~"
-        f"{len(dumps(make_envelopes(1)[0])) / 1024:.1f} KB JSON per message,"
+        f"bus throughput: N={args.n}, repeat={args.repeat} (median),"
+        f" {len(dumps(make_envelopes(1)[0]).encode()):,} bytes of JSON per message,"
         f" relay batch {DEFAULTS.relay_batch_size}, prefetch {DEFAULTS.bus_prefetch},"
         f" {os.cpu_count()} CPUs"
     )
