@@ -12,7 +12,10 @@ from werkzeug.exceptions import BadRequest
 def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """The request's JSON object validated by ``schema`` (422 field by field); 400 when the
     body is not JSON at all."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply.") from None
     if data is None:
         if request.get_data(cache=True).strip():
             raise BadRequest("The body is not valid JSON.")

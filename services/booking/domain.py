@@ -3,6 +3,7 @@ may do what. Pure Python: no Flask, no SQLAlchemy; callers pass values already v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -128,13 +129,15 @@ def expand_occurrences(
         return [Interval(start, end)]
     length = end - start
     local_start = start.astimezone(zone).replace(tzinfo=None)
-    try:
-        rule = rrulestr(rrule, dtstart=local_start)
-    except (ValueError, TypeError) as exc:
-        raise RuleViolation({"rrule": [f"not a valid RRULE: {exc}"]}) from exc
     upper = rrule.upper()
     if "COUNT=" not in upper and "UNTIL=" not in upper:
         raise RuleViolation({"rrule": ["a series needs COUNT or UNTIL"]})
+    if "COUNT=" in upper and "UNTIL=" in upper:
+        raise RuleViolation({"rrule": ["use COUNT or UNTIL, not both"]})
+    try:
+        rule = rrulestr(_local_until(upper, zone), dtstart=local_start)
+    except (ValueError, TypeError) as exc:
+        raise RuleViolation({"rrule": [f"not a valid RRULE: {exc}"]}) from exc
     occurrences = []
     for n, local in enumerate(rule):
         if n >= MAX_OCCURRENCES:
@@ -146,6 +149,29 @@ def expand_occurrences(
     if not occurrences:
         raise RuleViolation({"rrule": ["yields no occurrence"]})
     return occurrences
+
+
+_UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z")
+
+
+def _local_until(rrule: str, zone: ZoneInfo) -> str:
+    """RFC 5545 writes UNTIL in UTC when DTSTART has a zone; we expand in wall-clock time, so
+    the bound is turned into the same instant's local time."""
+
+    def local(match: re.Match[str]) -> str:
+        instant = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return "UNTIL=" + instant.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+
+    return _UNTIL_UTC.sub(local, rrule)
+
+
+def check_series(occurrences: Sequence[Interval], buffer_minutes: int) -> dict[str, list[str]]:
+    """Occurrences of one series may not overlap each other (buffer included)."""
+    pad = timedelta(minutes=buffer_minutes)
+    for first, second in zip(occurrences, occurrences[1:], strict=False):
+        if first.end + pad > second.start:
+            return {"rrule": ["occurrences overlap each other; make them shorter or further apart"]}
+    return {}
 
 
 def normalise_rrule(rrule: str | None) -> str | None:
@@ -287,15 +313,24 @@ def status_after_change(status: str, moved: bool, needs_approval: bool) -> str:
 
 
 def may_decide(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
-    """Infra and admin decide on everything; a manager on bookings of their resources."""
+    """Infra and admin decide on everything; a manager only on bookings whose every resource
+    they manage (approvers are scoped to their own rooms)."""
     if actor.is_infra:
         return True
+    email = actor.email.lower()
+    resources = list(resources)
+    return bool(resources) and all(email in rules.managers for rules in resources)
+
+
+def manages_any(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
     email = actor.email.lower()
     return any(email in rules.managers for rules in resources)
 
 
 def may_see(actor: Actor, organiser_id: str, resources: Iterable[ResourceRules]) -> bool:
-    return actor.user_id == organiser_id or may_decide(actor, resources)
+    """The organiser, infra and admin, and a manager of any of its resources."""
+    resources = list(resources)
+    return actor.user_id == organiser_id or actor.is_infra or manages_any(actor, resources)
 
 
 def require(condition: bool, reason: str) -> None:

@@ -27,9 +27,16 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 STATUSES = ("pending", "approved", "rejected", "cancelled")
 
 
+def _printable(value: str) -> None:
+    """Text may hold line breaks and tabs, but no other control characters (NUL breaks
+    PostgreSQL, and none of them means anything to a reader)."""
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F for ch in value):
+        raise ValidationError("Remove the control characters.")
+
+
 def text(maximum: int, *, required: bool = False, minimum: int = 0, **kw: Any) -> fields.String:
     return fields.String(
-        required=required, validate=validate.Length(min=minimum, max=maximum), **kw
+        required=required, validate=[validate.Length(min=minimum, max=maximum), _printable], **kw
     )
 
 
@@ -147,7 +154,7 @@ class BookingInSchema(StrictSchema):
         validate=validate.Length(min=1, max=10),
     )
     expected_attendees = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1, max=100_000)
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=100_000)
     )
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
     language = fields.String(validate=validate.OneOf(LANGUAGES))

@@ -14,6 +14,7 @@ from services.booking.domain import (
     RuleViolation,
     SlotTaken,
     check_resource_rules,
+    check_series,
     check_times,
     expand_occurrences,
     may_decide,
@@ -72,6 +73,9 @@ def _validate(
     if errors:
         raise RuleViolation(errors)
     occurrences = expand_occurrences(start, end, rrule, ctx.zone)
+    errors = check_series(occurrences, max((r.buffer_minutes for r in resources), default=0))
+    if errors:
+        raise RuleViolation(errors)
     span = Interval(occurrences[0].start, occurrences[-1].end)
     for resource in resources:
         problems = check_resource_rules(

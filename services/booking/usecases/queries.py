@@ -145,7 +145,7 @@ def find_available(ctx: Context, query: dict[str, Any]) -> list[Resource]:
             if check_resource_rules(
                 rules_of(resource),
                 [interval],
-                interval.start,
+                ctx.clock(),
                 ctx.zone,
                 None,
                 closures_for(session, resource, interval),

@@ -1,0 +1,16 @@
+"""Booking's HTML pages: server-rendered forms over the same use cases as the JSON API."""
+
+from services.booking.web import (  # noqa: F401 - importing attaches the routes
+    account,
+    errors,
+    navigation,
+    queue,
+    requests,
+    resource_pages,
+)
+from services.booking.web.blueprint import bp
+from services.booking.web.formatting import install_filters
+
+install_filters(bp)
+
+__all__ = ["bp"]

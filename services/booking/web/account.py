@@ -1,0 +1,52 @@
+"""Logging in and out. A login starts a fresh session (no fixation); ``next`` may only be a
+path on this site (no open redirect)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from services.booking.session_api import LoginSchema
+from services.booking.usecases.users import authenticate
+from services.booking.web.blueprint import bp
+from services.booking.web.common import ctx, safe_next, t
+from services.booking.web.formatting import localise_errors
+from shared.auth import current_principal, login, logout
+
+LOGIN = LoginSchema()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login_page():
+    target = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("booking/login.html", next=target, values={}, errors={})
+    values = {"email": request.form.get("email", "")}
+    try:
+        cmd = LOGIN.load({"email": values["email"].strip(),
+                          "password": request.form.get("password", "")})
+    except ValidationError as exc:
+        errors = localise_errors({k: list(v) for k, v in exc.messages.items()})
+        return render_template("booking/login.html", next=target, values=values,
+                               errors=errors), 422
+    principal = authenticate(ctx().db, cmd["email"], cmd["password"])
+    if principal is None:
+        return render_template("booking/login.html", next=target, values=values,
+                               errors={"password": [t("wrong_login")]}), 401
+    login(principal)
+    flash(t("welcome", name=principal.name), "ok")
+    return redirect(target or url_for("pages.home"))
+
+
+@bp.get("/logout")
+def logout_page():
+    if current_principal() is None:
+        return redirect(url_for("pages.login_page"))
+    return render_template("booking/logout.html")
+
+
+@bp.post("/logout")
+def logout_now():
+    logout()
+    flash(t("logged_out"), "ok")
+    return redirect(url_for("pages.login_page"))

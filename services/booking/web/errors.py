@@ -1,0 +1,59 @@
+"""Errors on booking's pages answer as pages in the layout (the API keeps its JSON)."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from services.booking import domain
+from services.booking.web.blueprint import bp
+from services.booking.web.formatting import localise
+
+TITLES = {400: "err_page_400", 401: "err_page_401", 403: "err_page_403", 404: "err_page_404",
+          405: "err_page_405", 409: "err_page_409", 413: "err_page_413", 422: "err_page_422",
+          500: "err_page_500"}
+
+
+def error_page(status: int, detail: str | None = None):
+    title = TITLES.get(status, "err_page_500")
+    return render_template("booking/error.html", status=status, title_key=title,
+                           detail=detail), status
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException):
+    code = exc.code or 500
+    # The CSRF check's own description is English; the page says it in the visitor's words.
+    return error_page(code, None)
+
+
+@bp.errorhandler(domain.Forbidden)
+def _forbidden(exc: domain.Forbidden):
+    return error_page(403)
+
+
+@bp.errorhandler(domain.NotFound)
+def _not_found(exc: domain.NotFound):
+    return error_page(404)
+
+
+@bp.errorhandler(domain.InvalidTransition)
+def _transition(exc: domain.InvalidTransition):
+    return error_page(409, localise(str(exc)))
+
+
+@bp.errorhandler(domain.RuleViolation)
+def _rule(exc: domain.RuleViolation):
+    return error_page(422, " ".join(localise(m) for ms in exc.errors.values() for m in ms))
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(exc: ValidationError):
+    return error_page(422)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    current_app.logger.exception("unhandled error on a page")
+    return error_page(500)

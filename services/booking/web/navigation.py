@@ -1,0 +1,57 @@
+"""The links of the shared layout's navigation on booking's pages, with the number of
+requests waiting for the visitor's decision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request, url_for
+
+from services.booking.usecases import queries
+from services.booking.web.blueprint import bp
+from services.booking.web.common import ctx, managed_resource_ids, t
+from shared.auth import current_principal
+
+SECTIONS = {
+    "pages.new_request": "new",
+    "pages.my_requests": "mine",
+    "pages.request_page": "mine",
+    "pages.edit_request": "mine",
+    "pages.queue_page": "queue",
+    "pages.resources_page": "resources",
+    "pages.new_resource": "resources",
+    "pages.edit_resource": "resources",
+    "pages.week_page": "resources",
+}
+
+
+def queue_size() -> int | None:
+    """Requests waiting for this visitor's decision; ``None`` when they decide on nothing."""
+    if "queue_size" not in g:
+        principal = current_principal()
+        if principal is None or not (principal.is_infra or managed_resource_ids(principal)):
+            g.queue_size = None
+        else:
+            g.queue_size = len(queries.decision_queue(ctx(), principal))
+    return g.queue_size
+
+
+@bp.app_context_processor
+def navigation() -> dict[str, Any]:
+    principal = current_principal()
+    if principal is None or request.blueprint != bp.name:
+        return {}
+    section = SECTIONS.get(request.endpoint or "")
+    links = [
+        {"href": url_for("pages.new_request"), "label": t("nav_new_request"), "id": "new"},
+        {"href": url_for("pages.my_requests"), "label": t("nav_my_requests"), "id": "mine"},
+    ]
+    waiting = queue_size()
+    if waiting is not None:
+        links.append({"href": url_for("pages.queue_page"), "label": t("nav_queue"),
+                      "id": "queue", "count": waiting})
+    links.append({"href": url_for("pages.resources_page"), "label": t("nav_resources"),
+                  "id": "resources"})
+    for link in links:
+        link["current"] = link["id"] == section
+    return {"nav_links": links}
