@@ -421,12 +421,19 @@ def pipeline_trial(
         all_applied = threading.Event()
         apply = make_handler(calendar_db)
 
-        def handler(event) -> None:
-            apply(event)  # returns once the event's transaction committed
+        def applied(events) -> None:
             with lock:
-                remaining.discard(event.id)
+                remaining.difference_update(event.id for event in events)
                 if not remaining:
                     all_applied.set()
+
+        def handler(event) -> None:
+            apply(event)  # returns once the event's transaction committed
+            applied([event])
+
+        def batch_handler(events) -> None:
+            apply.batch(events)  # as the worker does; returns once the batch committed
+            applied(events)
 
         relay = OutboxRelay(
             booking_db, OutboxMessage, publisher, batch_size=DEFAULTS.relay_batch_size
@@ -436,6 +443,7 @@ def pipeline_trial(
             topology,
             "calendar",
             handler,
+            batch_handler=batch_handler,
             max_retries=DEFAULTS.bus_max_retries,
             backoff=DEFAULTS.bus_retry_backoff,
             prefetch=DEFAULTS.bus_prefetch,

@@ -40,6 +40,9 @@ class Config:
     relay_batch_size: int = 500
     relay_interval: float = 0.2
     proxy_hops: int = 0
+    feed_ttl_minutes: int = 15
+    feed_past_days: int = 90
+    feed_cancelled_days: int = 30
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from shared.auth import Principal, Validator
 from shared.db import Database
 from shared.events import Event
+from shared.readmodel import newest_per_key, upsert_if_newer
 
 
 class PrincipalMixin:
@@ -36,6 +37,28 @@ def store_user(session: Session, model: type[PrincipalMixin], event: Event) -> N
     row.active = data["active"]
     row.revoked_tokens = list(data.get("revoked_tokens") or [])
     row.revision = data["revision"]
+
+
+def store_users(session: Session, model: type[PrincipalMixin], events: list[Event]) -> None:
+    """Batch form of :func:`store_user`: per user, keep the newest event's revision when it
+    is newer than the stored one (one upsert, rows locked in user-id order)."""
+    newest = newest_per_key(events, key=lambda event: event.data["user_id"])
+    if not newest:
+        return
+    rows = [_user_row(event.data) for _, event in sorted(newest.items())]
+    upsert_if_newer(session, model.__table__, rows, key="user_id")
+
+
+def _user_row(data: dict) -> dict:
+    return {
+        "user_id": data["user_id"],
+        "email": data["email"],
+        "name": data.get("name") or "",
+        "role": data["role"],
+        "active": data["active"],
+        "revoked_tokens": list(data.get("revoked_tokens") or []),
+        "revision": data["revision"],
+    }
 
 
 def replica_validator(db: Database, model: type[PrincipalMixin]) -> Validator:

@@ -6,15 +6,23 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Flask, current_app, jsonify
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from shared.bus.connection import ping as ping_broker
 from shared.config import Config
+from shared.csrf import init_csrf
 from shared.db import Database
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.timezones import current_zone
 
 MAX_CONTENT_LENGTH = 1024 * 1024
+SHARED = Path(__file__).resolve().parent
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
@@ -30,7 +38,9 @@ def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
 
 def make_app(import_name: str, service: str, config: Config, db: Database) -> Flask:
     """A Flask app wired with the shared config, error handlers and ``/healthz``."""
-    app = Flask(import_name)
+    app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
+                                     FileSystemLoader(str(SHARED / "templates"))])
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
@@ -53,6 +63,18 @@ def make_app(import_name: str, service: str, config: Config, db: Database) -> Fl
     @app.before_request
     def _zone() -> None:
         current_zone.set(config.zone)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    base_path = urlsplit(config.base_url).path.rstrip("/")
+    app.jinja_env.globals["base_path"] = base_path
+    init_csrf(app)
 
     app.register_blueprint(
         health_blueprint(

@@ -7,12 +7,22 @@ from typing import Any
 
 from flask import Flask
 
+from services.calendar.feeds import FeedCache, FeedSettings
 from services.calendar.models import KnownUser
+from services.calendar.phrases import PHRASES
+from services.calendar.routes import api, feeds, pages
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
+from shared.i18n import init_i18n
 from shared.principals import replica_validator
 from shared.web import make_app, resolve_config
+
+
+def feed_settings(config: Config) -> FeedSettings:
+    return FeedSettings(zone=config.timezone, ttl_minutes=config.feed_ttl_minutes,
+                        past_days=config.feed_past_days,
+                        cancelled_days=config.feed_cancelled_days)
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -20,4 +30,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     db = Database(cfg.calendar_database_url)
     app = make_app(__name__, "calendar", cfg, db)
     init_auth(app, replica_validator(db, KnownUser))
+    init_i18n(app, PHRASES)
+    app.extensions["feed_cache"] = FeedCache(db, feed_settings(cfg),
+                                             check_seconds=0 if cfg.testing else 0.1)
+    app.register_blueprint(feeds)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(pages)
     return app

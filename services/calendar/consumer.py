@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from services.calendar.entries import refresh_entry
 from services.calendar.models import Booking, KnownUser, ProcessedEvent
+from shared.bus.consumer import BatchHandler
 from shared.db import Database
 from shared.events import Event
-from shared.inbox import apply_once
-from shared.principals import store_user
-from shared.readmodel import store_if_newer
+from shared.inbox import InboxHandler
+from shared.principals import store_user, store_users
+from shared.readmodel import store_if_newer, store_newest
 
 
 def apply_event(session: Session, event: Event) -> None:
@@ -17,11 +19,27 @@ def apply_event(session: Session, event: Event) -> None:
     if event.type.startswith("user."):
         store_user(session, KnownUser, event)
         return
-    store_if_newer(session, Booking, event)
+    row, _ = store_if_newer(session, Booking, event)
+    if row is not None:
+        refresh_entry(session, event.raw["data"])
 
 
-def make_handler(db: Database):
-    def handle(event: Event) -> None:
-        apply_once(db, ProcessedEvent, event, apply_event)
+def apply_events(session: Session, events: list[Event]) -> None:
+    """Apply a batch of events (per booking or user only the newest revision counts)."""
+    users: list[Event] = []
+    bookings: list[Event] = []
+    for event in events:
+        (users if event.type.startswith("user.") else bookings).append(event)
+    store_users(session, KnownUser, users)
+    for applied in store_newest(session, Booking, bookings):
+        refresh_entry(session, applied.raw["data"])
 
-    return handle
+
+def make_handler(db: Database) -> InboxHandler:
+    """Apply each event once: ``handler(event)`` alone, ``handler.batch(events)`` together."""
+    return InboxHandler(db, ProcessedEvent, apply_event, apply_events)
+
+
+def make_batch_handler(db: Database) -> BatchHandler:
+    """Apply a batch of events in one transaction, each at most once."""
+    return make_handler(db).batch

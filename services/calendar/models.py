@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import UTCDateTime, utcnow
 
 from shared.inbox import ProcessedEventMixin
 from shared.principals import PrincipalMixin
@@ -27,3 +32,70 @@ class KnownUser(PrincipalMixin, Base):
     """Booking's users as the ``user.changed`` events describe them."""
 
     __tablename__ = "known_users"
+
+
+class FeedEntry(Base):
+    """One booking as the feeds need it: what selects it, and its rendered VEVENTs (full, and
+    busy-only for a non-public booking in a resource feed), rendered once per revision."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (Index("ix_feed_entries_window", "last_end"),)
+
+    booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    generation: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    visibility: Mapped[str] = mapped_column(String(16))
+    organiser_email: Mapped[str] = mapped_column(String(254), index=True)
+    resource_slugs: Mapped[list[str]] = mapped_column(JSON)
+    deciders: Mapped[list[str]] = mapped_column(JSON)
+    last_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    vevent_full: Mapped[str] = mapped_column(Text)
+    vevent_busy: Mapped[str] = mapped_column(Text)
+
+
+class FeedEntryResource(Base):
+    """Which resource feeds a booking belongs to (an index for the per-resource feed)."""
+
+    __tablename__ = "feed_entry_resources"
+
+    booking_id: Mapped[str] = mapped_column(
+        ForeignKey("feed_entries.booking_id", ondelete="CASCADE"), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class FeedState(Base):
+    """A counter bumped with every change to any feed, and when it last moved: lets each web
+    process keep rendered feeds in memory and know cheaply when they are stale."""
+
+    __tablename__ = "feed_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedToken(Base):
+    """A private feed's secret: only its hash is kept; revoking deletes nothing, it marks."""
+
+    __tablename__ = "feed_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class KnownResource(Base):
+    """Resources seen in bookings: the resource feeds offered on the subscribe page."""
+
+    __tablename__ = "known_resources"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))

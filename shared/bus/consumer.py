@@ -1,14 +1,20 @@
 """The consumer runner: ack only after the handler's transaction committed; bounded
-retries with backoff, then the dead-letter queue. A poison message never stops it."""
+retries with backoff, then the dead-letter queue. A poison message never stops it.
+
+With a batch handler, messages are taken up to the prefetch count (or until the queue
+goes quiet for ``batch_wait`` seconds) and applied in one call, so one transaction and
+one ack cover many events; if that call fails, the batch is handled message by message
+exactly as without one."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from kombu import Consumer
+from kombu import Connection, Consumer
 from kombu.message import Message
 
 from shared.bus.connection import connect
@@ -19,6 +25,10 @@ from shared.events import Event, parse_event
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], None]
+BatchHandler = Callable[[list[Event]], None]
+
+DEFAULT_BATCH_SIZE = 100  # when prefetch is unlimited (0)
+MAX_BATCH_AGE = 1.0  # seconds: a steady trickle still gets applied, not held back
 
 
 class EventConsumer:
@@ -31,9 +41,12 @@ class EventConsumer:
         service: str,
         handler: Handler,
         *,
+        batch_handler: BatchHandler | None = None,
         max_retries: int = 3,
         backoff: float = 0.2,
         prefetch: int = 100,
+        batch_size: int | None = None,
+        batch_wait: float = 0.05,
         stop: threading.Event | None = None,
     ) -> None:
         self.url = url
@@ -42,13 +55,19 @@ class EventConsumer:
         self.queue = topology.queue(service)
         self.dead_letter_queue = topology.dead_letter_queue(service)
         self.handler = handler
+        self.batch_handler = batch_handler
         self.max_retries = max_retries
         self.backoff = backoff
         self.prefetch = prefetch
+        self.batch_size = batch_size or prefetch or DEFAULT_BATCH_SIZE
+        self.batch_wait = batch_wait
         self.stop = stop or threading.Event()
         self.processed = 0
         self.dead_lettered = 0
         self._dead_letters = Publisher(url, topology)
+        self._pending: list[Message] = []
+        self._pending_since = 0.0
+        self._ack_multiple = False
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when the broker goes away."""
@@ -70,6 +89,7 @@ class EventConsumer:
             conn.ensure_connection(max_retries=1)
             self.topology.declare(conn)
             channel = conn.channel()
+            self._ack_multiple = _acks_multiple(conn, channel)
             consumer = Consumer(
                 channel,
                 queues=[self.queue],
@@ -79,18 +99,79 @@ class EventConsumer:
             )
             with consumer:
                 log.info("%s consumer listening on %s", self.service, self.queue.name)
-                while not self.stop.is_set():
-                    try:
-                        conn.drain_events(timeout=1.0)
-                    except TimeoutError:
-                        continue
+                try:
+                    while not self.stop.is_set():
+                        self._drain(conn)
+                    self._flush()  # stopping: settle what was taken before the channel closes
+                finally:
+                    # on a lost connection these were never acked: the broker delivers
+                    # them again, so they must not be settled on the next channel
+                    self._pending.clear()
+
+    def _drain(self, conn: Connection) -> None:
+        """Wait for one message; flush the batch when full, old, or the queue is quiet."""
+        try:
+            conn.drain_events(timeout=self.batch_wait if self._pending else 1.0)
+        except TimeoutError:
+            self._flush()
+            return
+        if self._pending and (
+            len(self._pending) >= self.batch_size
+            or time.monotonic() - self._pending_since >= MAX_BATCH_AGE
+        ):
+            self._flush()
 
     def _on_message(self, message: Message) -> None:
+        if self.batch_handler is None:
+            event = self._parse(message)
+            if event is not None:
+                self._handle(message, event)
+            return
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        self._pending.append(message)
+
+    def _parse(self, message: Message) -> Event | None:
+        """The message's event, or None when it is refused (then it is dead-lettered)."""
         try:
-            event = parse_event(message.body)
+            return parse_event(message.body)
         except Exception as exc:  # malformed or unknown version: retrying cannot fix it
             self._dead_letter(message, exc, attempts=1)
+            return None
+
+    def _flush(self) -> None:
+        """Apply the pending messages with one batch-handler call, then ack them; on an
+        error fall back to handling them one by one."""
+        messages, self._pending = self._pending, []
+        batch = [(m, event) for m in messages if (event := self._parse(m)) is not None]
+        if not batch:
             return
+        try:
+            self.batch_handler([event for _, event in batch])
+        except Exception as exc:
+            log.warning(
+                "%s: a batch of %d events failed (%r); handling them one by one",
+                self.service,
+                len(batch),
+                exc,
+            )
+            for message, event in batch:
+                self._handle(message, event)
+            return
+        self.processed += len(batch)
+        self._ack([message for message, _ in batch])
+
+    def _ack(self, messages: list[Message]) -> None:
+        # Every earlier delivery on this channel is settled by now: batches are flushed in
+        # delivery order and each settles all its messages (refused ones were dead-lettered
+        # or requeued above), so one multiple-ack covers exactly these messages.
+        if self._ack_multiple:
+            messages[-1].ack(multiple=True)
+            return
+        for message in messages:
+            message.ack()
+
+    def _handle(self, message: Message, event: Event) -> None:
         error, attempts = self._handle_with_retries(event)
         if error is None:
             self.processed += 1
@@ -165,3 +246,9 @@ class EventConsumer:
             reason,
         )
         message.ack()
+
+
+def _acks_multiple(conn: Connection, channel) -> bool:
+    """Whether ``ack(multiple=True)`` settles every earlier delivery of the channel: true
+    on AMQP and on the SQLite bus; kombu's other virtual transports ack only the one."""
+    return conn.transport.driver_type == "amqp" or getattr(channel, "acks_multiple", False)

@@ -218,6 +218,8 @@ class Channel(virtual.Channel):
 
     supports_fanout = True
     do_restore = True
+    #: ``basic_ack(tag, multiple=True)`` settles every earlier delivery, as on AMQP
+    acks_multiple = True
 
     def __init__(self, connection: Transport, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
@@ -526,22 +528,31 @@ class Channel(virtual.Channel):
 
     def _settle(self, delivery_tag, *, requeue: bool) -> None:
         """Delete the leased row (ack/drop) or make it visible again (requeue)."""
-        found = self._find_lease(delivery_tag)
-        if found is None:
+        self._settle_many([delivery_tag], requeue=requeue)
+
+    def _settle_many(self, delivery_tags, *, requeue: bool) -> None:
+        """:meth:`_settle` for several deliveries, in one write transaction."""
+        found = [(tag, lease) for tag in delivery_tags if (lease := self._find_lease(tag))]
+        if not found:
             return
-        owner, (row_id, token) = found
+        lost = []
         with self._write() as db:
-            if requeue:
-                changed = db.execute(
-                    "UPDATE messages SET lease = NULL, visible_at = ? WHERE id = ? AND lease = ?",
-                    (time.time(), row_id, token),
-                ).rowcount
-            else:
-                changed = db.execute(
-                    "DELETE FROM messages WHERE id = ? AND lease = ?", (row_id, token)
-                ).rowcount
-        owner._leases.pop(delivery_tag, None)
-        if not changed:
+            for _, (_, (row_id, token)) in found:
+                if requeue:
+                    changed = db.execute(
+                        "UPDATE messages SET lease = NULL, visible_at = ?"
+                        " WHERE id = ? AND lease = ?",
+                        (time.time(), row_id, token),
+                    ).rowcount
+                else:
+                    changed = db.execute(
+                        "DELETE FROM messages WHERE id = ? AND lease = ?", (row_id, token)
+                    ).rowcount
+                if not changed:
+                    lost.append(row_id)
+        for tag, (owner, _) in found:
+            owner._leases.pop(tag, None)
+        for row_id in lost:
             logger.warning(
                 "%s: lease of message %s ran out before it was %s; another consumer "
                 "may have it (raise lease_seconds?)",
@@ -551,8 +562,24 @@ class Channel(virtual.Channel):
             )
 
     def basic_ack(self, delivery_tag, multiple=False):
-        self._settle(delivery_tag, requeue=False)
-        super().basic_ack(delivery_tag, multiple=multiple)
+        tags = self._unsettled_through(delivery_tag) if multiple else [delivery_tag]
+        self._settle_many(tags, requeue=False)
+        for tag in tags:
+            super().basic_ack(tag)
+
+    def _unsettled_through(self, delivery_tag) -> list:
+        """The tags of this channel's unsettled deliveries, in delivery order, up to and
+        including ``delivery_tag`` (just that one when it is not among them)."""
+        delivered, dirty = self.qos._delivered, self.qos._dirty
+        if delivery_tag not in delivered or delivery_tag in dirty:
+            return [delivery_tag]
+        tags = []
+        for tag in delivered:
+            if tag not in dirty:
+                tags.append(tag)
+            if tag == delivery_tag:
+                break
+        return tags
 
     def basic_reject(self, delivery_tag, requeue=False):
         self._settle(delivery_tag, requeue=requeue)

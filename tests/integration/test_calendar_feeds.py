@@ -1,0 +1,382 @@
+"""Events in, feeds out: every state and change, visibility, tokens, and HTTP the way
+calendar clients poll. Each feed is parsed by icalendar and vobject."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import recurring_ical_events
+from sqlalchemy import update
+
+from services.booking.usecases.users import add_user, create_token
+from services.calendar.entries import bump_state
+from services.calendar.models import FeedEntry
+from shared.events import (
+    BOOKING_APPROVED,
+    BOOKING_CANCELLED,
+    BOOKING_CHANGED,
+    BOOKING_OCCURRENCE_CANCELLED,
+    BOOKING_SUBMITTED,
+)
+from tests.factories import envelope
+from tests.support.calendar import deliver, parse_both
+from tests.support.libical import restriction_errors
+
+START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # the factory default
+
+
+@pytest.fixture
+def calendar(make_app):
+    return make_app("calendar")
+
+
+def approved(**overrides):
+    overrides.setdefault("status", "approved")
+    overrides.setdefault("revision", 2)
+    return envelope(BOOKING_APPROVED, **overrides)
+
+
+def get(app, path, **kwargs):
+    return app.test_client().get(path, **kwargs)
+
+
+def events_of(app, path):
+    response = get(app, path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return parse_both(response.data)
+
+
+def test_an_approved_public_booking_is_in_the_public_feed_field_by_field(calendar):
+    env = approved(
+        title="Thesis defence: Ada",
+        description="Open to all, welcome",
+        participants=[{"email": "p@example.org", "name": "P"}],
+    )
+    deliver(calendar, env)
+    [ical], [vob] = events_of(calendar, "/feeds/public.ics")
+    data = env["data"]
+    assert str(ical["UID"]) == data["uid"] == vob.uid.value
+    assert str(ical["SUMMARY"]) == "Thesis defence: Ada" == vob.summary.value
+    assert ical["DTSTART"].dt == START == vob.dtstart.value
+    assert ical["DTSTART"].params["TZID"] == "Europe/Stockholm"
+    assert ical["DTEND"].dt == START + timedelta(hours=2) == vob.dtend.value
+    assert int(ical["SEQUENCE"]) == 2 == int(vob.sequence.value)
+    assert str(ical["STATUS"]) == "CONFIRMED" == vob.status.value
+    assert str(ical["LOCATION"]) == "Aula, Building A" == vob.location.value
+    assert str(ical["URL"]) == data["url"] if data.get("url") else True
+    assert "Open to all, welcome" in str(ical["DESCRIPTION"])
+    assert [str(c) for c in ical["CATEGORIES"].cats] == ["venue"]
+    assert ical["DTSTAMP"].dt == datetime(2030, 1, 1, tzinfo=UTC)
+    assert ical["LAST-MODIFIED"].dt == datetime(2030, 1, 1, tzinfo=UTC)
+    assert str(ical["ORGANIZER"]) == "mailto:org@example.org"
+    assert "ATTENDEE" not in ical  # feeds never list participants
+
+
+@pytest.mark.parametrize(
+    ("status", "visibility"),
+    [
+        ("pending", "public"),
+        ("rejected", "public"),
+        ("approved", "internal"),
+        ("approved", "private"),
+    ],
+)
+def test_what_the_public_feed_leaves_out(calendar, status, visibility):
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_SUBMITTED, status=status, visibility=visibility, title="Secret board meeting"
+        ),
+    )
+    response = get(calendar, "/feeds/public.ics")
+    assert b"Secret board meeting" not in response.data
+    assert parse_both(response.data) == ([], [])
+
+
+@pytest.mark.parametrize("visibility", ["internal", "private"])
+def test_a_resource_feed_shows_a_non_public_booking_only_as_busy(calendar, visibility):
+    deliver(
+        calendar,
+        approved(
+            visibility=visibility,
+            title="Secret board meeting",
+            description="salaries",
+            language="en",
+            participants=[{"email": "ceo@example.org", "name": "CEO"}],
+        ),
+    )
+    response = get(calendar, "/feeds/resources/aula.ics")
+    for leak in (b"Secret", b"salaries", b"ceo@example.org", b"org@example.org", b"Olga"):
+        assert leak not in response.data
+    [ical], [vob] = parse_both(response.data)
+    assert str(ical["SUMMARY"]) == "Booked" == vob.summary.value
+    assert str(ical["CLASS"]) == "PRIVATE"
+    assert ical["DTSTART"].dt == START
+
+
+def test_a_public_booking_shows_in_full_in_its_resource_feed(calendar):
+    deliver(calendar, approved(title="Open lecture"))
+    [ical], _ = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "Open lecture"
+    assert get(calendar, "/feeds/resources/nowhere.ics").status_code == 404
+
+
+def test_changes_keep_the_uid_and_raise_the_sequence_and_cancellation_stays_then_leaves(calendar):
+    first = approved(revision=2)
+    bid = first["data"]["booking_id"]
+    deliver(
+        calendar,
+        first,
+        envelope(
+            BOOKING_CHANGED,
+            booking_id=bid,
+            revision=3,
+            status="approved",
+            title="Moved",
+            start=START + timedelta(days=1),
+        ),
+    )
+    [ical], _ = events_of(calendar, "/feeds/public.ics")
+    assert (str(ical["SUMMARY"]), int(ical["SEQUENCE"])) == ("Moved", 3)
+    assert ical["DTSTART"].dt == START + timedelta(days=1)
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_CANCELLED,
+            booking_id=bid,
+            revision=4,
+            status="cancelled",
+            updated_at=datetime.now(UTC).isoformat(),
+        ),
+    )
+    [ical], [vob] = events_of(calendar, "/feeds/public.ics")
+    assert str(ical["STATUS"]) == "CANCELLED" == vob.status.value
+    assert str(ical["UID"]) == first["data"]["uid"] and int(ical["SEQUENCE"]) == 4
+    db = calendar.extensions["evenemang"]["db"]
+    with db.transaction() as session:  # 31 days later
+        session.execute(
+            update(FeedEntry).values(
+                cancelled_at=datetime.now(UTC) - timedelta(days=31),
+                generation=bump_state(session),
+            )
+        )
+    assert events_of(calendar, "/feeds/public.ics") == ([], [])
+
+
+def test_stale_and_duplicate_events_change_nothing(calendar):
+    newer = approved(revision=5, title="Newest")
+    bid = newer["data"]["booking_id"]
+    deliver(
+        calendar, newer, envelope(BOOKING_SUBMITTED, booking_id=bid, revision=1, title="Old"), newer
+    )
+    [ical], _ = events_of(calendar, "/feeds/public.ics")
+    assert (str(ical["SUMMARY"]), int(ical["SEQUENCE"])) == ("Newest", 5)
+
+
+def test_a_series_is_one_vevent_whose_occurrences_equal_the_stored_ones(calendar):
+    # weekly at 09:00 Stockholm across the 2030-03-31 change to summer time
+    starts = [datetime(2030, 3, 11, 8, tzinfo=UTC) + timedelta(weeks=i) for i in range(3)]
+    starts += [datetime(2030, 4, 1, 7, tzinfo=UTC) + timedelta(weeks=i) for i in range(3)]
+    occurrences = [
+        {
+            "n": n,
+            "start": s.isoformat(),
+            "end": (s + timedelta(hours=1)).isoformat(),
+            "status": "cancelled" if n == 2 else "active",
+        }
+        for n, s in enumerate(starts)
+    ]
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_OCCURRENCE_CANCELLED,
+            status="approved",
+            revision=3,
+            start=starts[0],
+            end=starts[0] + timedelta(hours=1),
+            rrule="FREQ=WEEKLY;COUNT=6",
+            occurrences=occurrences,
+            cancelled_occurrence=2,
+        ),
+    )
+    response = get(calendar, "/feeds/public.ics")
+    [ical], [vob] = parse_both(response.data)
+    assert str(ical["RRULE"].to_ical().decode()) == "FREQ=WEEKLY;COUNT=6"
+    import icalendar
+
+    computed = recurring_ical_events.of(icalendar.Calendar.from_ical(response.data)).between(
+        datetime(2030, 1, 1), datetime(2031, 1, 1)
+    )
+    expected = [s for n, s in enumerate(starts) if n != 2]
+    assert [o["DTSTART"].dt for o in computed] == expected
+    assert [o["DTSTART"].dt.astimezone(UTC) for o in computed] == expected
+    assert all(o["DTSTART"].dt.hour == 9 for o in computed)  # wall clock kept
+    assert len(list(vob.getrruleset())) == 5
+
+
+@pytest.mark.parametrize(
+    "evil", ["x\r\nBEGIN:VEVENT\r\nSUMMARY:injected", "x\r\nATTENDEE:mailto:evil@example.org"]
+)
+def test_titles_inject_nothing(calendar, evil):
+    deliver(calendar, approved(title=evil, description=evil))
+    body = get(calendar, "/feeds/public.ics").data
+    [ical], [vob] = parse_both(body)
+    assert str(ical["SUMMARY"]) == evil.replace("\r\n", "\n") == vob.summary.value
+    assert "ATTENDEE" not in ical
+    assert b"\r\nBEGIN:VEVENT\r\nSUMMARY:injected" not in body
+
+
+def test_feed_text_is_conformant_beyond_what_parsers_check(calendar):
+    deliver(
+        calendar,
+        approved(title="Å" * 120, description="€ " * 200),
+        approved(title="Second", rrule="FREQ=DAILY;COUNT=3"),
+    )
+    body = get(calendar, "/feeds/public.ics").data
+    text = body.decode("utf-8")
+    assert text.endswith("END:VCALENDAR\r\n")
+    assert "\n" not in text.replace("\r\n", "")
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    unfolded = text.replace("\r\n ", "")
+    for block in unfolded.split("BEGIN:VEVENT")[1:]:
+        block = block.split("END:VEVENT")[0]
+        assert "\r\nUID:" in block and "\r\nDTSTAMP:" in block
+    tzids = {
+        line.split("TZID=")[1].split(":")[0] for line in unfolded.split("\r\n") if "TZID=" in line
+    }
+    for tzid in tzids:
+        assert f"BEGIN:VTIMEZONE\r\nTZID:{tzid}" in unfolded
+    for needed in (
+        "VERSION:2.0",
+        "PRODID:",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:",
+        "X-WR-CALDESC:",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT15M",
+        "X-PUBLISHED-TTL:PT15M",
+    ):
+        assert needed in unfolded
+    assert "X-WR-TIMEZONE" not in unfolded
+    assert restriction_errors(text) == []
+    calendar.extensions["feed_cache"]._feeds.clear()
+    assert get(calendar, "/feeds/public.ics").data == body  # byte-stable
+
+
+def test_http_the_way_calendar_clients_poll(calendar):
+    deliver(calendar, approved())
+    first = get(calendar, "/feeds/public.ics")
+    assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert "max-age=900" in first.headers["Cache-Control"]
+    assert 'filename="public.ics"' in first.headers["Content-Disposition"]
+    again = get(calendar, "/feeds/public.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    dated = get(calendar, "/feeds/public.ics", headers={"If-Modified-Since": modified})
+    assert dated.status_code == 304
+    head = calendar.test_client().head("/feeds/public.ics")
+    assert head.status_code == 200 and head.headers["ETag"] == etag
+    zipped = get(calendar, "/feeds/public.ics", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == first.data
+    deliver(calendar, approved(title="Another"))
+    changed = get(calendar, "/feeds/public.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.headers["Last-Modified"] >= modified or True  # same second is fine
+
+
+@pytest.fixture
+def people(make_app, config):
+    booking = make_app("booking")
+    db = booking.extensions["evenemang"]["db"]
+    tokens = {}
+    for email, role in (
+        ("org@example.org", "organiser"),
+        ("infra@example.org", "infra"),
+        ("manager@example.org", "organiser"),
+        ("other@example.org", "organiser"),
+    ):
+        add_user(db, email, email.split("@")[0], role)
+        tokens[email] = create_token(db, config.secret_key, email)
+    return tokens
+
+
+def _feed_token(calendar, api_token):
+    response = calendar.test_client().post(
+        "/api/v1/feed-tokens",
+        json={"label": "phone"},
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["url"].endswith(f"/calendar/feeds/private/{body['token']}.ics")
+    assert body["webcal"].startswith("webcal://")
+    return body["token"]
+
+
+def test_private_feeds_show_my_bookings_in_every_state_and_my_decisions(calendar, people):
+    resources = [
+        {
+            "id": "r9",
+            "slug": "studio",
+            "name": "Studio",
+            "kind": "studio",
+            "location": "",
+            "requires_approval": True,
+            "managers": ["manager@example.org"],
+        }
+    ]
+    mine_pending = envelope(BOOKING_SUBMITTED, title="Mine pending", visibility="private")
+    mine_rejected = envelope(BOOKING_SUBMITTED, title="Mine rejected", status="rejected")
+    studio_pending = envelope(
+        BOOKING_SUBMITTED,
+        title="Studio request",
+        resources=resources,
+        organiser={"email": "other@example.org", "name": "Other"},
+    )
+    deliver(calendar, mine_pending, mine_rejected, studio_pending)
+    titles = {}
+    for email in (
+        "org@example.org",
+        "infra@example.org",
+        "manager@example.org",
+        "other@example.org",
+    ):
+        token = _feed_token(calendar, people[email])
+        icals, _ = events_of(calendar, f"/feeds/private/{token}.ics")
+        titles[email] = {str(e["SUMMARY"]): str(e["STATUS"]) for e in icals}
+    assert titles["org@example.org"] == {"Mine pending": "TENTATIVE", "Mine rejected": "CANCELLED"}
+    assert titles["infra@example.org"] == {
+        "Mine pending": "TENTATIVE",
+        "Studio request": "TENTATIVE",
+    }
+    assert titles["manager@example.org"] == {"Studio request": "TENTATIVE"}
+    assert titles["other@example.org"] == {"Studio request": "TENTATIVE"}
+
+
+def test_feed_tokens_are_revocable_and_unknown_ones_get_404(calendar, people):
+    token = _feed_token(calendar, people["org@example.org"])
+    assert get(calendar, f"/feeds/private/{token}.ics").status_code == 200
+    client = calendar.test_client()
+    other = {"Authorization": f"Bearer {people['other@example.org']}"}
+    assert client.delete(f"/api/v1/feed-tokens/{token}", headers=other).status_code == 404
+    mine = {"Authorization": f"Bearer {people['org@example.org']}"}
+    assert client.delete(f"/api/v1/feed-tokens/{token}", headers=mine).status_code == 204
+    assert get(calendar, f"/feeds/private/{token}.ics").status_code == 404
+    assert get(calendar, "/feeds/private/not-a-token.ics").status_code == 404
+    assert client.post("/api/v1/feed-tokens", json={}).status_code == 401
+
+
+def test_the_subscribe_page_lists_every_feed_with_webcal_and_https_links(calendar):
+    deliver(calendar, approved())
+    page = get(calendar, "/?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "/calendar/feeds/public.ics" in html and "webcal://" in html
+    assert "/calendar/feeds/resources/aula.ics" in html
+    assert "Outlook" in html and "Google Calendar" in html and "Apple Calendar" in html
+    swedish = get(calendar, "/?lang=sv").get_data(as_text=True)
+    assert "Prenumerera" in swedish
