@@ -16,12 +16,15 @@ def consumer_loop(
 ) -> Callable[[threading.Event], None]:
     def run(stop: threading.Event) -> None:
         db = Database(config.database_url(service))
+        handler = make_handler(db)
         try:
             EventConsumer(
                 config.broker_url,
                 build_topology(config.queue_type),
                 service,
-                make_handler(db),
+                handler,
+                # one transaction per batch when the handler can (InboxHandler.batch)
+                batch_handler=getattr(handler, "batch", None),
                 max_retries=config.bus_max_retries,
                 backoff=config.bus_retry_backoff,
                 prefetch=config.bus_prefetch,
