@@ -141,6 +141,9 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     if demo:
         _load_demo(config)
     env = child_env(str(config.data_dir))
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    # links in mail and feeds point at where this suite runs, unless configured otherwise
+    env.setdefault("EVENEMANG_BASE_URL", f"http://{shown_host}:{port}")
     children = [Child("web", _gunicorn_argv("evenemang.suite:create_suite()", host, port))]
     children += [Child(f"worker {s}", child_argv("worker", s)) for s in SERVICES]
     supervisor = Supervisor(children, env)

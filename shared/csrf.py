@@ -1,6 +1,7 @@
-"""CSRF protection for HTML forms: a per-session secret, a hidden field in every form, and a
-check on every unsafe form request. JSON requests are not forms: browsers cannot send them
-cross-site without a CORS preflight, and the session cookie is SameSite=Lax."""
+"""CSRF protection: a per-session secret, a hidden field in every form, and a check on every
+unsafe request that rides on the session cookie, unless it is JSON (browsers cannot send
+JSON cross-site without a CORS preflight; the cookie is also SameSite=Lax) or carries a
+bearer token."""
 
 from __future__ import annotations
 
@@ -23,10 +24,15 @@ def init_csrf(app: Flask) -> None:
 
     @app.before_request
     def _check() -> None:
-        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return
-        if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            return
+        if request.method != "POST":
+            return  # other unsafe methods cannot be sent cross-site without a preflight
+        if request.authorization is not None or request.headers.get("Authorization"):
+            return  # a bearer token is no ambient credential: nothing to forge
+        if (
+            request.mimetype == "application/json"
+            or app.config["SESSION_COOKIE_NAME"] not in request.cookies
+        ):
+            return  # JSON cannot be sent cross-site without a preflight; no cookie, no session
         sent = request.form.get(FIELD, "")
         expected = session.get(FIELD, "")
         if not expected or not hmac.compare_digest(sent, expected):

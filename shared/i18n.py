@@ -20,6 +20,11 @@ COMMON: dict[str, tuple[str, str]] = {
     "skip_to_content": ("Hoppa till innehållet", "Skip to content"),
     "copy": ("Kopiera", "Copy"),
     "copied": ("Kopierad", "Copied"),
+    "nav_label": ("Huvudmeny", "Main menu"),
+    "nav_new_request": ("Ny förfrågan", "New request"),
+    "nav_my_requests": ("Mina förfrågningar", "My requests"),
+    "nav_queue": ("Att besluta", "Queue"),
+    "nav_resources": ("Lokaler och tjänster", "Venues and services"),
 }
 
 
@@ -53,6 +58,7 @@ def init_i18n(app: Flask, phrases: Mapping[str, tuple[str, str]]) -> None:
     def _remember(response):
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-            response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                                httponly=True, path="/")
+            response.set_cookie(
+                COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, path="/"
+            )
         return response

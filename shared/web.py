@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, jsonify
@@ -21,8 +20,10 @@ from shared.timezones import current_zone
 
 MAX_CONTENT_LENGTH = 1024 * 1024
 SHARED = Path(__file__).resolve().parent
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
@@ -39,8 +40,12 @@ def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
 def make_app(import_name: str, service: str, config: Config, db: Database) -> Flask:
     """A Flask app wired with the shared config, error handlers and ``/healthz``."""
     app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
-    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
-                                     FileSystemLoader(str(SHARED / "templates"))])
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(Path(app.root_path) / "templates")),
+            FileSystemLoader(str(SHARED / "templates")),
+        ]
+    )
     app.config.update(
         SECRET_KEY=config.secret_key,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,

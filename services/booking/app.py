@@ -9,12 +9,15 @@ from flask import Flask
 
 from services.booking.api import bp as api_bp
 from services.booking.errors import install_domain_errors
+from services.booking.phrases import PHRASES
 from services.booking.session_api import bp as session_bp
 from services.booking.usecases.context import Context
 from services.booking.usecases.users import booking_validator
+from services.booking.web import bp as pages_bp
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
+from shared.i18n import init_i18n
 from shared.web import make_app, resolve_config
 
 
@@ -24,7 +27,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app = make_app(__name__, "booking", cfg, db)
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     init_auth(app, booking_validator(db))
+    init_i18n(app, PHRASES)
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")
+    app.register_blueprint(pages_bp)
     return app

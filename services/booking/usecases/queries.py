@@ -122,7 +122,9 @@ def decision_queue(ctx: Context, actor: Actor) -> list[Booking]:
                     .where(ResourceManager.email == actor.email.lower())
                 )
             )
-        return list(session.scalars(stmt))
+        found = list(session.scalars(stmt))
+        # a manager decides only on bookings whose every resource they manage
+        return [b for b in found if may_decide(actor, [rules_of(r) for r in b.resources])]
 
 
 def find_available(ctx: Context, query: dict[str, Any]) -> list[Resource]:

@@ -5,7 +5,7 @@ from services.booking.web import (  # noqa: F401 - importing attaches the routes
     errors,
     navigation,
     queue,
-    requests,
+    request_pages,
     resource_pages,
 )
 from services.booking.web.blueprint import bp

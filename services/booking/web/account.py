@@ -23,16 +23,20 @@ def login_page():
         return render_template("booking/login.html", next=target, values={}, errors={})
     values = {"email": request.form.get("email", "")}
     try:
-        cmd = LOGIN.load({"email": values["email"].strip(),
-                          "password": request.form.get("password", "")})
+        cmd = LOGIN.load(
+            {"email": values["email"].strip(), "password": request.form.get("password", "")}
+        )
     except ValidationError as exc:
         errors = localise_errors({k: list(v) for k, v in exc.messages.items()})
-        return render_template("booking/login.html", next=target, values=values,
-                               errors=errors), 422
+        return render_template("booking/login.html", next=target, values=values, errors=errors), 422
     principal = authenticate(ctx().db, cmd["email"], cmd["password"])
     if principal is None:
-        return render_template("booking/login.html", next=target, values=values,
-                               errors={"password": [t("wrong_login")]}), 401
+        return render_template(
+            "booking/login.html",
+            next=target,
+            values=values,
+            errors={"password": [t("wrong_login")]},
+        ), 401
     login(principal)
     flash(t("welcome", name=principal.name), "ok")
     return redirect(target or url_for("pages.home"))

@@ -78,8 +78,9 @@ def _taken(resource: Resource, dates: list[Interval], own_id: str | None) -> lis
     """The bookings and closures of ``resource`` that overlap ``dates`` (its buffer
     included), as the actor may see them."""
     buffer = timedelta(minutes=resource.buffer_minutes)
-    blocks = queries.busy_blocks(ctx(), actor(), resource.id, dates[0].start - buffer,
-                                 dates[-1].end + buffer)
+    blocks = queries.busy_blocks(
+        ctx(), actor(), resource.id, dates[0].start - buffer, dates[-1].end + buffer
+    )
     found = []
     for block in blocks:
         if block["booking_id"] is not None and block["booking_id"] == own_id:
@@ -90,12 +91,16 @@ def _taken(resource: Resource, dates: list[Interval], own_id: str | None) -> lis
     return found
 
 
-def alternatives(start: datetime, end: datetime, kinds: Iterable[str],
-                 exclude: Iterable[str] = ()) -> list[Resource]:
+def alternatives(
+    start: datetime, end: datetime, kinds: Iterable[str], exclude: Iterable[str] = ()
+) -> list[Resource]:
     """Resources of these kinds free for the whole interval, besides ``exclude``."""
     skip, wanted = set(exclude), set(kinds)
-    return [r for r in queries.find_available(ctx(), {"start": start, "end": end})
-            if r.kind in wanted and r.id not in skip]
+    return [
+        r
+        for r in queries.find_available(ctx(), {"start": start, "end": end})
+        if r.kind in wanted and r.id not in skip
+    ]
 
 
 def describe_conflicts(conflicts: Iterable[Conflict], *, decider: bool) -> list[dict[str, Any]]:

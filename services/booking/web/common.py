@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from services.booking.domain import may_decide
+from services.booking.models import Resource
 from services.booking.usecases import resources
 from services.booking.usecases.context import Context
+from services.booking.usecases.records import rules_of
 from shared.auth import Principal, current_principal
 
 NOT_FORM_FIELDS = ("csrf_token", "step")
@@ -74,8 +77,10 @@ def managed_resource_ids(principal: Principal) -> set[str]:
     return {r.id for r in resources.list_resources(ctx()) if email in r.manager_emails}
 
 
-def may_work_queue(principal: Principal) -> bool:
-    return principal.is_infra or bool(managed_resource_ids(principal))
+def decides_on(principal: Principal, chosen: Iterable[Resource]) -> bool:
+    """Whether this person may approve, reject and cancel bookings of these resources (the
+    domain's rule: infra and admin, or a manager of every one of them)."""
+    return may_decide(principal, [rules_of(r) for r in chosen])
 
 
 def require(condition: bool) -> None:

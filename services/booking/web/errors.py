@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+import hmac
+
+from flask import abort, current_app, render_template, request, session
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.booking import domain
 from services.booking.web.blueprint import bp
 from services.booking.web.formatting import localise
+from shared.csrf import FIELD
 
-TITLES = {400: "err_page_400", 401: "err_page_401", 403: "err_page_403", 404: "err_page_404",
-          405: "err_page_405", 409: "err_page_409", 413: "err_page_413", 422: "err_page_422",
-          500: "err_page_500"}
+TITLES = {
+    400: "err_page_400",
+    401: "err_page_401",
+    403: "err_page_403",
+    404: "err_page_404",
+    405: "err_page_405",
+    409: "err_page_409",
+    413: "err_page_413",
+    422: "err_page_422",
+    500: "err_page_500",
+}
 
 
 def error_page(status: int, detail: str | None = None):
     title = TITLES.get(status, "err_page_500")
-    return render_template("booking/error.html", status=status, title_key=title,
-                           detail=detail), status
+    return render_template(
+        "booking/error.html", status=status, title_key=title, detail=detail
+    ), status
 
 
 @bp.errorhandler(HTTPException)
@@ -48,6 +60,11 @@ def _rule(exc: domain.RuleViolation):
     return error_page(422, " ".join(localise(m) for ms in exc.errors.values() for m in ms))
 
 
+@bp.errorhandler(domain.SlotTaken)
+def _taken(exc: domain.SlotTaken):
+    return error_page(409)
+
+
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
     return error_page(422)
@@ -57,3 +74,15 @@ def _invalid(exc: ValidationError):
 def _unexpected(exc: Exception):
     current_app.logger.exception("unhandled error on a page")
     return error_page(500)
+
+
+@bp.before_request
+def _every_post_carries_the_token():
+    """The shared check skips bodies that are not forms (``text/plain``, none at all); a
+    page's POST is always a form, so here every one must carry the session's token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.form.get(FIELD, "")
+    expected = session.get(FIELD, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(400)

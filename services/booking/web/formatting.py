@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint
 
 from services.booking.phrases import MESSAGES
-from services.booking.web.common import t
+from services.booking.web.common import here, t
 from shared.i18n import current_language
 from shared.timezones import current_zone
 
+QUOTED = re.compile(r"^“(?P<entry>[^”]*)”: (?P<message>.+)$")
+ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _PATTERNS = [(re.compile(pattern, re.IGNORECASE), sv, en) for pattern, sv, en in MESSAGES]
 
 
@@ -55,6 +58,9 @@ def localise(message: str) -> str:
     translated = t(message)
     if translated != message:
         return translated
+    quoted = QUOTED.match(message)
+    if quoted:  # “what was typed”: message
+        return f"“{quoted['entry']}”: {localise(quoted['message'])}"
     for pattern, sv, en in _PATTERNS:
         match = pattern.match(message.strip())
         if match:
@@ -69,8 +75,42 @@ def localise_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return {key: [localise(m) for m in messages] for key, messages in errors.items()}
 
 
+def change_field(name: str) -> str:
+    """A changed field's name in a booking's history (``occurrences[2].status`` too)."""
+    key = "change_field_" + re.sub(r"\[\d+\]", "", name).replace(".", "_")
+    label = t(key)
+    return name if label == key else label
+
+
+def change_value(value: Any) -> str:
+    """A value in a booking's history: times in the zone, lists joined, states named."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(v.get("email", "") if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, str):
+        if ISO_TIME.match(value):
+            try:
+                return fdatetime(datetime.fromisoformat(value))
+            except ValueError:
+                return value
+        for prefix in ("status_", "visibility_", "language_"):
+            label = t(prefix + value)
+            if label != prefix + value:
+                return label
+    return str(value)
+
+
 def install_filters(bp: Blueprint) -> None:
-    for name, function in (("fdate", fdate), ("ftime", ftime), ("fdatetime", fdatetime),
-                           ("isodt", isodt), ("localise", localise)):
+    for name, function in (
+        ("fdate", fdate),
+        ("ftime", ftime),
+        ("fdatetime", fdatetime),
+        ("isodt", isodt),
+        ("localise", localise),
+        ("change_field", change_field),
+        ("change_value", change_value),
+    ):
         bp.add_app_template_filter(function, name)
     bp.add_app_template_global(when, "when")
+    bp.add_app_template_global(here, "here")

@@ -5,11 +5,9 @@ of the API, which the API's own schema then validates: one set of rules for both
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
-from itertools import islice
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -33,10 +31,17 @@ BOOKING_IN, RESOURCE_IN, CLOSURE_IN = BookingInSchema(), ResourceInSchema(), Clo
 BYDAY = dict(zip(WEEKDAYS, ("MO", "TU", "WE", "TH", "FR", "SA", "SU"), strict=True))
 REPEATS = ("none", "weekly", "keep")
 SEPARATORS = re.compile(r"[\n\r,;]+")
-NAMED_ADDRESS = re.compile(r"^(?P<name>[^<>]*)<(?P<email>[^<>]+)>$")
+QUOTE_AWARE_COMMA = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
 WINDOW = re.compile(r"^(\d{1,2}:\d{2})\s*[-–—]\s*(\d{1,2}:\d{2})$")
 # Where the API's field names show on the request form.
 BOOKING_FIELD_ON_FORM = {"start": "start_time", "end": "end_time", "rrule": "repeat"}
+
+
+def _number(value: Any) -> Any:
+    """A typed number as an int for the JSON-shaped schemas; anything else as typed, for
+    the schema to refuse in its own words."""
+    text = str(value).strip()
+    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else value
 
 
 def _messages(required: str = "err_required", invalid: str = "err_invalid") -> dict[str, str]:
@@ -45,7 +50,7 @@ def _messages(required: str = "err_required", invalid: str = "err_invalid") -> d
 
 def wall_time(day: date, at: time) -> datetime:
     """Wall-clock time in the configured zone."""
-    return datetime.combine(day, at.replace(second=0, microsecond=0), current_zone.get())
+    return datetime.combine(day, at.replace(microsecond=0), current_zone.get())
 
 
 class FormSchema(Schema):
@@ -63,9 +68,7 @@ class WhenForm(FormSchema):
     end_time = fields.Time(required=True, error_messages=_messages("err_time_required", "err_time"))
     end_date = fields.Date(error_messages=_messages(invalid="err_date"))
     repeat = fields.String(load_default="none", validate=validate.OneOf(REPEATS))
-    weekdays = fields.List(
-        fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list
-    )
+    weekdays = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list)
     repeat_end = fields.String(load_default="count", validate=validate.OneOf(("count", "until")))
     repeat_count = fields.Integer(
         validate=validate.Range(min=1, max=MAX_OCCURRENCES, error="err_count_range"),
@@ -110,15 +113,9 @@ class WhenForm(FormSchema):
         rule = f"FREQ=WEEKLY;BYDAY={byday}"
         if data["repeat_end"] == "count":
             return f"{rule};COUNT={data['repeat_count']}"
-        # "Until a date" is sent as the number of dates it gives: RFC 5545 wants UNTIL in UTC
-        # beside a zoned DTSTART, and a count means the same in every calendar client.
-        naive = start.replace(tzinfo=None)
-        until = datetime.combine(data["repeat_until"], time(23, 59, 59))
-        dates = list(islice(rrulestr(f"{rule};UNTIL={until:%Y%m%dT%H%M%S}", dtstart=naive),
-                            MAX_OCCURRENCES + 1))
-        if len(dates) > MAX_OCCURRENCES:
-            raise ValidationError({"repeat_until": ["err_count_range"]})
-        return f"{rule};COUNT={max(len(dates), 1)}"
+        # RFC 5545: beside a zoned DTSTART, UNTIL is the last instant in UTC.
+        last = wall_time(data["repeat_until"], time(23, 59, 59)).astimezone(UTC)
+        return f"{rule};UNTIL={last:%Y%m%dT%H%M%S}Z"
 
 
 WHEN_FORM = WhenForm()
@@ -133,27 +130,30 @@ def read_when(data: dict[str, Any]) -> tuple[dict[str, Any] | None, Errors]:
 
 
 def parse_participants(text: str) -> list[dict[str, str]]:
-    """Addresses pasted one per line or separated by commas; ``Name <address>`` keeps the
-    name."""
+    """Addresses pasted one per line or separated by commas (not those inside quotes);
+    ``Name <address>`` keeps the name."""
     people = []
-    for entry in SEPARATORS.split(text or ""):
-        entry = entry.strip()
-        if not entry:
-            continue
-        named = NAMED_ADDRESS.match(entry)
-        if named:
-            person = {"email": named["email"].strip()}
-            if named["name"].strip().strip('"'):
-                person["name"] = named["name"].strip().strip('"')
-            people.append(person)
-        else:
-            people.append({"email": entry})
+    for line in re.split(r"[\n\r;]+", text or ""):
+        for entry in QUOTE_AWARE_COMMA.split(line):
+            entry = entry.strip()
+            if not entry:
+                continue
+            if "<" in entry and entry.endswith(">"):
+                cut = entry.rindex("<")
+                person = {"email": entry[cut + 1 : -1].strip()}
+                name = entry[:cut].strip().strip('"').strip()
+                if name:
+                    person["name"] = name
+                people.append(person)
+            else:
+                people.append({"email": entry})
     return people
 
 
 def format_participants(people: list[dict[str, str]]) -> str:
-    return "\n".join(f"{p['name']} <{p['email']}>" if p.get("name") else p["email"]
-                     for p in people or [])
+    return "\n".join(
+        f"{p['name']} <{p['email']}>" if p.get("name") else p["email"] for p in people or []
+    )
 
 
 DETAILS = ("title", "description", "expected_attendees", "visibility", "language", "notes")
@@ -164,22 +164,24 @@ def read_request(data: dict[str, Any]) -> tuple[dict[str, Any] | None, Errors]:
     form field (the time fields and the details are checked together)."""
     when, errors = read_when(data)
     cmd: dict[str, Any] = {k: data[k] for k in DETAILS if k in data}
-    cmd["resource_ids"] = data.get("resource_ids", [])
+    if "expected_attendees" in cmd:
+        cmd["expected_attendees"] = _number(cmd["expected_attendees"])
+    if data.get("resource_ids"):
+        cmd["resource_ids"] = data["resource_ids"]
+    else:
+        errors["resource_ids"] = ["err_resources_required"]
     people = parse_participants(data.get("participants", ""))
     cmd["participants"] = people
     if when is not None:
-        cmd.update(start=when["start"].isoformat(), end=when["end"].isoformat(),
-                   rrule=when["rrule"])
+        cmd.update(
+            start=when["start"].isoformat(), end=when["end"].isoformat(), rrule=when["rrule"]
+        )
     try:
-        loaded = BOOKING_IN.load(cmd, partial=("start", "end") if when is None else False)
+        loaded = BOOKING_IN.load(cmd, partial=("start", "end", "resource_ids"))
     except ValidationError as exc:
         errors.update(booking_errors_on_form(_flat(exc.messages), people))
         return None, errors
-    if errors:
-        return None, errors
-    if not loaded.get("resource_ids"):
-        return None, {"resource_ids": ["err_resources_required"]}
-    return loaded, {}
+    return (None, errors) if errors else (loaded, {})
 
 
 def booking_errors_on_form(errors: Errors, people: list[dict[str, str]] | None = None) -> Errors:
@@ -190,7 +192,7 @@ def booking_errors_on_form(errors: Errors, people: list[dict[str, str]] | None =
             parts = key.split(".")
             index = int(parts[1]) if parts[1].isdigit() else -1
             entry = people[index]["email"] if people and 0 <= index < len(people) else ""
-            shown.setdefault("participants", []).extend(f"{entry}: {m}" for m in messages)
+            shown.setdefault("participants", []).extend(f"“{entry}”: {m}" for m in messages)
             continue
         base = key.split(".")[0]
         target = BOOKING_FIELD_ON_FORM.get(base, base)
@@ -223,15 +225,34 @@ def rrule_fields(rrule: str | None, first: date) -> dict[str, Any]:
     if not rrule:
         return {"repeat": "none"}
     parts = dict(p.split("=", 1) for p in rrule.upper().split(";") if "=" in p)
-    simple = set(parts) <= {"FREQ", "BYDAY", "COUNT", "INTERVAL"} and parts.get("FREQ") == "WEEKLY"
-    if not simple or parts.get("INTERVAL", "1") != "1" or "COUNT" not in parts:
+    known = set(parts) <= {"FREQ", "BYDAY", "COUNT", "UNTIL", "INTERVAL"}
+    ends = ("COUNT" in parts) != ("UNTIL" in parts)
+    if not known or not ends or parts.get("FREQ") != "WEEKLY" or parts.get("INTERVAL", "1") != "1":
         return {"repeat": "keep", "rrule_kept": rrule}
     codes = {v: k for k, v in BYDAY.items()}
     days = [codes.get(c) for c in parts.get("BYDAY", BYDAY[WEEKDAYS[first.weekday()]]).split(",")]
-    if None in days:
+    until = _until_date(parts.get("UNTIL"))
+    if None in days or ("UNTIL" in parts and until is None):
         return {"repeat": "keep", "rrule_kept": rrule}
-    return {"repeat": "weekly", "weekdays": days, "repeat_end": "count",
-            "repeat_count": parts["COUNT"]}
+    values: dict[str, Any] = {"repeat": "weekly", "weekdays": [d for d in WEEKDAYS if d in days]}
+    if until is not None:
+        values.update(repeat_end="until", repeat_until=until.isoformat())
+    else:
+        values.update(repeat_end="count", repeat_count=parts["COUNT"])
+    return values
+
+
+def _until_date(value: str | None) -> date | None:
+    """The local date of an UNTIL (UTC with ``Z``, or wall-clock time without)."""
+    if not value:
+        return None
+    try:
+        if value.endswith("Z"):
+            instant = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return instant.astimezone(current_zone.get()).date()
+        return datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 def booking_form_values(booking: Any) -> dict[str, Any]:
@@ -243,7 +264,8 @@ def booking_form_values(booking: Any) -> dict[str, Any]:
         "end_time": f"{end:%H:%M}",
         "title": booking.title,
         "description": booking.description or "",
-        "expected_attendees": "" if booking.expected_attendees is None
+        "expected_attendees": ""
+        if booking.expected_attendees is None
         else str(booking.expected_attendees),
         "visibility": booking.visibility,
         "language": booking.language,
@@ -259,8 +281,13 @@ def booking_form_values(booking: Any) -> dict[str, Any]:
 
 # --- resources ----------------------------------------------------------------------------------
 
-NUMBERS = ("capacity", "buffer_minutes", "min_notice_hours", "max_advance_days",
-           "max_duration_minutes")
+NUMBERS = (
+    "capacity",
+    "buffer_minutes",
+    "min_notice_hours",
+    "max_advance_days",
+    "max_duration_minutes",
+)
 NULLABLE = ("capacity", "max_duration_minutes")
 FLAGS = ("requires_approval", "active")
 
@@ -283,14 +310,15 @@ def read_resource(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, An
     """A resource form (weekday hours as text, checkboxes, addresses pasted as text) through
     the API's resource schema."""
     errors: Errors = {}
-    cmd: dict[str, Any] = {k: data[k] for k in ("name", "kind", "slug", "description", "location")
-                           if k in data}
+    cmd: dict[str, Any] = {
+        k: data[k] for k in ("name", "kind", "slug", "description", "location") if k in data
+    }
     if not creating:
         cmd.setdefault("description", "")
         cmd.setdefault("location", "")
     for name in NUMBERS:
         if name in data:
-            cmd[name] = data[name]
+            cmd[name] = _number(data[name])
         elif name in NULLABLE and not creating:
             cmd[name] = None
     for name in FLAGS:
@@ -338,16 +366,21 @@ def resource_form_values(resource: Any) -> dict[str, Any]:
     return values
 
 
-NEW_RESOURCE = {"kind": "venue", "requires_approval": "on", "active": "on", "always_open": "on",
-                "max_advance_days": "365"}
+NEW_RESOURCE = {
+    "kind": "venue",
+    "requires_approval": "on",
+    "active": "on",
+    "always_open": "on",
+    "max_advance_days": "365",
+}
 
 
 class ClosureForm(FormSchema):
-    start_date = fields.Date(required=True, error_messages=_messages("err_date_required",
-                                                                     "err_date"))
+    start_date = fields.Date(
+        required=True, error_messages=_messages("err_date_required", "err_date")
+    )
     start_time = fields.Time(load_default=time(0), error_messages=_messages(invalid="err_time"))
-    end_date = fields.Date(required=True, error_messages=_messages("err_date_required",
-                                                                   "err_date"))
+    end_date = fields.Date(required=True, error_messages=_messages("err_date_required", "err_date"))
     end_time = fields.Time(load_default=None, error_messages=_messages(invalid="err_time"))
     reason = fields.String(load_default="")
 
@@ -374,8 +407,9 @@ def read_closure(data: dict[str, Any]) -> tuple[dict[str, Any] | None, Errors]:
     except ValidationError as exc:
         shown: Errors = {}
         for key, messages in _flat(exc.messages).items():
-            shown.setdefault({"start": "start_date", "end": "end_date"}.get(key, key),
-                             []).extend(messages)
+            shown.setdefault({"start": "start_date", "end": "end_date"}.get(key, key), []).extend(
+                messages
+            )
         return None, shown
 
 

@@ -48,10 +48,18 @@ def navigation() -> dict[str, Any]:
     ]
     waiting = queue_size()
     if waiting is not None:
-        links.append({"href": url_for("pages.queue_page"), "label": t("nav_queue"),
-                      "id": "queue", "count": waiting})
-    links.append({"href": url_for("pages.resources_page"), "label": t("nav_resources"),
-                  "id": "resources"})
+        links.append(
+            {
+                "href": url_for("pages.queue_page"),
+                "label": t("nav_queue"),
+                "id": "queue",
+                "count": waiting,
+                "count_label": t("waiting_n", n=waiting),
+            }
+        )
+    links.append(
+        {"href": url_for("pages.resources_page"), "label": t("nav_resources"), "id": "resources"}
+    )
     for link in links:
         link["current"] = link["id"] == section
-    return {"nav_links": links}
+    return {"nav_links": links, "nav_label": t("nav_label")}

@@ -1,0 +1,190 @@
+"""Resources: the list everyone sees, a week of one resource's bookings, and for admins
+creating and changing resources (opening hours, managers); closures for infra and managers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from services.booking.domain import KINDS, WEEKDAYS, RuleViolation
+from services.booking.models import Resource
+from services.booking.usecases import queries, resources
+from services.booking.web.blueprint import bp
+from services.booking.web.common import (
+    actor,
+    ctx,
+    decides_on,
+    form_fields,
+    login_required,
+    require,
+    t,
+)
+from services.booking.web.formatting import local, localise_errors
+from services.booking.web.forms import (
+    NEW_RESOURCE,
+    read_closure,
+    read_resource,
+    resource_form_values,
+)
+
+CLOSURES_AHEAD = timedelta(days=365)
+
+
+def _decides_on(resource: Resource) -> bool:
+    return decides_on(actor(), [resource])
+
+
+@bp.get("/resources")
+@login_required
+def resources_page():
+    listed = resources.list_resources(ctx())
+    if not actor().is_admin:
+        listed = [r for r in listed if r.active]
+    by_kind = {kind: [r for r in listed if r.kind == kind] for kind in KINDS}
+    return render_template("booking/resources.html", by_kind=by_kind)
+
+
+# --- admin: create and change -------------------------------------------------------------------
+
+
+def _resource_form(
+    values: MultiDict, errors: dict[str, list[str]], resource=None, status: int = 200
+):
+    closures = _closures(resource) if resource is not None else []
+    return render_template(
+        "booking/resource_form.html",
+        values=values,
+        errors=localise_errors(errors),
+        resource=resource,
+        kinds=KINDS,
+        weekdays=WEEKDAYS,
+        closures=closures,
+        closure_values={},
+        closure_errors={},
+    ), status
+
+
+@bp.route("/resources/new", methods=["GET", "POST"])
+@login_required
+def new_resource():
+    require(actor().is_admin)
+    if request.method == "GET":
+        return _resource_form(MultiDict(NEW_RESOURCE), {})
+    cmd, errors = read_resource(form_fields(), creating=True)
+    if cmd is not None:
+        try:
+            created = resources.create_resource(ctx(), actor(), cmd)
+        except RuleViolation as exc:
+            errors = exc.errors
+        else:
+            flash(t("resource_created", name=created.name), "ok")
+            return redirect(url_for("pages.edit_resource", key=created.slug))
+    return _resource_form(request.form, errors, status=422)
+
+
+@bp.route("/resources/<key>/edit", methods=["GET", "POST"])
+@login_required
+def edit_resource(key: str):
+    require(actor().is_admin)
+    resource = resources.read_resource(ctx(), key)
+    if request.method == "GET":
+        return _resource_form(MultiDict(resource_form_values(resource)), {}, resource)
+    cmd, errors = read_resource(form_fields(), creating=False)
+    if cmd is not None:
+        try:
+            changed = resources.update_resource(ctx(), actor(), resource.id, cmd)
+        except RuleViolation as exc:
+            errors = exc.errors
+        else:
+            flash(t("resource_saved", name=changed.name), "ok")
+            return redirect(url_for("pages.edit_resource", key=changed.slug))
+    return _resource_form(request.form, errors, resource, status=422)
+
+
+# --- closures --------------------------------------------------------------------------------
+
+
+def _closures(resource: Resource) -> list[dict[str, Any]]:
+    now = ctx().clock()
+    blocks = queries.busy_blocks(ctx(), actor(), resource.id, now, now + CLOSURES_AHEAD)
+    return [b for b in blocks if b["kind"] == "closure"]
+
+
+@bp.post("/resources/<key>/closures")
+@login_required
+def add_closure(key: str):
+    resource = resources.read_resource(ctx(), key)
+    require(_decides_on(resource))
+    cmd, errors = read_closure(form_fields())
+    if cmd is not None:
+        try:
+            resources.add_closure(ctx(), actor(), resource.id, cmd)
+        except RuleViolation as exc:
+            errors = exc.errors
+        else:
+            flash(t("closure_added", name=resource.name), "ok")
+            return redirect(
+                url_for(
+                    "pages.week_page",
+                    key=resource.slug,
+                    week=local(cmd["start"]).date().isoformat(),
+                )
+            )
+    return _week_page(
+        resource, _week_start(None), status=422, closure_values=request.form, closure_errors=errors
+    )
+
+
+# --- a week of one resource -------------------------------------------------------------------
+
+
+def _week_start(value: str | None) -> date:
+    try:
+        day = date.fromisoformat(value) if value else local(ctx().clock()).date()
+    except ValueError:
+        day = local(ctx().clock()).date()
+    return day - timedelta(days=day.weekday())
+
+
+@bp.get("/resources/<key>/week")
+@login_required
+def week_page(key: str):
+    resource = resources.read_resource(ctx(), key)
+    return _week_page(resource, _week_start(request.args.get("week")))
+
+
+def _week_page(
+    resource: Resource, monday: date, status: int = 200, closure_values=None, closure_errors=None
+):
+    zone = ctx().zone
+    start = datetime.combine(monday, time(0), zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), zone)
+    blocks = queries.busy_blocks(ctx(), actor(), resource.id, start, end)
+    days = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        day_start = datetime.combine(day, time(0), zone)
+        day_end = day_start + timedelta(days=1)
+        days.append(
+            {
+                "date": day,
+                "weekday": WEEKDAYS[day.weekday()],
+                "blocks": [b for b in blocks if b["start"] < day_end and b["end"] > day_start],
+                "today": day == local(ctx().clock()).date(),
+            }
+        )
+    return render_template(
+        "booking/week.html",
+        resource=resource,
+        days=days,
+        monday=monday,
+        previous=(monday - timedelta(days=7)).isoformat(),
+        next=(monday + timedelta(days=7)).isoformat(),
+        decider=_decides_on(resource),
+        closure_values=closure_values or {},
+        closure_errors=localise_errors(closure_errors or {}),
+        weekdays=WEEKDAYS,
+    ), status

@@ -1,0 +1,828 @@
+"""Booking's HTML pages through the Flask test client: who may open which page, CSRF on every
+form, escaping of what users type, login (wrong password, open redirects, cookie flags,
+a fresh session), form errors beside their fields with the values kept, and the whole
+request → decision workflow as organisers and the infrastructure team click through it.
+The clock is fixed at Friday 1 March 2030, 12:00 in Stockholm."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services.booking.models import Booking
+from services.booking.phrases import PHRASES
+from services.booking.usecases import bookings, queries, resources, users
+from shared.auth import Principal
+from shared.i18n import COMMON
+from tests.support.booking import MONDAY, NOW, at
+
+PASSWORD = "a long enough password"
+DAY = MONDAY.isoformat()  # Monday 4 March 2030
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Person:
+    email: str
+    principal: Principal
+
+
+class Site:
+    """The booking app with a fixed clock, its users and resources, and ways to use it as a
+    browser would (log in, read the CSRF token from the page, post forms)."""
+
+    _seq = itertools.count(1)
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.ctx = app.extensions["booking_context"]
+        self.ctx.clock = lambda: NOW
+        self.db = self.ctx.db
+        self.admin = self.person("admin")
+        self.infra = self.person("infra")
+        self.organiser = self.person("organiser", "olle@example.org")
+        self.other = self.person("organiser", "otto@example.org")
+        self.manager = self.person("organiser", "maja.manager@example.org")
+        self.hall = self.resource(name="Great hall", capacity=100, features=["stage"])
+        self.room = self.resource(name="Small room", capacity=20)
+        self.studio = self.resource(
+            name="Photo studio", kind="studio", managers=[self.manager.email]
+        )
+        self.photographer = self.resource(
+            name="Photographer", kind="service", managers=[self.manager.email]
+        )
+
+    def person(self, role: str, email: str | None = None) -> Person:
+        email = email or f"{role}{next(self._seq)}@example.org"
+        user = users.add_user(self.db, email, email.split("@")[0].title(), role, PASSWORD)
+        return Person(email, Principal(user.id, user.email, user.name, user.role))
+
+    def resource(self, **cmd: Any):
+        cmd.setdefault("kind", "venue")
+        return resources.create_resource(self.ctx, self.admin.principal, cmd)
+
+    def booking(self, who: Person, *chosen, title: str = "Seminar", **extra: Any) -> Booking:
+        cmd = {
+            "title": title,
+            "start": _utc(at(MONDAY, 10)),
+            "end": _utc(at(MONDAY, 12)),
+            "resource_ids": [r.id for r in chosen or [self.hall]],
+            **extra,
+        }
+        return bookings.submit_booking(self.ctx, who.principal, cmd)
+
+    def approve(self, booking: Booking) -> None:
+        bookings.approve_booking(self.ctx, self.infra.principal, booking.id)
+
+    def status(self, booking: Booking) -> str:
+        return queries.read_booking(self.ctx, self.infra.principal, booking.id)[0].status
+
+    def count(self) -> int:
+        return len(queries.list_bookings(self.ctx, self.infra.principal, {}))
+
+    def client(self, who: Person | None = None, lang: str = "en") -> FlaskClient:
+        client = self.app.test_client()
+        client.set_cookie("evenemang_lang", lang)
+        if who is not None:
+            response = login(client, who.email, PASSWORD)
+            assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+
+def _utc(value: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path)
+    found = TOKEN.search(page.get_data(as_text=True))
+    assert found, (path, page.status_code)
+    return found.group(1)
+
+
+def login(client: FlaskClient, email: str, password: str, next_: str | None = None):
+    data = {"csrf_token": token(client), "email": email, "password": password}
+    if next_ is not None:
+        data["next"] = next_
+    return client.post("/login", data=data)
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):
+    """A form post the way a browser sends it: with the token of a page it just loaded."""
+    return client.post(path, data={"csrf_token": token(client, page or path), **data})
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def field_error(response, name: str) -> str:
+    """The message shown beside one field."""
+    found = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', text(response), re.S)
+    assert found, f"no error beside {name}"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def request_form(site: Site, **overrides: Any) -> dict[str, Any]:
+    form = {
+        "date": DAY,
+        "start_time": "10:00",
+        "end_time": "12:00",
+        "title": "Thesis defence",
+        "resource_ids": [site.hall.id],
+        "visibility": "internal",
+        "language": "en",
+        "step": "send",
+    }
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+@pytest.fixture
+def site(make_app, monkeypatch) -> Site:
+    # Real argon2, with cheap parameters: the tests log in dozens of times.
+    monkeypatch.setattr(
+        "shared.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    return Site(make_app("booking"))
+
+
+# --- who may open what --------------------------------------------------------------------------
+
+PAGES = [
+    "/",
+    "/bookings",
+    "/bookings/new",
+    "/queue",
+    "/resources",
+    "/resources/new",
+    "/resources/great-hall/week",
+    "/resources/great-hall/edit",
+    "/logout",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_visitors_are_sent_to_login_and_back(site, path):
+    response = site.client().get(path)
+    assert response.status_code == 302
+    if path == "/logout":
+        assert response.location == "/login"
+    else:
+        target = urlsplit(response.location)
+        assert target.path == "/login" and parse_qs(target.query) == {"next": [path]}
+
+
+def test_anonymous_request_page_goes_to_login_too(site):
+    booking = site.booking(site.organiser)
+    response = site.client().get(f"/bookings/{booking.id}")
+    assert response.status_code == 302 and response.location.startswith("/login?next=")
+
+
+@pytest.mark.parametrize("path", ["/queue", "/resources/new", "/resources/great-hall/edit"])
+def test_an_organiser_gets_a_403_page_for_queue_and_admin_pages(site, path):
+    response = site.client(site.organiser).get(path)
+    assert response.status_code == 403
+    assert response.mimetype == "text/html"
+    assert "You do not have access" in text(response)
+    assert 'href="/bookings"' in text(response)  # in the layout, with the navigation
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed", "refused"),
+    [
+        (
+            "infra",
+            ["/queue", "/resources", "/resources/great-hall/week"],
+            ["/resources/new", "/resources/great-hall/edit"],
+        ),
+        ("admin", ["/queue", "/resources/new", "/resources/great-hall/edit"], []),
+        ("manager", ["/queue", "/resources/photo-studio/week"], ["/resources/new"]),
+        ("organiser", ["/", "/bookings", "/bookings/new", "/resources"], ["/queue"]),
+    ],
+)
+def test_each_role_opens_its_pages(site, who, allowed, refused):
+    client = site.client(getattr(site, who))
+    for path in allowed:
+        response = client.get(path, follow_redirects=True)
+        assert response.status_code == 200, (who, path)
+    for path in refused:
+        assert client.get(path).status_code == 403, (who, path)
+
+
+def test_a_manager_sees_only_their_resources_requests(site):
+    theirs = site.booking(site.organiser, site.studio, title="Portraits")
+    other = site.booking(site.organiser, site.hall, title="Concert")
+    client = site.client(site.manager)
+    queue = text(client.get("/queue"))
+    assert "Portraits" in queue and "Concert" not in queue
+    assert client.get(f"/bookings/{theirs.id}").status_code == 200
+    assert client.get(f"/bookings/{other.id}").status_code == 403
+    infra_queue = text(site.client(site.infra).get("/queue"))
+    assert "Portraits" in infra_queue and "Concert" in infra_queue
+
+
+def test_the_queue_count_is_in_the_navigation(site):
+    site.booking(site.organiser, site.hall, title="One")
+    site.booking(site.other, site.room, title="Two")
+    page = text(site.client(site.infra).get("/bookings"))
+    assert re.search(r'aria-label="2 waiting for a decision">2</span>', page)
+    assert "Queue" not in text(site.client(site.organiser).get("/bookings"))
+
+
+def test_organisers_cannot_open_each_others_requests(site):
+    booking = site.booking(site.organiser)
+    client = site.client(site.other)
+    assert client.get(f"/bookings/{booking.id}").status_code == 403
+    assert client.get(f"/bookings/{booking.id}/edit").status_code == 403
+    response = post(client, f"/bookings/{booking.id}/cancel", {}, page="/bookings")
+    assert response.status_code == 403
+    assert site.status(booking) == "pending"
+
+
+def test_an_unknown_request_is_a_404_page_in_the_layout(site):
+    response = site.client(site.organiser).get("/bookings/no-such-id")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Page not found" in text(response)
+
+
+def test_the_api_keeps_answering_json(site):
+    response = site.client(site.organiser).get("/api/v1/bookings/no-such-id")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+# --- CSRF ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sent", [None, "", "forged-token"])
+def test_a_form_without_the_right_csrf_token_is_refused_and_writes_nothing(site, sent):
+    client = site.client(site.organiser)
+    token(client, "/bookings/new")  # the session has a token; the post does not carry it
+    data = request_form(site)
+    if sent is not None:
+        data["csrf_token"] = sent
+    response = client.post("/bookings/new", data=data)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "The form could not be accepted" in text(response)
+    assert site.count() == 0
+
+
+def test_decisions_need_the_csrf_token_too(site):
+    booking = site.booking(site.organiser)
+    client = site.client(site.infra)
+    token(client, "/queue")
+    for action, data in (("approve", {}), ("reject", {"reason": "No"}), ("cancel", {})):
+        response = client.post(f"/bookings/{booking.id}/{action}", data=data)
+        assert response.status_code == 400, action
+    assert site.status(booking) == "pending"
+
+
+def test_a_post_that_is_not_a_form_needs_the_token_too(site):
+    booking = site.booking(site.organiser)
+    client = site.client(site.infra)
+    token(client, "/queue")
+    for body in ({"data": "reason=x", "content_type": "text/plain"}, {}):
+        assert client.post(f"/bookings/{booking.id}/approve", **body).status_code == 400
+    assert site.status(booking) == "pending"
+
+
+def test_login_needs_the_csrf_token(site):
+    client = site.client()
+    response = client.post("/login", data={"email": site.organiser.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/bookings").status_code == 302  # not logged in
+
+
+# --- escaping ---------------------------------------------------------------------------------
+
+
+def test_what_users_type_is_shown_as_text_not_markup(site):
+    evil = "<script>alert(1)</script>"
+    client = site.client(site.organiser)
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(
+            site,
+            title=evil,
+            description='<img src=x onerror="alert(2)">',
+            participants='"<b>Bold</b>" <bold@example.org>',
+            visibility="public",
+        ),
+        page="/bookings/new",
+    )
+    assert response.status_code == 302, field_errors_of(response)
+    for page in (response.location, "/bookings"):
+        shown = text(client.get(page))
+        assert evil not in shown and "<img src=x" not in shown and "<b>Bold" not in shown
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    queue = text(site.client(site.infra).get("/queue"))
+    assert evil not in queue and "&lt;script&gt;alert(1)&lt;/script&gt;" in queue
+    week = text(site.client(site.other).get(f"/resources/great-hall/week?week={DAY}"))
+    assert evil not in week
+
+
+def field_errors_of(response) -> dict[str, str]:
+    return dict(re.findall(r'<p class="field-error" id="([^"]+)-error">(.*?)</p>', text(response)))
+
+
+def test_pages_carry_no_inline_script_or_style_and_a_strict_csp(site):
+    client = site.client(site.admin)
+    for path in (
+        "/bookings/new",
+        "/queue",
+        "/resources",
+        "/resources/new",
+        "/resources/great-hall/week",
+    ):
+        response = client.get(path)
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        page = text(response)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert " style=" not in page and "<style" not in page, path
+        for tag in re.findall(r"<[a-zA-Z][^>]*>", page):
+            bare = re.sub(r'"[^"]*"', '""', tag)
+            assert not re.search(r"\son[a-z]+\s*=", bare), (path, tag)
+
+
+# --- logging in -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("email", ["olle@example.org", "nobody@example.org"])
+def test_a_wrong_password_or_unknown_user_is_refused_with_the_email_kept(site, email):
+    client = site.client()
+    response = login(client, email, "not the password")
+    assert response.status_code == 401
+    assert field_error(response, "password") == "Wrong email address or password."
+    assert f'value="{email}"' in text(response)
+    assert client.get("/bookings").status_code == 302
+
+
+def test_an_invalid_email_is_shown_beside_the_field(site):
+    response = login(site.client(), "not an address", PASSWORD)
+    assert response.status_code == 422
+    assert field_error(response, "email") == "Not a valid email address."
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "evil.example",
+    ],
+)
+def test_login_never_redirects_off_the_site(site, target):
+    client = site.client()
+    response = login(client, site.organiser.email, PASSWORD, next_=target)
+    assert response.status_code == 302
+    assert response.location == "/bookings" or response.location == "/"
+    assert "evil" not in response.location
+
+
+def test_login_returns_to_the_page_asked_for(site):
+    client = site.client()
+    page = client.get("/bookings/new?date=2030-03-04")
+    assert page.status_code == 302
+    next_path = "/bookings/new?date=2030-03-04"
+    assert client.get(page.location).status_code == 200
+    response = login(client, site.organiser.email, PASSWORD, next_=next_path)
+    assert response.location == next_path
+    assert (
+        login(site.client(), site.organiser.email, PASSWORD, next_="/calendar/").location
+        == "/calendar/"
+    )
+
+
+def test_the_session_cookie_is_httponly_samesite_and_fresh_at_login(site):
+    client = site.client()
+    planted = token(client)  # a session (and CSRF token) from before logging in
+    before = client.get_cookie("evenemang_session").value
+    response = login(client, site.organiser.email, PASSWORD)
+    header = response.headers["Set-Cookie"]
+    assert "evenemang_session=" in header and "HttpOnly" in header and "SameSite=Lax" in header
+    assert "Secure" not in header  # served over http in the test
+    assert client.get_cookie("evenemang_session").value != before
+    assert token(client, "/bookings") != planted  # login started a new session
+    stale = site.client()
+    stale.set_cookie("evenemang_session", before)
+    assert stale.get("/bookings").status_code == 302  # the old session stays logged out
+
+
+def test_the_session_cookie_is_secure_behind_https(make_app, config):
+    app = make_app("booking", config.replace(base_url="https://events.example.org"))
+    users.add_user(
+        app.extensions["evenemang"]["db"], "sec@example.org", "Sec", "organiser", PASSWORD
+    )
+    response = login(app.test_client(), "sec@example.org", PASSWORD)
+    header = response.headers["Set-Cookie"]
+    assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
+
+
+def test_logout_is_a_post_and_ends_the_session(site):
+    client = site.client(site.organiser)
+    assert client.get("/logout").status_code == 200  # a page with the button, not a logout
+    assert client.get("/bookings").status_code == 200
+    response = post(client, "/logout", {}, page="/bookings")
+    assert response.status_code == 302 and response.location == "/login"
+    assert client.get("/bookings").status_code == 302
+
+
+# --- the request form -------------------------------------------------------------------------
+
+
+def test_the_form_shows_what_is_free_for_the_time(site):
+    site.approve(site.booking(site.other, site.room, title="Board meeting", visibility="public"))
+    client = site.client(site.organiser)
+    response = post(
+        client,
+        "/bookings/new",
+        {"date": DAY, "start_time": "11:00", "end_time": "13:00", "step": "check"},
+    )
+    page = text(response)
+    assert response.status_code == 200
+    assert re.search(rf'id="r-{site.hall.id}" name="resource_ids"', page)
+    assert f'id="r-{site.room.id}"' not in page  # taken: no box to tick
+    assert "Board meeting" in page and "Taken" in page
+    assert "100 seats" in page and "stage" in page
+
+
+def test_errors_are_shown_beside_the_fields_with_the_values_kept(site):
+    client = site.client(site.organiser)
+    form = request_form(
+        site,
+        title="Open day",
+        expected_attendees="250",
+        participants="ann@example.org\nBo <bo@example.org>",
+        notes="Needs a lectern",
+        resource_ids=[site.hall.id, site.photographer.id],
+    )
+    response = post(client, "/bookings/new", form)
+    assert response.status_code == 422
+    assert field_error(response, "expected_attendees") == "Great hall: holds at most 100 people."
+    page = text(response)
+    assert 'value="Open day"' in page and 'value="250"' in page
+    assert "ann@example.org\nBo &lt;bo@example.org&gt;</textarea>" in page
+    assert "Needs a lectern</textarea>" in page
+    for chosen in (site.hall, site.photographer):
+        assert re.search(
+            rf'id="r-{chosen.id}" name="resource_ids" value="{chosen.id}" checked', page
+        )
+    assert 'class="error-summary"' in page and 'href="#expected_attendees"' in page
+    assert site.count() == 0
+
+
+def test_missing_and_malformed_fields_are_each_named(site):
+    client = site.client(site.organiser)
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(
+            site,
+            title="",
+            start_time="25:00",
+            participants="ann@example.org, not-an-address",
+            expected_attendees="many",
+        ),
+    )
+    assert response.status_code == 422
+    assert field_error(response, "title") == "Fill in this field."
+    assert field_error(response, "start_time") == "Give a time as HH:MM."
+    assert field_error(response, "participants") == "“not-an-address”: Not a valid email address."
+    assert field_error(response, "expected_attendees") == "Give a whole number."
+
+
+def test_errors_are_in_swedish_on_swedish_pages(site):
+    client = site.client(site.organiser, lang="sv")
+    response = post(client, "/bookings/new", request_form(site, title=""))
+    assert field_error(response, "title") == "Fyll i det här fältet."
+    assert "Rätta det här först" in text(response)
+    response = post(client, "/bookings/new", request_form(site, expected_attendees="250"))
+    assert field_error(response, "expected_attendees") == "Great hall: rymmer högst 100 personer."
+    assert "Rätta det här först" in text(response)
+
+
+def test_a_request_in_the_past_is_refused_beside_the_time(site):
+    response = post(
+        site.client(site.organiser), "/bookings/new", request_form(site, date="2030-02-01")
+    )
+    assert field_error(response, "start_time") == "Must be in the future."
+
+
+def test_a_taken_slot_says_what_it_collides_with_and_offers_alternatives(site):
+    site.approve(site.booking(site.other, site.hall, title="Graduation", visibility="public"))
+    client = site.client(site.organiser)
+    response = post(client, "/bookings/new", request_form(site, title="Party"))
+    assert response.status_code == 409
+    page = text(response)
+    callout = page[page.index('id="taken"') : page.index("</section>", page.index('id="taken"'))]
+    assert "Great hall" in callout and "Graduation" in callout and "10:00–12:00" in callout
+    assert "Small room" in callout  # free at the same time
+    assert 'value="Party"' in page
+    assert site.count() == 1
+
+
+def test_a_taken_slot_hides_the_title_of_a_booking_the_organiser_may_not_see(site):
+    site.approve(site.booking(site.other, site.hall, title="Secret merger", visibility="private"))
+    response = post(site.client(site.organiser), "/bookings/new", request_form(site))
+    assert response.status_code == 409
+    assert "Secret merger" not in text(response)
+    assert "is booked" in text(response)
+
+
+def test_a_weekly_series_until_a_date_or_a_count(site):
+    client = site.client(site.organiser)
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(
+            site,
+            repeat="weekly",
+            weekdays=["mon", "wed"],
+            repeat_end="until",
+            repeat_until="2030-03-13",
+        ),
+    )
+    assert response.status_code == 302, field_errors_of(response)
+    booking = queries.list_bookings(site.ctx, site.organiser.principal, {"mine": True})[0]
+    assert len(booking.occurrences) == 4 and "UNTIL=" in booking.rrule
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(
+            site,
+            resource_ids=[site.room.id],
+            repeat="weekly",
+            weekdays=["mon"],
+            repeat_end="count",
+            repeat_count="3",
+        ),
+    )
+    assert response.status_code == 302
+    series = [
+        b
+        for b in queries.list_bookings(site.ctx, site.organiser.principal, {})
+        if b.rrule and "COUNT=3" in b.rrule
+    ]
+    assert len(series[0].occurrences) == 3
+
+
+def test_a_weekly_series_needs_its_first_weekday_and_an_end(site):
+    response = post(
+        site.client(site.organiser),
+        "/bookings/new",
+        request_form(site, repeat="weekly", weekdays=["tue"], repeat_end="count"),
+    )
+    assert response.status_code == 422
+    assert "first date must fall on one of the chosen weekdays" in field_error(response, "weekdays")
+    assert field_error(response, "repeat_count") == "Give how many times."
+
+
+# --- the workflow -------------------------------------------------------------------------------
+
+
+def test_request_approve_and_see_it_approved(site):
+    organiser = site.client(site.organiser)
+    response = post(
+        organiser,
+        "/bookings/new",
+        request_form(
+            site,
+            resource_ids=[site.hall.id, site.photographer.id],
+            visibility="public",
+            participants="ann@example.org",
+        ),
+    )
+    assert response.status_code == 302
+    page = text(organiser.get(response.location))
+    assert "Your request “Thesis defence” was sent." in page and "Pending" in page
+    booking_id = response.location.rsplit("/", 1)[1]
+    infra = site.client(site.infra)
+    queue = text(infra.get("/queue"))
+    assert "Thesis defence" in queue
+    approved = post(infra, f"/bookings/{booking_id}/approve", {"next": "/queue"}, page="/queue")
+    assert approved.status_code == 302 and approved.location == "/queue"
+    assert "“Thesis defence” is approved." in text(infra.get("/queue"))
+    mine = text(organiser.get("/bookings"))
+    assert "Thesis defence" in mine and "status-approved" in mine
+    history = text(organiser.get(f"/bookings/{booking_id}"))
+    assert "Approved" in history and site.infra.email in history
+
+
+def test_reject_needs_a_reason_and_the_organiser_sees_it(site):
+    booking = site.booking(site.organiser)
+    infra = site.client(site.infra)
+    page = f"/bookings/{booking.id}"
+    response = post(infra, f"{page}/reject", {"reason": "  "}, page=page)
+    assert response.status_code == 422
+    assert field_error(response, "reason") == "Fill in this field, at most 2000 characters."
+    response = post(infra, f"{page}/reject", {"reason": "The hall is being painted"}, page=page)
+    assert response.status_code == 302
+    mine = text(site.client(site.organiser).get("/bookings?status=rejected"))
+    assert "Rejected" in mine and "The hall is being painted" in mine
+
+
+def test_approving_a_taken_slot_says_what_holds_it(site):
+    first = site.booking(site.organiser, title="First")
+    second = site.booking(site.other, title="Second")
+    site.approve(first)
+    infra = site.client(site.infra)
+    page = f"/bookings/{second.id}"
+    shown = text(infra.get(page))
+    assert "Already approved at the same time" in shown and "First" in shown
+    response = post(infra, f"{page}/approve", {}, page=page)
+    assert response.status_code == 409
+    assert "Cannot be approved: the time is already booked." in text(response)
+    assert site.status(second) == "pending"
+
+
+def test_change_withdraw_and_cancel_one_date(site):
+    booking = site.booking(site.organiser, site.room, rrule="FREQ=WEEKLY;COUNT=3")
+    client = site.client(site.organiser)
+    page = f"/bookings/{booking.id}"
+    form = text(client.get(f"{page}/edit"))
+    assert (
+        'value="Seminar"' in form
+        and 'id="repeat-weekly" name="repeat" value="weekly" checked' in form
+    )
+    response = post(
+        client,
+        f"{page}/edit",
+        request_form(
+            site,
+            title="Seminar series",
+            resource_ids=[site.room.id],
+            repeat="keep",
+            rrule_kept="FREQ=WEEKLY;COUNT=3",
+            notes=None,
+        ),
+    )
+    assert response.status_code == 302, field_errors_of(response)
+    shown = text(client.get(page))
+    assert "Seminar series" in shown and "Changed" in shown
+    response = post(client, f"{page}/occurrences/1/cancel", {}, page=page)
+    assert response.status_code == 302
+    after = queries.read_booking(site.ctx, site.organiser.principal, booking.id)[0]
+    assert [o.status for o in after.occurrences] == ["active", "cancelled", "active"]
+    assert post(client, f"{page}/cancel", {"reason": "Speaker ill"}, page=page).status_code == 302
+    mine = text(client.get("/bookings?status=cancelled"))
+    assert "Seminar series" in mine and "Speaker ill" in mine
+    assert client.get(f"{page}/edit").status_code == 409
+
+
+def test_changing_an_approved_series_without_moving_it_keeps_it_approved(site):
+    booking = site.booking(site.organiser, site.room, rrule="FREQ=WEEKLY;COUNT=2")
+    site.approve(booking)
+    client = site.client(site.organiser)
+    page = f"/bookings/{booking.id}"
+    values = dict(
+        re.findall(r'name="(\w+)" type="[a-z]+" value="([^"]*)"', text(client.get(f"{page}/edit")))
+    )
+    response = post(
+        client,
+        f"{page}/edit",
+        request_form(
+            site,
+            title="Renamed",
+            date=values["date"],
+            start_time=values["start_time"],
+            end_time=values["end_time"],
+            resource_ids=[site.room.id],
+            repeat="weekly",
+            weekdays=["mon"],
+            repeat_end="count",
+            repeat_count="2",
+        ),
+    )
+    assert response.status_code == 302, field_errors_of(response)
+    assert site.status(booking) == "approved"
+
+
+# --- resources and the week view ------------------------------------------------------------------
+
+
+def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site):
+    client = site.client(site.admin)
+    form = {
+        "name": "Lecture hall",
+        "kind": "venue",
+        "capacity": "80",
+        "features": "projector, hearing loop",
+        "hours_mon": "08:00-12:00, 13:00-17:00",
+        "hours_tue": "8-17",
+        "managers": "maja.manager@example.org",
+        "requires_approval": "on",
+        "active": "on",
+        "max_advance_days": "365",
+    }
+    response = post(client, "/resources/new", form)
+    assert response.status_code == 422
+    assert (
+        field_error(response, "hours_tue")
+        == "Write times as 08:00-17:00, several separated by commas."
+    )
+    assert 'value="Lecture hall"' in text(response)
+    response = post(client, "/resources/new", {**form, "hours_tue": "09:00-17:00"})
+    assert response.status_code == 302 and response.location == "/resources/lecture-hall/edit"
+    created = resources.read_resource(site.ctx, "lecture-hall")
+    assert created.opening_hours == {
+        "mon": [["08:00", "12:00"], ["13:00", "17:00"]],
+        "tue": [["09:00", "17:00"]],
+    }
+    assert created.manager_emails == ["maja.manager@example.org"]
+    assert created.features == ["projector", "hearing loop"]
+    edit = text(client.get("/resources/lecture-hall/edit"))
+    assert 'value="08:00-12:00, 13:00-17:00"' in edit
+    response = post(
+        client,
+        "/resources/lecture-hall/edit",
+        {**form, "hours_tue": "", "capacity": "", "always_open": "on", "slug": "lecture-hall"},
+    )
+    assert response.status_code == 302
+    changed = resources.read_resource(site.ctx, "lecture-hall")
+    assert changed.opening_hours is None and changed.capacity is None
+
+
+def test_infra_closes_a_resource_and_the_week_shows_it(site):
+    client = site.client(site.infra)
+    page = f"/resources/great-hall/week?week={DAY}"
+    response = post(
+        client,
+        "/resources/great-hall/closures",
+        {"start_date": DAY, "end_date": DAY, "reason": "Floor polishing"},
+        page=page,
+    )
+    assert response.status_code == 302
+    week = text(client.get(response.location))
+    assert "Closed: Floor polishing" in week
+    refused = post(
+        site.client(site.organiser),
+        "/resources/great-hall/closures",
+        {"start_date": DAY, "end_date": DAY, "reason": "Mine"},
+        page="/resources",
+    )
+    assert refused.status_code == 403
+
+
+def test_the_week_view_shows_titles_only_to_those_who_may_see_them(site):
+    site.approve(site.booking(site.other, site.hall, title="Board meeting", visibility="internal"))
+    site.approve(site.booking(site.other, site.room, title="Open lecture", visibility="public"))
+    organiser = site.client(site.organiser)
+    hall = text(organiser.get(f"/resources/great-hall/week?week={DAY}"))
+    assert "Board meeting" not in hall and "Busy" in hall and "10:00" in hall
+    assert "Open lecture" in text(organiser.get(f"/resources/small-room/week?week={DAY}"))
+    assert "Board meeting" in text(
+        site.client(site.infra).get(f"/resources/great-hall/week?week={DAY}")
+    )
+
+
+# --- languages ------------------------------------------------------------------------------------
+
+
+def test_the_language_switch_is_remembered(site):
+    client = site.app.test_client()
+    login(client, site.organiser.email, PASSWORD)
+    assert "Mina förfrågningar" in text(client.get("/bookings"))  # Swedish by default
+    response = client.get("/bookings?lang=en")
+    assert "My requests" in text(response)
+    assert "evenemang_lang=en" in response.headers["Set-Cookie"]
+    page = text(client.get("/bookings/new"))
+    assert "New request" in page and 'lang="en"' in page
+    assert 'href="?lang=sv"' in page
+
+
+def test_every_phrase_has_both_languages_and_every_key_used_exists():
+    table = {**COMMON, **PHRASES}
+    assert all(sv.strip() and en.strip() for sv, en in table.values())
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    used: set[str] = set()
+    for template in [
+        *(root / "services/booking/templates").rglob("*.html"),
+        root / "shared/templates/layout.html",
+    ]:
+        used |= set(re.findall(r"""_\(\s*["']([a-z0-9_]+)["']\s*[,)]""", template.read_text()))
+    for module in (root / "services/booking/web").glob("*.py"):
+        used |= set(re.findall(r'\bt\(\s*"([a-z0-9_]+)"', module.read_text()))
+        used |= set(re.findall(r'"(err_[a-z0-9_]+)"', module.read_text()))
+    assert sorted(used - set(table)) == []
