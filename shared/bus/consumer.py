@@ -45,7 +45,6 @@ class EventConsumer:
         max_retries: int = 3,
         backoff: float = 0.2,
         prefetch: int = 100,
-        batch_size: int | None = None,
         batch_wait: float = 0.05,
         stop: threading.Event | None = None,
     ) -> None:
@@ -59,7 +58,7 @@ class EventConsumer:
         self.max_retries = max_retries
         self.backoff = backoff
         self.prefetch = prefetch
-        self.batch_size = batch_size or prefetch or DEFAULT_BATCH_SIZE
+        self.batch_size = prefetch or DEFAULT_BATCH_SIZE
         self.batch_wait = batch_wait
         self.stop = stop or threading.Event()
         self.processed = 0
