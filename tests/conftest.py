@@ -15,6 +15,7 @@ from tests.support.backends import (
     BACKEND,
     PostgresDatabases,
     purge_rabbitmq,
+    rabbitmqctl_available,
     require_postgres,
     require_rabbitmq,
 )
@@ -37,27 +38,68 @@ def _sqlite_templates(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def _postgres() -> Iterator[tuple[PostgresDatabases, dict[str, str]]]:
+def _postgres() -> Iterator[tuple[dict[str, str], dict]]:
+    """One migrated database per service for the whole run, emptied before each test
+    (TRUNCATE is much faster than creating databases per test)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     databases = PostgresDatabases(require_postgres())
-    templates = {}
+    urls, engines = {}, {}
     for service in SERVICES:
-        url = databases.create(f"evtmpl_{service}")
-        upgrade(service, url)
-        templates[service] = url
-    yield databases, templates
+        urls[service] = databases.create(f"evtest_{service}")
+        upgrade(service, urls[service])
+        engines[service] = create_engine(urls[service], poolclass=NullPool)
+    yield urls, engines
+    for engine in engines.values():
+        engine.dispose()
     databases.drop_all()
 
 
 def _postgres_urls(request) -> dict[str, str]:
-    databases, templates = request.getfixturevalue("_postgres")
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import text
 
-    urls = {}
-    for service in SERVICES:
-        url = databases.create(f"evtest_{service}", template=make_url(templates[service]).database)
-        urls[f"{service}_database_url"] = url
-        request.addfinalizer(lambda url=url: databases.drop(url))
-    return urls
+    urls, engines = request.getfixturevalue("_postgres")
+    for engine in engines.values():
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+            tables = (
+                conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                        "AND tablename <> 'alembic_version'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if tables:
+                names = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return {f"{service}_database_url": url for service, url in urls.items()}
+
+
+@pytest.fixture(scope="session")
+def _amqp_url() -> Iterator[str]:
+    """RabbitMQ for this run: a throw-away virtual host when rabbitmqctl is at hand, so
+    concurrent runs on one machine never share queues; else the configured URL."""
+    import subprocess
+    import uuid
+
+    url = require_rabbitmq()
+    if not url.rstrip("/").endswith(":5672") or not rabbitmqctl_available():
+        yield url
+        return
+    vhost = f"evenemang-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    yield url.rstrip("/") + "/" + vhost
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
 @pytest.fixture
@@ -69,7 +111,7 @@ def config(request, tmp_path) -> Config:
     overrides: dict[str, str] = {}
     if BACKEND == "servers":
         overrides.update(_postgres_urls(request))
-        overrides["broker_url"] = require_rabbitmq()
+        overrides["broker_url"] = request.getfixturevalue("_amqp_url")
         purge_rabbitmq(overrides["broker_url"], _all_queue_names())
     else:
         templates = request.getfixturevalue("_sqlite_templates")
