@@ -8,9 +8,12 @@ from typing import Any
 from flask import Flask
 
 from services.notify.models import KnownUser
+from services.notify.phrases import PHRASES
+from services.notify.routes import api, pages
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
+from shared.i18n import init_i18n
 from shared.principals import replica_validator
 from shared.web import make_app, resolve_config
 
@@ -20,4 +23,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     db = Database(cfg.notify_database_url)
     app = make_app(__name__, "notify", cfg, db)
     init_auth(app, replica_validator(db, KnownUser))
+    init_i18n(app, PHRASES)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(pages)
     return app

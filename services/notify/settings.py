@@ -1,0 +1,101 @@
+"""Notify's settings: the shared configuration plus a few of its own, read from the
+environment with documented defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from pathlib import Path
+
+from shared.config import Config, ConfigError
+
+# name: (default, meaning) — the README's configuration table lists them
+ENV = {
+    "EVENEMANG_REMINDER_HOURS": (24.0, "hours before each occurrence a reminder goes out"),
+    "EVENEMANG_MAIL_MAX_ATTEMPTS": (8, "attempts before a mail is dead"),
+    "EVENEMANG_MAIL_RETRY_SECONDS": (60.0, "first retry delay; doubles after each attempt"),
+}
+
+
+def _number(env: Mapping[str, str], name: str, kind: type) -> float | int:
+    default = ENV[name][0]
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
+    if value < 0 or (kind is int and value < 1):
+        raise ConfigError(f"{name} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """What planning and composing mail needs to know."""
+
+    mail_from: str = "evenemang@localhost"
+    infra_team: tuple[str, ...] = ()
+    base_url: str = "http://127.0.0.1:8000"
+    reminder_lead: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_config(cls, config: Config, env: Mapping[str, str] | None = None) -> MailSettings:
+        env = os.environ if env is None else env
+        hours = _number(env, "EVENEMANG_REMINDER_HOURS", float)
+        return cls(
+            mail_from=config.mail_from,
+            infra_team=split_addresses(config.infra_team_email),
+            base_url=config.base_url.rstrip("/"),
+            reminder_lead=timedelta(hours=hours),
+        )
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.mail_from)[1] or "evenemang@localhost"
+
+    @property
+    def sender_name(self) -> str:
+        return parseaddr(self.mail_from)[0] or "Evenemang"
+
+    @property
+    def domain(self) -> str:
+        return self.sender_address.rpartition("@")[2] or "localhost"
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """How the sender loop delivers: SMTP or the sink, and how hard it retries."""
+
+    smtp_url: str
+    sink_dir: Path
+    envelope_from: str
+    max_attempts: int = 8
+    retry_seconds: float = 60.0
+    lease_seconds: float = 300.0
+    batch_size: int = 50
+    interval: float = 0.2
+
+    @classmethod
+    def from_config(cls, config: Config, env: Mapping[str, str] | None = None) -> SenderSettings:
+        env = os.environ if env is None else env
+        return cls(
+            smtp_url=config.smtp_url,
+            sink_dir=sink_directory(config),
+            envelope_from=MailSettings.from_config(config, env).sender_address,
+            max_attempts=int(_number(env, "EVENEMANG_MAIL_MAX_ATTEMPTS", int)),
+            retry_seconds=float(_number(env, "EVENEMANG_MAIL_RETRY_SECONDS", float)),
+        )
+
+
+def sink_directory(config: Config) -> Path:
+    return Path(config.data_dir) / "mail"
+
+
+def split_addresses(value: str) -> tuple[str, ...]:
+    """``a@x, b@y`` (or one address) as a tuple, blanks dropped."""
+    return tuple(a.strip() for a in (value or "").replace(";", ",").split(",") if a.strip())

@@ -1,0 +1,150 @@
+"""Notify's HTTP: the delivery log for infra and admins, and the mail sink's outbox pages
+for admins, with the roles the contract gives them."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.auth import Principal, issue_token
+from shared.events import BOOKING_APPROVED
+from tests.factories import envelope
+from tests.support.smtp import Notify, SmtpServer
+
+PEOPLE = {
+    "admin": Principal("u-admin", "ada@example.org", "Ada Admin", "admin"),
+    "infra": Principal("u-infra", "ingrid@example.org", "Ingrid Infra", "infra"),
+    "organiser": Principal("u-org", "olle@example.org", "Olle Organiser", "organiser"),
+}
+PARTICIPANTS = [{"email": f"p{i}@example.org", "name": f"P {i}"} for i in range(3)]
+
+
+def _bearer(config, role: str) -> dict[str, str]:
+    token = issue_token(config.secret_key, PEOPLE[role], f"t-{role}")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _logged_in(app, role: str):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user"] = PEOPLE[role].as_session()
+    return client
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app("notify")
+
+
+@pytest.fixture
+def approved(config):
+    """An approved booking's mail, planned and sent to the sink."""
+    harness = Notify(config, "")
+    event = envelope(BOOKING_APPROVED, status="approved", participants=PARTICIPANTS)
+    harness.deliver(event)
+    harness.send_all()
+    harness.close()
+    return event
+
+
+def test_the_delivery_log_answers_infra_and_admin_only(app, config, approved):
+    client = app.test_client()
+    booking_id = approved["data"]["booking_id"]
+    path = f"/api/v1/deliveries?booking_id={booking_id}"
+    anonymous = client.get(path)
+    assert anonymous.status_code == 401
+    assert anonymous.mimetype == "application/problem+json"
+    assert client.get(path, headers=_bearer(config, "organiser")).status_code == 403
+    for role in ("infra", "admin"):
+        response = client.get(path, headers=_bearer(config, role))
+        assert response.status_code == 200, role
+    deliveries = response.get_json()["deliveries"]
+    assert len(deliveries) == 4
+    for row in deliveries:
+        assert {
+            "id",
+            "booking_id",
+            "event_id",
+            "recipient",
+            "kind",
+            "status",
+            "attempts",
+            "message_id",
+            "sent_at",
+        } <= set(row)
+        assert row["booking_id"] == booking_id
+        assert row["event_id"] == approved["id"]
+        assert row["status"] == "sent" and row["attempts"] == 1 and row["sent_at"]
+    assert sorted((r["recipient"], r["kind"]) for r in deliveries) == [
+        ("org@example.org", "approved"),
+        ("p0@example.org", "invitation"),
+        ("p1@example.org", "invitation"),
+        ("p2@example.org", "invitation"),
+    ]
+    other = client.get("/api/v1/deliveries?booking_id=nope", headers=_bearer(config, "infra"))
+    assert other.get_json() == {"deliveries": []}
+    invalid = client.get("/api/v1/deliveries?status=lost", headers=_bearer(config, "infra"))
+    assert invalid.status_code == 422
+    assert "status" in invalid.get_json()["errors"]
+
+
+def test_the_delivery_log_shows_retries_as_queued_with_the_last_error(app, config):
+    with SmtpServer() as smtp:
+        smtp.stop()
+        harness = Notify(config, smtp.url)
+        event = envelope(BOOKING_APPROVED, status="approved")
+        harness.deliver(event)
+        harness.send_all()
+        harness.close()
+    response = app.test_client().get(
+        "/api/v1/deliveries?status=queued", headers=_bearer(config, "admin")
+    )
+    (row,) = response.get_json()["deliveries"]
+    assert (row["status"], row["attempts"], row["sent_at"]) == ("queued", 1, None)
+    assert "Connection refused" in row["last_error"]
+    assert row["next_attempt_at"]
+
+
+def test_the_openapi_document_lists_the_deliveries_route(app):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/deliveries" in document["paths"]
+
+
+def test_the_outbox_lists_the_sinks_mail_for_admins(app, approved):
+    assert app.test_client().get("/").headers["Location"].endswith("/outbox")
+    anonymous = app.test_client().get("/outbox")
+    assert anonymous.status_code == 302
+    assert "/login?next=%2Foutbox" in anonymous.headers["Location"]
+    assert _logged_in(app, "infra").get("/outbox").status_code == 403
+    admin = _logged_in(app, "admin")
+    page = admin.get("/outbox?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Outbox" in html and "4 messages" in html
+    assert "Inbjudan: Thesis defence" in html and "Godkänd: Thesis defence" in html
+    assert "p1@example.org" in html
+
+
+def test_one_message_of_the_outbox(app, config, approved):
+    from shared.mail import MailSink
+
+    sink = MailSink(config.data_dir / "mail")
+    entry = next(e for e in sink.entries() if "p2@example.org" in e.to)
+    admin = _logged_in(app, "admin")
+    page = admin.get(f"/outbox/{entry.name}?lang=sv")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Inbjudan: Thesis defence" in html
+    assert "Calendar (REQUEST)" not in html and "Kalender (REQUEST)" in html
+    assert "BEGIN:VCALENDAR" in html and "invite.ics" in html
+    assert "<iframe" in html and "sandbox" in html
+    frame = admin.get(f"/outbox/{entry.name}/html")
+    assert frame.status_code == 200
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in frame.headers["Content-Security-Policy"]
+    raw = admin.get(f"/outbox/{entry.name}/raw")
+    assert raw.mimetype == "message/rfc822"
+    assert raw.data == sink.raw(entry.name)
+    for bad in ("nope.eml", "..%2Fnotify.db", "0" * 32 + ".eml"):
+        assert admin.get(f"/outbox/{bad}").status_code == 404
+    assert _logged_in(app, "organiser").get(f"/outbox/{entry.name}").status_code == 403
+    assert app.test_client().get(f"/outbox/{entry.name}/raw").status_code == 302
