@@ -201,6 +201,7 @@ def test_a_5xx_for_one_recipient_fails_that_one_and_the_rest_go(notify, smtp):
     assert notify.send_all() == 0  # a permanent failure is not retried
 
 
+@pytest.mark.slow
 def test_a_worker_restart_loses_no_queued_mail(config, smtp, tmp_path):
     from tests.support.processes import running, start, wait_for
 
