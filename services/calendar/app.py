@@ -20,9 +20,12 @@ from shared.web import make_app, resolve_config
 
 
 def feed_settings(config: Config) -> FeedSettings:
-    return FeedSettings(zone=config.timezone, ttl_minutes=config.feed_ttl_minutes,
-                        past_days=config.feed_past_days,
-                        cancelled_days=config.feed_cancelled_days)
+    return FeedSettings(
+        zone=config.timezone,
+        ttl_minutes=config.feed_ttl_minutes,
+        past_days=config.feed_past_days,
+        cancelled_days=config.feed_cancelled_days,
+    )
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -31,8 +34,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app = make_app(__name__, "calendar", cfg, db)
     init_auth(app, replica_validator(db, KnownUser))
     init_i18n(app, PHRASES)
-    app.extensions["feed_cache"] = FeedCache(db, feed_settings(cfg),
-                                             check_seconds=0 if cfg.testing else 0.1)
+    app.extensions["feed_cache"] = FeedCache(
+        db, feed_settings(cfg), check_seconds=0 if cfg.testing else 0.1
+    )
     app.register_blueprint(feeds)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)

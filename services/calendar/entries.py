@@ -14,14 +14,14 @@ from shared.booking_ical import booking_spec
 from shared.db import utcnow
 from shared.ical import Person, render_event
 
-
 # The organiser a busy-only block shows (RFC 5546 wants one on every published event; the
 # real organiser of a non-public booking is not for a resource feed to tell).
 BUSY_ORGANIZER = Person("noreply@evenemang.invalid", "Evenemang")
 
 
-def refresh_entry(session: Session, snapshot: dict[str, Any],
-                  organizer: Person = BUSY_ORGANIZER) -> None:
+def refresh_entry(
+    session: Session, snapshot: dict[str, Any], organizer: Person = BUSY_ORGANIZER
+) -> None:
     """Render and store a booking's feed entry from its newest snapshot, and move the feed
     state on (in the caller's transaction)."""
     generation = bump_state(session)
@@ -30,8 +30,10 @@ def refresh_entry(session: Session, snapshot: dict[str, Any],
         entry = FeedEntry(booking_id=snapshot["booking_id"])
         session.add(entry)
     status = snapshot["status"]
-    last_end = max((datetime.fromisoformat(o["end"]) for o in snapshot["occurrences"]),
-                   default=datetime.fromisoformat(snapshot["end"]))
+    last_end = max(
+        (datetime.fromisoformat(o["end"]) for o in snapshot["occurrences"]),
+        default=datetime.fromisoformat(snapshot["end"]),
+    )
     entry.revision = snapshot["revision"]
     entry.status = status
     entry.visibility = snapshot["visibility"]
@@ -44,21 +46,30 @@ def refresh_entry(session: Session, snapshot: dict[str, Any],
     else:
         entry.cancelled_at = None
     entry.vevent_full = render_event(booking_spec(snapshot, fallback_organizer=organizer))
-    entry.vevent_busy = render_event(booking_spec(snapshot, busy_only=True,
-                                                  fallback_organizer=organizer,
-                                                  language=snapshot.get("language", "sv")))
+    entry.vevent_busy = render_event(
+        booking_spec(
+            snapshot,
+            busy_only=True,
+            fallback_organizer=organizer,
+            language=snapshot.get("language", "sv"),
+        )
+    )
     entry.changed_at = utcnow()
     entry.generation = generation
     session.flush()
-    session.execute(delete(FeedEntryResource).where(
-        FeedEntryResource.booking_id == entry.booking_id))
-    session.add_all(FeedEntryResource(booking_id=entry.booking_id, slug=slug)
-                    for slug in set(entry.resource_slugs))
+    session.execute(
+        delete(FeedEntryResource).where(FeedEntryResource.booking_id == entry.booking_id)
+    )
+    session.add_all(
+        FeedEntryResource(booking_id=entry.booking_id, slug=slug)
+        for slug in set(entry.resource_slugs)
+    )
     for resource in snapshot["resources"]:
         known = session.get(KnownResource, resource["slug"])
         if known is None:
-            session.add(KnownResource(slug=resource["slug"], name=resource["name"],
-                                      kind=resource["kind"]))
+            session.add(
+                KnownResource(slug=resource["slug"], name=resource["name"], kind=resource["kind"])
+            )
         else:
             known.name, known.kind = resource["name"], resource["kind"]
 

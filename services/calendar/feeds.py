@@ -86,8 +86,9 @@ class FeedCache:
         if now - self._checked >= self.check_seconds:
             with self.db.transaction(readonly=True) as session:
                 row = session.get(FeedState, 1)
-            self._state = (row.generation, row.changed_at) if row else \
-                (0, datetime(2000, 1, 1, tzinfo=UTC))
+            self._state = (
+                (row.generation, row.changed_at) if row else (0, datetime(2000, 1, 1, tzinfo=UTC))
+            )
             self._checked = now
         return self._state
 
@@ -122,31 +123,54 @@ class FeedCache:
             if self._mirror_generation >= generation:
                 return
             since = self._mirror_generation
-            columns = (FeedEntry.booking_id, FeedEntry.status, FeedEntry.visibility,
-                       FeedEntry.organiser_email, FeedEntry.resource_slugs, FeedEntry.deciders,
-                       FeedEntry.last_end, FeedEntry.cancelled_at, FeedEntry.vevent_full,
-                       FeedEntry.vevent_busy, FeedEntry.generation)
+            columns = (
+                FeedEntry.booking_id,
+                FeedEntry.status,
+                FeedEntry.visibility,
+                FeedEntry.organiser_email,
+                FeedEntry.resource_slugs,
+                FeedEntry.deciders,
+                FeedEntry.last_end,
+                FeedEntry.cancelled_at,
+                FeedEntry.vevent_full,
+                FeedEntry.vevent_busy,
+                FeedEntry.generation,
+            )
             with self.db.transaction(readonly=True) as session:
                 rows = session.execute(select(*columns).where(FeedEntry.generation > since))
                 newest = since
                 for row in rows:
                     self._mirror[row.booking_id] = EntryView(
-                        row.booking_id, row.status, row.visibility, row.organiser_email,
-                        frozenset(row.resource_slugs), frozenset(row.deciders), row.last_end,
-                        row.cancelled_at, row.vevent_full, row.vevent_busy)
+                        row.booking_id,
+                        row.status,
+                        row.visibility,
+                        row.organiser_email,
+                        frozenset(row.resource_slugs),
+                        frozenset(row.deciders),
+                        row.last_end,
+                        row.cancelled_at,
+                        row.vevent_full,
+                        row.vevent_busy,
+                    )
                     newest = max(newest, row.generation)
             self._mirror_generation = max(newest, generation)
 
     def _render(self, query: FeedQuery, changed_at: datetime) -> RenderedFeed:
         now = datetime.now(UTC)
         events = self._entries(query, now)
-        text = render_calendar(events, name=query.name, description=query.description,
-                               method="PUBLISH", zones=[self.settings.zone] if events else [],
-                               refresh_minutes=self.settings.ttl_minutes)
+        text = render_calendar(
+            events,
+            name=query.name,
+            description=query.description,
+            method="PUBLISH",
+            zones=[self.settings.zone] if events else [],
+            refresh_minutes=self.settings.ttl_minutes,
+        )
         body = text.encode("utf-8")
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         return RenderedFeed(
-            body=body, gzipped=gzip.compress(body, compresslevel=1, mtime=0),
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=1, mtime=0),
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
             # never backwards: the window moves at midnight, entries change at changed_at
             last_modified=max(changed_at, midnight).replace(microsecond=0),
@@ -167,8 +191,9 @@ class FeedCache:
                 wanted = shown and query.slug in entry.slugs
             else:
                 wanted = entry.organiser_email == query.owner_email or (
-                    entry.status == "pending" and (
-                        query.sees_all_pending or query.decider_email in entry.deciders))
+                    entry.status == "pending"
+                    and (query.sees_all_pending or query.decider_email in entry.deciders)
+                )
             if wanted:
                 busy = query.slug is not None and entry.visibility != "public"
                 chosen.append(entry.busy if busy else entry.full)

@@ -8,7 +8,6 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, utcnow
-
 from shared.inbox import ProcessedEventMixin
 from shared.principals import PrincipalMixin
 from shared.readmodel import BookingSnapshotMixin
@@ -62,7 +61,8 @@ class FeedEntryResource(Base):
     __tablename__ = "feed_entry_resources"
 
     booking_id: Mapped[str] = mapped_column(
-        ForeignKey("feed_entries.booking_id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("feed_entries.booking_id", ondelete="CASCADE"), primary_key=True
+    )
     slug: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
 

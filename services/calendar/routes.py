@@ -37,7 +37,8 @@ def _answer(feed: RenderedFeed, filename: str) -> Response:
     headers = {
         "ETag": feed.etag,
         "Last-Modified": feed.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-        "Cache-Control": f"private, max-age={ttl}" if filename.startswith("private")
+        "Cache-Control": f"private, max-age={ttl}"
+        if filename.startswith("private")
         else f"public, max-age={ttl}",
         "Vary": "Accept-Encoding",
     }
@@ -52,8 +53,9 @@ def _answer(feed: RenderedFeed, filename: str) -> Response:
         body = feed.gzipped
         headers["Content-Encoding"] = "gzip"
     headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response = Response(body, status=200, headers=headers,
-                        content_type="text/calendar; charset=utf-8")
+    response = Response(
+        body, status=200, headers=headers, content_type="text/calendar; charset=utf-8"
+    )
     return response
 
 
@@ -63,8 +65,12 @@ def _calendar_name(suffix: str) -> str:
 
 @feeds.get("/feeds/public.ics")
 def public_feed():
-    query = FeedQuery(key="public", name=_calendar_name("public events"),
-                      description="Approved public events", public=True)
+    query = FeedQuery(
+        key="public",
+        name=_calendar_name("public events"),
+        description="Approved public events",
+        public=True,
+    )
     return _answer(_cache().get(query), "public.ics")
 
 
@@ -74,8 +80,12 @@ def resource_feed(slug: str):
         resource = session.get(KnownResource, slug)
     if resource is None:
         return problem(404, "Not Found", f"No feed for a resource {slug!r}.")
-    query = FeedQuery(key=f"resource:{slug}", name=_calendar_name(resource.name),
-                      description=f"Approved bookings of {resource.name}", slug=slug)
+    query = FeedQuery(
+        key=f"resource:{slug}",
+        name=_calendar_name(resource.name),
+        description=f"Approved bookings of {resource.name}",
+        slug=slug,
+    )
     return _answer(_cache().get(query), f"{slug}.ics")
 
 
@@ -84,11 +94,14 @@ def private_feed(token: str):
     owner = feed_owner(_db(), token)
     if owner is None:
         return problem(404, "Not Found", "No such feed (the link may have been revoked).")
-    query = FeedQuery(key=f"private:{owner.user_id}:{owner.role}",
-                      name=_calendar_name(f"my bookings ({owner.email})"),
-                      description="My bookings in every state, and requests I decide on",
-                      owner_email=owner.email, sees_all_pending=owner.is_infra,
-                      decider_email=owner.email)
+    query = FeedQuery(
+        key=f"private:{owner.user_id}:{owner.role}",
+        name=_calendar_name(f"my bookings ({owner.email})"),
+        description="My bookings in every state, and requests I decide on",
+        owner_email=owner.email,
+        sees_all_pending=owner.is_infra,
+        decider_email=owner.email,
+    )
     return _answer(_cache().get(query), "private.ics")
 
 
@@ -125,16 +138,23 @@ def delete_token(token: str):
 @pages.get("/")
 def subscribe(new_token: str | None = None):
     with _db().transaction(readonly=True) as session:
-        resources = list(session.scalars(select(KnownResource).order_by(
-            KnownResource.kind, KnownResource.name)))
+        resources = list(
+            session.scalars(select(KnownResource).order_by(KnownResource.kind, KnownResource.name))
+        )
     principal = current_principal()
     base = _config().base_url.rstrip("/") + "/calendar"
     feeds_list = [("public", f"{base}/feeds/public.ics")] + [
-        (r.name, f"{base}/feeds/resources/{r.slug}.ics") for r in resources]
+        (r.name, f"{base}/feeds/resources/{r.slug}.ics") for r in resources
+    ]
     new_url = feed_url(new_token) if new_token else None
     return render_template(
-        "calendar/subscribe.html", feeds=feeds_list, webcal=webcal, principal=principal,
-        tokens=my_tokens(_db(), principal) if principal else [], new_url=new_url)
+        "calendar/subscribe.html",
+        feeds=feeds_list,
+        webcal=webcal,
+        principal=principal,
+        tokens=my_tokens(_db(), principal) if principal else [],
+        new_url=new_url,
+    )
 
 
 @pages.post("/feed-tokens")

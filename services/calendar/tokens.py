@@ -19,8 +19,15 @@ def _hash(token: str) -> str:
 def create_feed_token(db: Database, owner: Principal, label: str = "") -> str:
     token = secrets.token_urlsafe(32)
     with db.transaction() as session:
-        session.add(FeedToken(token_hash=_hash(token), user_id=owner.user_id,
-                              email=owner.email.lower(), role=owner.role, label=label))
+        session.add(
+            FeedToken(
+                token_hash=_hash(token),
+                user_id=owner.user_id,
+                email=owner.email.lower(),
+                role=owner.role,
+                label=label,
+            )
+        )
     return token
 
 
@@ -54,6 +61,10 @@ def feed_owner(db: Database, token: str) -> Principal | None:
 
 def my_tokens(db: Database, owner: Principal) -> list[FeedToken]:
     with db.transaction(readonly=True) as session:
-        return list(session.scalars(select(FeedToken).where(
-            FeedToken.user_id == owner.user_id, FeedToken.revoked_at.is_(None))
-            .order_by(FeedToken.created_at)))
+        return list(
+            session.scalars(
+                select(FeedToken)
+                .where(FeedToken.user_id == owner.user_id, FeedToken.revoked_at.is_(None))
+                .order_by(FeedToken.created_at)
+            )
+        )

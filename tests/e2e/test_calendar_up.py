@@ -19,15 +19,22 @@ pytestmark = pytest.mark.slow
 
 
 def cli(config, *args):
-    result = subprocess.run([sys.executable, "-m", "evenemang", *args], cwd=ROOT,
-                            env=process_env(config), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "evenemang", *args],
+        cwd=ROOT,
+        env=process_env(config),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip().splitlines()[-1]
 
 
 def call(url, method="GET", token=None, body=None):
-    request = urllib.request.Request(url, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        url, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
     request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -42,13 +49,26 @@ def test_an_approved_booking_reaches_the_public_feed_within_5_seconds(config, tm
     organiser = cli(config, "tokens", "create", "org@example.org")
     with evenemang_up(config, tmp_path) as suite:
         wait_healthy(suite)
-        status, body = call(f"{suite.url}/api/v1/resources", "POST", admin,
-                            {"name": "Aula Magna", "kind": "venue", "capacity": 200})
+        status, body = call(
+            f"{suite.url}/api/v1/resources",
+            "POST",
+            admin,
+            {"name": "Aula Magna", "kind": "venue", "capacity": 200},
+        )
         assert status == 201
         resource = json.loads(body)["id"]
-        status, body = call(f"{suite.url}/api/v1/bookings", "POST", organiser, {
-            "title": "Public lecture on tides", "start": "2027-05-06T14:00",
-            "end": "2027-05-06T15:30", "resource_ids": [resource], "visibility": "public"})
+        status, body = call(
+            f"{suite.url}/api/v1/bookings",
+            "POST",
+            organiser,
+            {
+                "title": "Public lecture on tides",
+                "start": "2027-05-06T14:00",
+                "end": "2027-05-06T15:30",
+                "resource_ids": [resource],
+                "visibility": "public",
+            },
+        )
         assert status == 201
         booking = json.loads(body)
         status, _ = call(f"{suite.url}/api/v1/bookings/{booking['id']}/approve", "POST", admin)
