@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.calendar.entries import refresh_entry
+from services.calendar.entries import bump_state, refresh_entry
 from services.calendar.models import Booking, KnownUser, ProcessedEvent
 from shared.bus.consumer import BatchHandler
 from shared.db import Database
@@ -31,8 +31,12 @@ def apply_events(session: Session, events: list[Event]) -> None:
     for event in events:
         (users if event.type.startswith("user.") else bookings).append(event)
     store_users(session, KnownUser, users)
-    for applied in store_newest(session, Booking, bookings):
-        refresh_entry(session, applied.raw["data"])
+    applied = store_newest(session, Booking, bookings)
+    if applied:
+        generation = bump_state(session)  # one feed-state bump (and row lock) per batch
+        with session.no_autoflush:
+            for event in applied:
+                refresh_entry(session, event.raw["data"], generation=generation)
 
 
 def make_handler(db: Database) -> InboxHandler:

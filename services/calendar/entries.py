@@ -20,11 +20,16 @@ BUSY_ORGANIZER = Person("noreply@evenemang.invalid", "Evenemang")
 
 
 def refresh_entry(
-    session: Session, snapshot: dict[str, Any], organizer: Person = BUSY_ORGANIZER
+    session: Session,
+    snapshot: dict[str, Any],
+    organizer: Person = BUSY_ORGANIZER,
+    generation: int | None = None,
 ) -> None:
     """Render and store a booking's feed entry from its newest snapshot, and move the feed
-    state on (in the caller's transaction)."""
-    generation = bump_state(session)
+    state on (in the caller's transaction). A batch passes the one ``generation`` it took
+    for all its entries."""
+    if generation is None:
+        generation = bump_state(session)
     entry = session.get(FeedEntry, snapshot["booking_id"])
     if entry is None:
         entry = FeedEntry(booking_id=snapshot["booking_id"])
