@@ -192,21 +192,12 @@ def users() -> None:
 @with_config
 def users_add(email: str, name: str, role: str, password_stdin: bool, config: Config) -> None:
     """Add a user who can log in (with --password-stdin) or use API tokens."""
-    from services.booking.domain import RuleViolation
     from services.booking.usecases.users import add_user
-    from shared.db import Database
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     if password_stdin and len(password or "") < 8:
         raise click.ClickException("the password needs at least 8 characters")
-    migrate_all(config, ("booking",))
-    db = Database(config.booking_database_url)
-    try:
-        user = add_user(db, email, name, role, password)
-    except RuleViolation as exc:
-        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
-    finally:
-        db.dispose()
+    user = _booking_call(config, lambda db: add_user(db, email, name, role, password))
     click.echo(f"added {user.email} ({user.role})")
 
 
@@ -221,21 +212,14 @@ def tokens() -> None:
 @with_config
 def tokens_create(email: str, label: str, config: Config) -> None:
     """Print a new API token for that user (on the last line of stdout)."""
-    from services.booking.domain import NotFound, RuleViolation
     from services.booking.usecases.users import create_token
-    from shared.db import Database
 
     config = config.ensure_secret_key()
-    migrate_all(config, ("booking",))
-    db = Database(config.booking_database_url)
-    try:
-        token = create_token(db, config.secret_key, email, label)
-    except NotFound as exc:
-        raise click.ClickException(f"{exc}; add it with `evenemang users add`") from exc
-    except RuleViolation as exc:
-        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
-    finally:
-        db.dispose()
+    token = _booking_call(
+        config,
+        lambda db: create_token(db, config.secret_key, email, label),
+        not_found="add it with `evenemang users add`",
+    )
     click.echo(
         f"token for {email.lower()} (shown once; send it as Authorization: Bearer):", err=True
     )
@@ -334,14 +318,19 @@ def tokens_revoke(token_id: str, config: Config) -> None:
     click.echo(f"revoked {token_id}")
 
 
-def _booking_call(config: Config, func: Callable[[Any], Any]) -> Any:
-    from services.booking.domain import DomainError
+def _booking_call(config: Config, func: Callable[[Any], Any], *, not_found: str = "") -> Any:
+    """Run a booking use case on a migrated database; its refusals become one-line errors."""
+    from services.booking.domain import DomainError, NotFound, RuleViolation
     from shared.db import Database
 
     migrate_all(config, ("booking",))
     db = Database(config.booking_database_url)
     try:
         return func(db)
+    except RuleViolation as exc:
+        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
+    except NotFound as exc:
+        raise click.ClickException(f"{exc}; {not_found}" if not_found else str(exc)) from exc
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -10,7 +10,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, select, update
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
@@ -103,11 +103,12 @@ class OutboxRelay:
             return len(rows)
 
     def pending(self) -> int:
+        """How many events wait in the outbox (counted by the database)."""
         with self.db.transaction(readonly=True) as session:
-            return len(
-                session.scalars(
-                    select(self.model.id).where(self.model.published_at.is_(None))
-                ).all()
+            return session.scalar(
+                select(func.count())
+                .select_from(self.model)
+                .where(self.model.published_at.is_(None))
             )
 
     def run(self, stop: threading.Event, *, interval: float = 0.2) -> None:
