@@ -5,7 +5,7 @@ For each backend this measures, in one run, how many requests per second the
 conflicts inside the transaction, and writes the booking, its slots, its history and the
 outbox event. It is measured against two resources: one holding 100,000 bookings and one
 holding 1,000. The figure that matters is the ratio large/small. The conflict check
-(``services.booking.usecases.records.find_conflicts``) is meant to be an index range scan on
+(``services.booking.persistence.records.find_conflicts``) is meant to be an index range scan on
 ``slots(resource_id, block_start)``, bounded by ``MAX_BLOCK_LENGTH``, so its cost must not
 depend on how many bookings the resource holds. The target is a ratio of 0.7 or more.
 
@@ -72,15 +72,15 @@ from sqlalchemy import create_engine, event, func, insert, select, text  # noqa:
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.booking.domain import MAX_BLOCK_LENGTH, SlotTaken  # noqa: E402
-from services.booking.models import (  # noqa: E402
+from services.booking.persistence.models import (  # noqa: E402
     Booking,
     BookingResource,
     Occurrence,
     OutboxMessage,
     Slot,
 )
+from services.booking.persistence.unit_of_work import Context  # noqa: E402
 from services.booking.usecases.bookings import submit_booking  # noqa: E402
-from services.booking.usecases.context import Context  # noqa: E402
 from services.booking.usecases.resources import create_resource  # noqa: E402
 from services.booking.usecases.users import add_user  # noqa: E402
 from shared.auth import Principal  # noqa: E402

@@ -10,8 +10,8 @@ raw, ...), two end-to-end rates over N messages of the same ~1.5 KB JSON bodies:
 * **pipeline**: N envelopes (``tests.factories.envelope``, distinct booking ids) are
   written to booking's outbox with ``shared.outbox.enqueue`` (untimed, a few
   transactions); then the outbox relay (``OutboxRelay.run``) and calendar's consumer
-  (``EventConsumer`` + ``services.calendar.consumer.make_handler``) are started in threads
-  and timed until every one of the N events has been applied (committed) in calendar's
+  (``EventConsumer`` + ``services.calendar.entrypoints.consumer.make_handler``) are
+  started in threads and timed until every one of the N events has been applied (committed) in calendar's
   read model.
 
 Backends: ``embedded`` (SQLite databases + the ``sqlitebus://`` transport) and ``rabbitmq``
@@ -60,9 +60,9 @@ from kombu import Consumer, Producer  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from services.booking.models import OutboxMessage  # noqa: E402
-from services.calendar.consumer import make_handler  # noqa: E402
-from services.calendar.models import Booking, ProcessedEvent  # noqa: E402
+from services.booking.persistence.models import OutboxMessage  # noqa: E402
+from services.calendar.entrypoints.consumer import make_handler  # noqa: E402
+from services.calendar.persistence.models import Booking, ProcessedEvent  # noqa: E402
 from shared.bus.connection import connect  # noqa: E402
 from shared.bus.consumer import EventConsumer  # noqa: E402
 from shared.bus.publisher import Publisher  # noqa: E402

@@ -461,7 +461,7 @@ def booking_overrides(k: int, n: int, today: datetime, seeded_at: datetime) -> d
 def seed(db, bookings: list[dict[str, Any]], batch: int = 100) -> list[dict[str, Any]]:
     """Apply a ``booking.approved`` event per booking through calendar's consumer handler;
     returns the snapshots as they went on the wire."""
-    from services.calendar.consumer import make_handler
+    from services.calendar.entrypoints.consumer import make_handler
     from shared.events import BOOKING_APPROVED, parse_event
     from tests.factories import envelope
 
@@ -680,7 +680,7 @@ def one_update(
     are spread evenly and the median wait is the mean one. With ``others``, that many more
     clients poll the feed (conditional GETs, each with its own ETag) throughout, as
     subscribed calendars do, and the phase is whatever it is."""
-    from services.calendar.consumer import make_handler
+    from services.calendar.entrypoints.consumer import make_handler
     from shared.events import BOOKING_CHANGED, parse_event
     from tests.factories import envelope
 
@@ -760,9 +760,9 @@ def render_steps(db, expected: bytes, config) -> list[tuple[str, float]]:
     from sqlalchemy import and_, or_, select
 
     from services.calendar.app import feed_settings
+    from services.calendar.entrypoints.routes import _calendar_name
     from services.calendar.feeds import FeedCache, FeedQuery
-    from services.calendar.models import FeedEntry
-    from services.calendar.routes import _calendar_name
+    from services.calendar.persistence.models import FeedEntry
     from shared.ical import render_calendar
 
     settings = feed_settings(config)

@@ -57,8 +57,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from services.notify.consumer import make_handler  # noqa: E402
-from services.notify.models import Delivery  # noqa: E402
+from services.notify.entrypoints.consumer import make_handler  # noqa: E402
+from services.notify.persistence.models import Delivery  # noqa: E402
 from services.notify.sender import DeliverySender  # noqa: E402
 from services.notify.settings import MailSettings, SenderSettings  # noqa: E402
 from shared.db import Database  # noqa: E402

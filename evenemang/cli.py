@@ -248,7 +248,7 @@ def worker(service: str, config: Config) -> None:
     from shared.worker import run_until_signalled
 
     config = config.ensure_secret_key()
-    loops = import_module(f"services.{service}.worker").loops(config)
+    loops = import_module(f"services.{service}.entrypoints.worker").loops(config)
     if run_until_signalled(loops):
         raise click.ClickException(f"a {service} worker loop stopped unexpectedly; see the log")
 

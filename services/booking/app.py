@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Flask
 
-from services.booking.api import bp as api_bp
-from services.booking.errors import install_domain_errors
+from services.booking.entrypoints.api import bp as api_bp
+from services.booking.entrypoints.errors import install_domain_errors
+from services.booking.entrypoints.pages import bp as pages_bp
+from services.booking.entrypoints.session_api import bp as session_bp
+from services.booking.persistence.unit_of_work import Context
 from services.booking.phrases import PHRASES
-from services.booking.session_api import bp as session_bp
-from services.booking.usecases.context import Context
 from services.booking.usecases.users import booking_validator
-from services.booking.web import bp as pages_bp
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database

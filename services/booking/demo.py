@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.booking.models import Resource, ResourceManager
+from services.booking.persistence.models import Resource, ResourceManager
 from services.booking.usecases.users import ensure_user
 from shared.config import Config
 from shared.db import Database

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Flask
 
+from services.calendar.entrypoints.routes import api, feeds, pages
 from services.calendar.feeds import FeedCache, FeedSettings
-from services.calendar.models import KnownUser
+from services.calendar.persistence.models import KnownUser
 from services.calendar.phrases import PHRASES
-from services.calendar.routes import api, feeds, pages
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services.calendar.models import FeedEntry, FeedEntryResource, FeedState, KnownResource
+from services.calendar.persistence.models import (
+    FeedEntry,
+    FeedEntryResource,
+    FeedState,
+    KnownResource,
+)
 from shared.booking_ical import booking_spec
 from shared.db import utcnow
 from shared.ical import Person, render_event

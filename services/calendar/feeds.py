@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.calendar.models import FeedEntry, FeedState
+from services.calendar.persistence.models import FeedEntry, FeedState
 from shared.db import Database
 from shared.ical import render_calendar
 

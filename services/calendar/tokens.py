@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
-from services.calendar.models import FeedToken, KnownUser
+from services.calendar.persistence.models import FeedToken, KnownUser
 from shared.auth import Principal
 from shared.db import Database, utcnow
 

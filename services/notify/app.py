@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-from services.notify.models import KnownUser
+from services.notify.entrypoints.routes import api, pages
+from services.notify.persistence.models import KnownUser
 from services.notify.phrases import PHRASES
-from services.notify.routes import api, pages
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database

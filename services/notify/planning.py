@@ -28,7 +28,14 @@ from services.notify.domain import (
     reschedule,
 )
 from services.notify.messages import compose
-from services.notify.models import DROPPED, QUEUED, Booking, Delivery, Invitation, Reminder
+from services.notify.persistence.models import (
+    DROPPED,
+    QUEUED,
+    Booking,
+    Delivery,
+    Invitation,
+    Reminder,
+)
 from services.notify.settings import MailSettings
 from shared.db import Database, utcnow
 from shared.events import Event

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.notify.models import DEAD, FAILED, QUEUED, SENDING, SENT, Delivery
+from services.notify.persistence.models import DEAD, FAILED, QUEUED, SENDING, SENT, Delivery
 from services.notify.settings import SenderSettings
 from shared.db import Database, utcnow
 from shared.mail import (

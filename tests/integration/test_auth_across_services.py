@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from services.booking.models import OutboxMessage
+from services.booking.persistence.models import OutboxMessage
 from services.booking.usecases.users import add_user, create_token, revoke_token, update_user
 from shared.events import parse_event
 

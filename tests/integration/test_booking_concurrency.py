@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from services.booking.models import Booking, OutboxMessage
+from services.booking.persistence.models import Booking, OutboxMessage
 from services.booking.usecases.users import add_user, create_token
 
 PARALLEL = 20

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from services.booking.usecases.users import add_user, create_token
 from services.calendar.entries import bump_state
-from services.calendar.models import FeedEntry
+from services.calendar.persistence.models import FeedEntry
 from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,

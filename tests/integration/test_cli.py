@@ -8,7 +8,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from services.booking.models import Resource, User
+from services.booking.persistence.models import Resource, User
 from shared.db import Database
 from tests.support.processes import ROOT, process_env
 

@@ -15,7 +15,7 @@ from base64 import b64decode
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
 
-from services.calendar.consumer import make_handler
+from services.calendar.entrypoints.consumer import make_handler
 from shared.bus.consumer import EventConsumer
 from shared.bus.sqlite_transport import broker_url_for, register
 from shared.bus.topology import build_topology

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from evenemang.cli import cli
-from services.booking.models import OutboxMessage
-from services.booking.worker import relay_loop  # noqa: F401 - the relay under test
+from services.booking.entrypoints.worker import relay_loop  # noqa: F401 - the relay under test
+from services.booking.persistence.models import OutboxMessage
 from shared.bus.publisher import Publisher, PublishError
 from shared.bus.topology import build_topology
 from shared.db import Database
@@ -77,7 +77,7 @@ def test_a_broker_down_at_commit_delays_the_event_and_loses_nothing(config, tmp_
 
 CRASHING_CONSUMER = """
 import os, signal, sys
-from services.calendar.consumer import make_handler
+from services.calendar.entrypoints.consumer import make_handler
 from shared.bus.consumer import EventConsumer
 from shared.bus.topology import build_topology
 from shared.config import Config

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from services.notify.domain import Person, organiser_mail
-from services.notify.models import Booking, Delivery, ProcessedEvent
+from services.notify.persistence.models import Booking, Delivery, ProcessedEvent
 from services.notify.planning import queue_mails
 from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED, parse_event
 from shared.mail import ConfigError, MailSink, parse_smtp_url

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services.booking.models import Booking
+from services.booking.persistence.models import Booking
 from services.booking.phrases import PHRASES
 from services.booking.usecases import bookings, queries, resources, users
 from shared.auth import Principal
@@ -822,7 +822,7 @@ def test_every_phrase_has_both_languages_and_every_key_used_exists():
         root / "shared/templates/layout.html",
     ]:
         used |= set(re.findall(r"""_\(\s*["']([a-z0-9_]+)["']\s*[,)]""", template.read_text()))
-    for module in (root / "services/booking/web").glob("*.py"):
+    for module in (root / "services/booking/entrypoints/pages").glob("*.py"):
         used |= set(re.findall(r'\bt\(\s*"([a-z0-9_]+)"', module.read_text()))
         used |= set(re.findall(r'"(err_[a-z0-9_]+)"', module.read_text()))
     assert sorted(used - set(table)) == []

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from services.booking.models import Booking, OutboxMessage
+from services.booking.persistence.models import Booking, OutboxMessage
 from services.booking.usecases import users
 from shared.auth import read_token
 from shared.config import Config

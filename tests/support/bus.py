@@ -9,7 +9,7 @@ from typing import Any
 from kombu import Connection
 from sqlalchemy import func, select
 
-from services.booking.models import OutboxMessage
+from services.booking.persistence.models import OutboxMessage
 from shared.bus.connection import connect
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import build_topology

@@ -6,7 +6,7 @@ from __future__ import annotations
 import icalendar
 import vobject
 
-from services.calendar.consumer import make_handler
+from services.calendar.entrypoints.consumer import make_handler
 from shared.events import parse_event
 
 

@@ -264,7 +264,7 @@ class Notify:
     BASE_URL = "https://evenemang.example"
 
     def __init__(self, config: Any, smtp_url: str = "", **sender_options: Any) -> None:
-        from services.notify.consumer import make_handler
+        from services.notify.entrypoints.consumer import make_handler
         from services.notify.settings import MailSettings, SenderSettings, sink_directory
         from shared.db import Database
 
@@ -319,7 +319,7 @@ class Notify:
     def deliveries(self, booking_id: str | None = None) -> list[Any]:
         from sqlalchemy import select
 
-        from services.notify.models import Delivery
+        from services.notify.persistence.models import Delivery
 
         statement = select(Delivery).order_by(Delivery.id)
         if booking_id:

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from services.calendar.consumer import apply_events, make_handler
-from services.calendar.models import Base, Booking, KnownUser, ProcessedEvent
+from services.calendar.entrypoints.consumer import apply_events, make_handler
+from services.calendar.persistence.models import Base, Booking, KnownUser, ProcessedEvent
 from shared.db import Database
 from shared.events import (
     BOOKING_APPROVED,

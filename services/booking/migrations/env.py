@@ -1,4 +1,4 @@
-from services.booking.models import Base
+from services.booking.persistence.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

@@ -23,9 +23,8 @@ from services.booking.domain import (
     require,
     status_after_change,
 )
-from services.booking.models import Booking, Occurrence, Resource, User, new_id
-from services.booking.usecases.context import Context, SlotRace
-from services.booking.usecases.records import (
+from services.booking.persistence.models import Booking, Occurrence, Resource, User, new_id
+from services.booking.persistence.records import (
     add_history,
     blocks_for,
     closures_for,
@@ -36,6 +35,7 @@ from services.booking.usecases.records import (
     rules_of,
     sync_slots,
 )
+from services.booking.persistence.unit_of_work import Context, SlotRace
 from shared.db import utcnow
 from shared.events import (
     BOOKING_APPROVED,

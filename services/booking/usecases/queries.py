@@ -17,7 +17,7 @@ from services.booking.domain import (
     may_see,
     require,
 )
-from services.booking.models import (
+from services.booking.persistence.models import (
     Booking,
     BookingResource,
     HistoryEntry,
@@ -25,8 +25,7 @@ from services.booking.models import (
     ResourceManager,
     Slot,
 )
-from services.booking.usecases.context import Context
-from services.booking.usecases.records import (
+from services.booking.persistence.records import (
     blocks_for,
     closures_for,
     find_conflicts,
@@ -34,6 +33,7 @@ from services.booking.usecases.records import (
     get_resource,
     rules_of,
 )
+from services.booking.persistence.unit_of_work import Context
 
 
 def _visible(actor: Actor, booking: Booking) -> bool:

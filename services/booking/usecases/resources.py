@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from services.booking.domain import Actor, RuleViolation, may_decide, require
-from services.booking.models import Closure, Resource, ResourceManager
-from services.booking.usecases.context import Context
-from services.booking.usecases.records import get_resource, rules_of
+from services.booking.persistence.models import Closure, Resource, ResourceManager
+from services.booking.persistence.records import get_resource, rules_of
+from services.booking.persistence.unit_of_work import Context
 
 SCALARS = (
     "name",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.booking.domain import NotFound, RuleViolation
-from services.booking.models import ApiToken, OutboxMessage, User, new_id
+from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
 from shared.events import USER_CHANGED, make_envelope

@@ -1,4 +1,4 @@
-from services.calendar.models import Base
+from services.calendar.persistence.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

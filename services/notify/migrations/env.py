@@ -1,4 +1,4 @@
-from services.notify.models import Base
+from services.notify.persistence.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

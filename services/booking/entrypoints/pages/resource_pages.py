@@ -10,10 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from services.booking.domain import KINDS, WEEKDAYS, RuleViolation
-from services.booking.models import Resource
-from services.booking.usecases import queries, resources
-from services.booking.web.blueprint import bp
-from services.booking.web.common import (
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.common import (
     actor,
     ctx,
     decides_on,
@@ -22,13 +20,15 @@ from services.booking.web.common import (
     require,
     t,
 )
-from services.booking.web.formatting import local, localise_errors
-from services.booking.web.forms import (
+from services.booking.entrypoints.pages.formatting import local, localise_errors
+from services.booking.entrypoints.pages.forms import (
     NEW_RESOURCE,
     read_closure,
     read_resource,
     resource_form_values,
 )
+from services.booking.persistence.models import Resource
+from services.booking.usecases import queries, resources
 
 CLOSURES_AHEAD = timedelta(days=365)
 

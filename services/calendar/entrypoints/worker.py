@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.calendar.consumer import make_handler
+from services.calendar.entrypoints.consumer import make_handler
 from shared.config import Config
 from shared.consumer_worker import consumer_loop
 

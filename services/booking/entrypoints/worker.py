@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from services.booking.models import OutboxMessage
+from services.booking.persistence.models import OutboxMessage
 from shared.bus.publisher import Publisher
 from shared.bus.topology import build_topology
 from shared.config import Config

@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, jsonify
 
 from services.booking import schemas as s
 from services.booking.domain import Conflict
-from services.booking.models import Booking
+from services.booking.persistence.models import Booking
+from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import bookings, queries, resources
-from services.booking.usecases.context import Context
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args

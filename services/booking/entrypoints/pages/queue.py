@@ -8,9 +8,8 @@ from datetime import date
 from flask import render_template, request
 
 from services.booking.domain import KINDS
-from services.booking.usecases import queries, resources
-from services.booking.web.blueprint import bp
-from services.booking.web.common import (
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.common import (
     actor,
     ctx,
     decides_on,
@@ -18,8 +17,9 @@ from services.booking.web.common import (
     managed_resource_ids,
     require,
 )
-from services.booking.web.formatting import local, localise_errors
-from services.booking.web.forms import read_queue_filter
+from services.booking.entrypoints.pages.formatting import local, localise_errors
+from services.booking.entrypoints.pages.forms import read_queue_filter
+from services.booking.usecases import queries, resources
 
 CONFLICT_CHECKS = 100  # conflicts are looked up for the first requests shown
 

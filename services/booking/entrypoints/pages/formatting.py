@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from services.booking.entrypoints.pages.common import here, t
 from services.booking.phrases import MESSAGES
-from services.booking.web.common import here, t
 from shared.i18n import current_language
 from shared.timezones import current_zone
 

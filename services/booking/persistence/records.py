@@ -19,7 +19,14 @@ from services.booking.domain import (
     RuleViolation,
     blocked_interval,
 )
-from services.booking.models import Booking, Closure, HistoryEntry, OutboxMessage, Resource, Slot
+from services.booking.persistence.models import (
+    Booking,
+    Closure,
+    HistoryEntry,
+    OutboxMessage,
+    Resource,
+    Slot,
+)
 from services.booking.schemas import opening_hours_rules
 from shared.config import Config
 from shared.events import make_envelope

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from services.booking.session_api import LoginSchema
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.common import ctx, safe_next, t
+from services.booking.entrypoints.pages.formatting import localise_errors
+from services.booking.entrypoints.session_api import LoginSchema
 from services.booking.usecases.users import authenticate
-from services.booking.web.blueprint import bp
-from services.booking.web.common import ctx, safe_next, t
-from services.booking.web.formatting import localise_errors
 from shared.auth import current_principal, login, logout
 
 LOGIN = LoginSchema()

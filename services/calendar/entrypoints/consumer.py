@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from services.calendar.entries import bump_state, refresh_entry
-from services.calendar.models import Booking, KnownUser, ProcessedEvent
+from services.calendar.persistence.models import Booking, KnownUser, ProcessedEvent
 from shared.bus.consumer import BatchHandler
 from shared.db import Database
 from shared.events import Event

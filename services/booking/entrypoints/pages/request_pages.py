@@ -10,16 +10,13 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from services.booking.domain import InvalidTransition, RuleViolation, SlotTaken
-from services.booking.models import Booking
-from services.booking.schemas import STATUSES, ReasonSchema, RejectSchema
-from services.booking.usecases import bookings, queries
-from services.booking.web.availability import (
+from services.booking.entrypoints.pages.availability import (
     alternatives,
     availability,
     describe_conflicts,
 )
-from services.booking.web.blueprint import bp
-from services.booking.web.common import (
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.common import (
     actor,
     ctx,
     decides_on,
@@ -28,8 +25,8 @@ from services.booking.web.common import (
     safe_next,
     t,
 )
-from services.booking.web.formatting import fdatetime, localise, localise_errors
-from services.booking.web.forms import (
+from services.booking.entrypoints.pages.formatting import fdatetime, localise, localise_errors
+from services.booking.entrypoints.pages.forms import (
     Errors,
     booking_errors_on_form,
     booking_form_values,
@@ -37,6 +34,9 @@ from services.booking.web.forms import (
     read_when,
     rrule_fields,
 )
+from services.booking.persistence.models import Booking
+from services.booking.schemas import STATUSES, ReasonSchema, RejectSchema
+from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
 
 MULTI = ("resource_ids", "weekdays")

@@ -12,10 +12,10 @@ from flask import abort, current_app, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from services.booking.domain import may_decide
-from services.booking.models import Resource
+from services.booking.persistence.models import Resource
+from services.booking.persistence.records import rules_of
+from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import resources
-from services.booking.usecases.context import Context
-from services.booking.usecases.records import rules_of
 from shared.auth import Principal, current_principal
 
 NOT_FORM_FIELDS = ("csrf_token", "step")

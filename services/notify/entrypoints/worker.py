@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
-from services.notify.consumer import make_handler
+from services.notify.entrypoints.consumer import make_handler
 from services.notify.planning import queue_due_reminders
 from services.notify.sender import DeliverySender
 from services.notify.settings import MailSettings, SenderSettings

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.booking.domain import KINDS, Conflict, Interval, expand_occurrences
-from services.booking.models import Resource
+from services.booking.entrypoints.pages.common import actor, ctx
+from services.booking.persistence.models import Resource
 from services.booking.usecases import queries, resources
-from services.booking.web.common import actor, ctx
 
 PREVIEW_OCCURRENCES = 20  # a long series is checked in full when it is sent
 

@@ -8,7 +8,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.notify.models import Booking, KnownUser, ProcessedEvent
+from services.notify.persistence.models import Booking, KnownUser, ProcessedEvent
 from services.notify.planning import plan_for_booking
 from services.notify.settings import MailSettings
 from shared.bus.consumer import BatchHandler

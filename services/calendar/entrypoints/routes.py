@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from services.calendar.feeds import FeedCache, FeedQuery, RenderedFeed
-from services.calendar.models import KnownResource
+from services.calendar.persistence.models import KnownResource
 from services.calendar.tokens import create_feed_token, feed_owner, my_tokens, revoke_feed_token
 from shared.auth import current_principal, require_role
 from shared.problems import problem

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import g, request, url_for
 
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.common import ctx, managed_resource_ids, t
 from services.booking.usecases import queries
-from services.booking.web.blueprint import bp
-from services.booking.web.common import ctx, managed_resource_ids, t
 from shared.auth import current_principal
 
 SECTIONS = {

@@ -9,8 +9,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.booking import domain
-from services.booking.web.blueprint import bp
-from services.booking.web.formatting import localise
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.formatting import localise
 from shared.csrf import FIELD
 
 TITLES = {

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from services.notify.models import SENDING, Delivery
+from services.notify.persistence.models import SENDING, Delivery
 from services.notify.settings import sink_directory
 from shared.auth import current_principal, require_role
 from shared.mail import MailSink

@@ -1,0 +1,16 @@
+"""Booking's HTML pages: server-rendered forms over the same use cases as the JSON API."""
+
+from services.booking.entrypoints.pages import (  # noqa: F401 - importing attaches the routes
+    account,
+    errors,
+    navigation,
+    queue,
+    request_pages,
+    resource_pages,
+)
+from services.booking.entrypoints.pages.blueprint import bp
+from services.booking.entrypoints.pages.formatting import install_filters
+
+install_filters(bp)
+
+__all__ = ["bp"]
