@@ -11,7 +11,8 @@ raw, ...), two end-to-end rates over N messages of the same ~1.5 KB JSON bodies:
   written to booking's outbox with ``shared.outbox.enqueue`` (untimed, a few
   transactions); then the outbox relay (``OutboxRelay.run``) and calendar's consumer
   (``EventConsumer`` + ``services.calendar.entrypoints.consumer.make_handler``) are
-  started in threads and timed until every one of the N events has been applied (committed) in calendar's
+  started in threads and timed until every one of the N events has been applied
+  (committed) in calendar's
   read model.
 
 Backends: ``embedded`` (SQLite databases + the ``sqlitebus://`` transport) and ``rabbitmq``
