@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: up install test test-embedded test-servers lint bench clean
+.PHONY: up install test test-embedded test-servers lint bench clean messages
 
 up: $(STAMP)
 	$(BIN)/evenemang up $(ARGS)
@@ -38,3 +38,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The one message catalogue: compile shared/translations/*/LC_MESSAGES/messages.po to .mo
+# (add an id to both with `python tools/catalogue.py add ID --sv ... --en ...`; tests/unit/test_messages.py checks that every id
+# code and templates use has both translations, and that the .mo files are current).
+messages: $(STAMP)
+	$(BIN)/python tools/catalogue.py compile

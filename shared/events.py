@@ -1,15 +1,21 @@
-"""The event contract: envelope and booking snapshot as marshmallow schemas.
+"""The event contract, the one definition every service uses: enums, the booking and user
+snapshots and the envelope as frozen dataclasses, and the marshmallow schemas that load
+into them and dump from them.
 
 Every event carries the whole current snapshot of a booking and its revision, so a
-consumer applies an event only when the revision is newer than what it holds.
+consumer applies an event only when the revision is newer than what it holds. A producer
+dumps the same typed snapshot a consumer loads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
@@ -17,24 +23,210 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
-BOOKING_SUBMITTED = "booking.submitted"
-BOOKING_APPROVED = "booking.approved"
-BOOKING_REJECTED = "booking.rejected"
-BOOKING_CHANGED = "booking.changed"
-BOOKING_CANCELLED = "booking.cancelled"
-BOOKING_OCCURRENCE_CANCELLED = "booking.occurrence_cancelled"
-USER_CHANGED = "user.changed"
-BOOKING_EVENT_TYPES = (
-    BOOKING_SUBMITTED,
-    BOOKING_APPROVED,
-    BOOKING_REJECTED,
-    BOOKING_CHANGED,
-    BOOKING_CANCELLED,
-    BOOKING_OCCURRENCE_CANCELLED,
-)
-EVENT_TYPES = (*BOOKING_EVENT_TYPES, USER_CHANGED)
-STATUSES = ("pending", "approved", "rejected", "cancelled")
-VISIBILITIES = ("public", "internal", "private")
+
+# --- enums ----------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    PRIVATE = "private"
+
+
+class Kind(StrEnum):
+    VENUE = "venue"
+    STUDIO = "studio"
+    SERVICE = "service"
+
+
+class Role(StrEnum):
+    ORGANISER = "organiser"
+    INFRA = "infra"
+    ADMIN = "admin"
+
+
+class Language(StrEnum):
+    SV = "sv"
+    EN = "en"
+
+
+class OccurrenceStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class EventType(StrEnum):
+    BOOKING_SUBMITTED = "booking.submitted"
+    BOOKING_APPROVED = "booking.approved"
+    BOOKING_REJECTED = "booking.rejected"
+    BOOKING_CHANGED = "booking.changed"
+    BOOKING_CANCELLED = "booking.cancelled"
+    BOOKING_OCCURRENCE_CANCELLED = "booking.occurrence_cancelled"
+    USER_CHANGED = "user.changed"
+
+    @property
+    def is_user(self) -> bool:
+        return self.value.startswith("user.")
+
+
+# The names the services and tests import; each is the enum member (a ``str``).
+BOOKING_SUBMITTED = EventType.BOOKING_SUBMITTED
+BOOKING_APPROVED = EventType.BOOKING_APPROVED
+BOOKING_REJECTED = EventType.BOOKING_REJECTED
+BOOKING_CHANGED = EventType.BOOKING_CHANGED
+BOOKING_CANCELLED = EventType.BOOKING_CANCELLED
+BOOKING_OCCURRENCE_CANCELLED = EventType.BOOKING_OCCURRENCE_CANCELLED
+USER_CHANGED = EventType.USER_CHANGED
+BOOKING_EVENT_TYPES = tuple(t for t in EventType if not t.is_user)
+EVENT_TYPES = tuple(EventType)
+STATUSES = tuple(Status)
+VISIBILITIES = tuple(Visibility)
+KINDS = tuple(Kind)
+ROLES = tuple(Role)
+LANGUAGES = tuple(Language)
+
+
+# --- the typed snapshots ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    id: str
+    slug: str
+    name: str
+    kind: Kind
+    location: str = ""
+    requires_approval: bool = True
+    managers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    n: int
+    start: datetime
+    end: datetime
+    status: OccurrenceStatus = OccurrenceStatus.ACTIVE
+
+    @property
+    def active(self) -> bool:
+        return self.status is OccurrenceStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One field's change, as the booking's history keeps it (``from``/``to`` on the wire)."""
+
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingSnapshot:
+    """The whole current state of a booking, as every event about it carries it."""
+
+    booking_id: str
+    uid: str
+    revision: int
+    title: str
+    start: datetime
+    end: datetime
+    timezone: str
+    status: Status
+    visibility: Visibility
+    organiser: Person
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    rrule: str | None = None
+    occurrences: tuple[Occurrence, ...] = ()
+    language: Language = Language.SV
+    expected_attendees: int | None = None
+    resources: tuple[ResourceRef, ...] = ()
+    participants: tuple[Person, ...] = ()
+    reason: str | None = None
+    decided_by: str | None = None
+    changes: tuple[Change, ...] = ()
+    cancelled_occurrence: int | None = None
+    url: str | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.booking_id
+
+    def replace(self, **changes: Any) -> BookingSnapshot:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True, slots=True)
+class UserSnapshot:
+    """A user as the other services need to know it: to honour role changes, deactivation
+    and revoked API tokens without calling booking."""
+
+    user_id: str
+    email: str
+    role: Role
+    active: bool
+    revision: int
+    name: str = ""
+    revoked_tokens: tuple[str, ...] = ()
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+Snapshot = BookingSnapshot | UserSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A validated envelope as consumers see it: typed ``data``, and ``wire`` (the JSON
+    object as it travelled) for storing and replaying it unchanged."""
+
+    id: str
+    type: EventType
+    version: int
+    occurred_at: datetime
+    producer: str
+    data: Snapshot
+    wire: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def aggregate_id(self) -> str:
+        """The aggregate the event is about (a booking's id, or a user's id)."""
+        return self.data.aggregate_id
+
+    booking_id = aggregate_id
+
+    @property
+    def revision(self) -> int:
+        return self.data.revision
+
+    @property
+    def is_user(self) -> bool:
+        return self.type.is_user
+
+    @property
+    def snapshot_json(self) -> dict[str, Any]:
+        """The snapshot's JSON form, for a read model's JSON column."""
+        return self.wire["data"]
+
+
+# --- schemas: the only (de)serialisation of the contract -------------------------------
 
 
 class _Lenient(Schema):
@@ -44,36 +236,62 @@ class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    dataclass: type | None = None
+    blank_if_none: tuple[str, ...] = ()
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Any:
+        for name in self.blank_if_none:
+            if data.get(name) is None:
+                data[name] = ""
+        return self.dataclass(**data) if self.dataclass else data
+
+
+def _tuple(field_: fields.Field) -> fields.List:
+    return _TupleList(field_, load_default=())
+
+
+class _TupleList(fields.List):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> tuple:
+        return tuple(super()._deserialize(value, attr, data, **kwargs))
+
 
 class PersonSchema(_Lenient):
+    dataclass = Person
     email = fields.Email(required=True)
     name = fields.String(load_default="", allow_none=True)
+    blank_if_none = ("name",)
 
 
 class ResourceRefSchema(_Lenient):
+    dataclass = ResourceRef
+    blank_if_none = ("location",)
     id = fields.String(required=True)
     slug = fields.String(required=True)
     name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(("venue", "studio", "service")))
+    kind = fields.Enum(Kind, by_value=True, required=True)
     location = fields.String(load_default="", allow_none=True)
     requires_approval = fields.Boolean(load_default=True)
-    managers = fields.List(fields.Email(), load_default=list)
+    managers = _tuple(fields.Email())
 
 
 class OccurrenceSchema(_Lenient):
+    dataclass = Occurrence
     n = fields.Integer(required=True, validate=validate.Range(min=0))
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("active", "cancelled")))
+    status = fields.Enum(OccurrenceStatus, by_value=True, required=True)
 
 
 class ChangeSchema(_Lenient):
+    dataclass = Change
     field = fields.String(required=True)
     old = fields.Raw(load_default=None, allow_none=True, data_key="from")
     new = fields.Raw(load_default=None, allow_none=True, data_key="to")
 
 
 class BookingSnapshotSchema(_Lenient):
+    dataclass = BookingSnapshot
     booking_id = fields.String(required=True)
     uid = fields.String(required=True)
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
@@ -83,33 +301,32 @@ class BookingSnapshotSchema(_Lenient):
     end = fields.AwareDateTime(required=True)
     timezone = fields.String(required=True)
     rrule = fields.String(load_default=None, allow_none=True)
-    occurrences = fields.List(fields.Nested(OccurrenceSchema), load_default=list)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    visibility = fields.String(required=True, validate=validate.OneOf(VISIBILITIES))
-    language = fields.String(load_default="sv", validate=validate.OneOf(("sv", "en")))
+    occurrences = _tuple(fields.Nested(OccurrenceSchema))
+    status = fields.Enum(Status, by_value=True, required=True)
+    visibility = fields.Enum(Visibility, by_value=True, required=True)
+    language = fields.Enum(Language, by_value=True, load_default=Language.SV)
     expected_attendees = fields.Integer(load_default=None, allow_none=True)
-    resources = fields.List(fields.Nested(ResourceRefSchema), load_default=list)
+    resources = _tuple(fields.Nested(ResourceRefSchema))
     organiser = fields.Nested(PersonSchema, required=True)
-    participants = fields.List(fields.Nested(PersonSchema), load_default=list)
+    participants = _tuple(fields.Nested(PersonSchema))
     reason = fields.String(load_default=None, allow_none=True)
     decided_by = fields.String(load_default=None, allow_none=True)
-    changes = fields.List(fields.Nested(ChangeSchema), load_default=list)
+    changes = _tuple(fields.Nested(ChangeSchema))
     cancelled_occurrence = fields.Integer(load_default=None, allow_none=True)
     url = fields.String(load_default=None, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    blank_if_none = ("description",)
 
 
 class UserSnapshotSchema(_Lenient):
-    """A user as the other services need to know it: to honour role changes, deactivation
-    and revoked API tokens without calling booking."""
-
+    dataclass = UserSnapshot
     user_id = fields.String(required=True)
     email = fields.Email(required=True)
     name = fields.String(load_default="")
-    role = fields.String(required=True, validate=validate.OneOf(("organiser", "infra", "admin")))
+    role = fields.Enum(Role, by_value=True, required=True)
     active = fields.Boolean(required=True)
-    revoked_tokens = fields.List(fields.String(), load_default=list)
+    revoked_tokens = _tuple(fields.String())
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
@@ -120,7 +337,7 @@ class EnvelopeSchema(Schema):
         unknown = EXCLUDE
 
     id = fields.UUID(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    type = fields.Enum(EventType, by_value=True, required=True)
     version = fields.Integer(
         required=True,
         validate=validate.OneOf(
@@ -133,7 +350,7 @@ class EnvelopeSchema(Schema):
 
     @post_load
     def _load_payload(self, envelope: dict[str, Any], **_: Any) -> dict[str, Any]:
-        schema = USER if envelope["type"].startswith("user.") else SNAPSHOT
+        schema = USER if envelope["type"].is_user else SNAPSHOT
         try:
             envelope["data"] = schema.load(envelope["data"])
         except ValidationError as exc:
@@ -146,46 +363,38 @@ USER = UserSnapshotSchema()
 ENVELOPE = EnvelopeSchema()
 
 
-@dataclass(frozen=True)
-class Event:
-    """A validated event as consumers see it."""
+def dump_snapshot(snapshot: Snapshot) -> dict[str, Any]:
+    """The JSON form of a typed snapshot (what goes on the wire)."""
+    schema = USER if isinstance(snapshot, UserSnapshot) else SNAPSHOT
+    return schema.dump(snapshot)
 
-    id: str
-    type: str
-    version: int
-    occurred_at: datetime
-    producer: str
-    data: dict[str, Any]
-    raw: dict[str, Any]
 
-    @property
-    def booking_id(self) -> str:
-        """The aggregate the event is about (a booking's id, or a user's id)."""
-        return self.data.get("booking_id") or self.data["user_id"]
-
-    @property
-    def revision(self) -> int:
-        return self.data["revision"]
+def load_snapshot(data: Mapping[str, Any]) -> BookingSnapshot:
+    """A booking snapshot from its JSON form (a read model's stored copy, or a test's)."""
+    return SNAPSHOT.load(data)
 
 
 def make_envelope(
     event_type: str,
-    snapshot: dict[str, Any],
+    snapshot: Snapshot | Mapping[str, Any],
     *,
     producer: str = "booking",
     occurred_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Build and validate a wire-ready envelope (a JSON-compatible dict) around a snapshot."""
-    envelope = {
+    """Build a wire-ready envelope (a JSON-compatible dict) around a typed snapshot (a
+    mapping is loaded first, so a producer never emits what a consumer would refuse)."""
+    event_type = EventType(event_type)
+    if isinstance(snapshot, Mapping):
+        schema = USER if event_type.is_user else SNAPSHOT
+        snapshot = schema.load(snapshot)
+    return {
         "id": str(uuid.uuid4()),
-        "type": event_type,
+        "type": event_type.value,
         "version": SCHEMA_VERSION,
         "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
         "producer": producer,
-        "data": snapshot,
+        "data": dump_snapshot(snapshot),
     }
-    ENVELOPE.load(envelope)  # a producer never emits what a consumer would refuse
-    return json.loads(json.dumps(envelope, default=str))
 
 
 def parse_event(body: Any) -> Event:
@@ -209,5 +418,5 @@ def parse_event(body: Any) -> Event:
         occurred_at=loaded["occurred_at"],
         producer=loaded["producer"],
         data=loaded["data"],
-        raw=body,
+        wire=body,
     )

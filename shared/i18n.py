@@ -1,31 +1,18 @@
-"""Swedish and English for every page and mail: one table of phrases per service, the
-language chosen per request (cookie, then the browser's Accept-Language; Swedish by
-default)."""
+"""Swedish and English on every page: Flask-Babel serves the one catalogue
+(``shared.messages``) in the request's language (the ``lang`` query or cookie, then the
+browser's Accept-Language; Swedish by default). Templates get ``_("id", **params)``, which
+also words a :class:`~shared.messages.Msg`, and ``current_language()``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
+from flask_babel import Babel
 
-LANGUAGES = ("sv", "en")
+from shared.messages import LANGUAGES, TRANSLATIONS, Msg, text
+
 COOKIE = "evenemang_lang"
-
-COMMON: dict[str, tuple[str, str]] = {
-    "app_name": ("Evenemang", "Evenemang"),
-    "nav_calendar": ("Kalendrar", "Calendars"),
-    "nav_login": ("Logga in", "Log in"),
-    "nav_logout": ("Logga ut", "Log out"),
-    "switch_language": ("In English", "På svenska"),
-    "skip_to_content": ("Hoppa till innehållet", "Skip to content"),
-    "copy": ("Kopiera", "Copy"),
-    "copied": ("Kopierad", "Copied"),
-    "nav_label": ("Huvudmeny", "Main menu"),
-    "nav_new_request": ("Ny förfrågan", "New request"),
-    "nav_my_requests": ("Mina förfrågningar", "My requests"),
-    "nav_queue": ("Att besluta", "Queue"),
-    "nav_resources": ("Lokaler och tjänster", "Venues and services"),
-}
 
 
 def current_language() -> str:
@@ -39,23 +26,25 @@ def current_language() -> str:
     return chosen
 
 
-def init_i18n(app: Flask, phrases: Mapping[str, tuple[str, str]]) -> None:
-    """Templates get ``_("key")`` in the request's language and ``lang``."""
-    table = {**COMMON, **phrases}
+def translate(message: Msg | str, **params: Any) -> str:
+    """A message id (or :class:`Msg`) in the request's language."""
+    return text(message, current_language(), **params)
 
-    def translate(key: str, **values: object) -> str:
-        pair = table.get(key)
-        if pair is None:
-            return key
-        text = pair[LANGUAGES.index(current_language())]
-        return text.format(**values) if values else text
 
+def init_i18n(app: Flask) -> None:
+    """Flask-Babel over the shared catalogue, and ``_`` for templates and views."""
+    Babel(
+        app,
+        locale_selector=current_language,
+        default_translation_directories=str(TRANSLATIONS),
+        default_timezone=app.config.get("EVENEMANG_TIMEZONE", "Europe/Stockholm"),
+    )
     app.jinja_env.globals["_"] = translate
     app.jinja_env.globals["current_language"] = current_language
     app.extensions["evenemang_i18n"] = translate
 
     @app.after_request
-    def _remember(response):
+    def _remember(response: Response) -> Response:
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared.auth import Principal, Validator
 from shared.db import Database
-from shared.events import Event
+from shared.events import Event, UserSnapshot
 from shared.readmodel import newest_per_key, upsert_if_newer
 
 
@@ -24,40 +24,36 @@ class PrincipalMixin:
 
 def store_user(session: Session, model: type[PrincipalMixin], event: Event) -> None:
     """Keep the newest revision of a user (older or repeated events change nothing)."""
-    data = event.data
-    row = session.get(model, data["user_id"], with_for_update=True)
-    if row is not None and row.revision >= data["revision"]:
+    user = event.data
+    row = session.get(model, user.user_id, with_for_update=True)
+    if row is not None and row.revision >= user.revision:
         return
     if row is None:
-        row = model(user_id=data["user_id"])
+        row = model(user_id=user.user_id)
         session.add(row)
-    row.email = data["email"]
-    row.name = data.get("name") or ""
-    row.role = data["role"]
-    row.active = data["active"]
-    row.revoked_tokens = list(data.get("revoked_tokens") or [])
-    row.revision = data["revision"]
+    for name, value in _user_row(user).items():
+        setattr(row, name, value)
 
 
 def store_users(session: Session, model: type[PrincipalMixin], events: list[Event]) -> None:
     """Batch form of :func:`store_user`: per user, keep the newest event's revision when it
     is newer than the stored one (one upsert, rows locked in user-id order)."""
-    newest = newest_per_key(events, key=lambda event: event.data["user_id"])
+    newest = newest_per_key(events, key=lambda event: event.aggregate_id)
     if not newest:
         return
     rows = [_user_row(event.data) for _, event in sorted(newest.items())]
     upsert_if_newer(session, model.__table__, rows, key="user_id")
 
 
-def _user_row(data: dict) -> dict:
+def _user_row(user: UserSnapshot) -> dict:
     return {
-        "user_id": data["user_id"],
-        "email": data["email"],
-        "name": data.get("name") or "",
-        "role": data["role"],
-        "active": data["active"],
-        "revoked_tokens": list(data.get("revoked_tokens") or []),
-        "revision": data["revision"],
+        "user_id": user.user_id,
+        "email": user.email,
+        "name": user.name or "",
+        "role": user.role.value,
+        "active": user.active,
+        "revoked_tokens": list(user.revoked_tokens),
+        "revision": user.revision,
     }
 
 

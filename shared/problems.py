@@ -1,25 +1,89 @@
-"""The one error format of every API: RFC 9457 problem details."""
+"""The one error format of every API: RFC 9457 problem details, worded at the edge.
+
+A problem's ``title``, ``detail`` and field ``errors`` are :class:`~shared.messages.Msg`
+ids worded in the request's language (``?lang=`` or Accept-Language; English by default,
+as scripts expect); ``code`` and ``codes`` (field → ids) carry the same ids for machines."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
+from shared.messages import LANGUAGES, N_, Msg, text
+
 PROBLEM_JSON = "application/problem+json"
+HTTP_TITLES = {
+    400: N_("http_400"),
+    401: N_("http_401"),
+    403: N_("http_403"),
+    404: N_("http_404"),
+    405: N_("http_405"),
+    406: N_("http_406"),
+    409: N_("http_409"),
+    413: N_("http_413"),
+    415: N_("http_415"),
+    422: N_("http_422"),
+    429: N_("http_429"),
+    500: N_("http_500"),
+    503: N_("http_503"),
+}
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+def api_language() -> str:
+    """The language of an API answer: ``?lang=``, else Accept-Language, else English."""
+    if not has_request_context():
+        return "en"
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def word(message: Msg | str, language: str | None = None) -> str:
+    """A message (or plain text) in the answer's language."""
+    return text(message, language or api_language()) if isinstance(message, Msg) else message
+
+
+def problem(
+    status: int,
+    title: Msg | str | None = None,
+    detail: Msg | str | None = None,
+    *,
+    code: str | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem-details answer; ``title`` defaults to the status's own name."""
+    title = title or Msg(HTTP_TITLES.get(status, "http_500"))
+    body: dict[str, Any] = {"type": "about:blank", "title": word(title), "status": status}
+    body["code"] = code or (detail.code if isinstance(detail, Msg) else None) or _code(title)
     if detail:
-        body["detail"] = detail
+        body["detail"] = word(detail)
     body.update(extra)
     return Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
 
 
-def validation_problem(errors: dict[str, Any], title: str = "Invalid input") -> Response:
-    return problem(422, title, "Some fields are not valid; see errors.", errors=errors)
+def _code(title: Msg | str) -> str:
+    return title.code if isinstance(title, Msg) else "_".join(str(title).lower().split())
+
+
+def validation_problem(errors: Mapping[str, Sequence[Msg | str]]) -> Response:
+    """422 with every field's messages worded, and their ids under ``codes``."""
+    language = api_language()
+    return problem(
+        422,
+        Msg("http_422"),
+        Msg("invalid_fields"),
+        code="invalid_input",
+        errors={field: [word(m, language) for m in ms] for field, ms in errors.items()},
+        codes={field: [_id(m) for m in ms] for field, ms in errors.items()},
+    )
+
+
+def _id(message: Msg | str) -> str:
+    return message.code if isinstance(message, Msg) else "invalid_value"
 
 
 def install_error_handlers(app: Flask) -> None:
@@ -28,7 +92,9 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        response = problem(exc.code or 500, exc.name, exc.description)
+        status = exc.code or 500
+        title = Msg(HTTP_TITLES[status]) if status in HTTP_TITLES else exc.name
+        response = problem(status, title, exc.description, code=_code(exc.name))
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response
@@ -36,7 +102,7 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error")
-        return problem(500, "Internal Server Error", "Something went wrong on our side.")
+        return problem(500, Msg("http_500"), Msg("server_error"), code="internal_server_error")
 
 
 def install_validation_handler(app: Flask) -> None:
@@ -45,18 +111,18 @@ def install_validation_handler(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _invalid(exc: ValidationError) -> Response:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        return validation_problem(_flatten(messages))
+        return validation_problem(flatten_errors(messages))
 
 
-def _flatten(messages: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+def flatten_errors(messages: Mapping[Any, Any], prefix: str = "") -> dict[str, list[Msg | str]]:
     """``{"participants": {0: {"email": [...]}}}`` → ``{"participants.0.email": [...]}``."""
-    flat: dict[str, list[str]] = {}
+    flat: dict[str, list[Msg | str]] = {}
     for key, value in messages.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        elif isinstance(value, list):
-            flat[name] = [str(v) for v in value]
+        if isinstance(value, Mapping):
+            flat.update(flatten_errors(value, name + "."))
+        elif isinstance(value, list | tuple):
+            flat[name] = list(value)
         else:
-            flat[name] = [str(value)]
+            flat[name] = [value]
     return flat

@@ -30,13 +30,13 @@ def store_if_newer(session: Session, model: type[BookingSnapshotMixin], event: E
     Returns ``(row, previous_snapshot)`` when applied, ``(None, None)`` when stale. The row is
     locked (``FOR UPDATE``) so two workers cannot both apply different revisions."""
     row = session.get(model, event.booking_id, with_for_update=True)
-    snapshot = event.raw["data"]
+    snapshot = event.snapshot_json
     if row is None:
         row = model(
             booking_id=event.booking_id,
             revision=event.revision,
-            status=snapshot["status"],
-            last_event_type=event.type,
+            status=event.data.status.value,
+            last_event_type=event.type.value,
             snapshot=snapshot,
         )
         session.add(row)
@@ -46,8 +46,8 @@ def store_if_newer(session: Session, model: type[BookingSnapshotMixin], event: E
         return None, None
     previous = row.snapshot
     row.revision = event.revision
-    row.status = snapshot["status"]
-    row.last_event_type = event.type
+    row.status = event.data.status.value
+    row.last_event_type = event.type.value
     row.snapshot = snapshot
     return row, previous
 
@@ -70,9 +70,9 @@ def store_newest(
         {
             "booking_id": booking_id,
             "revision": event.revision,
-            "status": event.raw["data"]["status"],
-            "last_event_type": event.type,
-            "snapshot": event.raw["data"],
+            "status": event.data.status.value,
+            "last_event_type": event.type.value,
+            "snapshot": event.snapshot_json,
             "updated_at": now,
         }
         for booking_id, event in sorted(newest.items())

@@ -12,7 +12,6 @@ from services.booking.entrypoints.errors import install_domain_errors
 from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
 from services.booking.persistence.unit_of_work import Context
-from services.booking.phrases import PHRASES
 from services.booking.usecases.users import booking_validator
 from shared.auth import init_auth
 from shared.config import Config
@@ -27,7 +26,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app = make_app(__name__, "booking", cfg, db)
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     init_auth(app, booking_validator(db))
-    init_i18n(app, PHRASES)
+    init_i18n(app)
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

@@ -10,7 +10,6 @@ from flask import Flask
 from services.calendar.entrypoints.routes import api, feeds, pages
 from services.calendar.feeds import FeedCache, FeedSettings
 from services.calendar.persistence.models import KnownUser
-from services.calendar.phrases import PHRASES
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
@@ -33,7 +32,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     db = Database(cfg.calendar_database_url)
     app = make_app(__name__, "calendar", cfg, db)
     init_auth(app, replica_validator(db, KnownUser))
-    init_i18n(app, PHRASES)
+    init_i18n(app)
     app.extensions["feed_cache"] = FeedCache(
         db, feed_settings(cfg), check_seconds=0 if cfg.testing else 0.1
     )

@@ -9,7 +9,6 @@ from flask import Flask
 
 from services.notify.entrypoints.routes import api, pages
 from services.notify.persistence.models import KnownUser
-from services.notify.phrases import PHRASES
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
@@ -23,7 +22,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     db = Database(cfg.notify_database_url)
     app = make_app(__name__, "notify", cfg, db)
     init_auth(app, replica_validator(db, KnownUser))
-    init_i18n(app, PHRASES)
+    init_i18n(app)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     return app

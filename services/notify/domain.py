@@ -112,7 +112,7 @@ def organiser_mail(event: Event) -> Mail | None:
     kind = ORGANISER_KINDS.get(event.type)
     if kind is None:
         return None
-    snapshot = event.raw["data"]
+    snapshot = event.snapshot_json
     occurrence = snapshot.get("cancelled_occurrence")
     return Mail(kind, organiser_of(snapshot), event.id, event.type, snapshot, occurrence)
 
@@ -138,7 +138,7 @@ def decider_mails(event: Event, infra_team: Sequence[str]) -> list[Mail]:
     """Deciders get only mail that asks them to act: a new request waiting for approval,
     a change that sent a booking back for a new decision, or (to the managers of resources
     added to a pending request) a request that now needs them too."""
-    snapshot = event.raw["data"]
+    snapshot = event.snapshot_json
     if snapshot["status"] != "pending":
         return []
     again = False
@@ -198,7 +198,7 @@ def participant_mails(
 ) -> tuple[list[Mail], dict[str, Invited]]:
     """The iMIP mail each participant's calendar needs after this event, and what each
     calendar will then have been sent (keyed by address)."""
-    snapshot = event.raw["data"]
+    snapshot = event.snapshot_json
     now_fp = fingerprint(snapshot)
     current = {p.key: p for p in people(snapshot.get("participants") or [])}
     state = dict(invited)

@@ -55,7 +55,7 @@ def plan_for_booking(
     mails = [mail for event in events if (mail := organiser_mail(event)) is not None]
     mails += decider_mails(newest, settings.infra_team)
     mails += _participant_mails(session, newest)
-    _reschedule_reminders(session, newest.raw["data"], settings, now)
+    _reschedule_reminders(session, newest.snapshot_json, settings, now)
     return queue_mails(session, mails, settings, now)
 
 

@@ -33,7 +33,7 @@ def _deliver_user_events(apps, booking_db):
             .order_by(OutboxMessage.id)
         ).all()
     for service in ("calendar", "notify"):
-        handle = import_module(f"services.{service}.consumer").make_handler(
+        handle = import_module(f"services.{service}.entrypoints.consumer").make_handler(
             apps[service].extensions["evenemang"]["db"]
         )
         for payload in payloads:

@@ -43,7 +43,7 @@ def unpublished(config: Config) -> int:
 
 def read_model(config: Config, service: str) -> tuple[dict[str, tuple[int, str]], int]:
     """``({booking_id: (revision, status)}, number of processed events)`` of a consumer."""
-    models = import_module(f"services.{service}.models")
+    models = import_module(f"services.{service}.persistence.models")
     db = Database(config.database_url(service))
     try:
         with db.transaction(readonly=True) as session:

@@ -56,8 +56,8 @@ def test_a_failing_handler_is_retried_then_dead_lettered_and_the_consumer_goes_o
     seen = []
 
     def handler(event):
-        seen.append(event.data["title"])
-        if event.data["title"] == "poison":
+        seen.append(event.data.title)
+        if event.data.title == "poison":
             raise RuntimeError("cannot apply")
 
     consumer = EventConsumer(
@@ -105,7 +105,7 @@ def test_a_batch_goes_to_the_batch_handler_in_one_call_and_refused_messages_to_t
         build_topology(),
         "calendar",
         single.append,
-        batch_handler=lambda events: batches.append([e.data["title"] for e in events]),
+        batch_handler=lambda events: batches.append([e.data.title for e in events]),
         backoff=0.01,
     )
     _publish(bus_url, json.dumps(good[0]), "{not json", json.dumps(future), json.dumps(good[1]))
@@ -125,8 +125,8 @@ def test_a_failing_batch_falls_back_to_one_by_one_with_retries_and_dead_letters(
         raise RuntimeError("batch broke")
 
     def handler(event):
-        seen.append(event.data["title"])
-        if event.data["title"] == "poison":
+        seen.append(event.data.title)
+        if event.data.title == "poison":
             raise RuntimeError("cannot apply")
 
     consumer = EventConsumer(

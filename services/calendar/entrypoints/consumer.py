@@ -21,7 +21,7 @@ def apply_event(session: Session, event: Event) -> None:
         return
     row, _ = store_if_newer(session, Booking, event)
     if row is not None:
-        refresh_entry(session, event.raw["data"])
+        refresh_entry(session, event.snapshot_json)
 
 
 def apply_events(session: Session, events: list[Event]) -> None:
@@ -36,7 +36,7 @@ def apply_events(session: Session, events: list[Event]) -> None:
         generation = bump_state(session)  # one feed-state bump (and row lock) per batch
         with session.no_autoflush:
             for event in applied:
-                refresh_entry(session, event.raw["data"], generation=generation)
+                refresh_entry(session, event.snapshot_json, generation=generation)
 
 
 def make_handler(db: Database) -> InboxHandler:

@@ -38,6 +38,7 @@ from services.booking.persistence.models import Booking
 from services.booking.schemas import STATUSES, ReasonSchema, RejectSchema
 from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
+from shared.messages import N_
 
 MULTI = ("resource_ids", "weekdays")
 WHEN_FIELDS = (
@@ -182,7 +183,8 @@ def _submit_form(booking: Booking | None):
         return _form_page(values, booking_errors_on_form(exc.errors), booking=booking, status=422)
     except SlotTaken as exc:
         return _taken_page(values, booking, cmd, exc)
-    flash(t("request_sent" if booking is None else "request_changed", title=saved.title), "ok")
+    message = N_("request_sent") if booking is None else N_("request_changed")
+    flash(t(message, title=saved.title), "ok")
     return redirect(url_for("pages.request_page", booking_id=saved.id))
 
 
