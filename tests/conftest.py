@@ -19,6 +19,29 @@ from tests.support.backends import (
     require_postgres,
     require_rabbitmq,
 )
+from tests.support.environment import IN_CI
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may be skipped: every skip there is a test that did not run, so it is
+    reported as a failure with its reason (tests.support.environment already fails for the
+    machine's gaps; this catches any other skip). There are no deliberate skips."""
+    report = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+    return report
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """And a skip outside a test (a whole module at collection) fails the CI run too."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if IN_CI and skipped and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        reporter.write_sep("=", f"CI=true: {len(skipped)} skipped, and nothing may be", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _all_queue_names() -> list[str]:

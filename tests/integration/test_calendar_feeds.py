@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 import recurring_ical_events
@@ -25,6 +26,7 @@ from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # the factory default
+URL = "https://evenemang.example/bookings/b-1"  # the booking page, as booking's snapshot has it
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def test_an_approved_public_booking_is_in_the_public_feed_field_by_field(calenda
         title="Thesis defence: Ada",
         description="Open to all, welcome",
         participants=[{"email": "p@example.org", "name": "P"}],
+        url=URL,
     )
     deliver(calendar, env)
     [ical], [vob] = events_of(calendar, "/feeds/public.ics")
@@ -65,7 +68,7 @@ def test_an_approved_public_booking_is_in_the_public_feed_field_by_field(calenda
     assert int(ical["SEQUENCE"]) == 2 == int(vob.sequence.value)
     assert str(ical["STATUS"]) == "CONFIRMED" == vob.status.value
     assert str(ical["LOCATION"]) == "Aula, Building A" == vob.location.value
-    assert str(ical["URL"]) == data["url"] if data.get("url") else True
+    assert str(ical["URL"]) == URL == vob.url.value
     assert "Open to all, welcome" in str(ical["DESCRIPTION"])
     assert [str(c) for c in ical["CATEGORIES"].cats] == ["venue"]
     assert ical["DTSTAMP"].dt == datetime(2030, 1, 1, tzinfo=UTC)
@@ -105,12 +108,15 @@ def test_a_resource_feed_shows_a_non_public_booking_only_as_busy(calendar, visib
             description="salaries",
             language="en",
             participants=[{"email": "ceo@example.org", "name": "CEO"}],
+            url=URL,
         ),
     )
     response = get(calendar, "/feeds/resources/aula.ics")
-    for leak in (b"Secret", b"salaries", b"ceo@example.org", b"org@example.org", b"Olga"):
+    leaks = (b"Secret", b"salaries", b"ceo@example.org", b"org@example.org", b"Olga", b"b-1")
+    for leak in leaks:
         assert leak not in response.data
     [ical], [vob] = parse_both(response.data)
+    assert "URL" not in ical  # the booking page would name and reveal it
     assert str(ical["SUMMARY"]) == "Booked" == vob.summary.value
     assert str(ical["CLASS"]) == "PRIVATE"
     assert ical["DTSTART"].dt == START
@@ -265,11 +271,16 @@ def test_feed_text_is_conformant_beyond_what_parsers_check(calendar):
     assert get(calendar, "/feeds/public.ics").data == body  # byte-stable
 
 
-def test_http_the_way_calendar_clients_poll(calendar):
+def test_http_the_way_calendar_clients_poll(calendar, monkeypatch):
+    # changes happen at times the test sets, so Last-Modified has one right answer
+    first_change = datetime.now(UTC) + timedelta(minutes=1, microseconds=400_000)
+    clock = [first_change]
+    monkeypatch.setattr("services.calendar.entries.utcnow", lambda: clock[0])
     deliver(calendar, approved())
     first = get(calendar, "/feeds/public.ics")
     assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert parsedate_to_datetime(modified) == first_change.replace(microsecond=0)
     assert etag.startswith('"') and not etag.startswith("W/")
     assert "max-age=900" in first.headers["Cache-Control"]
     assert 'filename="public.ics"' in first.headers["Content-Disposition"]
@@ -282,10 +293,18 @@ def test_http_the_way_calendar_clients_poll(calendar):
     zipped = get(calendar, "/feeds/public.ics", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.data) == first.data
+    clock[0] = later = first_change + timedelta(seconds=90)
     deliver(calendar, approved(title="Another"))
     changed = get(calendar, "/feeds/public.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
-    assert changed.headers["Last-Modified"] >= modified or True  # same second is fine
+    assert parsedate_to_datetime(changed.headers["Last-Modified"]) == later.replace(microsecond=0)
+    by_date = get(calendar, "/feeds/public.ics", headers={"If-Modified-Since": modified})
+    assert by_date.status_code == 200 and by_date.data == changed.data  # date pollers see it
+    clock[0] = first_change - timedelta(hours=1)  # the server's clock steps back
+    deliver(calendar, approved(title="A third"))
+    third = get(calendar, "/feeds/public.ics")
+    assert b"A third" in third.data
+    assert third.headers["Last-Modified"] == changed.headers["Last-Modified"]  # never backwards
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 ``EVENEMANG_TEST_BACKEND=embedded`` (default): SQLite files and the embedded SQLite bus.
 ``EVENEMANG_TEST_BACKEND=servers``: PostgreSQL and RabbitMQ. A server that cannot be reached
-skips the test with the reason on a developer's machine and fails it in CI (``CI=true``).
+skips the test with the reason on a developer's machine and fails it in CI (``CI=true``), by
+the one rule of ``tests.support.environment``.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ import subprocess
 import uuid
 from urllib.parse import urlsplit
 
-import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.support.environment import need
 
 BACKEND = os.environ.get("EVENEMANG_TEST_BACKEND", "embedded")
 POSTGRES_URL = os.environ.get(
     "EVENEMANG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 AMQP_URL = os.environ.get("EVENEMANG_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -37,12 +38,11 @@ def _reachable(url: str, default_port: int) -> bool:
 
 
 def require(name: str, url: str, default_port: int) -> None:
-    if _reachable(url, default_port):
-        return
-    message = f"{name} is not reachable at {url.split('@')[-1]}"
-    if IN_CI:
-        pytest.fail(f"{message}; CI must run against it (start it in .ci/run)")
-    pytest.skip(f"{message}; set EVENEMANG_TEST_* or start it to run this test")
+    need(
+        _reachable(url, default_port),
+        f"{name} is not reachable at {url.split('@')[-1]}",
+        "start it (.ci/run does) or set EVENEMANG_TEST_* to where it runs",
+    )
 
 
 def require_postgres() -> str:

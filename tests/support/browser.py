@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.support.environment import need
 from tests.support.processes import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,20 +29,13 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
 def require_browser() -> None:
-    """Skip with the reason when Playwright or Chromium is missing; under ``CI=true`` fail,
-    since CI installs both."""
-    reasons = []
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reasons.append("the playwright package is not installed (pip install playwright)")
-    if not CHROMIUM.exists():
-        reasons.append(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    if reasons:
-        message = "no browser for the end-to-end tests: " + "; ".join(reasons)
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    """Playwright and the system's Chromium, or skip (developer) / fail (CI) saying which."""
+    need(
+        importlib.util.find_spec("playwright") is not None,
+        "the playwright package is not installed",
+        "pip install -e '.[test]'",
+    )
+    need(CHROMIUM.exists(), f"{CHROMIUM} is missing", "apt-get install -y chromium")
 
 
 @contextmanager

@@ -8,9 +8,7 @@ import json
 import os
 import subprocess
 
-import pytest
-
-from tests.support.backends import IN_CI
+from tests.support.environment import need
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 CHECK = r"""
@@ -55,10 +53,11 @@ def available() -> bool:
 
 def restriction_errors(text: str) -> list[str]:
     """libical's complaints about a VCALENDAR (empty when it conforms)."""
-    if not available():
-        if IN_CI:
-            pytest.fail("libical bindings missing: .ci/run installs gir1.2-ical-3.0 python3-gi")
-        pytest.skip("libical (gir1.2-ical-3.0 + python3-gi) is not installed")
+    need(
+        available(),
+        f"libical's Python bindings are not importable by {SYSTEM_PYTHON}",
+        "apt-get install -y gir1.2-ical-3.0 python3-gi",
+    )
     result = subprocess.run(
         [SYSTEM_PYTHON, "-c", CHECK], input=text, capture_output=True, text=True, timeout=60
     )

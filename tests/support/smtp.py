@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import icalendar
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.environment import need
 
 HOST = "127.0.0.1"
 
@@ -174,10 +175,13 @@ class Certificate:
 
 
 def make_certificate(directory: Path) -> Certificate:
-    """A self-signed certificate for 127.0.0.1 (skips without the openssl command)."""
+    """A self-signed certificate for 127.0.0.1, made by the openssl command."""
     openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
+    need(
+        openssl is not None,
+        "the openssl command is needed to make a test certificate",
+        "apt-get install -y openssl",
+    )
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
