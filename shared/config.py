@@ -39,6 +39,7 @@ class Config:
     bus_prefetch: int = 100
     relay_batch_size: int = 500
     relay_interval: float = 0.2
+    relay_lease_seconds: float = 60.0
     proxy_hops: int = 0
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90

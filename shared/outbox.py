@@ -7,10 +7,24 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Index,
+    Integer,
+    String,
+    Text,
+    Update,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
@@ -33,6 +47,9 @@ class OutboxMixin:
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the relay holding the row (a token per claimed batch) and until when
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805 - declared_attr takes the class
@@ -59,48 +76,115 @@ def enqueue(session: Session, model: type[OutboxMixin], envelope: dict[str, Any]
     )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A batch of outbox rows one relay holds under a lease: their ids (in id order) and the
+    messages to publish. Only the holder of ``token`` may mark them sent."""
+
+    token: str
+    ids: list[int]
+    messages: list[OutgoingMessage]
+
+
 class OutboxRelay:
     """Moves unpublished outbox rows to the bus in id order, in batches, and marks them sent.
 
-    Several relays may run at once: on PostgreSQL each claims rows with
-    ``FOR UPDATE SKIP LOCKED``; on SQLite writers serialise."""
+    A batch is claimed in one short transaction (a token and a lease on each row), published
+    with no transaction open, and marked sent in a second short one, so a slow broker never
+    holds the database's write lock. Several relays may run at once: on PostgreSQL each
+    claims with ``FOR UPDATE SKIP LOCKED`` and skips rows under another's lease; on SQLite
+    the claims serialise. A relay that dies between publish and mark leaves its rows
+    claimed; they are published again once the lease ends (consumers dedupe by event id).
+    The lease must outlast one batch's publish and confirms, or a batch may go out twice."""
 
     def __init__(
-        self, db: Database, model: type[OutboxMixin], publisher: Publisher, *, batch_size: int = 500
+        self,
+        db: Database,
+        model: type[OutboxMixin],
+        publisher: Publisher,
+        *,
+        batch_size: int = 500,
+        lease_seconds: float = 60.0,
     ) -> None:
         self.db = db
         self.model = model
         self.publisher = publisher
         self.batch_size = batch_size
+        self.lease = timedelta(seconds=lease_seconds)
 
     def run_once(self) -> int:
         """Publish one batch; return how many were sent. Raises PublishError on broker trouble
-        (the batch stays unpublished and is tried again)."""
-        model = self.model
+        (the claim is released and the batch tried again)."""
+        claim = self.claim()
+        if claim is None:
+            return 0
+        try:
+            self.publisher.publish(claim.messages)
+        except PublishError as exc:
+            self.release(claim, exc)
+            raise
+        return self.mark_sent(claim)
+
+    def claim(self) -> Claim | None:
+        """Take the oldest unpublished rows that no live lease holds; commit at once."""
+        model, now = self.model, utcnow()
+        token = uuid.uuid4().hex
         with self.db.transaction() as session:
-            rows = session.scalars(
-                select(model)
-                .where(model.published_at.is_(None))
+            rows = session.execute(
+                select(model.id, model.event_id, model.event_type, model.payload)
+                .where(model.published_at.is_(None), _claim_free(model, now))
                 .order_by(model.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             if not rows:
-                return 0
-            self.publisher.publish(
-                [
-                    OutgoingMessage(
-                        routing_key=row.event_type, body=row.payload, message_id=row.event_id
-                    )
-                    for row in rows
-                ]
-            )
+                return None
+            ids = [row.id for row in rows]
             session.execute(
                 update(model)
-                .where(model.id.in_([row.id for row in rows]))
-                .values(published_at=utcnow(), attempts=model.attempts + 1)
+                .where(model.id.in_(ids))
+                .values(
+                    claim_token=token,
+                    claimed_until=now + self.lease,
+                    attempts=model.attempts + 1,
+                )
             )
-            return len(rows)
+        messages = [
+            OutgoingMessage(routing_key=row.event_type, body=row.payload, message_id=row.event_id)
+            for row in rows
+        ]
+        return Claim(token, ids, messages)
+
+    def mark_sent(self, claim: Claim) -> int:
+        """Mark the claimed rows sent, those still under our claim; return how many."""
+        with self.db.transaction() as session:
+            result = session.execute(
+                _held(self.model, claim).values(
+                    published_at=utcnow(), claimed_until=None, last_error=None
+                )
+            )
+            marked = result.rowcount
+        if marked < len(claim.ids):
+            log.info(
+                "%d of %d published events had been claimed again after our lease ended; "
+                "they go out once more",
+                len(claim.ids) - marked,
+                len(claim.ids),
+            )
+        return marked
+
+    def release(self, claim: Claim, error: Exception) -> None:
+        """Give the rows back after a failed publish (noting why), so any relay retries them
+        at once. Should this fail too, the lease still ends."""
+        try:
+            with self.db.transaction() as session:
+                session.execute(
+                    _held(self.model, claim).values(
+                        claim_token=None, claimed_until=None, last_error=str(error)[:2000]
+                    )
+                )
+        except Exception:
+            log.warning("could not release outbox claim; it ends with its lease", exc_info=True)
 
     def pending(self) -> int:
         """How many events wait in the outbox (counted by the database)."""
@@ -131,3 +215,16 @@ class OutboxRelay:
             delay = interval
             if sent < self.batch_size:
                 stop.wait(interval)
+
+
+def _claim_free(model: type[OutboxMixin], now: datetime) -> ColumnElement[bool]:
+    return or_(model.claimed_until.is_(None), model.claimed_until < now)
+
+
+def _held(model: type[OutboxMixin], claim: Claim) -> Update:
+    """An UPDATE of the claim's rows that still carry its token and are not yet sent."""
+    return update(model).where(
+        model.id.in_(claim.ids),
+        model.claim_token == claim.token,
+        model.published_at.is_(None),
+    )

@@ -16,7 +16,13 @@ def relay_loop(config: Config):
     def run(stop: threading.Event) -> None:
         db = Database(config.booking_database_url)
         with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
-            relay = OutboxRelay(db, OutboxMessage, publisher, batch_size=config.relay_batch_size)
+            relay = OutboxRelay(
+                db,
+                OutboxMessage,
+                publisher,
+                batch_size=config.relay_batch_size,
+                lease_seconds=config.relay_lease_seconds,
+            )
             relay.run(stop, interval=config.relay_interval)
         db.dispose()
 
