@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from services.booking.models import OutboxMessage
+from services.booking.persistence.models import OutboxMessage
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import build_topology
 from shared.db import Database
@@ -111,7 +111,7 @@ def test_two_relays_share_the_outbox_and_never_publish_an_event_twice(config):
 
 CRASHING_RELAY = """
 import os, signal
-from services.booking.models import OutboxMessage
+from services.booking.persistence.models import OutboxMessage
 from shared.bus.publisher import Publisher
 from shared.bus.topology import build_topology
 from shared.config import Config
