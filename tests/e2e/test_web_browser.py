@@ -112,7 +112,10 @@ def test_request_decide_conflict_feed_and_mail_in_a_browser(suite, subtests):
         form.get_by_role("button", name="Send request").click()
         error = organiser.locator("#expected_attendees-error")
         assert error.inner_text().strip() == "Aula Magna: holds at most 300 people."
-        assert organiser.evaluate("document.activeElement.className") == "error-summary"
+        # the script moves focus once the page has loaded; wait for it rather than race it
+        organiser.wait_for_function(
+            "document.activeElement.className === 'error-summary'", timeout=5000
+        )
         assert organiser.get_by_label("Title").input_value() == TITLE
         assert organiser.get_by_label("Aula Magna").is_checked()
         assert organiser.get_by_label("Photographer").is_checked()
