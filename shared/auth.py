@@ -24,10 +24,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request, session
 
+from shared.events import ROLES, Role
+from shared.messages import Msg
 from shared.problems import problem
 
-ROLES = ("organiser", "infra", "admin")
-ROLE_RANK = {"organiser": 0, "infra": 1, "admin": 2}
 TOKEN_PREFIX = "evt_"
 
 _hasher = PasswordHasher()
@@ -179,13 +179,13 @@ def require_role(minimum: str = "organiser") -> Callable:
         def wrapper(*args: Any, **kwargs: Any):
             principal = current_principal()
             if principal is None:
-                response = problem(
-                    401, "Unauthorized", "Log in, or send Authorization: Bearer <token>."
-                )
+                response = problem(401, detail=Msg("log_in_or_send_token"), code="unauthorized")
                 response.headers["WWW-Authenticate"] = 'Bearer realm="evenemang"'
                 return response
-            if ROLE_RANK.get(principal.role, -1) < ROLE_RANK[minimum]:
-                return problem(403, "Forbidden", f"This needs the {minimum} role or higher.")
+            if principal.role not in ROLES or Role(principal.role).rank < Role(minimum).rank:
+                return problem(
+                    403, detail=Msg("needs_role_or_higher", role=minimum), code="forbidden"
+                )
             return view(*args, **kwargs)
 
         return wrapper

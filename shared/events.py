@@ -39,6 +39,10 @@ class Visibility(StrEnum):
     INTERNAL = "internal"
     PRIVATE = "private"
 
+    @property
+    def is_public(self) -> bool:
+        return self is Visibility.PUBLIC
+
 
 class Kind(StrEnum):
     VENUE = "venue"
@@ -50,6 +54,11 @@ class Role(StrEnum):
     ORGANISER = "organiser"
     INFRA = "infra"
     ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Roles are ordered: each may do what the ones below it may."""
+        return tuple(Role).index(self)
 
 
 class Language(StrEnum):
