@@ -518,6 +518,24 @@ def test_errors_are_in_swedish_on_swedish_pages(site):
     assert "Rätta det här först" in text(response)
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Choose at most 10 venues, studios and services."),
+        ("sv", "Välj högst 10 lokaler, studior och tjänster."),
+    ],
+)
+def test_choosing_eleven_resources_says_at_most_ten(site, lang, expected):
+    chosen = [site.resource(name=f"Room {n}") for n in range(11)]
+    client = site.client(site.organiser, lang=lang)
+    response = post(
+        client, "/bookings/new", request_form(site, resource_ids=[r.id for r in chosen])
+    )
+    assert response.status_code == 422
+    assert field_error(response, "resource_ids") == expected
+    assert site.count() == 0
+
+
 def test_a_request_in_the_past_is_refused_beside_the_time(site):
     response = post(
         site.client(site.organiser), "/bookings/new", request_form(site, date="2030-02-01")
