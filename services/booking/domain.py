@@ -4,7 +4,7 @@ may do what. Pure Python: no Flask, no SQLAlchemy; callers pass values already v
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -12,10 +12,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-ROLES = ("organiser", "infra", "admin")
-KINDS = ("venue", "studio", "service")
-VISIBILITIES = ("public", "internal", "private")
-LANGUAGES = ("sv", "en")
+from shared.events import KINDS, LANGUAGES, ROLES, VISIBILITIES, Status  # noqa: F401 - the pages' choices
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 MAX_OCCURRENCES = 500
@@ -41,12 +39,14 @@ class RuleViolation(DomainError):
 
 @dataclass(frozen=True)
 class Conflict:
+    """Another booking's time on a resource that a request collides with."""
+
     booking_id: str
     resource_id: str
     start: datetime
     end: datetime
     title: str = ""
-    status: str = "approved"
+    status: Status = Status.APPROVED
 
 
 class SlotTaken(DomainError):
@@ -70,6 +70,13 @@ class InvalidTransition(DomainError):
 
 
 # --- values -----------------------------------------------------------------------------
+
+
+class Managed(Protocol):
+    """A resource as the access rules see it: the emails (lower-case) of its managers."""
+
+    @property
+    def managers(self) -> Collection[str]: ...
 
 
 class Actor(Protocol):
@@ -247,6 +254,24 @@ def check_resource_rules(
     return errors
 
 
+def check_capacity(resources: Iterable[ResourceRules], attendees: int | None) -> None:
+    """:class:`RuleViolation` when a venue cannot hold the expected attendees."""
+    errors: dict[str, list[str]] = {}
+    for rules in resources:
+        if attendees is not None and rules.capacity is not None and attendees > rules.capacity:
+            errors.setdefault("expected_attendees", []).append(
+                f"{rules.name}: holds at most {rules.capacity} people"
+            )
+    if errors:
+        raise RuleViolation(errors)
+
+
+def check_reason(reason: str | None) -> None:
+    """A rejection says why (the organiser reads it)."""
+    if not (reason or "").strip():
+        raise RuleViolation({"reason": ["Missing data for required field."]})
+
+
 def within_opening_hours(
     hours: Mapping[str, Sequence[tuple[time, time]]], occ: Interval, zone: ZoneInfo
 ) -> bool:
@@ -271,6 +296,61 @@ def blocked_interval(occ: Interval, buffer_minutes: int) -> Interval:
     """The time a booking holds a resource: the occurrence plus the resource's buffer after
     it, so two bookings of one resource are always at least the buffer apart."""
     return Interval(occ.start, occ.end + timedelta(minutes=buffer_minutes))
+
+
+@dataclass(frozen=True)
+class Block:
+    """The time a request would hold one resource (an occurrence plus its buffer)."""
+
+    resource_id: str
+    interval: Interval
+
+
+def blocks_of(resources: Iterable[ResourceRules], occurrences: Iterable[Interval]) -> list[Block]:
+    """What holding these resources at these times blocks, each resource's buffer included."""
+    occurrences = list(occurrences)
+    return [
+        Block(r.resource_id, blocked_interval(occ, r.buffer_minutes))
+        for r in resources
+        for occ in occurrences
+    ]
+
+
+@dataclass(frozen=True)
+class HeldSlot:
+    """Another booking's time on a resource: approved (it holds it) or pending (it wants it)."""
+
+    booking_id: str
+    resource_id: str
+    start: datetime
+    end: datetime
+    block: Interval
+    status: Status
+    title: str = ""
+    visibility: str = "internal"
+    organiser_id: str = ""
+
+
+def collisions(
+    blocks: Iterable[Block], held: Iterable[HeldSlot], exclude: str | None = None
+) -> list[Conflict]:
+    """The slots of other bookings (not ``exclude``) that overlap ``blocks``, each once,
+    soonest first."""
+    by_resource: dict[str, list[Interval]] = {}
+    for block in blocks:
+        by_resource.setdefault(block.resource_id, []).append(block.interval)
+    found: dict[tuple[str, str, datetime], Conflict] = {}
+    for slot in held:
+        if slot.booking_id == exclude:
+            continue
+        if any(slot.block.overlaps(b) for b in by_resource.get(slot.resource_id, ())):
+            found.setdefault(
+                (slot.booking_id, slot.resource_id, slot.start),
+                Conflict(
+                    slot.booking_id, slot.resource_id, slot.start, slot.end, slot.title, slot.status
+                ),
+            )
+    return sorted(found.values(), key=lambda c: (c.start, c.booking_id))
 
 
 # --- the state machine --------------------------------------------------------------------
@@ -312,7 +392,7 @@ def status_after_change(status: str, moved: bool, needs_approval: bool) -> str:
 # --- who may do what ----------------------------------------------------------------------
 
 
-def may_decide(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
+def may_decide(actor: Actor, resources: Iterable[Managed]) -> bool:
     """Infra and admin decide on everything; a manager only on bookings whose every resource
     they manage (approvers are scoped to their own rooms)."""
     if actor.is_infra:
@@ -322,12 +402,13 @@ def may_decide(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
     return bool(resources) and all(email in rules.managers for rules in resources)
 
 
-def manages_any(actor: Actor, resources: Iterable[ResourceRules]) -> bool:
+def manages_any(actor: Actor, resources: Iterable[Managed]) -> bool:
+    """Whether the actor manages any of these resources."""
     email = actor.email.lower()
     return any(email in rules.managers for rules in resources)
 
 
-def may_see(actor: Actor, organiser_id: str, resources: Iterable[ResourceRules]) -> bool:
+def may_see(actor: Actor, organiser_id: str, resources: Iterable[Managed]) -> bool:
     """The organiser, infra and admin, and a manager of any of its resources."""
     resources = list(resources)
     return actor.user_id == organiser_id or actor.is_infra or manages_any(actor, resources)

@@ -150,10 +150,8 @@ def parse_participants(text: str) -> list[dict[str, str]]:
     return people
 
 
-def format_participants(people: list[dict[str, str]]) -> str:
-    return "\n".join(
-        f"{p['name']} <{p['email']}>" if p.get("name") else p["email"] for p in people or []
-    )
+def format_participants(people: Any) -> str:
+    return "\n".join(f"{p.name} <{p.email}>" if p.name else p.email for p in people or ())
 
 
 DETAILS = ("title", "description", "expected_attendees", "visibility", "language", "notes")
@@ -337,7 +335,7 @@ def read_resource(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, An
                 hours[day] = windows
         cmd["opening_hours"] = hours
     try:
-        loaded = RESOURCE_IN.load(cmd)
+        loaded = RESOURCE_IN.load(cmd, partial=() if creating else ("slug",))
     except ValidationError as exc:
         for key, messages in _flat(exc.messages).items():
             errors.setdefault(key.split(".")[0], []).extend(messages)
