@@ -201,14 +201,19 @@ def booking_errors_on_form(errors: Errors, people: list[dict[str, str]] | None =
 def _flat(messages: Any, prefix: str = "") -> Errors:
     flat: Errors = {}
     if not isinstance(messages, dict):
-        return {prefix.rstrip(".") or "_schema": [str(m) for m in _listed(messages)]}
+        return {prefix.rstrip(".") or "_schema": [_kept(m) for m in _listed(messages)]}
     for key, value in messages.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flat(value, name + "."))
         else:
-            flat.setdefault(name, []).extend(str(v) for v in _listed(value))
+            flat.setdefault(name, []).extend(_kept(v) for v in _listed(value))
     return flat
+
+
+def _kept(message: Any) -> str:
+    """A message as given (a message id keeps its parameters)."""
+    return message if isinstance(message, str) else str(message)
 
 
 def _listed(value: Any) -> list[Any]:

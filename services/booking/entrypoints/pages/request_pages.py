@@ -16,7 +16,7 @@ from services.booking.commands import (
     ChangeBooking,
     SubmitBooking,
 )
-from services.booking.domain import InvalidTransition, RuleViolation, SlotTaken
+from services.booking.domain import InvalidTransition, RuleViolation, SlotTaken, next_status
 from services.booking.entrypoints.pages.availability import (
     alternatives,
     availability,
@@ -164,8 +164,7 @@ def new_request():
 @login_required
 def edit_request(booking_id: str):
     booking = queries.read_booking(ctx(), actor(), booking_id)
-    if booking.status not in ("pending", "approved"):
-        raise InvalidTransition(f"a {booking.status} booking cannot be changed")
+    next_status(booking.status, "change")  # InvalidTransition unless pending or approved
     if request.method == "GET":
         return _form_page(MultiDict(booking_form_values(booking)), {}, booking=booking)
     return _submit_form(booking)
@@ -284,7 +283,7 @@ def approve(booking_id: str):
             taken=describe_conflicts(exc.conflicts, decider=True),
         )
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     message = t("approved_flash", title=booking.title)
     if competing:
         message += " " + t("competing_left", count=len({c.booking_id for c in competing}))
@@ -307,7 +306,7 @@ def reject(booking_id: str):
             values={"reason": reason},
         )
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     flash(t("rejected_flash", title=booking.title), "ok")
     return _back(booking)
 
@@ -324,7 +323,7 @@ def cancel(booking_id: str):
     except ValidationError as exc:
         return _request_page(booking_id, 422, errors={"cancel_reason": exc.messages["reason"]})
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     flash(t("cancelled_flash", title=booking.title), "ok")
     return _back(booking)
 
@@ -338,7 +337,7 @@ def cancel_occurrence(booking_id: str, n: int):
     except ValidationError:
         return _request_page(booking_id, 422)
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     occurrence = next(o for o in booking.occurrences if o.n == n)
     flash(t("occurrence_cancelled_flash", when=fdatetime(occurrence.start)), "ok")
     return _back(booking)
