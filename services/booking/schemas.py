@@ -1,5 +1,6 @@
-"""Booking's marshmallow schemas: one per input shape (JSON and forms alike) and one per
-answer. They turn requests into valid typed values once, at the edge."""
+"""Booking's marshmallow schemas, at the edge only: each input shape loads straight into its
+command (:mod:`services.booking.commands`), each answer dumps a read model
+(:mod:`services.booking.views`). Every error is a message id (``shared.schema``)."""
 
 from __future__ import annotations
 
@@ -8,41 +9,75 @@ from datetime import time
 from typing import Any
 
 from marshmallow import (
-    RAISE,
-    Schema,
     ValidationError,
-    fields,
     post_load,
     pre_load,
-    validate,
     validates,
     validates_schema,
 )
+from marshmallow import validate as ma_validate
 
-from services.booking.domain import KINDS, LANGUAGES, ROLES, VISIBILITIES, WEEKDAYS
+from services.booking.commands import (
+    AddClosure,
+    AvailabilityQuery,
+    BookingQuery,
+    CancelBooking,
+    ChangeBooking,
+    ChangeResource,
+    CreateResource,
+    RejectBooking,
+    ResourceQuery,
+    SubmitBooking,
+    TimeRange,
+)
+from services.booking.domain import MAX_BUFFER_MINUTES, WEEKDAYS
+from shared.events import Kind, Language, Person, Status, Visibility
+from shared.messages import Msg
+from shared.schema import Schema, StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-STATUSES = ("pending", "approved", "rejected", "cancelled")
+STATUSES = tuple(Status)
+MAX_RESOURCES = 10
 
 
 def _printable(value: str) -> None:
     """Text may hold line breaks and tabs, but no other control characters (NUL breaks
     PostgreSQL, and none of them means anything to a reader)."""
     if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F for ch in value):
-        raise ValidationError("Remove the control characters.")
+        raise ValidationError(Msg("remove_control_characters"))
 
 
 def text(maximum: int, *, required: bool = False, minimum: int = 0, **kw: Any) -> fields.String:
     return fields.String(
-        required=required, validate=[validate.Length(min=minimum, max=maximum), _printable], **kw
+        required=required,
+        validate=[validate.Length(min=minimum or None, max=maximum), _printable],
+        **kw,
     )
 
 
-class StrictSchema(Schema):
-    class Meta:
-        unknown = RAISE
+class Count(ma_validate.Length):
+    """How many items a list holds, in words that speak of items, not characters."""
+
+    def __init__(self, *, few: Msg | None = None, many: Msg, minimum=None, maximum=None) -> None:
+        super().__init__(min=minimum, max=maximum)
+        self.few, self.many = few, many
+
+    def __call__(self, value: Any) -> Any:
+        if self.min is not None and len(value) < self.min:
+            raise ValidationError(self.few or self.many)
+        if self.max is not None and len(value) > self.max:
+            raise ValidationError(self.many)
+        return value
+
+
+def _enum(enum: type, **kw: Any) -> fields.Enum:
+    return fields.Enum(enum, by_value=True, **kw)
+
+
+class _Stripped(StrictSchema):
+    """Request bodies: unknown fields refused, text trimmed."""
 
     @pre_load
     def _strip(self, data: Any, **_: Any) -> Any:
@@ -51,99 +86,124 @@ class StrictSchema(Schema):
         return data
 
 
+def _end_after_start(data: dict[str, Any]) -> None:
+    if "start" in data and "end" in data and data["end"] <= data["start"]:
+        raise ValidationError(Msg("end_before_start"), "end")
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
 class OpeningHoursField(fields.Field):
-    """``{"mon": [["08:00", "20:00"]], ...}``: per weekday, windows that do not overlap."""
+    """``{"mon": [["08:00", "20:00"]], ...}``: per weekday, windows that do not overlap.
+    Loads as windows of :class:`datetime.time`; dumps as it is kept (``"HH:MM"`` text)."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
         if value is None:
             return None
         if not isinstance(value, dict):
-            raise ValidationError("Give an object of weekdays (mon..sun) to lists of windows.")
-        result: dict[str, list[list[str]]] = {}
-        for day, windows in value.items():
-            if day not in WEEKDAYS:
-                raise ValidationError(f"Unknown weekday {day!r}; use {', '.join(WEEKDAYS)}.")
-            if not isinstance(windows, list) or len(windows) > 6:
-                raise ValidationError(f"{day}: give a list of at most 6 [opens, closes] pairs.")
-            parsed = []
-            for window in windows:
-                if not (
-                    isinstance(window, list | tuple)
-                    and len(window) == 2
-                    and all(isinstance(t, str) and HHMM.match(t) for t in window)
-                ):
-                    raise ValidationError(f'{day}: each window is ["HH:MM", "HH:MM"].')
-                opens, closes = window
-                if closes != "00:00" and closes <= opens:
-                    raise ValidationError(f"{day}: {opens}–{closes} closes before it opens.")
-                parsed.append([opens, closes])
-            parsed.sort()
-            for (_, a_end), (b_start, _) in zip(parsed, parsed[1:], strict=False):
-                if a_end == "00:00" or b_start < a_end:
-                    raise ValidationError(f"{day}: windows overlap.")
-            result[day] = parsed
-        return result
+            raise ValidationError(Msg("opening_hours_shape"))
+        return {day: _windows(day, windows) for day, windows in value.items()}
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any):
+        if value is None:
+            return None
+        return {day: [list(w) for w in windows] for day, windows in value.items()}
 
 
-def opening_hours_rules(hours: dict[str, list[list[str]]] | None):
-    if hours is None:
-        return None
-    return {
-        day: [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in windows]
-        for day, windows in hours.items()
-    }
+def _windows(day: str, windows: Any) -> tuple[tuple[time, time], ...]:
+    if day not in WEEKDAYS:
+        raise ValidationError(Msg("unknown_weekday", day=day, days=", ".join(WEEKDAYS)))
+    if not isinstance(windows, list) or len(windows) > 6:
+        raise ValidationError(Msg("opening_hours_windows", day=day))
+    parsed = []
+    for window in windows:
+        if not (
+            isinstance(window, list | tuple)
+            and len(window) == 2
+            and all(isinstance(t, str) and HHMM.match(t) for t in window)
+        ):
+            raise ValidationError(Msg("opening_hours_window_shape", day=day))
+        opens, closes = window
+        if closes != "00:00" and closes <= opens:
+            raise ValidationError(Msg("closes_before_opens", day=day, opens=opens, closes=closes))
+        parsed.append((opens, closes))
+    parsed.sort()
+    for (_, a_end), (b_start, _) in zip(parsed, parsed[1:], strict=False):
+        if a_end == "00:00" or b_start < a_end:
+            raise ValidationError(Msg("windows_overlap", day=day))
+    return tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in parsed)
 
 
-class ResourceInSchema(StrictSchema):
+class ResourceInSchema(_Stripped):
+    """A new resource (``CreateResource``); loaded partially, a change (``ChangeResource``)."""
+
     name = text(200, required=True, minimum=1)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = _enum(Kind, required=True)
     slug = fields.String(
         validate=[
             validate.Length(min=1, max=80),
-            validate.Regexp(SLUG, error="Use lower-case letters, digits and single hyphens."),
+            validate.Regexp(SLUG, error=Msg("slug_format")),
         ]
     )
     description = text(5000)
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
     location = text(300)
-    features = fields.List(text(60, minimum=1), validate=validate.Length(max=40))
+    features = fields.List(
+        text(60, minimum=1), validate=Count(maximum=40, many=Msg("too_many_items", max=40))
+    )
     opening_hours = OpeningHoursField(allow_none=True)
     requires_approval = fields.Boolean()
-    buffer_minutes = fields.Integer(validate=validate.Range(min=0, max=24 * 60))
+    buffer_minutes = fields.Integer(validate=validate.Range(min=0, max=MAX_BUFFER_MINUTES))
     min_notice_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))
     max_advance_days = fields.Integer(validate=validate.Range(min=1, max=3650))
     max_duration_minutes = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=14 * 24 * 60)
     )
     managers = fields.List(
-        fields.Email(validate=validate.Length(max=254)), validate=validate.Length(max=50)
+        fields.Email(validate=validate.Length(max=254)),
+        validate=Count(maximum=50, many=Msg("too_many_items", max=50)),
     )
     active = fields.Boolean()
 
     @post_load
-    def _lower_managers(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
         if "managers" in data:
-            data["managers"] = sorted({m.lower() for m in data["managers"]})
-        return data
+            data["managers"] = tuple(sorted({m.lower() for m in data["managers"]}))
+        if "features" in data:
+            data["features"] = tuple(data["features"])
+        return ChangeResource.of(**data) if partial else CreateResource(**data)
 
 
-class ClosureInSchema(StrictSchema):
+class ClosureInSchema(_Stripped):
     start = ZonedDateTime(required=True)
     end = ZonedDateTime(required=True)
     reason = text(500, required=True, minimum=1)
 
     @validates_schema(skip_on_field_errors=False)
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError("Must be after start.", "end")
+        _end_after_start(data)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> AddClosure:
+        return AddClosure(**data)
 
 
-class ParticipantSchema(StrictSchema):
+# --- bookings ------------------------------------------------------------------------------
+
+
+class ParticipantSchema(_Stripped):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     name = text(200)
 
+    @post_load
+    def _person(self, data: dict[str, Any], **_: Any) -> Person:
+        return Person(data["email"].lower(), data.get("name", ""))
 
-class BookingInSchema(StrictSchema):
+
+class BookingInSchema(_Stripped):
+    """A request (``SubmitBooking``); loaded partially, a change (``ChangeBooking``)."""
+
     title = text(200, required=True, minimum=1)
     description = text(5000)
     start = ZonedDateTime(required=True)
@@ -151,95 +211,111 @@ class BookingInSchema(StrictSchema):
     resource_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)),
         required=True,
-        validate=validate.Length(min=1, max=10),
+        validate=Count(
+            minimum=1,
+            maximum=MAX_RESOURCES,
+            few=Msg("choose_a_resource"),
+            many=Msg("too_many_resources", limit=MAX_RESOURCES),
+        ),
     )
     expected_attendees = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=100_000)
     )
-    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
-    language = fields.String(validate=validate.OneOf(LANGUAGES))
-    participants = fields.List(fields.Nested(ParticipantSchema), validate=validate.Length(max=500))
+    visibility = _enum(Visibility)
+    language = _enum(Language)
+    participants = fields.List(
+        fields.Nested(ParticipantSchema),
+        validate=Count(maximum=500, many=Msg("too_many_items", max=500)),
+    )
     notes = text(5000)
     rrule = fields.String(allow_none=True, validate=validate.Length(max=500))
 
     @validates("resource_ids")
     def _unique(self, value: list[str], **_: Any) -> None:
         if len(set(value)) != len(value):
-            raise ValidationError("Name each resource once.")
+            raise ValidationError(Msg("name_each_resource_once"))
 
     @validates_schema(skip_on_field_errors=False)
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError("Must be after start.", "end")
+        _end_after_start(data)
 
     @post_load
-    def _dedupe_participants(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        if "participants" in data:
-            seen: dict[str, dict[str, str]] = {}
-            for p in data["participants"]:
-                seen.setdefault(
-                    p["email"].lower(), {"email": p["email"].lower(), "name": p.get("name", "")}
-                )
-            data["participants"] = list(seen.values())
-        return data
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "resource_ids" in data:
+            data["resource_ids"] = tuple(data["resource_ids"])
+        if "participants" in data:  # each address once, the first name given kept
+            seen: dict[str, Person] = {}
+            for person in data["participants"]:
+                seen.setdefault(person.email, person)
+            data["participants"] = tuple(seen.values())
+        return ChangeBooking.of(**data) if partial else SubmitBooking(**data)
 
 
-class ReasonSchema(StrictSchema):
+class ReasonSchema(_Stripped):
     reason = text(2000, allow_none=True)
 
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> CancelBooking:
+        return CancelBooking(data.get("reason") or None)
 
-class RejectSchema(StrictSchema):
+
+class RejectSchema(_Stripped):
     reason = text(2000, required=True, minimum=1)
 
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> RejectBooking:
+        return RejectBooking(data["reason"])
 
-class BookingQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
 
-    status = fields.String(validate=validate.OneOf(STATUSES))
+# --- questions (query strings) -------------------------------------------------------------
+
+
+class BookingQuerySchema(StrictSchema):
+    status = _enum(Status)
     mine = fields.Boolean()
     resource_id = fields.String(validate=validate.Length(max=80))
     from_ = ZonedDateTime(data_key="from")
     to = ZonedDateTime()
     limit = fields.Integer(validate=validate.Range(min=1, max=1000))
 
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> BookingQuery:
+        return BookingQuery(**data)
 
-class AvailabilityQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
 
+class AvailabilityQuerySchema(StrictSchema):
     start = ZonedDateTime(required=True)
     end = ZonedDateTime(required=True)
-    kind = fields.String(validate=validate.OneOf(KINDS))
+    kind = _enum(Kind)
     min_capacity = fields.Integer(validate=validate.Range(min=1, max=100_000))
     features = fields.String(validate=validate.Length(max=500))
 
     @validates_schema(skip_on_field_errors=False)
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if "start" in data and "end" in data and data["end"] <= data["start"]:
-            raise ValidationError("Must be after start.", "end")
+        _end_after_start(data)
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> AvailabilityQuery:
+        wanted = data.pop("features", "") or ""
+        features = frozenset(f.strip().lower() for f in wanted.split(",") if f.strip())
+        return AvailabilityQuery(**data, features=features)
 
 
-class RangeQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class RangeQuerySchema(StrictSchema):
     from_ = ZonedDateTime(data_key="from", required=True)
     to = ZonedDateTime(required=True)
 
-
-class ResourceQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(validate=validate.OneOf(KINDS))
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> TimeRange:
+        return TimeRange(data["from_"], data["to"])
 
 
-class UserInSchema(StrictSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = text(200, required=True, minimum=1)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    password = fields.String(validate=validate.Length(min=8, max=512), load_only=True)
+class ResourceQuerySchema(StrictSchema):
+    kind = _enum(Kind)
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> ResourceQuery:
+        return ResourceQuery(**data)
 
 
 # --- answers (documented in the OpenAPI document) ------------------------------------------
@@ -300,6 +376,12 @@ class BookingOut(Schema):
     updated_at = ZonedDateTime()
 
 
+class ApprovalOut(BookingOut):
+    """An approved booking, and the competing requests still waiting."""
+
+    competing = fields.List(fields.Nested(ConflictOut))
+
+
 class ResourceOut(Schema):
     id = fields.String()
     slug = fields.String()
@@ -309,14 +391,20 @@ class ResourceOut(Schema):
     capacity = fields.Integer(allow_none=True)
     location = fields.String()
     features = fields.List(fields.String())
-    opening_hours = fields.Dict(allow_none=True)
+    opening_hours = OpeningHoursField(allow_none=True)
     requires_approval = fields.Boolean()
     buffer_minutes = fields.Integer()
     min_notice_hours = fields.Integer()
     max_advance_days = fields.Integer()
     max_duration_minutes = fields.Integer(allow_none=True)
-    managers = fields.List(fields.String(), attribute="manager_emails")
+    managers = fields.List(fields.String())
     active = fields.Boolean()
+
+
+class ChangeOut(Schema):
+    field = fields.String()
+    old = fields.Raw(data_key="from", allow_none=True)
+    new = fields.Raw(data_key="to", allow_none=True)
 
 
 class HistoryOut(Schema):
@@ -324,7 +412,7 @@ class HistoryOut(Schema):
     actor = fields.String()
     action = fields.String()
     revision = fields.Integer()
-    changes = fields.List(fields.Dict())
+    changes = fields.List(fields.Nested(ChangeOut))
     reason = fields.String(allow_none=True)
 
 

@@ -18,9 +18,11 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services.booking.persistence.models import Booking
+from services.booking.commands import BookingQuery, CreateResource, SubmitBooking
 from services.booking.usecases import bookings, queries, resources, users
+from services.booking.views import BookingView, ResourceView
 from shared.auth import Principal
+from shared.events import Kind
 from tests.support.booking import MONDAY, NOW, at
 
 PASSWORD = "a long enough password"
@@ -64,28 +66,31 @@ class Site:
         user = users.add_user(self.db, email, email.split("@")[0].title(), role, PASSWORD)
         return Person(email, Principal(user.id, user.email, user.name, user.role))
 
-    def resource(self, **cmd: Any):
-        cmd.setdefault("kind", "venue")
-        return resources.create_resource(self.ctx, self.admin.principal, cmd)
+    def resource(self, **cmd: Any) -> ResourceView:
+        cmd.setdefault("kind", Kind.VENUE)
+        for name in ("features", "managers"):
+            if name in cmd:
+                cmd[name] = tuple(cmd[name])
+        return resources.create_resource(self.ctx, self.admin.principal, CreateResource(**cmd))
 
-    def booking(self, who: Person, *chosen, title: str = "Seminar", **extra: Any) -> Booking:
-        cmd = {
-            "title": title,
-            "start": _utc(at(MONDAY, 10)),
-            "end": _utc(at(MONDAY, 12)),
-            "resource_ids": [r.id for r in chosen or [self.hall]],
+    def booking(self, who: Person, *chosen, title: str = "Seminar", **extra: Any) -> BookingView:
+        cmd = SubmitBooking(
+            title=title,
+            start=_utc(at(MONDAY, 10)),
+            end=_utc(at(MONDAY, 12)),
+            resource_ids=tuple(r.id for r in chosen or [self.hall]),
             **extra,
-        }
+        )
         return bookings.submit_booking(self.ctx, who.principal, cmd)
 
-    def approve(self, booking: Booking) -> None:
+    def approve(self, booking: BookingView) -> None:
         bookings.approve_booking(self.ctx, self.infra.principal, booking.id)
 
-    def status(self, booking: Booking) -> str:
-        return queries.read_booking(self.ctx, self.infra.principal, booking.id)[0].status
+    def status(self, booking: BookingView) -> str:
+        return queries.read_booking(self.ctx, self.infra.principal, booking.id).status
 
     def count(self) -> int:
-        return len(queries.list_bookings(self.ctx, self.infra.principal, {}))
+        return len(queries.list_bookings(self.ctx, self.infra.principal))
 
     def client(self, who: Person | None = None, lang: str = "en") -> FlaskClient:
         client = self.app.test_client()
@@ -578,7 +583,7 @@ def test_a_weekly_series_until_a_date_or_a_count(site):
         ),
     )
     assert response.status_code == 302, field_errors_of(response)
-    booking = queries.list_bookings(site.ctx, site.organiser.principal, {"mine": True})[0]
+    booking = queries.list_bookings(site.ctx, site.organiser.principal, BookingQuery(mine=True))[0]
     assert len(booking.occurrences) == 4 and "UNTIL=" in booking.rrule
     response = post(
         client,
@@ -595,7 +600,7 @@ def test_a_weekly_series_until_a_date_or_a_count(site):
     assert response.status_code == 302
     series = [
         b
-        for b in queries.list_bookings(site.ctx, site.organiser.principal, {})
+        for b in queries.list_bookings(site.ctx, site.organiser.principal)
         if b.rrule and "COUNT=3" in b.rrule
     ]
     assert len(series[0].occurrences) == 3
@@ -696,7 +701,7 @@ def test_change_withdraw_and_cancel_one_date(site):
     assert "Seminar series" in shown and "Changed" in shown
     response = post(client, f"{page}/occurrences/1/cancel", {}, page=page)
     assert response.status_code == 302
-    after = queries.read_booking(site.ctx, site.organiser.principal, booking.id)[0]
+    after = queries.read_booking(site.ctx, site.organiser.principal, booking.id)
     assert [o.status for o in after.occurrences] == ["active", "cancelled", "active"]
     assert post(client, f"{page}/cancel", {"reason": "Speaker ill"}, page=page).status_code == 302
     mine = text(client.get("/bookings?status=cancelled"))
@@ -760,11 +765,11 @@ def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site):
     assert response.status_code == 302 and response.location == "/resources/lecture-hall/edit"
     created = resources.read_resource(site.ctx, "lecture-hall")
     assert created.opening_hours == {
-        "mon": [["08:00", "12:00"], ["13:00", "17:00"]],
-        "tue": [["09:00", "17:00"]],
+        "mon": (("08:00", "12:00"), ("13:00", "17:00")),
+        "tue": (("09:00", "17:00"),),
     }
-    assert created.manager_emails == ["maja.manager@example.org"]
-    assert created.features == ["projector", "hearing loop"]
+    assert created.manager_emails == ("maja.manager@example.org",)
+    assert created.features == ("projector", "hearing loop")
     edit = text(client.get("/resources/lecture-hall/edit"))
     assert 'value="08:00-12:00, 13:00-17:00"' in edit
     response = post(

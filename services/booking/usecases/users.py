@@ -9,7 +9,8 @@ from services.booking.domain import NotFound, RuleViolation
 from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
-from shared.events import USER_CHANGED, make_envelope
+from shared.events import USER_CHANGED, Role, UserSnapshot, make_envelope
+from shared.messages import Msg
 from shared.outbox import enqueue
 
 
@@ -28,15 +29,15 @@ def _publish_user(session, user: User) -> None:
         OutboxMessage,
         make_envelope(
             USER_CHANGED,
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "role": user.role,
-                "active": user.active,
-                "revoked_tokens": sorted(revoked),
-                "revision": user.revision,
-            },
+            UserSnapshot(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                role=Role(user.role),
+                active=user.active,
+                revoked_tokens=tuple(sorted(revoked)),
+                revision=user.revision,
+            ),
         ),
     )
 
@@ -46,7 +47,7 @@ def add_user(db: Database, email: str, name: str, role: str, password: str | Non
     email = email.strip().lower()
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.email == email)):
-            raise RuleViolation({"email": [f"{email} is already a user"]})
+            raise RuleViolation({"email": [Msg("user_exists", email=email)]})
         user = User(
             id=new_id(),
             email=email,
@@ -94,7 +95,7 @@ def update_user(
 def _by_email(session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"no user {email}")
+        raise NotFound(Msg("no_such_user", email=email))
     return user
 
 
@@ -103,7 +104,7 @@ def create_token(db: Database, secret_key: str, email: str, label: str = "") -> 
     with db.transaction() as session:
         user = _by_email(session, email)
         if not user.active:
-            raise RuleViolation({"email": [f"{email} is deactivated"]})
+            raise RuleViolation({"email": [Msg("user_deactivated", email=email)]})
         token_id = new_id()
         token = issue_token(secret_key, _principal(user), token_id)
         session.add(
@@ -126,7 +127,7 @@ def revoke_token(db: Database, token_id: str) -> None:
     with db.transaction() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"no token {token_id}")
+            raise NotFound(Msg("no_such_token", id=token_id))
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             token.user.revision += 1

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.booking.commands import AvailabilityQuery
 from services.booking.domain import KINDS, Conflict, Interval, expand_occurrences
 from services.booking.entrypoints.pages.common import actor, ctx
-from services.booking.persistence.models import Resource
 from services.booking.usecases import queries, resources
+from services.booking.views import BusyBlock
+from services.booking.views import ResourceView as Resource
 
 PREVIEW_OCCURRENCES = 20  # a long series is checked in full when it is sent
 
@@ -23,7 +25,7 @@ class Choice:
 
     resource: Resource
     state: str = "unknown"  # unknown | free | taken | unavailable
-    taken: list[dict[str, Any]] = field(default_factory=list)
+    taken: list[BusyBlock] = field(default_factory=list)
 
 
 @dataclass
@@ -67,14 +69,14 @@ def availability(when: dict[str, Any] | None, own_booking: Any = None) -> Availa
 def _free_ids(dates: list[Interval]) -> set[str]:
     free: set[str] | None = None
     for occ in dates:
-        ids = {r.id for r in queries.find_available(ctx(), {"start": occ.start, "end": occ.end})}
+        ids = {r.id for r in queries.find_available(ctx(), AvailabilityQuery(occ.start, occ.end))}
         free = ids if free is None else free & ids
         if not free:
             break
     return free or set()
 
 
-def _taken(resource: Resource, dates: list[Interval], own_id: str | None) -> list[dict[str, Any]]:
+def _taken(resource: Resource, dates: list[Interval], own_id: str | None) -> list[BusyBlock]:
     """The bookings and closures of ``resource`` that overlap ``dates`` (its buffer
     included), as the actor may see them."""
     buffer = timedelta(minutes=resource.buffer_minutes)
@@ -83,10 +85,10 @@ def _taken(resource: Resource, dates: list[Interval], own_id: str | None) -> lis
     )
     found = []
     for block in blocks:
-        if block["booking_id"] is not None and block["booking_id"] == own_id:
+        if block.booking_id is not None and block.booking_id == own_id:
             continue
-        end = block["end"] + (buffer if block["kind"] == "booking" else timedelta(0))
-        if any(block["start"] < occ.end and occ.start < end for occ in dates):
+        end = block.end + (buffer if block.kind == "booking" else timedelta(0))
+        if any(block.start < occ.end and occ.start < end for occ in dates):
             found.append(block)
     return found
 
@@ -98,7 +100,7 @@ def alternatives(
     skip, wanted = set(exclude), set(kinds)
     return [
         r
-        for r in queries.find_available(ctx(), {"start": start, "end": end})
+        for r in queries.find_available(ctx(), AvailabilityQuery(start, end))
         if r.kind in wanted and r.id not in skip
     ]
 
@@ -112,7 +114,7 @@ def describe_conflicts(conflicts: Iterable[Conflict], *, decider: bool) -> list[
         title = c.title if decider else None
         if not decider and c.status == "approved":
             for block in queries.busy_blocks(ctx(), actor(), c.resource_id, c.start, c.end):
-                if block["booking_id"] == c.booking_id:
-                    title = block["title"]
+                if block.booking_id == c.booking_id:
+                    title = block.title
         shown.append({"conflict": c, "resource": by_id.get(c.resource_id), "title": title})
     return shown

@@ -11,9 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import may_decide
-from services.booking.persistence.models import Resource
-from services.booking.persistence.records import rules_of
+from services.booking.domain import Managed, may_decide
 from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import resources
 from shared.auth import Principal, current_principal
@@ -77,10 +75,10 @@ def managed_resource_ids(principal: Principal) -> set[str]:
     return {r.id for r in resources.list_resources(ctx()) if email in r.manager_emails}
 
 
-def decides_on(principal: Principal, chosen: Iterable[Resource]) -> bool:
+def decides_on(principal: Principal, chosen: Iterable[Managed]) -> bool:
     """Whether this person may approve, reject and cancel bookings of these resources (the
     domain's rule: infra and admin, or a manager of every one of them)."""
-    return may_decide(principal, [rules_of(r) for r in chosen])
+    return may_decide(principal, chosen)
 
 
 def require(condition: bool) -> None:

@@ -52,7 +52,7 @@ def _not_found(exc: domain.NotFound):
 
 @bp.errorhandler(domain.InvalidTransition)
 def _transition(exc: domain.InvalidTransition):
-    return error_page(409, localise(str(exc)))
+    return error_page(409, localise(exc.message))
 
 
 @bp.errorhandler(domain.RuleViolation)

@@ -150,10 +150,8 @@ def parse_participants(text: str) -> list[dict[str, str]]:
     return people
 
 
-def format_participants(people: list[dict[str, str]]) -> str:
-    return "\n".join(
-        f"{p['name']} <{p['email']}>" if p.get("name") else p["email"] for p in people or []
-    )
+def format_participants(people: Any) -> str:
+    return "\n".join(f"{p.name} <{p.email}>" if p.name else p.email for p in people or ())
 
 
 DETAILS = ("title", "description", "expected_attendees", "visibility", "language", "notes")
@@ -203,14 +201,19 @@ def booking_errors_on_form(errors: Errors, people: list[dict[str, str]] | None =
 def _flat(messages: Any, prefix: str = "") -> Errors:
     flat: Errors = {}
     if not isinstance(messages, dict):
-        return {prefix.rstrip(".") or "_schema": [str(m) for m in _listed(messages)]}
+        return {prefix.rstrip(".") or "_schema": [_kept(m) for m in _listed(messages)]}
     for key, value in messages.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flat(value, name + "."))
         else:
-            flat.setdefault(name, []).extend(str(v) for v in _listed(value))
+            flat.setdefault(name, []).extend(_kept(v) for v in _listed(value))
     return flat
+
+
+def _kept(message: Any) -> str:
+    """A message as given (a message id keeps its parameters)."""
+    return message if isinstance(message, str) else str(message)
 
 
 def _listed(value: Any) -> list[Any]:
@@ -337,7 +340,7 @@ def read_resource(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, An
                 hours[day] = windows
         cmd["opening_hours"] = hours
     try:
-        loaded = RESOURCE_IN.load(cmd)
+        loaded = RESOURCE_IN.load(cmd, partial=() if creating else ("slug",))
     except ValidationError as exc:
         for key, messages in _flat(exc.messages).items():
             errors.setdefault(key.split(".")[0], []).extend(messages)

@@ -12,7 +12,6 @@ from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import (
     actor,
     ctx,
-    decides_on,
     login_required,
     managed_resource_ids,
     require,
@@ -20,8 +19,6 @@ from services.booking.entrypoints.pages.common import (
 from services.booking.entrypoints.pages.formatting import local, localise_errors
 from services.booking.entrypoints.pages.forms import read_queue_filter
 from services.booking.usecases import queries, resources
-
-CONFLICT_CHECKS = 100  # conflicts are looked up for the first requests shown
 
 
 @bp.get("/queue")
@@ -32,22 +29,16 @@ def queue_page():
     require(principal.is_infra or bool(managed))
     waiting = queries.decision_queue(ctx(), principal)
     filters, errors = read_queue_filter(request.args.to_dict())
-    shown = [b for b in waiting if _matches(b, filters)]
-    rows = []
-    for n, booking in enumerate(shown):
-        held = competing = 0
-        if n < CONFLICT_CHECKS:
-            _, conflicts = queries.read_booking(ctx(), principal, booking.id)
-            held = len({c.booking_id for c in conflicts if c.status == "approved"})
-            competing = len({c.booking_id for c in conflicts if c.status != "approved"})
-        rows.append(
-            {
-                "booking": booking,
-                "held": held,
-                "competing": competing,
-                "decides": decides_on(principal, booking.resources),
-            }
-        )
+    rows = [
+        {
+            "booking": item.booking,
+            "held": len({c.booking_id for c in item.held}),
+            "competing": len({c.booking_id for c in item.competing}),
+            "decides": item.decides,
+        }
+        for item in waiting
+        if _matches(item.booking, filters)
+    ]
     choosable = [
         r for r in resources.list_resources(ctx()) if principal.is_infra or r.id in managed
     ]

@@ -9,7 +9,14 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import InvalidTransition, RuleViolation, SlotTaken
+from services.booking.commands import (
+    BookingQuery,
+    CancelBooking,
+    CancelOccurrence,
+    ChangeBooking,
+    SubmitBooking,
+)
+from services.booking.domain import InvalidTransition, RuleViolation, SlotTaken, next_status
 from services.booking.entrypoints.pages.availability import (
     alternatives,
     availability,
@@ -34,9 +41,9 @@ from services.booking.entrypoints.pages.forms import (
     read_when,
     rrule_fields,
 )
-from services.booking.persistence.models import Booking
 from services.booking.schemas import STATUSES, ReasonSchema, RejectSchema
 from services.booking.usecases import bookings, queries
+from services.booking.views import BookingView as Booking
 from shared.i18n import current_language
 from shared.messages import N_
 
@@ -68,7 +75,7 @@ def home():
 @bp.get("/bookings")
 @login_required
 def my_requests():
-    mine = queries.list_bookings(ctx(), actor(), {"mine": True})
+    mine = queries.list_bookings(ctx(), actor(), BookingQuery(mine=True))
     counts = {s: sum(1 for b in mine if b.status == s) for s in STATUSES}
     status = request.args.get("status")
     shown = [b for b in mine if b.status == status] if status in STATUSES else mine
@@ -86,7 +93,7 @@ def my_requests():
 
 
 def _last_end(booking: Booking):
-    return max((o.end for o in booking.occurrences), default=booking.end)
+    return booking.last_end
 
 
 # --- the request form --------------------------------------------------------------------------
@@ -156,9 +163,8 @@ def new_request():
 @bp.route("/bookings/<booking_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_request(booking_id: str):
-    booking, _ = queries.read_booking(ctx(), actor(), booking_id)
-    if booking.status not in ("pending", "approved"):
-        raise InvalidTransition(f"a {booking.status} booking cannot be changed")
+    booking = queries.read_booking(ctx(), actor(), booking_id)
+    next_status(booking.status, "change")  # InvalidTransition unless pending or approved
     if request.method == "GET":
         return _form_page(MultiDict(booking_form_values(booking)), {}, booking=booking)
     return _submit_form(booking)
@@ -176,7 +182,7 @@ def _submit_form(booking: Booking | None):
         return _form_page(values, errors, booking=booking, status=422)
     try:
         if booking is None:
-            saved = bookings.submit_booking(ctx(), actor(), cmd)
+            saved = bookings.submit_booking(ctx(), actor(), SubmitBooking(**cmd.values()))
         else:
             saved = bookings.change_booking(ctx(), actor(), booking.id, _as_change(booking, cmd))
     except RuleViolation as exc:
@@ -188,22 +194,22 @@ def _submit_form(booking: Booking | None):
     return redirect(url_for("pages.request_page", booking_id=saved.id))
 
 
-def _as_change(booking: Booking, cmd: dict[str, Any]) -> dict[str, Any]:
+def _as_change(booking: Booking, cmd: ChangeBooking) -> ChangeBooking:
     """The whole form as a change: cleared fields are cleared, and a series the form shows
     the same way keeps its rule's text (so it does not count as moved)."""
-    cmd = {"description": "", "notes": "", "expected_attendees": None, **cmd}
-    first = cmd["start"].astimezone(ctx().zone).date()
-    if rrule_fields(cmd.get("rrule"), first) == rrule_fields(booking.rrule, first):
-        cmd["rrule"] = booking.rrule
-    return cmd
+    values = {"description": "", "notes": "", "expected_attendees": None, **cmd.values()}
+    first = values["start"].astimezone(ctx().zone).date()
+    if rrule_fields(values.get("rrule"), first) == rrule_fields(booking.rrule, first):
+        values["rrule"] = booking.rrule
+    return ChangeBooking.of(**values)
 
 
-def _taken_page(values: MultiDict, booking: Booking | None, cmd: dict[str, Any], exc: SlotTaken):
+def _taken_page(values: MultiDict, booking: Booking | None, cmd: ChangeBooking, exc: SlotTaken):
     """The slot is held: what it collides with, and what is free instead."""
     taken = describe_conflicts(exc.conflicts, decider=False)
     taken_ids = {c.resource_id for c in exc.conflicts}
     kinds = {item["resource"].kind for item in taken if item["resource"] is not None}
-    suggested = alternatives(cmd["start"], cmd["end"], kinds, exclude=taken_ids)
+    suggested = alternatives(cmd.start, cmd.end, kinds, exclude=taken_ids)
     errors = {"resource_ids": [t("slot_taken")]}
     return _form_page(values, errors, booking=booking, status=409, taken=taken, suggested=suggested)
 
@@ -227,7 +233,8 @@ def _request_page(
     values: dict[str, str] | None = None,
 ):
     principal = actor()
-    booking, conflicts = queries.read_booking(ctx(), principal, booking_id)
+    booking = queries.read_booking(ctx(), principal, booking_id)
+    conflicts = booking.conflicts
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
     active = [o for o in booking.occurrences if o.status == "active"]
@@ -266,7 +273,8 @@ def _back(booking: Booking):
 @login_required
 def approve(booking_id: str):
     try:
-        booking, competing = bookings.approve_booking(ctx(), actor(), booking_id)
+        approval = bookings.approve_booking(ctx(), actor(), booking_id)
+        booking, competing = approval.booking, approval.competing
     except SlotTaken as exc:
         return _request_page(
             booking_id,
@@ -275,7 +283,7 @@ def approve(booking_id: str):
             taken=describe_conflicts(exc.conflicts, decider=True),
         )
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     message = t("approved_flash", title=booking.title)
     if competing:
         message += " " + t("competing_left", count=len({c.booking_id for c in competing}))
@@ -289,7 +297,7 @@ def reject(booking_id: str):
     reason = request.form.get("reason", "")
     try:
         cmd = RejectSchema().load({"reason": reason})
-        booking = bookings.reject_booking(ctx(), actor(), booking_id, cmd["reason"])
+        booking = bookings.reject_booking(ctx(), actor(), booking_id, cmd)
     except ValidationError as exc:
         return _request_page(
             booking_id,
@@ -298,14 +306,13 @@ def reject(booking_id: str):
             values={"reason": reason},
         )
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     flash(t("rejected_flash", title=booking.title), "ok")
     return _back(booking)
 
 
-def _reason() -> str | None:
-    reason = ReasonSchema().load({"reason": request.form.get("reason", "")}).get("reason")
-    return reason or None
+def _reason() -> CancelBooking:
+    return ReasonSchema().load({"reason": request.form.get("reason", "")})
 
 
 @bp.post("/bookings/<booking_id>/cancel")
@@ -316,7 +323,7 @@ def cancel(booking_id: str):
     except ValidationError as exc:
         return _request_page(booking_id, 422, errors={"cancel_reason": exc.messages["reason"]})
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     flash(t("cancelled_flash", title=booking.title), "ok")
     return _back(booking)
 
@@ -325,11 +332,12 @@ def cancel(booking_id: str):
 @login_required
 def cancel_occurrence(booking_id: str, n: int):
     try:
-        booking = bookings.cancel_occurrence(ctx(), actor(), booking_id, n, _reason())
+        cmd = CancelOccurrence(n, _reason().reason)
+        booking = bookings.cancel_occurrence(ctx(), actor(), booking_id, cmd)
     except ValidationError:
         return _request_page(booking_id, 422)
     except InvalidTransition as exc:
-        return _request_page(booking_id, 409, action_error=localise(str(exc)))
+        return _request_page(booking_id, 409, action_error=localise(exc.message))
     occurrence = next(o for o in booking.occurrences if o.n == n)
     flash(t("occurrence_cancelled_flash", when=fdatetime(occurrence.start)), "ok")
     return _back(booking)

@@ -27,8 +27,8 @@ from services.booking.entrypoints.pages.forms import (
     read_resource,
     resource_form_values,
 )
-from services.booking.persistence.models import Resource
 from services.booking.usecases import queries, resources
+from services.booking.views import ResourceView as Resource
 
 CLOSURES_AHEAD = timedelta(days=365)
 
@@ -110,7 +110,7 @@ def edit_resource(key: str):
 def _closures(resource: Resource) -> list[dict[str, Any]]:
     now = ctx().clock()
     blocks = queries.busy_blocks(ctx(), actor(), resource.id, now, now + CLOSURES_AHEAD)
-    return [b for b in blocks if b["kind"] == "closure"]
+    return [b for b in blocks if b.kind == "closure"]
 
 
 @bp.post("/resources/<key>/closures")
@@ -130,7 +130,7 @@ def add_closure(key: str):
                 url_for(
                     "pages.week_page",
                     key=resource.slug,
-                    week=local(cmd["start"]).date().isoformat(),
+                    week=local(cmd.start).date().isoformat(),
                 )
             )
     return _week_page(
@@ -172,7 +172,7 @@ def _week_page(
             {
                 "date": day,
                 "weekday": WEEKDAYS[day.weekday()],
-                "blocks": [b for b in blocks if b["start"] < day_end and b["end"] > day_start],
+                "blocks": [b for b in blocks if b.start < day_end and b.end > day_start],
                 "today": day == local(ctx().clock()).date(),
             }
         )
