@@ -29,9 +29,9 @@ from services.booking.persistence.models import (
 from shared.events import EventType, OccurrenceStatus, Snapshot, Status
 from shared.messages import Msg
 
-# Requests of several statements split their conditions into chunks this size, far below
+# Requests of many dates split their conditions into statements of this many, below
 # SQLite's expression depth limit (1000) and bound-parameter limits.
-CHUNK = 200
+CHUNK = 500
 
 
 class ResourceRepository(ABC):
