@@ -10,7 +10,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from services.booking.commands import BookingQuery
-from services.booking.domain import Actor, Block, HeldSlot, Interval
+from services.booking.domain import (
+    Actor,
+    Block,
+    HeldSlot,
+    Interval,
+    RuleViolation,
+    blocked_interval,
+)
 from services.booking.persistence.models import (
     Booking,
     Closure,
@@ -19,11 +26,12 @@ from services.booking.persistence.models import (
     Resource,
     User,
 )
-from shared.events import EventType, Snapshot, Status
+from shared.events import EventType, OccurrenceStatus, Snapshot, Status
+from shared.messages import Msg
 
-# Requests of several statements split their conditions into chunks this size, far below
+# Requests of many dates split their conditions into statements of this many, below
 # SQLite's expression depth limit (1000) and bound-parameter limits.
-CHUNK = 200
+CHUNK = 500
 
 
 class ResourceRepository(ABC):
@@ -137,6 +145,44 @@ class UnitOfWork(ABC):
     @abstractmethod
     def flush(self) -> None:
         """Send pending changes (ids and constraints are checked now, not at the commit)."""
+
+
+def pick_resources(found: list[Resource], keys: Sequence[str]) -> list[Resource]:
+    """``keys`` (ids or slugs) resolved among ``found``, or a rule violation naming the
+    unknown ones and any named twice."""
+    by_key = {r.slug: r for r in found} | {r.id: r for r in found}
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        raise RuleViolation({"resource_ids": [Msg("unknown_resource", key=k) for k in missing]})
+    resources = [by_key[k] for k in keys]
+    if len({r.id for r in resources}) != len(resources):
+        raise RuleViolation({"resource_ids": [Msg("name_each_resource_once")]})
+    return resources
+
+
+def slot_rows(booking: Booking) -> list[dict[str, Any]]:
+    """The slots a booking holds (approved) or wants (pending): one per resource and active
+    date, blocking the resource's buffer after it too. None once rejected or cancelled."""
+    if booking.status not in (Status.PENDING, Status.APPROVED):
+        return []
+    return [
+        {
+            "booking_id": booking.id,
+            "occurrence_n": occ.n,
+            "resource_id": resource.id,
+            "start": occ.start,
+            "end": occ.end,
+            "block_start": occ.start,
+            "block_end": blocked_interval(
+                Interval(occ.start, occ.end), resource.buffer_minutes
+            ).end,
+            "holds": booking.status == Status.APPROVED,
+            "pending": booking.status == Status.PENDING,
+        }
+        for resource in booking.resources
+        for occ in booking.occurrences
+        if occ.status == OccurrenceStatus.ACTIVE
+    ]
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:

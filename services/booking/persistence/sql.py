@@ -16,8 +16,6 @@ from services.booking.domain import (
     HeldSlot,
     Interval,
     NotFound,
-    RuleViolation,
-    blocked_interval,
 )
 from services.booking.persistence.models import (
     Booking,
@@ -34,8 +32,10 @@ from services.booking.persistence.repositories import (
     ResourceRepository,
     SlotRepository,
     chunks,
+    pick_resources,
+    slot_rows,
 )
-from shared.events import OccurrenceStatus, Status
+from shared.events import Status
 from shared.messages import Msg
 
 # A booking with what its read model shows: resources with their managers in one statement,
@@ -97,19 +97,6 @@ class SqlResources(ResourceRepository):
 
     def add_closure(self, closure: Closure) -> None:
         self.session.add(closure)
-
-
-def pick_resources(found: list[Resource], keys: Sequence[str]) -> list[Resource]:
-    """``keys`` (ids or slugs) resolved among ``found``, or a rule violation naming the
-    unknown ones and any named twice."""
-    by_key = {r.slug: r for r in found} | {r.id: r for r in found}
-    missing = [k for k in keys if k not in by_key]
-    if missing:
-        raise RuleViolation({"resource_ids": [Msg("unknown_resource", key=k) for k in missing]})
-    resources = [by_key[k] for k in keys]
-    if len({r.id for r in resources}) != len(resources):
-        raise RuleViolation({"resource_ids": [Msg("name_each_resource_once")]})
-    return resources
 
 
 def _managed_by(actor: Actor):
@@ -262,26 +249,7 @@ class SqlSlots(SlotRepository):
 
     def sync(self, booking: Booking) -> None:
         self.session.execute(delete(Slot).where(Slot.booking_id == booking.id))
-        if booking.status not in (Status.PENDING, Status.APPROVED):
-            return
-        rows = [
-            {
-                "booking_id": booking.id,
-                "occurrence_n": occ.n,
-                "resource_id": resource.id,
-                "start": occ.start,
-                "end": occ.end,
-                "block_start": occ.start,
-                "block_end": blocked_interval(
-                    Interval(occ.start, occ.end), resource.buffer_minutes
-                ).end,
-                "holds": booking.status == Status.APPROVED,
-                "pending": booking.status == Status.PENDING,
-            }
-            for resource in booking.resources
-            for occ in booking.occurrences
-            if occ.status == OccurrenceStatus.ACTIVE
-        ]
+        rows = slot_rows(booking)
         if rows:
             self.session.execute(insert(Slot), rows)
 
