@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, pre_load
 from services.booking.commands import ChangeResource, CreateResource
 from services.booking.domain import WEEKDAYS
 from services.booking.entrypoints.pages.forms.errors import Errors, flat, on_form
+from services.booking.entrypoints.pages.words import WEEKDAY
 from services.booking.schemas import ResourceInSchema
 from services.booking.views import ResourceView
 from shared.messages import Msg
@@ -95,8 +96,22 @@ def read_resource(
     try:
         loaded = RESOURCE_FORM.load(data, partial=() if creating else ("slug",))
     except ValidationError as exc:
-        return None, {**errors, **on_form(flat(exc.messages))}
+        return None, {
+            **errors,
+            **{k: _days_named(v) for k, v in on_form(flat(exc.messages)).items()},
+        }
     return (None, errors) if errors else (loaded, {})
+
+
+def _days_named(messages: list[Msg]) -> list[Msg]:
+    """The opening hours' messages name a weekday by its key (``mon``, as the API's JSON
+    does); the form names it in the reader's words."""
+    return [
+        Msg(m.code, **{**m.params, "day": Msg(WEEKDAY[m.params["day"]])})
+        if isinstance(m, Msg) and m.params.get("day") in WEEKDAY
+        else m
+        for m in messages
+    ]
 
 
 def resource_form_values(resource: ResourceView) -> dict[str, Any]:

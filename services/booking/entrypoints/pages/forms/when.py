@@ -68,8 +68,10 @@ class WhenFields(Schema):
     repeat_until = fields.Date()
     rrule_kept = fields.String(validate=validate.Length(max=500))
 
-    @validates_schema(skip_on_field_errors=False)
-    def _repeat(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _repeat(self, data: dict[str, Any], typed: dict[str, Any], **_: Any) -> None:
+        """A weekly series needs its first date's weekday and an end; a field typed but
+        wrong has its own message already."""
         if data.get("repeat") != "weekly":
             return
         errors: Errors = {}
@@ -80,11 +82,11 @@ class WhenFields(Schema):
             errors["weekdays"] = [Msg("first_date_on_weekday")]
         if data.get("repeat_end") == "until":
             until = data.get("repeat_until")
-            if until is None:
+            if until is None and not typed.get("repeat_until"):
                 errors["repeat_until"] = [Msg("last_date_required")]
-            elif "date" in data and until < data["date"]:
+            elif until is not None and "date" in data and until < data["date"]:
                 errors["repeat_until"] = [Msg("last_date_before_first")]
-        elif data.get("repeat_count") is None:
+        elif data.get("repeat_count") is None and not typed.get("repeat_count"):
             errors["repeat_count"] = [Msg("repeat_count_required")]
         if errors:
             raise ValidationError(errors)
