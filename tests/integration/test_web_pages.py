@@ -544,6 +544,8 @@ def test_missing_and_malformed_fields_are_each_named(site, lang):
     assert field_error(response, "expected_attendees") == say(
         lang, "Give a whole number.", "Ange ett heltal."
     )
+    summary = re.findall(r'<li><a href="#(\w+)">', text(response))  # from the top of the form
+    assert summary == ["start_time", "title", "expected_attendees", "participants"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

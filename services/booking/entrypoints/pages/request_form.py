@@ -23,6 +23,7 @@ from services.booking.entrypoints.pages.forms.errors import Errors
 from services.booking.entrypoints.pages.forms.request import (
     as_change,
     booking_form_values,
+    in_form_order,
     read_request,
     request_errors,
 )
@@ -47,11 +48,11 @@ def _form_page(
     """The request form with what was typed, the errors beside their fields and what is free
     for the chosen time; with ``taken``, what holds the slot and what is free instead."""
     when, _ = read_when(_typed(values)) if values.get("date") else (None, {})
-    errors = dict(errors)
+    errors = in_form_order(errors)
     try:
         free = availability(when, booking)
     except RuleViolation as exc:  # a series the rules refuse (too many dates, none)
-        errors.update(request_errors(exc.errors))
+        errors = in_form_order({**errors, **request_errors(exc.errors)})
         free = availability(None)
     return render_template(
         "booking/request_form.html",

@@ -12,7 +12,12 @@ from marshmallow import EXCLUDE, post_load, pre_load
 
 from services.booking.commands import ChangeBooking, SubmitBooking
 from services.booking.entrypoints.pages.forms.errors import Errors, flat, on_form
-from services.booking.entrypoints.pages.forms.when import WhenFields, rrule_fields, take_when
+from services.booking.entrypoints.pages.forms.when import (
+    WHEN_FIELDS,
+    WhenFields,
+    rrule_fields,
+    take_when,
+)
 from services.booking.schemas import BookingInSchema
 from services.booking.views import BookingView
 from shared.events import Person
@@ -24,6 +29,18 @@ QUOTE_AWARE_COMMA = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
 WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 # Where the API's (and the domain's) field names show on the request form.
 FIELD_ON_FORM = {"start": "start_time", "end": "end_time", "rrule": "repeat"}
+# The form's fields from top to bottom: the order its errors are listed in.
+FORM_ORDER = (
+    *WHEN_FIELDS,
+    "resource_ids",
+    "title",
+    "description",
+    "expected_attendees",
+    "visibility",
+    "language",
+    "participants",
+    "notes",
+)
 
 
 def parse_participants(text: str) -> list[dict[str, str]]:
@@ -103,7 +120,13 @@ def request_errors(errors: Errors, participants: str = "") -> Errors:
         else:
             for name, listed in on_form({key: messages}, FIELD_ON_FORM).items():
                 shown.setdefault(name, []).extend(listed)
-    return shown
+    return in_form_order(shown)
+
+
+def in_form_order(errors: Errors) -> Errors:
+    """Errors from the top of the form down (the error summary lists them so)."""
+    rank = {name: n for n, name in enumerate(FORM_ORDER)}
+    return dict(sorted(errors.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def as_change(cmd: SubmitBooking, booking: BookingView) -> ChangeBooking:
