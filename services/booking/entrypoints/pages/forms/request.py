@@ -19,6 +19,7 @@ from services.booking.entrypoints.pages.forms.when import (
     take_when,
 )
 from services.booking.schemas import BookingInSchema
+from services.booking.usecases.bookings import CONTENT_FIELDS
 from services.booking.views import BookingView
 from shared.events import Person
 from shared.messages import Msg
@@ -30,17 +31,7 @@ WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 # Where the API's (and the domain's) field names show on the request form.
 FIELD_ON_FORM = {"start": "start_time", "end": "end_time", "rrule": "repeat"}
 # The form's fields from top to bottom: the order its errors are listed in.
-FORM_ORDER = (
-    *WHEN_FIELDS,
-    "resource_ids",
-    "title",
-    "description",
-    "expected_attendees",
-    "visibility",
-    "language",
-    "participants",
-    "notes",
-)
+FORM_ORDER = (*WHEN_FIELDS, "resource_ids", *CONTENT_FIELDS)
 
 
 def parse_participants(text: str) -> list[dict[str, str]]:
