@@ -17,6 +17,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from services.booking.commands import BookingQuery, CreateResource, SubmitBooking
 from services.booking.usecases import bookings, queries, resources, users
@@ -882,6 +883,47 @@ def test_changing_an_approved_series_without_moving_it_keeps_it_approved(site):
     )
     assert response.status_code == 302, field_errors_of(response)
     assert site.status(booking) == "approved"
+
+
+# --- how much a page asks the database --------------------------------------------------------
+
+
+def statements(site: Site, call) -> int:
+    """How many SQL statements ``call`` (a page load) runs."""
+    found: list[str] = []
+
+    def count(_conn, _cursor, statement, *_: Any) -> None:
+        found.append(statement)
+
+    event.listen(site.db.engine, "before_cursor_execute", count)
+    try:
+        response = call()
+    finally:
+        event.remove(site.db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(found)
+
+
+def test_the_queue_page_asks_the_same_few_questions_however_long_the_queue(site):
+    infra = site.client(site.infra)
+    for n in range(2):
+        site.booking(site.organiser, site.hall, title=f"Early {n}")
+    short = statements(site, lambda: infra.get("/queue"))
+    for n in range(18):
+        site.booking(site.organiser, site.room if n % 2 else site.studio, title=f"Late {n}")
+    assert statements(site, lambda: infra.get("/queue")) == short <= 12
+
+
+def test_checking_a_long_series_asks_the_same_few_questions_as_one_date(site):
+    client = site.client(site.organiser)
+    sent = {"csrf_token": token(client, "/bookings/new"), "step": "check", "repeat": "weekly"}
+    sent.update(weekdays=["mon"], repeat_end="count")
+
+    def check(weeks: int) -> int:
+        form = request_form(site, **sent, repeat_count=str(weeks))
+        return statements(site, lambda: client.post("/bookings/new", data=form))
+
+    assert check(20) == check(1) <= 9
 
 
 # --- resources and the week view ------------------------------------------------------------------
