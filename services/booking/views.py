@@ -17,6 +17,7 @@ from shared.events import (
     OccurrenceStatus,
     Person,
     ResourceRef,
+    Role,
     Status,
     Visibility,
 )
@@ -160,3 +161,22 @@ class RequestCheck:
     ) -> tuple[ResourceView, ...]:
         """Free resources of these kinds, besides ``exclude`` (ids)."""
         return tuple(r for r in self.free() if r.kind in kinds and r.id not in exclude)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    email: str
+    name: str
+    role: Role
+    active: bool
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """An API token as its owner may list it (never the token itself)."""
+
+    id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +34,17 @@ class SlotRace(Exception):
     """PostgreSQL's exclusion constraint refused a slot another transaction just took."""
 
 
+_READERS: WeakKeyDictionary[Database, Engine] = WeakKeyDictionary()
+
+
+def _reader(db: Database) -> Engine:
+    """The engine a reader uses: on SQLite it begins DEFERRED (no write lock); a writer
+    begins IMMEDIATE (shared.db)."""
+    if db not in _READERS:
+        _READERS[db] = db.engine.execution_options(sqlite_begin="DEFERRED")
+    return _READERS[db]
+
+
 def _lost_race(error: BaseException | None) -> bool:
     return isinstance(error, IntegrityError) and EXCLUSION_CONSTRAINT in str(error.orig)
 
@@ -42,9 +55,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.readonly = readonly
 
     def __enter__(self) -> Self:
-        # A reader begins DEFERRED on SQLite (no write lock); a writer IMMEDIATE (shared.db).
-        bind = self.db.engine.execution_options(sqlite_begin="DEFERRED") if self.readonly else None
-        self.session = Session(bind or self.db.engine, expire_on_commit=False)
+        bind = _reader(self.db) if self.readonly else self.db.engine
+        self.session = Session(bind, expire_on_commit=False)
         self.session.begin()
         self.resources = SqlResources(self.session)
         self.bookings = SqlBookings(self.session)

@@ -7,11 +7,16 @@ from sqlalchemy import select
 
 from services.booking.domain import NotFound, RuleViolation
 from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
+from services.booking.views import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
 from shared.events import USER_CHANGED, Role, UserSnapshot, make_envelope
 from shared.messages import Msg
 from shared.outbox import enqueue
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.email, user.name, Role(user.role), user.active)
 
 
 def _principal(user: User, token_id: str | None = None) -> Principal:
@@ -42,7 +47,9 @@ def _publish_user(session, user: User) -> None:
     )
 
 
-def add_user(db: Database, email: str, name: str, role: str, password: str | None = None) -> User:
+def add_user(
+    db: Database, email: str, name: str, role: str, password: str | None = None
+) -> UserView:
     """Create a user; the email must be new."""
     email = email.strip().lower()
     with db.transaction() as session:
@@ -59,16 +66,18 @@ def add_user(db: Database, email: str, name: str, role: str, password: str | Non
         session.add(user)
         session.flush()
         _publish_user(session, user)
-        return user
+        return _view(user)
 
 
 def ensure_user(
     db: Database, email: str, name: str, role: str, password: str | None = None
-) -> User:
+) -> UserView:
     """The user with this email, created when missing (demo data, first admin)."""
     with db.transaction(readonly=True) as session:
         user = session.scalar(select(User).where(User.email == email.lower()))
-    return user or add_user(db, email, name, role, password)
+        if user is not None:
+            return _view(user)
+    return add_user(db, email, name, role, password)
 
 
 def update_user(
@@ -78,7 +87,8 @@ def update_user(
     role: str | None = None,
     active: bool | None = None,
     password: str | None = None,
-) -> User:
+) -> UserView:
+    """Change a user's role, activity or password; the others learn of it (user.changed)."""
     with db.transaction() as session:
         user = _by_email(session, email)
         if role is not None:
@@ -89,7 +99,7 @@ def update_user(
             user.password_hash = hash_password(password)
         user.revision += 1
         _publish_user(session, user)
-        return user
+        return _view(user)
 
 
 def _by_email(session, email: str) -> User:
@@ -113,17 +123,18 @@ def create_token(db: Database, secret_key: str, email: str, label: str = "") -> 
         return token
 
 
-def list_tokens(db: Database, email: str) -> list[ApiToken]:
+def list_tokens(db: Database, email: str) -> list[TokenView]:
+    """A user's tokens, oldest first."""
     with db.transaction(readonly=True) as session:
         user = _by_email(session, email)
-        return list(
-            session.scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
-            )
+        tokens = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
         )
+        return [TokenView(t.id, t.label, t.created_at, t.revoked_at) for t in tokens]
 
 
 def revoke_token(db: Database, token_id: str) -> None:
+    """Revoke a token; the others learn of it (user.changed lists revoked tokens)."""
     with db.transaction() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
@@ -136,6 +147,7 @@ def revoke_token(db: Database, token_id: str) -> None:
 
 
 def authenticate(db: Database, email: str, password: str) -> Principal | None:
+    """The user with this email and password, as a principal; ``None`` otherwise."""
     with db.transaction(readonly=True) as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or not user.active or not verify_password(user.password_hash, password):
