@@ -5,7 +5,7 @@ For each backend this measures, in one run, how many requests per second the
 conflicts inside the transaction, and writes the booking, its slots, its history and the
 outbox event. It is measured against two resources: one holding 100,000 bookings and one
 holding 1,000. The figure that matters is the ratio large/small. The conflict check
-(``services.booking.persistence.records.find_conflicts``) is meant to be an index range scan on
+(``services.booking.persistence.sql.SqlSlots.near``) is meant to be an index range scan on
 ``slots(resource_id, block_start)``, bounded by ``MAX_BLOCK_LENGTH``, so its cost must not
 depend on how many bookings the resource holds. The target is a ratio of 0.7 or more.
 
@@ -71,6 +71,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from services.booking.commands import CreateResource, SubmitBooking  # noqa: E402
 from services.booking.domain import MAX_BLOCK_LENGTH, SlotTaken  # noqa: E402
 from services.booking.persistence.models import (  # noqa: E402
     Booking,
@@ -86,6 +87,7 @@ from services.booking.usecases.users import add_user  # noqa: E402
 from shared.auth import Principal  # noqa: E402
 from shared.config import Config  # noqa: E402
 from shared.db import Database  # noqa: E402
+from shared.events import Kind, Person  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
 
 POSTGRES_URL = (
@@ -173,15 +175,15 @@ class Sized:
     conflict_statement: tuple[str, object] | None = None
 
     def submit(self, request: Request, i: int) -> None:
-        cmd = {
-            "title": f"Seminar {i}",
-            "description": "Measured by bench/booking.py",
-            "resource_ids": [self.resource_id],
-            "start": request.start,
-            "end": request.end,
-            "expected_attendees": 40,
-            "participants": [{"name": "Guest Speaker", "email": "guest@bench.invalid"}],
-        }
+        cmd = SubmitBooking(
+            title=f"Seminar {i}",
+            description="Measured by bench/booking.py",
+            resource_ids=(self.resource_id,),
+            start=request.start,
+            end=request.end,
+            expected_attendees=40,
+            participants=(Person("guest@bench.invalid", "Guest Speaker"),),
+        )
         try:
             submit_booking(self.ctx, self.organiser, cmd)
         except SlotTaken:
@@ -301,14 +303,14 @@ def prepare(url: str, size: int, requests: list[Request], data_dir: Path) -> Siz
     resource = create_resource(
         ctx,
         users["admin"],
-        {
-            "name": "Stora salen",
-            "kind": "venue",
-            "capacity": 200,
-            "location": "Hus A",
-            "requires_approval": False,
-            "managers": ["manager@bench.invalid"],
-        },
+        CreateResource(
+            name="Stora salen",
+            kind=Kind.VENUE,
+            capacity=200,
+            location="Hus A",
+            requires_approval=False,
+            managers=("manager@bench.invalid",),
+        ),
     )
     t = time.perf_counter()
     seed(db, size, resource.id, users["organiser"].user_id)

@@ -322,17 +322,20 @@ def _booking_call(config: Config, func: Callable[[Any], Any], *, not_found: str 
     """Run a booking use case on a migrated database; its refusals become one-line errors."""
     from services.booking.domain import DomainError, NotFound, RuleViolation
     from shared.db import Database
+    from shared.messages import text
 
     migrate_all(config, ("booking",))
     db = Database(config.booking_database_url)
     try:
         return func(db)
     except RuleViolation as exc:
-        raise click.ClickException(" ".join(sum(exc.errors.values(), []))) from exc
+        words = [text(m, "en") for ms in exc.errors.values() for m in ms]
+        raise click.ClickException(" ".join(words)) from exc
     except NotFound as exc:
-        raise click.ClickException(f"{exc}; {not_found}" if not_found else str(exc)) from exc
+        said = text(exc.message, "en")
+        raise click.ClickException(f"{said}; {not_found}" if not_found else said) from exc
     except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(text(exc.message, "en")) from exc
     finally:
         db.dispose()
 

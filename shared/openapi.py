@@ -17,7 +17,12 @@ PROBLEM = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "code": {"type": "string"},
         "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "codes": {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError, fields
 
+from shared.messages import Msg
+
 DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
 MIN_YEAR, MAX_YEAR = 1970, 2200
 current_zone: ContextVar[ZoneInfo] = ContextVar("current_zone", default=DEFAULT_ZONE)
@@ -38,7 +40,9 @@ class ZonedDateTime(fields.DateTime):
     Deserialises to an aware UTC datetime."""
 
     default_error_messages = {  # noqa: RUF012 - marshmallow merges this class attribute
-        "invalid": "Not a valid date and time (use ISO 8601, e.g. 2030-03-04T09:00).",
+        "invalid": Msg("invalid_datetime"),
+        "required": Msg("field_required"),
+        "null": Msg("field_required"),
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
@@ -49,11 +53,11 @@ class ZonedDateTime(fields.DateTime):
         except ValueError as exc:
             raise self.make_error("invalid") from exc
         if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise ValidationError(f"Give a year between {MIN_YEAR} and {MAX_YEAR}.")
+            raise ValidationError(Msg("year_between", min=MIN_YEAR, max=MAX_YEAR))
         try:
             return to_utc(parsed)
         except (OverflowError, ValueError) as exc:
-            raise ValidationError("Out of range.") from exc
+            raise ValidationError(Msg("invalid_datetime")) from exc
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any):
         return iso(value)

@@ -4,14 +4,17 @@ changes nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import time
 from typing import Any
 
-from sqlalchemy import select
-
-from services.booking.persistence.models import Resource, ResourceManager
+from services.booking.commands import CreateResource
+from services.booking.persistence.unit_of_work import Context
+from services.booking.usecases.resources import create_resource, list_resources
 from services.booking.usecases.users import ensure_user
+from shared.auth import Principal
 from shared.config import Config
 from shared.db import Database
+from shared.events import Kind
 
 WEEKDAYS = {d: [["07:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 OFFICE = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -116,18 +119,32 @@ def load_demo(config: Config) -> Iterator[str]:
     """Create what is missing; report each demo login."""
     db = Database(config.booking_database_url)
     try:
+        people = {}
         for email, name, role, password in USERS:
-            ensure_user(db, email, name, role, password)
+            people[role] = ensure_user(db, email, name, role, password)
             yield f"demo user {email} ({role}), password {password}"
-        with db.transaction() as session:
-            existing = set(session.scalars(select(Resource.slug)))
-            for spec in RESOURCES:
-                if spec["slug"] in existing:
-                    continue
-                fields = {k: v for k, v in spec.items() if k != "managers"}
-                resource = Resource(**fields)
-                resource.managers = [ResourceManager(email=m) for m in spec.get("managers", [])]
-                session.add(resource)
+        admin = people["admin"]
+        actor = Principal(admin.id, admin.email, admin.name, admin.role)
+        ctx = Context(db=db, config=config)
+        existing = {r.slug for r in list_resources(ctx)}
+        for spec in RESOURCES:
+            if spec["slug"] not in existing:
+                create_resource(ctx, actor, demo_resource(spec))
         yield f"demo resources: {len(RESOURCES)} venues, studios and services"
     finally:
         db.dispose()
+
+
+def demo_resource(spec: dict[str, Any]) -> CreateResource:
+    """A demo resource as the command an administrator's form would give."""
+    values = dict(spec)
+    hours = values.pop("opening_hours", None)
+    if hours is not None:
+        values["opening_hours"] = {
+            day: tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in windows)
+            for day, windows in hours.items()
+        }
+    values["kind"] = Kind(values["kind"])
+    for name in ("features", "managers"):
+        values[name] = tuple(values.get(name, ()))
+    return CreateResource(**values)

@@ -195,6 +195,10 @@ def test_request_decide_conflict_feed_and_mail_in_a_browser(suite, subtests):
         admin.goto("/bookings/new?lang=sv")
         assert "Ny förfrågan" in admin.inner_text("h1")
         shots.take(admin, "new request swedish")
+        admin.get_by_role("button", name="Skicka förfrågan").click()
+        assert admin.locator("#title-error").inner_text().strip() == "Fyll i det här fältet."
+        assert admin.locator("#date-error").inner_text().strip() == "Ange ett datum."
+        shots.take(admin, "new request swedish error")
         admin.goto("/queue")
         assert "Att besluta" in admin.inner_text("nav")  # the choice of language is kept
         admin.goto("/calendar/")
@@ -202,6 +206,8 @@ def test_request_decide_conflict_feed_and_mail_in_a_browser(suite, subtests):
         organiser.goto("/queue")
         assert organiser.inner_text("h1") == "You do not have access"
         shots.take(organiser, "forbidden")
+        organiser.goto("/queue?lang=sv")
+        assert organiser.inner_text("h1") == "Du har inte behörighet"
 
         with subtests.test("the public feed shows the event"):
             feed = wait_for(lambda: TITLE in fetch(suite.url + "/calendar/feeds/public.ics")[1])

@@ -17,13 +17,17 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
-from services.booking.persistence.models import Booking
+from services.booking.commands import BookingQuery, CreateResource, SubmitBooking
 from services.booking.usecases import bookings, queries, resources, users
+from services.booking.views import BookingView, ResourceView
 from shared.auth import Principal
+from shared.events import Kind
 from tests.support.booking import MONDAY, NOW, at
 
 PASSWORD = "a long enough password"
+LANGUAGES = ("en", "sv")
 DAY = MONDAY.isoformat()  # Monday 4 March 2030
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -64,28 +68,31 @@ class Site:
         user = users.add_user(self.db, email, email.split("@")[0].title(), role, PASSWORD)
         return Person(email, Principal(user.id, user.email, user.name, user.role))
 
-    def resource(self, **cmd: Any):
-        cmd.setdefault("kind", "venue")
-        return resources.create_resource(self.ctx, self.admin.principal, cmd)
+    def resource(self, **cmd: Any) -> ResourceView:
+        cmd.setdefault("kind", Kind.VENUE)
+        for name in ("features", "managers"):
+            if name in cmd:
+                cmd[name] = tuple(cmd[name])
+        return resources.create_resource(self.ctx, self.admin.principal, CreateResource(**cmd))
 
-    def booking(self, who: Person, *chosen, title: str = "Seminar", **extra: Any) -> Booking:
-        cmd = {
-            "title": title,
-            "start": _utc(at(MONDAY, 10)),
-            "end": _utc(at(MONDAY, 12)),
-            "resource_ids": [r.id for r in chosen or [self.hall]],
+    def booking(self, who: Person, *chosen, title: str = "Seminar", **extra: Any) -> BookingView:
+        cmd = SubmitBooking(
+            title=title,
+            start=_utc(at(MONDAY, 10)),
+            end=_utc(at(MONDAY, 12)),
+            resource_ids=tuple(r.id for r in chosen or [self.hall]),
             **extra,
-        }
+        )
         return bookings.submit_booking(self.ctx, who.principal, cmd)
 
-    def approve(self, booking: Booking) -> None:
+    def approve(self, booking: BookingView) -> None:
         bookings.approve_booking(self.ctx, self.infra.principal, booking.id)
 
-    def status(self, booking: Booking) -> str:
-        return queries.read_booking(self.ctx, self.infra.principal, booking.id)[0].status
+    def status(self, booking: BookingView) -> str:
+        return queries.read_booking(self.ctx, self.infra.principal, booking.id).status
 
     def count(self) -> int:
-        return len(queries.list_bookings(self.ctx, self.infra.principal, {}))
+        return len(queries.list_bookings(self.ctx, self.infra.principal))
 
     def client(self, who: Person | None = None, lang: str = "en") -> FlaskClient:
         client = self.app.test_client()
@@ -123,6 +130,11 @@ def post(client: FlaskClient, path: str, data: dict[str, Any], page: str | None 
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def say(lang: str, en: str, sv: str) -> str:
+    """What a page says in the visitor's language."""
+    return {"en": en, "sv": sv}[lang]
 
 
 def field_error(response, name: str) -> str:
@@ -188,12 +200,13 @@ def test_anonymous_request_page_goes_to_login_too(site):
     assert response.status_code == 302 and response.location.startswith("/login?next=")
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("path", ["/queue", "/resources/new", "/resources/great-hall/edit"])
-def test_an_organiser_gets_a_403_page_for_queue_and_admin_pages(site, path):
-    response = site.client(site.organiser).get(path)
+def test_an_organiser_gets_a_403_page_for_queue_and_admin_pages(site, path, lang):
+    response = site.client(site.organiser, lang).get(path)
     assert response.status_code == 403
     assert response.mimetype == "text/html"
-    assert "You do not have access" in text(response)
+    assert say(lang, "You do not have access", "Du har inte behörighet") in text(response)
     assert 'href="/bookings"' in text(response)  # in the layout, with the navigation
 
 
@@ -231,12 +244,15 @@ def test_a_manager_sees_only_their_resources_requests(site):
     assert "Portraits" in infra_queue and "Concert" in infra_queue
 
 
-def test_the_queue_count_is_in_the_navigation(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_queue_count_is_in_the_navigation(site, lang):
     site.booking(site.organiser, site.hall, title="One")
     site.booking(site.other, site.room, title="Two")
-    page = text(site.client(site.infra).get("/bookings"))
-    assert re.search(r'aria-label="2 waiting for a decision">2</span>', page)
-    assert "Queue" not in text(site.client(site.organiser).get("/bookings"))
+    page = text(site.client(site.infra, lang).get("/bookings"))
+    waiting = say(lang, "2 waiting for a decision", "2 väntar på beslut")
+    assert re.search(rf'aria-label="{waiting}">2</span>', page)
+    queue = say(lang, "Queue", "Att besluta")
+    assert queue in page and queue not in text(site.client(site.organiser, lang).get("/bookings"))
 
 
 def test_organisers_cannot_open_each_others_requests(site):
@@ -249,11 +265,12 @@ def test_organisers_cannot_open_each_others_requests(site):
     assert site.status(booking) == "pending"
 
 
-def test_an_unknown_request_is_a_404_page_in_the_layout(site):
-    response = site.client(site.organiser).get("/bookings/no-such-id")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_unknown_request_is_a_404_page_in_the_layout(site, lang):
+    response = site.client(site.organiser, lang).get("/bookings/no-such-id")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "Page not found" in text(response)
+    assert say(lang, "Page not found", "Sidan finns inte") in text(response)
 
 
 def test_the_api_keeps_answering_json(site):
@@ -360,20 +377,26 @@ def test_pages_carry_no_inline_script_or_style_and_a_strict_csp(site):
 # --- logging in -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("email", ["olle@example.org", "nobody@example.org"])
-def test_a_wrong_password_or_unknown_user_is_refused_with_the_email_kept(site, email):
-    client = site.client()
+def test_a_wrong_password_or_unknown_user_is_refused_with_the_email_kept(site, email, lang):
+    client = site.client(lang=lang)
     response = login(client, email, "not the password")
     assert response.status_code == 401
-    assert field_error(response, "password") == "Wrong email address or password."
+    assert field_error(response, "password") == say(
+        lang, "Wrong email address or password.", "Fel e-postadress eller lösenord."
+    )
     assert f'value="{email}"' in text(response)
     assert client.get("/bookings").status_code == 302
 
 
-def test_an_invalid_email_is_shown_beside_the_field(site):
-    response = login(site.client(), "not an address", PASSWORD)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_invalid_email_is_shown_beside_the_field(site, lang):
+    response = login(site.client(lang=lang), "not an address", PASSWORD)
     assert response.status_code == 422
-    assert field_error(response, "email") == "Not a valid email address."
+    assert field_error(response, "email") == say(
+        lang, "Not a valid email address.", "Inte en giltig e-postadress."
+    )
 
 
 @pytest.mark.parametrize(
@@ -447,9 +470,10 @@ def test_logout_is_a_post_and_ends_the_session(site):
 # --- the request form -------------------------------------------------------------------------
 
 
-def test_the_form_shows_what_is_free_for_the_time(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_form_shows_what_is_free_for_the_time(site, lang):
     site.approve(site.booking(site.other, site.room, title="Board meeting", visibility="public"))
-    client = site.client(site.organiser)
+    client = site.client(site.organiser, lang)
     response = post(
         client,
         "/bookings/new",
@@ -459,12 +483,13 @@ def test_the_form_shows_what_is_free_for_the_time(site):
     assert response.status_code == 200
     assert re.search(rf'id="r-{site.hall.id}" name="resource_ids"', page)
     assert f'id="r-{site.room.id}"' not in page  # taken: no box to tick
-    assert "Board meeting" in page and "Taken" in page
-    assert "100 seats" in page and "stage" in page
+    assert "Board meeting" in page and say(lang, "Taken", "Upptagen") in page
+    assert say(lang, "100 seats", "100 platser") in page and "stage" in page
 
 
-def test_errors_are_shown_beside_the_fields_with_the_values_kept(site):
-    client = site.client(site.organiser)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_errors_are_shown_beside_the_fields_with_the_values_kept(site, lang):
+    client = site.client(site.organiser, lang)
     form = request_form(
         site,
         title="Open day",
@@ -475,8 +500,11 @@ def test_errors_are_shown_beside_the_fields_with_the_values_kept(site):
     )
     response = post(client, "/bookings/new", form)
     assert response.status_code == 422
-    assert field_error(response, "expected_attendees") == "Great hall: holds at most 100 people."
+    assert field_error(response, "expected_attendees") == say(
+        lang, "Great hall: holds at most 100 people.", "Great hall: rymmer högst 100 personer."
+    )
     page = text(response)
+    assert say(lang, "Please fix the following", "Rätta det här först") in page
     assert 'value="Open day"' in page and 'value="250"' in page
     assert "ann@example.org\nBo &lt;bo@example.org&gt;</textarea>" in page
     assert "Needs a lectern</textarea>" in page
@@ -488,8 +516,9 @@ def test_errors_are_shown_beside_the_fields_with_the_values_kept(site):
     assert site.count() == 0
 
 
-def test_missing_and_malformed_fields_are_each_named(site):
-    client = site.client(site.organiser)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_missing_and_malformed_fields_are_each_named(site, lang):
+    client = site.client(site.organiser, lang)
     response = post(
         client,
         "/bookings/new",
@@ -502,48 +531,97 @@ def test_missing_and_malformed_fields_are_each_named(site):
         ),
     )
     assert response.status_code == 422
-    assert field_error(response, "title") == "Fill in this field."
-    assert field_error(response, "start_time") == "Give a time as HH:MM."
-    assert field_error(response, "participants") == "“not-an-address”: Not a valid email address."
-    assert field_error(response, "expected_attendees") == "Give a whole number."
-
-
-def test_errors_are_in_swedish_on_swedish_pages(site):
-    client = site.client(site.organiser, lang="sv")
-    response = post(client, "/bookings/new", request_form(site, title=""))
-    assert field_error(response, "title") == "Fyll i det här fältet."
-    assert "Rätta det här först" in text(response)
-    response = post(client, "/bookings/new", request_form(site, expected_attendees="250"))
-    assert field_error(response, "expected_attendees") == "Great hall: rymmer högst 100 personer."
-    assert "Rätta det här först" in text(response)
-
-
-def test_a_request_in_the_past_is_refused_beside_the_time(site):
-    response = post(
-        site.client(site.organiser), "/bookings/new", request_form(site, date="2030-02-01")
+    assert field_error(response, "title") == say(
+        lang, "Fill in this field.", "Fyll i det här fältet."
     )
-    assert field_error(response, "start_time") == "Must be in the future."
+    assert field_error(response, "start_time") == say(
+        lang, "Give a time as HH:MM.", "Ange en tid som TT:MM."
+    )
+    assert field_error(response, "participants") == say(
+        lang,
+        "“not-an-address”: Not a valid email address.",
+        "”not-an-address”: Inte en giltig e-postadress.",
+    )
+    assert field_error(response, "expected_attendees") == say(
+        lang, "Give a whole number.", "Ange ett heltal."
+    )
+    summary = re.findall(r'<li><a href="#(\w+)">', text(response))  # from the top of the form
+    assert summary == ["start_time", "title", "expected_attendees", "participants"]
 
 
-def test_a_taken_slot_says_what_it_collides_with_and_offers_alternatives(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_resource_and_an_end_before_the_start_are_named(site, lang):
+    response = post(
+        site.client(site.organiser, lang),
+        "/bookings/new",
+        request_form(site, resource_ids=None, start_time="13:00"),
+    )
+    assert response.status_code == 422
+    assert field_error(response, "resource_ids") == say(
+        lang,
+        "Choose at least one venue, studio or service.",
+        "Välj minst en lokal, studio eller tjänst.",
+    )
+    assert field_error(response, "end_time") == say(
+        lang, "Must be after the start.", "Måste vara efter starten."
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Choose at most 10 venues, studios and services."),
+        ("sv", "Välj högst 10 lokaler, studior och tjänster."),
+    ],
+)
+def test_choosing_eleven_resources_says_at_most_ten(site, lang, expected):
+    chosen = [site.resource(name=f"Room {n}") for n in range(11)]
+    client = site.client(site.organiser, lang=lang)
+    response = post(
+        client, "/bookings/new", request_form(site, resource_ids=[r.id for r in chosen])
+    )
+    assert response.status_code == 422
+    assert field_error(response, "resource_ids") == expected
+    assert site.count() == 0
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_request_in_the_past_is_refused_beside_the_time(site, lang):
+    response = post(
+        site.client(site.organiser, lang), "/bookings/new", request_form(site, date="2030-02-01")
+    )
+    assert field_error(response, "start_time") == say(
+        lang, "Must be in the future.", "Måste ligga i framtiden."
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_taken_slot_says_what_it_collides_with_and_offers_alternatives(site, lang):
     site.approve(site.booking(site.other, site.hall, title="Graduation", visibility="public"))
-    client = site.client(site.organiser)
+    client = site.client(site.organiser, lang)
     response = post(client, "/bookings/new", request_form(site, title="Party"))
     assert response.status_code == 409
     page = text(response)
     callout = page[page.index('id="taken"') : page.index("</section>", page.index('id="taken"'))]
-    assert "Great hall" in callout and "Graduation" in callout and "10:00–12:00" in callout
+    assert "Great hall" in callout and "Graduation" in callout
+    assert say(lang, "Mon 4 Mar 2030, 10:00–12:00", "mån 4 mars 2030, 10:00–12:00") in callout
     assert "Small room" in callout  # free at the same time
     assert 'value="Party"' in page
     assert site.count() == 1
 
 
-def test_a_taken_slot_hides_the_title_of_a_booking_the_organiser_may_not_see(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_taken_slot_hides_the_title_of_a_booking_the_organiser_may_not_see(site, lang):
     site.approve(site.booking(site.other, site.hall, title="Secret merger", visibility="private"))
-    response = post(site.client(site.organiser), "/bookings/new", request_form(site))
+    response = post(site.client(site.organiser, lang), "/bookings/new", request_form(site))
     assert response.status_code == 409
     assert "Secret merger" not in text(response)
-    assert "is booked" in text(response)
+    assert say(lang, "is booked", "är bokad") in text(response)
+    assert field_error(response, "resource_ids") == say(
+        lang,
+        "The time is already booked for something you chose.",
+        "Tiden är redan bokad för något du valt.",
+    )
 
 
 def test_a_weekly_series_until_a_date_or_a_count(site):
@@ -560,7 +638,7 @@ def test_a_weekly_series_until_a_date_or_a_count(site):
         ),
     )
     assert response.status_code == 302, field_errors_of(response)
-    booking = queries.list_bookings(site.ctx, site.organiser.principal, {"mine": True})[0]
+    booking = queries.list_bookings(site.ctx, site.organiser.principal, BookingQuery(mine=True))[0]
     assert len(booking.occurrences) == 4 and "UNTIL=" in booking.rrule
     response = post(
         client,
@@ -577,28 +655,58 @@ def test_a_weekly_series_until_a_date_or_a_count(site):
     assert response.status_code == 302
     series = [
         b
-        for b in queries.list_bookings(site.ctx, site.organiser.principal, {})
+        for b in queries.list_bookings(site.ctx, site.organiser.principal)
         if b.rrule and "COUNT=3" in b.rrule
     ]
     assert len(series[0].occurrences) == 3
 
 
-def test_a_weekly_series_needs_its_first_weekday_and_an_end(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_weekly_series_needs_its_first_weekday_and_an_end(site, lang):
     response = post(
-        site.client(site.organiser),
+        site.client(site.organiser, lang),
         "/bookings/new",
         request_form(site, repeat="weekly", weekdays=["tue"], repeat_end="count"),
     )
     assert response.status_code == 422
-    assert "first date must fall on one of the chosen weekdays" in field_error(response, "weekdays")
-    assert field_error(response, "repeat_count") == "Give how many times."
+    assert say(
+        lang,
+        "The first date must fall on one of the chosen weekdays",
+        "Första datumet måste vara en av de valda veckodagarna",
+    ) in field_error(response, "weekdays")
+    assert field_error(response, "repeat_count") == say(
+        lang, "Give how many times.", "Ange hur många gånger."
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_series_until_a_date_before_its_first_or_too_long_is_named(site, lang):
+    client = site.client(site.organiser, lang)
+    weekly = {"repeat": "weekly", "weekdays": ["mon"]}
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(site, **weekly, repeat_end="until", repeat_until="2030-03-01"),
+    )
+    assert field_error(response, "repeat_until") == say(
+        lang, "The last date is before the first.", "Sista datum ligger före första."
+    )
+    response = post(
+        client,
+        "/bookings/new",
+        request_form(site, **weekly, repeat_end="count", repeat_count="501"),
+    )
+    assert field_error(response, "repeat_count") == say(
+        lang, "A series can have 1 to 500 dates.", "En serie kan ha 1 till 500 tillfällen."
+    )
 
 
 # --- the workflow -------------------------------------------------------------------------------
 
 
-def test_request_approve_and_see_it_approved(site):
-    organiser = site.client(site.organiser)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_request_approve_and_see_it_approved(site, lang):
+    organiser = site.client(site.organiser, lang)
     response = post(
         organiser,
         "/bookings/new",
@@ -611,50 +719,76 @@ def test_request_approve_and_see_it_approved(site):
     )
     assert response.status_code == 302
     page = text(organiser.get(response.location))
-    assert "Your request “Thesis defence” was sent." in page and "Pending" in page
+    sent = say(
+        lang, "Your request “Thesis defence” was sent.", "Förfrågan ”Thesis defence” är skickad."
+    )
+    assert sent in page and say(lang, "Pending", "Väntar") in page
     booking_id = response.location.rsplit("/", 1)[1]
-    infra = site.client(site.infra)
+    infra = site.client(site.infra, lang)
     queue = text(infra.get("/queue"))
     assert "Thesis defence" in queue
     approved = post(infra, f"/bookings/{booking_id}/approve", {"next": "/queue"}, page="/queue")
     assert approved.status_code == 302 and approved.location == "/queue"
-    assert "“Thesis defence” is approved." in text(infra.get("/queue"))
+    approved = say(lang, "“Thesis defence” is approved.", "”Thesis defence” är godkänd.")
+    assert approved in text(infra.get("/queue"))
     mine = text(organiser.get("/bookings"))
     assert "Thesis defence" in mine and "status-approved" in mine
     history = text(organiser.get(f"/bookings/{booking_id}"))
-    assert "Approved" in history and site.infra.email in history
+    assert say(lang, "Approved", "Godkänd") in history and site.infra.email in history
 
 
-def test_reject_needs_a_reason_and_the_organiser_sees_it(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_reject_needs_a_reason_and_the_organiser_sees_it(site, lang):
     booking = site.booking(site.organiser)
-    infra = site.client(site.infra)
+    infra = site.client(site.infra, lang)
     page = f"/bookings/{booking.id}"
     response = post(infra, f"{page}/reject", {"reason": "  "}, page=page)
     assert response.status_code == 422
-    assert field_error(response, "reason") == "Fill in this field, at most 2000 characters."
+    assert field_error(response, "reason") == say(
+        lang, "Fill in this field, at most 2000 characters.", "Fyll i fältet, högst 2000 tecken."
+    )
     response = post(infra, f"{page}/reject", {"reason": "The hall is being painted"}, page=page)
     assert response.status_code == 302
-    mine = text(site.client(site.organiser).get("/bookings?status=rejected"))
-    assert "Rejected" in mine and "The hall is being painted" in mine
+    mine = text(site.client(site.organiser, lang).get("/bookings?status=rejected"))
+    assert say(lang, "Rejected", "Avslagen") in mine and "The hall is being painted" in mine
 
 
-def test_approving_a_taken_slot_says_what_holds_it(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_approving_a_taken_slot_says_what_holds_it(site, lang):
     first = site.booking(site.organiser, title="First")
     second = site.booking(site.other, title="Second")
     site.approve(first)
-    infra = site.client(site.infra)
+    infra = site.client(site.infra, lang)
     page = f"/bookings/{second.id}"
     shown = text(infra.get(page))
-    assert "Already approved at the same time" in shown and "First" in shown
+    held = say(lang, "Already approved at the same time", "Redan godkänt vid samma tid")
+    assert held in shown and "First" in shown
     response = post(infra, f"{page}/approve", {}, page=page)
     assert response.status_code == 409
-    assert "Cannot be approved: the time is already booked." in text(response)
+    assert say(
+        lang,
+        "Cannot be approved: the time is already booked.",
+        "Kan inte godkännas: tiden är redan bokad.",
+    ) in text(response)
+    callout = text(response).split('id="action-error"')[1].split("</section>")[0]
+    assert "Great hall" in callout and "First" in callout
     assert site.status(second) == "pending"
 
 
-def test_change_withdraw_and_cancel_one_date(site):
+def history_of(page: str) -> list[str]:
+    """The changes a request's history lists, as text."""
+    part = page.split('id="history-h"')[1].split("</section>")[0]
+    changes = "".join(re.findall(r'<ul class="changes">(.*?)</ul>', part, re.S))
+    return [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
+        for item in re.findall(r"<li>(.*?)</li>", changes, re.S)
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_change_withdraw_and_cancel_one_date(site, lang):
     booking = site.booking(site.organiser, site.room, rrule="FREQ=WEEKLY;COUNT=3")
-    client = site.client(site.organiser)
+    client = site.client(site.organiser, lang)
     page = f"/bookings/{booking.id}"
     form = text(client.get(f"{page}/edit"))
     assert (
@@ -675,15 +809,52 @@ def test_change_withdraw_and_cancel_one_date(site):
     )
     assert response.status_code == 302, field_errors_of(response)
     shown = text(client.get(page))
-    assert "Seminar series" in shown and "Changed" in shown
+    assert "Seminar series" in shown and say(lang, "Changed", "Ändrad") in shown
+    title = say(lang, "Title: Seminar → Seminar series", "Titel: Seminar → Seminar series")
+    assert title in history_of(shown)
     response = post(client, f"{page}/occurrences/1/cancel", {}, page=page)
     assert response.status_code == 302
-    after = queries.read_booking(site.ctx, site.organiser.principal, booking.id)[0]
+    shown = text(client.get(page))
+    assert (
+        say(
+            lang,
+            "The date Mon 11 Mar 2030, 10:00 is cancelled.",
+            "Datumet mån 11 mars 2030, 10:00 är inställt.",
+        )
+        in shown
+    )
+    assert say(lang, "Date: active → Cancelled", "Datum: aktiv → Inställd") in history_of(shown)
+    after = queries.read_booking(site.ctx, site.organiser.principal, booking.id)
     assert [o.status for o in after.occurrences] == ["active", "cancelled", "active"]
     assert post(client, f"{page}/cancel", {"reason": "Speaker ill"}, page=page).status_code == 302
     mine = text(client.get("/bookings?status=cancelled"))
     assert "Seminar series" in mine and "Speaker ill" in mine
-    assert client.get(f"{page}/edit").status_code == 409
+    refused = client.get(f"{page}/edit")
+    assert refused.status_code == 409
+    assert say(
+        lang, "A cancelled booking cannot be changed.", "En inställd bokning kan inte ändras."
+    ) in text(refused)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_history_words_a_moved_time_and_a_new_status(site, lang):
+    booking = site.booking(site.organiser, site.room)
+    site.approve(booking)
+    client = site.client(site.organiser, lang)
+    page = f"/bookings/{booking.id}"
+    form = request_form(site, title="Seminar", resource_ids=[site.room.id], start_time="09:00")
+    response = post(client, f"{page}/edit", form)
+    assert response.status_code == 302, field_errors_of(response)
+    lines = history_of(text(client.get(page)))
+    assert (
+        say(
+            lang,
+            "Start: Mon 4 Mar 2030, 10:00 → Mon 4 Mar 2030, 09:00",
+            "Början: mån 4 mars 2030, 10:00 → mån 4 mars 2030, 09:00",
+        )
+        in lines
+    )
+    assert say(lang, "Status: Approved → Pending", "Läge: Godkänd → Väntar") in lines
 
 
 def test_changing_an_approved_series_without_moving_it_keeps_it_approved(site):
@@ -714,11 +885,53 @@ def test_changing_an_approved_series_without_moving_it_keeps_it_approved(site):
     assert site.status(booking) == "approved"
 
 
+# --- how much a page asks the database --------------------------------------------------------
+
+
+def statements(site: Site, call) -> int:
+    """How many SQL statements ``call`` (a page load) runs."""
+    found: list[str] = []
+
+    def count(_conn, _cursor, statement, *_: Any) -> None:
+        found.append(statement)
+
+    event.listen(site.db.engine, "before_cursor_execute", count)
+    try:
+        response = call()
+    finally:
+        event.remove(site.db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(found)
+
+
+def test_the_queue_page_asks_the_same_few_questions_however_long_the_queue(site):
+    infra = site.client(site.infra)
+    for n in range(2):
+        site.booking(site.organiser, site.hall, title=f"Early {n}")
+    short = statements(site, lambda: infra.get("/queue"))
+    for n in range(18):
+        site.booking(site.organiser, site.room if n % 2 else site.studio, title=f"Late {n}")
+    assert statements(site, lambda: infra.get("/queue")) == short <= 12
+
+
+def test_checking_a_long_series_asks_the_same_few_questions_as_one_date(site):
+    client = site.client(site.organiser)
+    sent = {"csrf_token": token(client, "/bookings/new"), "step": "check", "repeat": "weekly"}
+    sent.update(weekdays=["mon"], repeat_end="count")
+
+    def check(weeks: int) -> int:
+        form = request_form(site, **sent, repeat_count=str(weeks))
+        return statements(site, lambda: client.post("/bookings/new", data=form))
+
+    assert check(20) == check(1) <= 9
+
+
 # --- resources and the week view ------------------------------------------------------------------
 
 
-def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site):
-    client = site.client(site.admin)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site, lang):
+    client = site.client(site.admin, lang)
     form = {
         "name": "Lecture hall",
         "kind": "venue",
@@ -733,20 +946,31 @@ def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site):
     }
     response = post(client, "/resources/new", form)
     assert response.status_code == 422
-    assert (
-        field_error(response, "hours_tue")
-        == "Write times as 08:00-17:00, several separated by commas."
+    assert field_error(response, "hours_tue") == say(
+        lang,
+        "Write times as 08:00-17:00, several separated by commas.",
+        "Skriv tider som 08:00-17:00, flera med komma.",
     )
     assert 'value="Lecture hall"' in text(response)
+    response = post(client, "/resources/new", {**form, "hours_tue": "09:00-12:00, 11:00-17:00"})
+    assert field_error(response, "opening_hours") == say(
+        lang, "Tuesday: windows overlap.", "tisdag: tiderna överlappar."
+    )
+    response = post(client, "/resources/new", {**form, "name": "Great hall", "hours_tue": ""})
+    assert field_error(response, "name") == say(
+        lang,
+        "A resource with the short name “great-hall” exists already.",
+        "Det finns redan en resurs med kortnamnet ”great-hall”.",
+    )
     response = post(client, "/resources/new", {**form, "hours_tue": "09:00-17:00"})
     assert response.status_code == 302 and response.location == "/resources/lecture-hall/edit"
     created = resources.read_resource(site.ctx, "lecture-hall")
     assert created.opening_hours == {
-        "mon": [["08:00", "12:00"], ["13:00", "17:00"]],
-        "tue": [["09:00", "17:00"]],
+        "mon": (("08:00", "12:00"), ("13:00", "17:00")),
+        "tue": (("09:00", "17:00"),),
     }
-    assert created.manager_emails == ["maja.manager@example.org"]
-    assert created.features == ["projector", "hearing loop"]
+    assert created.manager_emails == ("maja.manager@example.org",)
+    assert created.features == ("projector", "hearing loop")
     edit = text(client.get("/resources/lecture-hall/edit"))
     assert 'value="08:00-12:00, 13:00-17:00"' in edit
     response = post(
@@ -759,9 +983,23 @@ def test_an_admin_creates_and_changes_a_resource_with_hours_and_managers(site):
     assert changed.opening_hours is None and changed.capacity is None
 
 
-def test_infra_closes_a_resource_and_the_week_shows_it(site):
-    client = site.client(site.infra)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_infra_closes_a_resource_and_the_week_shows_it(site, lang):
+    client = site.client(site.infra, lang)
     page = f"/resources/great-hall/week?week={DAY}"
+    response = post(
+        client,
+        "/resources/great-hall/closures",
+        {"start_date": DAY, "end_date": "2030-03-03", "start_time": "10:00"},
+        page=page,
+    )
+    assert response.status_code == 422
+    assert field_error(response, "reason") == say(
+        lang, "Fill in this field.", "Fyll i det här fältet."
+    )
+    assert field_error(response, "end_date") == say(
+        lang, "Must be after the start.", "Måste vara efter starten."
+    )
     response = post(
         client,
         "/resources/great-hall/closures",
@@ -770,7 +1008,11 @@ def test_infra_closes_a_resource_and_the_week_shows_it(site):
     )
     assert response.status_code == 302
     week = text(client.get(response.location))
-    assert "Closed: Floor polishing" in week
+    assert say(lang, "Closed: Floor polishing", "Stängt: Floor polishing") in week
+    assert (
+        say(lang, "Great hall is closed for the period.", "Great hall är stängd under perioden.")
+        in week
+    )
     refused = post(
         site.client(site.organiser),
         "/resources/great-hall/closures",
@@ -780,12 +1022,15 @@ def test_infra_closes_a_resource_and_the_week_shows_it(site):
     assert refused.status_code == 403
 
 
-def test_the_week_view_shows_titles_only_to_those_who_may_see_them(site):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_week_view_shows_titles_only_to_those_who_may_see_them(site, lang):
     site.approve(site.booking(site.other, site.hall, title="Board meeting", visibility="internal"))
     site.approve(site.booking(site.other, site.room, title="Open lecture", visibility="public"))
-    organiser = site.client(site.organiser)
+    organiser = site.client(site.organiser, lang)
     hall = text(organiser.get(f"/resources/great-hall/week?week={DAY}"))
-    assert "Board meeting" not in hall and "Busy" in hall and "10:00" in hall
+    assert "Board meeting" not in hall and say(lang, "Busy", "Upptagen") in hall and "10:00" in hall
+    assert say(lang, "Week of Mon 4 Mar 2030", "Veckan från mån 4 mars 2030") in hall
+    assert say(lang, "Tue 5 Mar", "tis 5 mars") in hall
     assert "Open lecture" in text(organiser.get(f"/resources/small-room/week?week={DAY}"))
     assert "Board meeting" in text(
         site.client(site.infra).get(f"/resources/great-hall/week?week={DAY}")
@@ -793,6 +1038,21 @@ def test_the_week_view_shows_titles_only_to_those_who_may_see_them(site):
 
 
 # --- languages ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_queue_filters_name_a_wrong_date(site, lang):
+    site.booking(site.organiser, site.hall, title="Seminar")
+    client = site.client(site.infra, lang)
+    response = client.get("/queue?from=2030-13-01&kind=venue")
+    assert response.status_code == 200
+    assert field_error(response, "from") == say(
+        lang, "Give a date as YYYY-MM-DD.", "Ange ett datum som ÅÅÅÅ-MM-DD."
+    )
+    assert "Seminar" in text(response)  # a wrong filter shows the whole queue
+    assert "Seminar" not in text(client.get("/queue?kind=studio"))
+    assert "Seminar" not in text(client.get("/queue?from=2030-03-05"))
+    assert "Seminar" in text(client.get(f"/queue?resource=great-hall&to={DAY}"))
 
 
 def test_the_language_switch_is_remembered(site):

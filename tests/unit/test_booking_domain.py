@@ -27,10 +27,19 @@ from services.booking.domain import (
     within_opening_hours,
 )
 from shared.auth import Principal
+from shared.messages import text
 
 ZONE = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)  # Friday 1 March 2030, 12:00 in Stockholm
 STATUSES = ("pending", "approved", "rejected", "cancelled")
+PAST = {"approve": "approved", "reject": "rejected", "cancel": "cancelled", "change": "changed"}
+SV_PAST = {"approve": "godkännas", "reject": "avslås", "cancel": "ställas in", "change": "ändras"}
+SV_STATE = {
+    "pending": "obeslutad",
+    "approved": "godkänd",
+    "rejected": "avslagen",
+    "cancelled": "inställd",
+}
 ACTIONS = ("approve", "reject", "cancel", "change")
 
 
@@ -171,16 +180,22 @@ def test_check_resource_rules(resource, occurrence, attendees, expected):
     errors = check(resource, occurrence, attendees=attendees)
     assert set(errors) == expected
     for messages in errors.values():
-        assert all(m.startswith("Aula: ") for m in messages)
+        for message in messages:
+            assert message.params["name"] == "Aula"
+            assert text(message, "sv").startswith("Aula: ")
+            assert text(message, "en").startswith("Aula: ")
 
 
 def test_opening_hours_apply_to_every_occurrence_and_name_the_closed_one():
     monday = span(local(2030, 3, 4, 10), 60)
     wednesday = span(local(2030, 3, 6, 10), 60)
     errors = check(rules(opening_hours=OFFICE), monday, wednesday)
-    assert errors == {
-        "start": ["Aula: is closed then (Wed 2030-03-06 10:00); see its opening hours"]
-    }
+    [closed] = errors.pop("start")
+    assert errors == {}
+    assert (
+        text(closed, "en") == "Aula: is closed then (Wed 2030-03-06 10:00); see its opening hours."
+    )
+    assert text(closed, "sv") == "Aula: har stängt då (ons 2030-03-06 10:00); se öppettiderna."
 
 
 @pytest.mark.parametrize(
@@ -230,8 +245,12 @@ def test_closures(closure, blocked):
     errors = check(rules(), span(MONDAY_10), closures=((closure, "Floor polishing"),))
     assert ("start" in errors) is blocked
     if blocked:
-        assert errors["start"][0].endswith(": Floor polishing")
-        assert errors["start"][0].startswith("Aula: is closed 2030-03-")
+        message = errors["start"][0]
+        assert message.code == "resource_closed_for"
+        assert text(message, "en").startswith("Aula: is closed 2030-03-")
+        assert text(message, "sv").startswith("Aula: är stängd 2030-03-")
+        for language in ("sv", "en"):
+            assert text(message, language).endswith(": Floor polishing")
 
 
 def test_max_advance_looks_at_the_last_occurrence_and_notice_at_the_first():
@@ -394,17 +413,17 @@ def test_exactly_the_maximum_number_of_occurrences_is_allowed():
 @pytest.mark.parametrize(
     ("rrule", "message"),
     [
-        ("FREQ=DAILY;COUNT=501", "more than 500"),
-        ("FREQ=MINUTELY;INTERVAL=180;UNTIL=20310101T000000", "more than 500"),
-        ("FREQ=DAILY", "COUNT or UNTIL"),
-        ("FREQ=WEEKLY;BYDAY=MO", "COUNT or UNTIL"),
-        ("FREQ=FORTNIGHTLY;COUNT=3", "not a valid RRULE"),
-        ("FREQ=WEEKLY;BYDAY=XX;COUNT=3", "not a valid RRULE"),
-        ("FREQ=WEEKLY;COUNT=three", "not a valid RRULE"),
-        ("COUNT=3", "not a valid RRULE"),
-        ("FREQ=WEEKLY;COUNT=3;COLOUR=RED", "not a valid RRULE"),
-        ("nonsense", "a series needs COUNT or UNTIL"),
-        ("FREQ=DAILY;UNTIL=20300301T000000", "no occurrence"),
+        ("FREQ=DAILY;COUNT=501", "rrule_too_many"),
+        ("FREQ=MINUTELY;INTERVAL=180;UNTIL=20310101T000000", "rrule_too_many"),
+        ("FREQ=DAILY", "rrule_needs_end"),
+        ("FREQ=WEEKLY;BYDAY=MO", "rrule_needs_end"),
+        ("FREQ=FORTNIGHTLY;COUNT=3", "rrule_invalid"),
+        ("FREQ=WEEKLY;BYDAY=XX;COUNT=3", "rrule_invalid"),
+        ("FREQ=WEEKLY;COUNT=three", "rrule_invalid"),
+        ("COUNT=3", "rrule_invalid"),
+        ("FREQ=WEEKLY;COUNT=3;COLOUR=RED", "rrule_invalid"),
+        ("nonsense", "rrule_needs_end"),
+        ("FREQ=DAILY;UNTIL=20300301T000000", "rrule_no_dates"),
     ],
     ids=[
         "count-501",
@@ -425,7 +444,9 @@ def test_bad_rules_are_rule_violations_on_rrule(rrule, message):
     with pytest.raises(RuleViolation) as caught:
         expand_occurrences(start, start + timedelta(hours=1), rrule, ZONE)
     assert list(caught.value.errors) == ["rrule"]
-    assert message in caught.value.errors["rrule"][0]
+    [said] = caught.value.errors["rrule"]
+    assert said.code == message
+    assert text(said, "sv") != text(said, "en") and "%(" not in text(said, "sv")
 
 
 def test_until_in_utc_is_accepted():
@@ -504,7 +525,10 @@ def test_next_status_for_every_pair(status, action):
     else:
         with pytest.raises(InvalidTransition) as caught:
             next_status(status, action)
-        assert str(caught.value).startswith(f"a {status} booking cannot be ")
+        said = caught.value.message
+        assert said.code == "cannot_in_state"
+        assert text(said, "en") == f"A {status} booking cannot be {PAST[action]}."
+        assert text(said, "sv") == f"En {SV_STATE[status]} bokning kan inte {SV_PAST[action]}."
 
 
 def test_the_transition_table_is_exactly_the_documented_one():

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, current_app, jsonify
 
 from services.booking import schemas as s
-from services.booking.domain import Conflict
-from services.booking.persistence.models import Booking
+from services.booking.commands import CancelOccurrence
 from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import bookings, queries, resources
+from services.booking.views import BookingView
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args
@@ -19,50 +17,18 @@ bp = Blueprint("api", __name__)
 doc = ApiDoc(title="Evenemang booking API")
 doc.blueprint_route(bp, "/api/v1")
 
-BOOKING_OUT, BOOKINGS_OUT = s.BookingOut(), s.BookingOut(many=True)
+BOOKING_OUT, BOOKINGS_OUT, APPROVAL_OUT = s.BookingOut(), s.BookingOut(many=True), s.ApprovalOut()
 RESOURCE_OUT, RESOURCES_OUT = s.ResourceOut(), s.ResourceOut(many=True)
-CONFLICTS_OUT = s.ConflictOut(many=True)
 BOOKING_IN, RESOURCE_IN = s.BookingInSchema(), s.ResourceInSchema()
+REASON_IN, REJECT_IN, CLOSURE_IN = s.ReasonSchema(), s.RejectSchema(), s.ClosureInSchema()
 
 
 def ctx() -> Context:
     return current_app.extensions["booking_context"]
 
 
-def booking_view(booking: Booking, conflicts: list[Conflict] | None = None) -> dict[str, Any]:
-    data = {
-        c: getattr(booking, c)
-        for c in (
-            "id",
-            "uid",
-            "title",
-            "description",
-            "start",
-            "end",
-            "timezone",
-            "status",
-            "revision",
-            "participants",
-            "visibility",
-            "language",
-            "expected_attendees",
-            "notes",
-            "rrule",
-            "occurrences",
-            "decided_by",
-            "reason",
-            "created_at",
-            "updated_at",
-            "resources",
-        )
-    }
-    data["organiser"] = {"email": booking.organiser.email, "name": booking.organiser.name}
-    data["conflicts"] = conflicts or []
-    return BOOKING_OUT.dump(data)
-
-
-def answer_booking(booking: Booking, status: int = 200, **extra: Any):
-    return jsonify({**booking_view(booking), **extra}), status
+def answer_booking(booking: BookingView, status: int = 200):
+    return jsonify(BOOKING_OUT.dump(booking)), status
 
 
 # --- resources ------------------------------------------------------------------------------
@@ -79,8 +45,8 @@ def answer_booking(booking: Booking, status: int = 200, **extra: Any):
 )
 @require_role()
 def list_resources():
-    args = query_args(s.ResourceQuerySchema())
-    return jsonify(resources=RESOURCES_OUT.dump(resources.list_resources(ctx(), args.get("kind"))))
+    query = query_args(s.ResourceQuerySchema())
+    return jsonify(resources=RESOURCES_OUT.dump(resources.list_resources(ctx(), query)))
 
 
 @doc.route(
@@ -139,9 +105,7 @@ def patch_resource(resource_id: str):
 )
 @require_role()
 def add_closure(resource_id: str):
-    closure = resources.add_closure(
-        ctx(), current_principal(), resource_id, json_body(s.ClosureInSchema())
-    )
+    closure = resources.add_closure(ctx(), current_principal(), resource_id, json_body(CLOSURE_IN))
     return jsonify(s.ClosureOut().dump(closure)), 201
 
 
@@ -157,8 +121,8 @@ def add_closure(resource_id: str):
 )
 @require_role()
 def busy(resource_id: str):
-    args = query_args(s.RangeQuerySchema())
-    blocks = queries.busy_blocks(ctx(), current_principal(), resource_id, args["from_"], args["to"])
+    span = query_args(s.RangeQuerySchema())
+    blocks = queries.busy_blocks(ctx(), current_principal(), resource_id, span.start, span.end)
     return jsonify(busy=s.BusyBlockOut(many=True).dump(blocks))
 
 
@@ -208,7 +172,7 @@ def submit():
 @require_role()
 def list_bookings():
     found = queries.list_bookings(ctx(), current_principal(), query_args(s.BookingQuerySchema()))
-    return jsonify(bookings=[booking_view(b) for b in found])
+    return jsonify(bookings=BOOKINGS_OUT.dump(found))
 
 
 @doc.route(
@@ -216,8 +180,7 @@ def list_bookings():
 )
 @require_role()
 def get_booking(booking_id: str):
-    booking, conflicts = queries.read_booking(ctx(), current_principal(), booking_id)
-    return jsonify(booking_view(booking, conflicts))
+    return answer_booking(queries.read_booking(ctx(), current_principal(), booking_id))
 
 
 @doc.route(
@@ -245,8 +208,8 @@ def patch_booking(booking_id: str):
 )
 @require_role()
 def approve(booking_id: str):
-    booking, competing = bookings.approve_booking(ctx(), current_principal(), booking_id)
-    return answer_booking(booking, competing=CONFLICTS_OUT.dump(competing))
+    approval = bookings.approve_booking(ctx(), current_principal(), booking_id)
+    return jsonify(APPROVAL_OUT.dump({**vars(approval.booking), "competing": approval.competing}))
 
 
 @doc.route(
@@ -260,8 +223,8 @@ def approve(booking_id: str):
 )
 @require_role()
 def reject(booking_id: str):
-    reason = json_body(s.RejectSchema())["reason"]
-    return answer_booking(bookings.reject_booking(ctx(), current_principal(), booking_id, reason))
+    cmd = json_body(REJECT_IN)
+    return answer_booking(bookings.reject_booking(ctx(), current_principal(), booking_id, cmd))
 
 
 @doc.route(
@@ -275,8 +238,8 @@ def reject(booking_id: str):
 )
 @require_role()
 def cancel(booking_id: str):
-    reason = json_body(s.ReasonSchema()).get("reason")
-    return answer_booking(bookings.cancel_booking(ctx(), current_principal(), booking_id, reason))
+    cmd = json_body(REASON_IN)
+    return answer_booking(bookings.cancel_booking(ctx(), current_principal(), booking_id, cmd))
 
 
 @doc.route(
@@ -290,9 +253,8 @@ def cancel(booking_id: str):
 )
 @require_role()
 def cancel_occurrence(booking_id: str, n: int):
-    reason = json_body(s.ReasonSchema()).get("reason")
-    booking = bookings.cancel_occurrence(ctx(), current_principal(), booking_id, n, reason)
-    return answer_booking(booking)
+    cmd = CancelOccurrence(n, json_body(REASON_IN).reason)
+    return answer_booking(bookings.cancel_occurrence(ctx(), current_principal(), booking_id, cmd))
 
 
 @doc.route(
@@ -315,6 +277,5 @@ def history(booking_id: str):
 )
 @require_role()
 def queue():
-    return jsonify(
-        bookings=[booking_view(b) for b in queries.decision_queue(ctx(), current_principal())]
-    )
+    waiting = queries.decision_queue(ctx(), current_principal())
+    return jsonify(bookings=BOOKINGS_OUT.dump([item.booking for item in waiting]))

@@ -4,17 +4,18 @@ use case): ``POST /api/v1/session`` sets the shared session cookie."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
-from marshmallow import Schema, fields, validate
 
 from services.booking.usecases.users import authenticate
 from shared.auth import login, logout
+from shared.messages import Msg
 from shared.problems import problem
 from shared.requests import json_body
+from shared.schema import StrictSchema, fields, validate
 
 bp = Blueprint("session_api", __name__)
 
 
-class LoginSchema(Schema):
+class LoginSchema(StrictSchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, validate=validate.Length(min=1, max=512))
 
@@ -26,7 +27,7 @@ def create_session():
         current_app.extensions["evenemang"]["db"], cmd["email"], cmd["password"]
     )
     if principal is None:
-        return problem(401, "Unauthorized", "Wrong email or password.")
+        return problem(401, None, Msg("wrong_login"))
     login(principal)
     return jsonify(email=principal.email, name=principal.name, role=principal.role)
 

@@ -1,18 +1,31 @@
-"""What every use case needs: the database, the configuration and a clock."""
+"""What every use case needs: a unit of work per transaction, the configuration and a clock.
+
+``SqlAlchemyUnitOfWork`` is one transaction on booking's database. A writing one takes
+SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``: writers queue instead of failing
+halfway); on PostgreSQL a slot another transaction took first surfaces as
+:class:`SlotRace` (the exclusion constraint ``slots_no_overlap``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import TracebackType
+from typing import Self
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.booking.persistence.models import OutboxMessage, User
+from services.booking.persistence.repositories import UnitOfWork
+from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots
 from shared.config import Config
 from shared.db import Database, utcnow
+from shared.events import EventType, Snapshot, make_envelope
+from shared.outbox import enqueue
 
 EXCLUSION_CONSTRAINT = "slots_no_overlap"
 
@@ -21,23 +34,86 @@ class SlotRace(Exception):
     """PostgreSQL's exclusion constraint refused a slot another transaction just took."""
 
 
+_READERS: WeakKeyDictionary[Database, Engine] = WeakKeyDictionary()
+
+
+def _reader(db: Database) -> Engine:
+    """The engine a reader uses: on SQLite it begins DEFERRED (no write lock); a writer
+    begins IMMEDIATE (shared.db)."""
+    if db not in _READERS:
+        _READERS[db] = db.engine.execution_options(sqlite_begin="DEFERRED")
+    return _READERS[db]
+
+
+def _lost_race(error: BaseException | None) -> bool:
+    return isinstance(error, IntegrityError) and EXCLUSION_CONSTRAINT in str(error.orig)
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    def __init__(self, db: Database, *, readonly: bool = False) -> None:
+        self.db = db
+        self.readonly = readonly
+
+    def __enter__(self) -> Self:
+        bind = _reader(self.db) if self.readonly else self.db.engine
+        self.session = Session(bind, expire_on_commit=False)
+        self.session.begin()
+        self.resources = SqlResources(self.session)
+        self.bookings = SqlBookings(self.session)
+        self.slots = SqlSlots(self.session)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+        if _lost_race(error):
+            raise SlotRace() from error
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as exc:
+            if _lost_race(exc):
+                raise SlotRace() from exc
+            raise
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def user(self, user_id: str) -> User | None:
+        return self.session.get(User, user_id)
+
+    def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
+        enqueue(self.session, OutboxMessage, make_envelope(event_type, snapshot))
+
+
 @dataclass
 class Context:
-    db: Database
+    """The use cases' surroundings: units of work (the database's, or ``units`` given, as
+    the unit tests give fakes), the configuration and the clock."""
+
+    db: Database | None
     config: Config
     clock: Callable[[], datetime] = field(default=utcnow)
+    units: Callable[..., UnitOfWork] | None = None
 
     @property
     def zone(self) -> ZoneInfo:
         return self.config.zone
 
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A writing transaction; a lost race on a slot surfaces as :class:`SlotRace`."""
-        try:
-            with self.db.transaction() as session:
-                yield session
-        except IntegrityError as exc:
-            if EXCLUSION_CONSTRAINT in str(exc.orig):
-                raise SlotRace() from exc
-            raise
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        """A fresh unit of work (use it in a ``with``)."""
+        if self.units is not None:
+            return self.units(readonly=readonly)
+        assert self.db is not None, "a context without units needs a database"
+        return SqlAlchemyUnitOfWork(self.db, readonly=readonly)

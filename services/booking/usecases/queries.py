@@ -1,218 +1,113 @@
-"""Reading bookings: lists, one booking with what it collides with, history, availability."""
+"""Reading bookings: one booking with what it collides with, lists, history, and the queue
+of requests waiting for a decision. Each a read-only unit of work of a few statements."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import or_, select
-
+from services.booking.commands import BookingQuery
 from services.booking.domain import (
     Actor,
+    Block,
     Conflict,
-    Forbidden,
-    Interval,
-    check_resource_rules,
+    HeldSlot,
+    collisions,
     may_decide,
     may_see,
     require,
 )
-from services.booking.persistence.models import (
-    Booking,
-    BookingResource,
-    HistoryEntry,
-    Resource,
-    ResourceManager,
-    Slot,
-)
-from services.booking.persistence.records import (
-    blocks_for,
-    closures_for,
-    find_conflicts,
-    get_booking,
-    get_resource,
-    rules_of,
-)
+from services.booking.persistence.mapping import booking_view, history_view, rules_of
+from services.booking.persistence.models import Booking
+from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
+from services.booking.usecases.availability import busy_blocks, check_request, find_available
+from services.booking.usecases.common import blocks_held_by
+from services.booking.views import BookingView, HistoryView, QueueItem
+from shared.events import Status
+from shared.messages import Msg
+
+OPEN = (Status.PENDING, Status.APPROVED)
 
 
 def _visible(actor: Actor, booking: Booking) -> bool:
     return may_see(actor, booking.organiser_id, [rules_of(r) for r in booking.resources])
 
 
-def read_booking(ctx: Context, actor: Actor, booking_id: str) -> tuple[Booking, list[Conflict]]:
-    """One booking and what it collides with (approved bookings and competing requests)."""
-    with ctx.db.transaction(readonly=True) as session:
-        booking = get_booking(session, booking_id)
-        require(
-            _visible(actor, booking),
-            "Only its organiser, the infrastructure team or a manager of its resources "
-            "may see this booking.",
-        )
-        return booking, _conflicts(session, booking)
+def _split(
+    blocks: Sequence[Block], near: Sequence[HeldSlot], exclude: str
+) -> tuple[list[Conflict], list[Conflict]]:
+    """(approved bookings holding the time, other requests wanting it)."""
+    held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], exclude)
+    competing = collisions(blocks, [h for h in near if h.status == Status.PENDING], exclude)
+    return held, competing
 
 
-def _conflicts(session, booking: Booking) -> list[Conflict]:
-    if booking.status not in ("pending", "approved"):
+def _conflicts(uow: UnitOfWork, booking: Booking) -> list[Conflict]:
+    if booking.status not in OPEN:
         return []
-    active = [(o.n, Interval(o.start, o.end)) for o in booking.occurrences if o.status == "active"]
-    blocks = blocks_for(booking.resources, active)
-    held = find_conflicts(session, blocks, exclude=booking.id, holding=True)
-    competing = find_conflicts(session, blocks, exclude=booking.id, holding=False)
+    blocks = blocks_held_by(booking)
+    held, competing = _split(blocks, uow.slots.near(blocks, OPEN), booking.id)
     return held + competing
 
 
-def list_bookings(ctx: Context, actor: Actor, query: dict[str, Any]) -> list[Booking]:
+def read_booking(ctx: Context, actor: Actor, booking_id: str) -> BookingView:
+    """One booking and what it collides with (approved bookings and competing requests)."""
+    with ctx.uow(readonly=True) as uow:
+        booking = uow.bookings.get(booking_id)
+        require(_visible(actor, booking), Msg("only_those_involved_see"))
+        return booking_view(booking, _conflicts(uow, booking))
+
+
+def list_bookings(
+    ctx: Context, actor: Actor, query: BookingQuery | None = None
+) -> list[BookingView]:
     """Organisers see their own; managers also their resources'; infra and admin all."""
-    with ctx.db.transaction(readonly=True) as session:
-        stmt = select(Booking).order_by(Booking.start, Booking.id)
-        if query.get("mine") or not actor.is_infra:
-            managed = (
-                select(BookingResource.booking_id)
-                .join(ResourceManager, ResourceManager.resource_id == BookingResource.resource_id)
-                .where(ResourceManager.email == actor.email.lower())
-            )
-            mine = Booking.organiser_id == actor.user_id
-            stmt = stmt.where(mine if query.get("mine") else or_(mine, Booking.id.in_(managed)))
-        if "status" in query:
-            stmt = stmt.where(Booking.status == query["status"])
-        if "resource_id" in query:
-            stmt = stmt.where(
-                Booking.id.in_(
-                    select(BookingResource.booking_id).where(
-                        BookingResource.resource_id == query["resource_id"]
-                    )
-                )
-            )
-        if "from_" in query:
-            stmt = stmt.where(
-                Booking.id.in_(select(Slot.booking_id).where(Slot.end > query["from_"]))
-                | (Booking.end > query["from_"])
-            )
-        if "to" in query:
-            stmt = stmt.where(Booking.start < query["to"])
-        stmt = stmt.limit(query.get("limit", 500))
-        return list(session.scalars(stmt))
+    with ctx.uow(readonly=True) as uow:
+        return [booking_view(b) for b in uow.bookings.list(actor, query or BookingQuery())]
 
 
-def booking_history(ctx: Context, actor: Actor, booking_id: str) -> list[HistoryEntry]:
-    with ctx.db.transaction(readonly=True) as session:
-        booking = get_booking(session, booking_id)
-        require(_visible(actor, booking), "You may not see this booking's history.")
-        return list(
-            session.scalars(
-                select(HistoryEntry)
-                .where(HistoryEntry.booking_id == booking_id)
-                .order_by(HistoryEntry.id)
-            )
-        )
+def booking_history(ctx: Context, actor: Actor, booking_id: str) -> list[HistoryView]:
+    """Who changed what, when: for those who may see the booking."""
+    with ctx.uow(readonly=True) as uow:
+        booking = uow.bookings.get(booking_id)
+        require(_visible(actor, booking), Msg("only_those_involved_see"))
+        return [history_view(entry) for entry in uow.bookings.history(booking_id)]
 
 
-def decision_queue(ctx: Context, actor: Actor) -> list[Booking]:
-    """Pending requests waiting for this actor's decision, soonest first."""
-    with ctx.db.transaction(readonly=True) as session:
-        stmt = select(Booking).where(Booking.status == "pending").order_by(Booking.start)
-        if not actor.is_infra:
-            stmt = stmt.where(
-                Booking.id.in_(
-                    select(BookingResource.booking_id)
-                    .join(
-                        ResourceManager, ResourceManager.resource_id == BookingResource.resource_id
-                    )
-                    .where(ResourceManager.email == actor.email.lower())
-                )
-            )
-        found = list(session.scalars(stmt))
-        # a manager decides only on bookings whose every resource they manage
-        return [b for b in found if may_decide(actor, [rules_of(r) for r in b.resources])]
+def decision_queue(ctx: Context, actor: Actor) -> list[QueueItem]:
+    """Pending requests waiting for this actor's decision, soonest first, each with the
+    approved bookings and the other requests it collides with. A manager decides only on
+    requests whose every resource they manage. Four statements, however long the queue."""
+    with ctx.uow(readonly=True) as uow:
+        waiting = [
+            b
+            for b in uow.bookings.waiting(actor)
+            if may_decide(actor, [rules_of(r) for r in b.resources])
+        ]
+        blocks = {b.id: blocks_held_by(b) for b in waiting}
+        near = uow.slots.near([block for bs in blocks.values() for block in bs], OPEN)
+        items = []
+        for booking in waiting:
+            held, competing = _split(blocks[booking.id], near, booking.id)
+            view = booking_view(booking, held + competing)
+            items.append(QueueItem(view, tuple(held), tuple(competing), decides=True))
+        return items
 
 
-def find_available(ctx: Context, query: dict[str, Any]) -> list[Resource]:
-    """Active resources free for the whole interval: no approved booking (buffers included),
-    no closure, inside opening hours; optionally of a kind, capacity and features."""
-    interval = Interval(query["start"], query["end"])
-    wanted = {f.strip().lower() for f in (query.get("features") or "").split(",") if f.strip()}
-    with ctx.db.transaction(readonly=True) as session:
-        stmt = (
-            select(Resource).where(Resource.active.is_(True)).order_by(Resource.kind, Resource.name)
-        )
-        if "kind" in query:
-            stmt = stmt.where(Resource.kind == query["kind"])
-        if "min_capacity" in query:
-            stmt = stmt.where(Resource.capacity >= query["min_capacity"])
-        free = []
-        for resource in session.scalars(stmt):
-            if wanted - {f.lower() for f in resource.features or []}:
-                continue
-            if check_resource_rules(
-                rules_of(resource),
-                [interval],
-                ctx.clock(),
-                ctx.zone,
-                None,
-                closures_for(session, resource, interval),
-            ).get("start"):
-                continue
-            if find_conflicts(
-                session, blocks_for([resource], [(0, interval)]), exclude=None, holding=True
-            ):
-                continue
-            free.append(resource)
-        return free
-
-
-def busy_blocks(
-    ctx: Context, actor: Actor, key: str, start: datetime, end: datetime
-) -> list[dict[str, Any]]:
-    """A resource's approved bookings and closures in a range. Titles only where the actor may
-    see the booking or it is public."""
-    with ctx.db.transaction(readonly=True) as session:
-        resource = get_resource(session, key)
-        decider = may_decide(actor, [rules_of(resource)])
-        rows = session.execute(
-            select(Slot, Booking)
-            .join(Booking, Booking.id == Slot.booking_id)
-            .where(
-                Slot.resource_id == resource.id,
-                Slot.holds.is_(True),
-                Slot.block_start < end,
-                Slot.block_end > start,
-            )
-            .order_by(Slot.start)
-        )
-        blocks: list[dict[str, Any]] = []
-        for slot, booking in rows:
-            shown = (
-                decider or booking.visibility == "public" or booking.organiser_id == actor.user_id
-            )
-            blocks.append(
-                {
-                    "kind": "booking",
-                    "start": slot.start,
-                    "end": slot.end,
-                    "booking_id": booking.id if shown else None,
-                    "title": booking.title if shown else None,
-                }
-            )
-        for closure, reason in closures_for(session, resource, Interval(start, end)):
-            blocks.append(
-                {
-                    "kind": "closure",
-                    "start": closure.start,
-                    "end": closure.end,
-                    "booking_id": None,
-                    "title": reason,
-                }
-            )
-        return sorted(blocks, key=lambda b: b["start"])
+def queue_size(ctx: Context, actor: Actor) -> int | None:
+    """How many requests wait for this actor's decision; ``None`` when they decide on
+    nothing (the navigation shows no queue then). One statement."""
+    with ctx.uow(readonly=True) as uow:
+        return uow.bookings.count_waiting(actor)
 
 
 __all__ = [
-    "Forbidden",
-    "busy_blocks",
     "booking_history",
+    "busy_blocks",
+    "check_request",
     "decision_queue",
     "find_available",
     "list_bookings",
+    "queue_size",
     "read_booking",
 ]

@@ -6,28 +6,19 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
-
+from services.booking.commands import AddClosure, ChangeResource, CreateResource, ResourceQuery
 from services.booking.domain import Actor, RuleViolation, may_decide, require
-from services.booking.persistence.models import Closure, Resource, ResourceManager
-from services.booking.persistence.records import get_resource, rules_of
-from services.booking.persistence.unit_of_work import Context
-
-SCALARS = (
-    "name",
-    "kind",
-    "description",
-    "capacity",
-    "location",
-    "features",
-    "opening_hours",
-    "requires_approval",
-    "buffer_minutes",
-    "min_notice_hours",
-    "max_advance_days",
-    "max_duration_minutes",
-    "active",
+from services.booking.persistence.mapping import (
+    closure_view,
+    hours_text,
+    resource_view,
+    rules_of,
 )
+from services.booking.persistence.models import Closure, Resource, ResourceManager, new_id
+from services.booking.persistence.unit_of_work import Context
+from services.booking.views import ClosureView, ResourceView
+from shared.db import utcnow
+from shared.messages import Msg
 
 
 def slugify(name: str) -> str:
@@ -35,76 +26,88 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:80] or "resource"
 
 
-def list_resources(ctx: Context, kind: str | None = None) -> list[Resource]:
-    with ctx.db.transaction(readonly=True) as session:
-        stmt = select(Resource).order_by(Resource.kind, Resource.name)
-        if kind:
-            stmt = stmt.where(Resource.kind == kind)
-        return list(session.scalars(stmt))
+def list_resources(ctx: Context, query: ResourceQuery | None = None) -> list[ResourceView]:
+    """Every resource (inactive ones too), by kind and name."""
+    kind = query.kind if query is not None else None
+    with ctx.uow(readonly=True) as uow:
+        return [resource_view(r) for r in uow.resources.list(kind)]
 
 
-def read_resource(ctx: Context, key: str) -> Resource:
-    with ctx.db.transaction(readonly=True) as session:
-        return get_resource(session, key)
+def read_resource(ctx: Context, key: str) -> ResourceView:
+    """One resource by id or slug."""
+    with ctx.uow(readonly=True) as uow:
+        return resource_view(uow.resources.get(key))
 
 
-def create_resource(ctx: Context, actor: Actor, cmd: dict[str, Any]) -> Resource:
+def _stored(name: str, value: Any, resource_id: str) -> Any:
+    """A command's value as the resource row keeps it."""
+    if name == "opening_hours":
+        return hours_text(value)
+    if name == "features":
+        return list(value)
+    if name == "managers":
+        return [ResourceManager(resource_id=resource_id, email=e) for e in value]
+    return value
+
+
+def create_resource(ctx: Context, actor: Actor, cmd: CreateResource) -> ResourceView:
     """Add a venue, studio or service (admin)."""
-    require(actor.is_admin, "Only an administrator may add resources.")
-    with ctx.db.transaction() as session:
-        slug = cmd.get("slug") or slugify(cmd["name"])
-        if session.scalar(select(Resource.id).where(Resource.slug == slug)):
-            raise RuleViolation(
-                {
-                    "slug" if cmd.get("slug") else "name": [
-                        f"a resource with the slug {slug!r} exists"
-                    ]
-                }
-            )
-        resource = Resource(slug=slug, **{k: cmd[k] for k in SCALARS if k in cmd})
-        resource.features = cmd.get("features", [])
-        resource.managers = [ResourceManager(email=e) for e in cmd.get("managers", [])]
-        session.add(resource)
-        session.flush()
-        return resource
+    require(actor.is_admin, Msg("only_admins_add_resources"))
+    with ctx.uow() as uow:
+        slug = cmd.slug or slugify(cmd.name)
+        if uow.resources.slug_taken(slug):
+            raise RuleViolation({"slug" if cmd.slug else "name": [Msg("slug_taken", slug=slug)]})
+        resource_id = new_id()
+        values = {
+            name: _stored(name, getattr(cmd, name), resource_id)
+            for name in cmd.__dataclass_fields__
+            if name != "slug"
+        }
+        now = utcnow()
+        resource = Resource(id=resource_id, slug=slug, created_at=now, updated_at=now, **values)
+        uow.resources.add(resource)
+        uow.flush()
+        view = resource_view(resource)
+        uow.commit()
+    return view
 
 
-def update_resource(ctx: Context, actor: Actor, key: str, cmd: dict[str, Any]) -> Resource:
+def update_resource(ctx: Context, actor: Actor, key: str, cmd: ChangeResource) -> ResourceView:
     """Change a resource (admin). Existing bookings keep their slots; new rules apply to new
     requests and changes."""
-    require(actor.is_admin, "Only an administrator may change resources.")
-    with ctx.db.transaction() as session:
-        resource = get_resource(session, key)
-        if (
-            "slug" in cmd
-            and cmd["slug"] != resource.slug
-            and session.scalar(select(Resource.id).where(Resource.slug == cmd["slug"]))
-        ):
-            raise RuleViolation({"slug": [f"a resource with the slug {cmd['slug']!r} exists"]})
-        for name in (*SCALARS, "slug"):
-            if name in cmd:
-                setattr(resource, name, cmd[name])
-        if "managers" in cmd:
-            resource.managers = [ResourceManager(email=e) for e in cmd["managers"]]
-        session.flush()
-        return resource
+    require(actor.is_admin, Msg("only_admins_change_resources"))
+    with ctx.uow() as uow:
+        resource = uow.resources.get(key)
+        slug = cmd.slug if cmd.has("slug") else None
+        if slug and slug != resource.slug and uow.resources.slug_taken(slug):
+            raise RuleViolation({"slug": [Msg("slug_taken", slug=slug)]})
+        for name, value in cmd.values().items():
+            if name == "slug" and not value:
+                continue
+            setattr(resource, name, _stored(name, value, resource.id))
+        resource.updated_at = utcnow()
+        uow.flush()
+        view = resource_view(resource)
+        uow.commit()
+    return view
 
 
-def add_closure(ctx: Context, actor: Actor, key: str, cmd: dict[str, Any]) -> Closure:
+def add_closure(ctx: Context, actor: Actor, key: str, cmd: AddClosure) -> ClosureView:
     """Close a resource for a while (infra, admin, or its managers)."""
-    with ctx.db.transaction() as session:
-        resource = get_resource(session, key)
-        require(
-            may_decide(actor, [rules_of(resource)]),
-            "Only the infrastructure team or the resource's managers may close it.",
-        )
+    with ctx.uow() as uow:
+        resource = uow.resources.get(key)
+        require(may_decide(actor, [rules_of(resource)]), Msg("only_deciders_close"))
         closure = Closure(
+            id=new_id(),
             resource_id=resource.id,
-            start=cmd["start"],
-            end=cmd["end"],
-            reason=cmd["reason"],
+            start=cmd.start,
+            end=cmd.end,
+            reason=cmd.reason,
             created_by=actor.email,
+            created_at=utcnow(),
         )
-        session.add(closure)
-        session.flush()
-        return closure
+        uow.resources.add_closure(closure)
+        uow.flush()
+        view = closure_view(closure)
+        uow.commit()
+    return view

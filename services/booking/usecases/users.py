@@ -7,10 +7,16 @@ from sqlalchemy import select
 
 from services.booking.domain import NotFound, RuleViolation
 from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
+from services.booking.views import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
-from shared.events import USER_CHANGED, make_envelope
+from shared.events import USER_CHANGED, Role, UserSnapshot, make_envelope
+from shared.messages import Msg
 from shared.outbox import enqueue
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.email, user.name, Role(user.role), user.active)
 
 
 def _principal(user: User, token_id: str | None = None) -> Principal:
@@ -28,25 +34,27 @@ def _publish_user(session, user: User) -> None:
         OutboxMessage,
         make_envelope(
             USER_CHANGED,
-            {
-                "user_id": user.id,
-                "email": user.email,
-                "name": user.name,
-                "role": user.role,
-                "active": user.active,
-                "revoked_tokens": sorted(revoked),
-                "revision": user.revision,
-            },
+            UserSnapshot(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                role=Role(user.role),
+                active=user.active,
+                revoked_tokens=tuple(sorted(revoked)),
+                revision=user.revision,
+            ),
         ),
     )
 
 
-def add_user(db: Database, email: str, name: str, role: str, password: str | None = None) -> User:
+def add_user(
+    db: Database, email: str, name: str, role: str, password: str | None = None
+) -> UserView:
     """Create a user; the email must be new."""
     email = email.strip().lower()
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.email == email)):
-            raise RuleViolation({"email": [f"{email} is already a user"]})
+            raise RuleViolation({"email": [Msg("user_exists", email=email)]})
         user = User(
             id=new_id(),
             email=email,
@@ -58,16 +66,18 @@ def add_user(db: Database, email: str, name: str, role: str, password: str | Non
         session.add(user)
         session.flush()
         _publish_user(session, user)
-        return user
+        return _view(user)
 
 
 def ensure_user(
     db: Database, email: str, name: str, role: str, password: str | None = None
-) -> User:
+) -> UserView:
     """The user with this email, created when missing (demo data, first admin)."""
     with db.transaction(readonly=True) as session:
         user = session.scalar(select(User).where(User.email == email.lower()))
-    return user or add_user(db, email, name, role, password)
+        if user is not None:
+            return _view(user)
+    return add_user(db, email, name, role, password)
 
 
 def update_user(
@@ -77,7 +87,8 @@ def update_user(
     role: str | None = None,
     active: bool | None = None,
     password: str | None = None,
-) -> User:
+) -> UserView:
+    """Change a user's role, activity or password; the others learn of it (user.changed)."""
     with db.transaction() as session:
         user = _by_email(session, email)
         if role is not None:
@@ -88,13 +99,13 @@ def update_user(
             user.password_hash = hash_password(password)
         user.revision += 1
         _publish_user(session, user)
-        return user
+        return _view(user)
 
 
 def _by_email(session, email: str) -> User:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        raise NotFound(f"no user {email}")
+        raise NotFound(Msg("no_such_user", email=email))
     return user
 
 
@@ -103,7 +114,7 @@ def create_token(db: Database, secret_key: str, email: str, label: str = "") -> 
     with db.transaction() as session:
         user = _by_email(session, email)
         if not user.active:
-            raise RuleViolation({"email": [f"{email} is deactivated"]})
+            raise RuleViolation({"email": [Msg("user_deactivated", email=email)]})
         token_id = new_id()
         token = issue_token(secret_key, _principal(user), token_id)
         session.add(
@@ -112,21 +123,22 @@ def create_token(db: Database, secret_key: str, email: str, label: str = "") -> 
         return token
 
 
-def list_tokens(db: Database, email: str) -> list[ApiToken]:
+def list_tokens(db: Database, email: str) -> list[TokenView]:
+    """A user's tokens, oldest first."""
     with db.transaction(readonly=True) as session:
         user = _by_email(session, email)
-        return list(
-            session.scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
-            )
+        tokens = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
         )
+        return [TokenView(t.id, t.label, t.created_at, t.revoked_at) for t in tokens]
 
 
 def revoke_token(db: Database, token_id: str) -> None:
+    """Revoke a token; the others learn of it (user.changed lists revoked tokens)."""
     with db.transaction() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
-            raise NotFound(f"no token {token_id}")
+            raise NotFound(Msg("no_such_token", id=token_id))
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             token.user.revision += 1
@@ -135,6 +147,7 @@ def revoke_token(db: Database, token_id: str) -> None:
 
 
 def authenticate(db: Database, email: str, password: str) -> Principal | None:
+    """The user with this email and password, as a principal; ``None`` otherwise."""
     with db.transaction(readonly=True) as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
         if user is None or not user.active or not verify_password(user.password_hash, password):

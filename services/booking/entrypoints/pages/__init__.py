@@ -2,9 +2,11 @@
 
 from services.booking.entrypoints.pages import (  # noqa: F401 - importing attaches the routes
     account,
+    decisions,
     errors,
     navigation,
     queue,
+    request_form,
     request_pages,
     resource_pages,
 )

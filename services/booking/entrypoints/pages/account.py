@@ -8,10 +8,11 @@ from marshmallow import ValidationError
 
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import ctx, safe_next, t
-from services.booking.entrypoints.pages.formatting import localise_errors
+from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.session_api import LoginSchema
 from services.booking.usecases.users import authenticate
 from shared.auth import current_principal, login, logout
+from shared.messages import Msg
 
 LOGIN = LoginSchema()
 
@@ -27,7 +28,7 @@ def login_page():
             {"email": values["email"].strip(), "password": request.form.get("password", "")}
         )
     except ValidationError as exc:
-        errors = localise_errors({k: list(v) for k, v in exc.messages.items()})
+        errors = flat(exc.messages)
         return render_template("booking/login.html", next=target, values=values, errors=errors), 422
     principal = authenticate(ctx().db, cmd["email"], cmd["password"])
     if principal is None:
@@ -35,7 +36,7 @@ def login_page():
             "booking/login.html",
             next=target,
             values=values,
-            errors={"password": [t("wrong_login")]},
+            errors={"password": [Msg("wrong_login")]},
         ), 401
     login(principal)
     flash(t("welcome", name=principal.name), "ok")

@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import may_decide
-from services.booking.persistence.models import Resource
-from services.booking.persistence.records import rules_of
+from services.booking.domain import Managed, may_decide
 from services.booking.persistence.unit_of_work import Context
-from services.booking.usecases import resources
 from shared.auth import Principal, current_principal
+from shared.i18n import translate
+from shared.messages import Msg
 
 NOT_FORM_FIELDS = ("csrf_token", "step")
 
@@ -25,9 +24,9 @@ def ctx() -> Context:
     return current_app.extensions["booking_context"]
 
 
-def t(key: str, **values: object) -> str:
-    """A phrase in the request's language (the same table templates use as ``_``)."""
-    return current_app.extensions["evenemang_i18n"](key, **values)
+def t(message: Msg | str, **values: object) -> str:
+    """A message (an id, or a :class:`Msg`) in the request's language, as ``_`` in templates."""
+    return translate(message, **values)
 
 
 def actor() -> Principal:
@@ -71,16 +70,10 @@ def login_required(view: Callable) -> Callable:
     return wrapper
 
 
-def managed_resource_ids(principal: Principal) -> set[str]:
-    """The resources this person manages (decides on) by their email."""
-    email = principal.email.lower()
-    return {r.id for r in resources.list_resources(ctx()) if email in r.manager_emails}
-
-
-def decides_on(principal: Principal, chosen: Iterable[Resource]) -> bool:
+def decides_on(principal: Principal, chosen: Iterable[Managed]) -> bool:
     """Whether this person may approve, reject and cancel bookings of these resources (the
     domain's rule: infra and admin, or a manager of every one of them)."""
-    return may_decide(principal, [rules_of(r) for r in chosen])
+    return may_decide(principal, chosen)
 
 
 def require(condition: bool) -> None:

@@ -10,34 +10,35 @@ from werkzeug.exceptions import HTTPException
 
 from services.booking import domain
 from services.booking.entrypoints.pages.blueprint import bp
-from services.booking.entrypoints.pages.formatting import localise
 from shared.csrf import FIELD
+from shared.messages import N_, Msg
 
-TITLES = {
-    400: "err_page_400",
-    401: "err_page_401",
-    403: "err_page_403",
-    404: "err_page_404",
-    405: "err_page_405",
-    409: "err_page_409",
-    413: "err_page_413",
-    422: "err_page_422",
-    500: "err_page_500",
+# Each status's title and what it means, for the visitor.
+PAGES = {
+    400: (N_("err_page_400"), N_("err_page_400_detail")),
+    401: (N_("err_page_401"), N_("err_page_401_detail")),
+    403: (N_("err_page_403"), N_("err_page_403_detail")),
+    404: (N_("err_page_404"), N_("err_page_404_detail")),
+    405: (N_("err_page_405"), N_("err_page_405_detail")),
+    409: (N_("err_page_409"), N_("err_page_409_detail")),
+    413: (N_("err_page_413"), N_("err_page_413_detail")),
+    422: (N_("err_page_422"), N_("err_page_422_detail")),
+    500: (N_("err_page_500"), N_("err_page_500_detail")),
 }
 
 
-def error_page(status: int, detail: str | None = None):
-    title = TITLES.get(status, "err_page_500")
+def error_page(status: int, detail: list[Msg] | None = None):
+    """The error page; ``detail`` says what went wrong, else the status's own words."""
+    title, meaning = PAGES.get(status, PAGES[500])
     return render_template(
-        "booking/error.html", status=status, title_key=title, detail=detail
+        "booking/error.html", status=status, title=title, detail=detail or [Msg(meaning)]
     ), status
 
 
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException):
-    code = exc.code or 500
     # The CSRF check's own description is English; the page says it in the visitor's words.
-    return error_page(code, None)
+    return error_page(exc.code or 500)
 
 
 @bp.errorhandler(domain.Forbidden)
@@ -52,12 +53,12 @@ def _not_found(exc: domain.NotFound):
 
 @bp.errorhandler(domain.InvalidTransition)
 def _transition(exc: domain.InvalidTransition):
-    return error_page(409, localise(str(exc)))
+    return error_page(409, [exc.message])
 
 
 @bp.errorhandler(domain.RuleViolation)
 def _rule(exc: domain.RuleViolation):
-    return error_page(422, " ".join(localise(m) for ms in exc.errors.values() for m in ms))
+    return error_page(422, [m for messages in exc.errors.values() for m in messages])
 
 
 @bp.errorhandler(domain.SlotTaken)

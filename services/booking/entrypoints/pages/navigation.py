@@ -8,7 +8,7 @@ from typing import Any
 from flask import g, request, url_for
 
 from services.booking.entrypoints.pages.blueprint import bp
-from services.booking.entrypoints.pages.common import ctx, managed_resource_ids, t
+from services.booking.entrypoints.pages.common import ctx, t
 from services.booking.usecases import queries
 from shared.auth import current_principal
 
@@ -29,10 +29,7 @@ def queue_size() -> int | None:
     """Requests waiting for this visitor's decision; ``None`` when they decide on nothing."""
     if "queue_size" not in g:
         principal = current_principal()
-        if principal is None or not (principal.is_infra or managed_resource_ids(principal)):
-            g.queue_size = None
-        else:
-            g.queue_size = len(queries.decision_queue(ctx(), principal))
+        g.queue_size = None if principal is None else queries.queue_size(ctx(), principal)
     return g.queue_size
 
 

@@ -4,7 +4,6 @@ creating and changing resources (opening hours, managers); closures for infra an
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -20,15 +19,17 @@ from services.booking.entrypoints.pages.common import (
     require,
     t,
 )
-from services.booking.entrypoints.pages.formatting import local, localise_errors
-from services.booking.entrypoints.pages.forms import (
+from services.booking.entrypoints.pages.formatting import local
+from services.booking.entrypoints.pages.forms.closure import read_closure
+from services.booking.entrypoints.pages.forms.errors import Errors, on_form
+from services.booking.entrypoints.pages.forms.resource import (
     NEW_RESOURCE,
-    read_closure,
     read_resource,
     resource_form_values,
 )
-from services.booking.persistence.models import Resource
 from services.booking.usecases import queries, resources
+from services.booking.views import BusyBlock
+from services.booking.views import ResourceView as Resource
 
 CLOSURES_AHEAD = timedelta(days=365)
 
@@ -50,14 +51,12 @@ def resources_page():
 # --- admin: create and change -------------------------------------------------------------------
 
 
-def _resource_form(
-    values: MultiDict, errors: dict[str, list[str]], resource=None, status: int = 200
-):
+def _resource_form(values: MultiDict, errors: Errors, resource=None, status: int = 200):
     closures = _closures(resource) if resource is not None else []
     return render_template(
         "booking/resource_form.html",
         values=values,
-        errors=localise_errors(errors),
+        errors=errors,
         resource=resource,
         kinds=KINDS,
         weekdays=WEEKDAYS,
@@ -78,7 +77,7 @@ def new_resource():
         try:
             created = resources.create_resource(ctx(), actor(), cmd)
         except RuleViolation as exc:
-            errors = exc.errors
+            errors = on_form(exc.errors)
         else:
             flash(t("resource_created", name=created.name), "ok")
             return redirect(url_for("pages.edit_resource", key=created.slug))
@@ -97,7 +96,7 @@ def edit_resource(key: str):
         try:
             changed = resources.update_resource(ctx(), actor(), resource.id, cmd)
         except RuleViolation as exc:
-            errors = exc.errors
+            errors = on_form(exc.errors)
         else:
             flash(t("resource_saved", name=changed.name), "ok")
             return redirect(url_for("pages.edit_resource", key=changed.slug))
@@ -107,10 +106,10 @@ def edit_resource(key: str):
 # --- closures --------------------------------------------------------------------------------
 
 
-def _closures(resource: Resource) -> list[dict[str, Any]]:
+def _closures(resource: Resource) -> list[BusyBlock]:
     now = ctx().clock()
     blocks = queries.busy_blocks(ctx(), actor(), resource.id, now, now + CLOSURES_AHEAD)
-    return [b for b in blocks if b["kind"] == "closure"]
+    return [b for b in blocks if b.kind == "closure"]
 
 
 @bp.post("/resources/<key>/closures")
@@ -120,19 +119,10 @@ def add_closure(key: str):
     require(_decides_on(resource))
     cmd, errors = read_closure(form_fields())
     if cmd is not None:
-        try:
-            resources.add_closure(ctx(), actor(), resource.id, cmd)
-        except RuleViolation as exc:
-            errors = exc.errors
-        else:
-            flash(t("closure_added", name=resource.name), "ok")
-            return redirect(
-                url_for(
-                    "pages.week_page",
-                    key=resource.slug,
-                    week=local(cmd["start"]).date().isoformat(),
-                )
-            )
+        resources.add_closure(ctx(), actor(), resource.id, cmd)
+        flash(t("closure_added", name=resource.name), "ok")
+        week = local(cmd.start).date().isoformat()
+        return redirect(url_for("pages.week_page", key=resource.slug, week=week))
     return _week_page(
         resource, _week_start(None), status=422, closure_values=request.form, closure_errors=errors
     )
@@ -172,7 +162,7 @@ def _week_page(
             {
                 "date": day,
                 "weekday": WEEKDAYS[day.weekday()],
-                "blocks": [b for b in blocks if b["start"] < day_end and b["end"] > day_start],
+                "blocks": [b for b in blocks if b.start < day_end and b.end > day_start],
                 "today": day == local(ctx().clock()).date(),
             }
         )
@@ -185,6 +175,6 @@ def _week_page(
         next=(monday + timedelta(days=7)).isoformat(),
         decider=_decides_on(resource),
         closure_values=closure_values or {},
-        closure_errors=localise_errors(closure_errors or {}),
+        closure_errors=closure_errors or {},
         weekdays=WEEKDAYS,
     ), status

@@ -1,0 +1,190 @@
+"""Booking's typed inputs: what a person asks for, as the API's schemas and the pages' forms
+both produce it. Frozen, already valid in shape (times aware, enums, tuples); the use cases
+and the domain enforce the business rules on them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime, time
+from typing import Any
+
+from shared.events import Kind, Language, Person, Status, Visibility
+
+# Per weekday (``mon`` .. ``sun``), the windows it opens in; a window closing at 00:00 ends
+# at midnight. ``None`` instead of the mapping: bookable at any hour.
+OpeningHours = Mapping[str, tuple[tuple[time, time], ...]]
+
+
+class _Partial:
+    """A change names the fields it sets in ``given`` (a PATCH is partial): a field left out
+    keeps its value, which is not the same as a field set to its default."""
+
+    given: frozenset[str]
+
+    def __post_init__(self) -> None:
+        unknown = self.given - {f.name for f in fields(self)}  # type: ignore[arg-type]
+        if unknown or "given" in self.given:
+            raise ValueError(f"not fields of {type(self).__name__}: {sorted(unknown)}")
+
+    def has(self, name: str) -> bool:
+        return name in self.given
+
+    def values(self) -> dict[str, Any]:
+        """The fields given, with their new values."""
+        return {name: getattr(self, name) for name in sorted(self.given)}
+
+    @classmethod
+    def of(cls, **values: Any):
+        """The change setting exactly these fields."""
+        return cls(given=frozenset(values), **values)
+
+
+# --- bookings ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmitBooking:
+    """A request for resources at a time, once or as a series (RRULE)."""
+
+    title: str
+    start: datetime
+    end: datetime
+    resource_ids: tuple[str, ...]  # ids or slugs
+    description: str = ""
+    expected_attendees: int | None = None
+    visibility: Visibility = Visibility.INTERNAL
+    language: Language = Language.SV
+    participants: tuple[Person, ...] = ()
+    notes: str = ""
+    rrule: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeBooking(_Partial):
+    """New values for some of a booking's fields (those named in ``given``)."""
+
+    given: frozenset[str] = frozenset()
+    title: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+    resource_ids: tuple[str, ...] = ()
+    description: str = ""
+    expected_attendees: int | None = None
+    visibility: Visibility = Visibility.INTERNAL
+    language: Language = Language.SV
+    participants: tuple[Person, ...] = ()
+    notes: str = ""
+    rrule: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectBooking:
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelOccurrence:
+    n: int
+    reason: str | None = None
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateResource:
+    name: str
+    kind: Kind
+    slug: str | None = None  # made from the name when not given
+    description: str = ""
+    capacity: int | None = None
+    location: str = ""
+    features: tuple[str, ...] = ()
+    opening_hours: OpeningHours | None = None
+    requires_approval: bool = True
+    buffer_minutes: int = 0
+    min_notice_hours: int = 0
+    max_advance_days: int = 365
+    max_duration_minutes: int | None = None
+    managers: tuple[str, ...] = ()  # email addresses, lower-case
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ChangeResource(_Partial):
+    given: frozenset[str] = frozenset()
+    name: str = ""
+    kind: Kind = Kind.VENUE
+    slug: str | None = None
+    description: str = ""
+    capacity: int | None = None
+    location: str = ""
+    features: tuple[str, ...] = ()
+    opening_hours: OpeningHours | None = None
+    requires_approval: bool = True
+    buffer_minutes: int = 0
+    min_notice_hours: int = 0
+    max_advance_days: int = 365
+    max_duration_minutes: int | None = None
+    managers: tuple[str, ...] = ()
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class AddClosure:
+    start: datetime
+    end: datetime
+    reason: str
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingQuery:
+    status: Status | None = None
+    mine: bool = False
+    resource_id: str | None = None
+    from_: datetime | None = None
+    to: datetime | None = None
+    limit: int = 500
+
+
+@dataclass(frozen=True)
+class ResourceQuery:
+    kind: Kind | None = None
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class AvailabilityQuery:
+    """Resources free for a whole interval, optionally of a kind, size and features."""
+
+    start: datetime
+    end: datetime
+    kind: Kind | None = None
+    min_capacity: int | None = None
+    features: frozenset[str] = field(default_factory=frozenset)  # lower-case
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """A time (once or a series) to check every resource against, as the request form does
+    before sending; ``booking_id`` is the booking being changed (its own slots are free)."""
+
+    start: datetime
+    end: datetime
+    rrule: str | None = None
+    booking_id: str | None = None
+    limit: int | None = None  # check only the first dates of a long series

@@ -1,0 +1,130 @@
+"""Booking's domain values and refusals: what a request is about (resources' rules,
+intervals, conflicts), who acts, and the errors the edge maps to HTTP answers and form
+messages (each with a message id, never prose)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Protocol
+
+from shared.events import Status
+from shared.messages import Msg
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+MAX_OCCURRENCES = 500
+MAX_OCCURRENCE_LENGTH = timedelta(days=14)  # bounds the conflict index scan
+MAX_BUFFER_MINUTES = 24 * 60
+DEFAULT_MAX_ADVANCE_DAYS = 365
+
+
+# --- errors the edge maps to HTTP answers and form messages ---------------------------
+
+
+Errors = dict[str, list[Msg]]  # field → message ids
+
+
+class DomainError(Exception):
+    """Base of the rule violations this module raises; ``message`` says why, as an id the
+    edge words in the reader's language."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RuleViolation(DomainError):
+    """Input breaks a business rule: 422 with messages by field."""
+
+    def __init__(self, errors: Mapping[str, Sequence[Msg]]) -> None:
+        self.errors: Errors = {k: list(v) for k, v in errors.items()}
+        super().__init__(next(iter(next(iter(self.errors.values()), [])), Msg("invalid_fields")))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Another booking's time on a resource that a request collides with."""
+
+    booking_id: str
+    resource_id: str
+    start: datetime
+    end: datetime
+    title: str = ""
+    status: Status = Status.APPROVED
+
+
+class SlotTaken(DomainError):
+    """The slot is held by an approved booking: 409 listing what it collides with."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        super().__init__(Msg("slot_taken_detail"))
+        self.conflicts = list(conflicts)
+
+
+class Forbidden(DomainError):
+    """The actor may not do this: 403 with why."""
+
+
+class NotFound(DomainError):
+    """No such thing (or not visible to the actor): 404."""
+
+
+class InvalidTransition(DomainError):
+    """The booking's state does not allow this action: 409."""
+
+
+# --- values -----------------------------------------------------------------------------
+
+
+class Managed(Protocol):
+    """A resource as the access rules see it: the emails (lower-case) of its managers."""
+
+    @property
+    def managers(self) -> Collection[str]: ...
+
+
+class Actor(Protocol):
+    """Who is acting: a logged-in user or a token's owner (``shared.auth.Principal``)."""
+
+    user_id: str
+    email: str
+    name: str
+    role: str
+
+    @property
+    def is_infra(self) -> bool: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ResourceRules:
+    """What a resource allows; defaults match CONTRACT.md."""
+
+    resource_id: str
+    name: str
+    active: bool = True
+    capacity: int | None = None
+    opening_hours: Mapping[str, Sequence[tuple[time, time]]] | None = None
+    buffer_minutes: int = 0
+    min_notice_hours: int = 0
+    max_advance_days: int = DEFAULT_MAX_ADVANCE_DAYS
+    max_duration_minutes: int | None = None
+    requires_approval: bool = True
+    managers: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end

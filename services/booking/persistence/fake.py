@@ -1,0 +1,257 @@
+"""Booking's storage in memory, for unit tests of the real use cases without a database (as
+in cosmicpython): the same repository interfaces over dicts and lists. New rows and events
+wait in the unit of work until ``commit``; a unit left without it keeps none of them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.booking.commands import BookingQuery
+from services.booking.domain import (
+    Actor,
+    Block,
+    HeldSlot,
+    Interval,
+    NotFound,
+    may_decide,
+)
+from services.booking.persistence.mapping import rules_of
+from services.booking.persistence.models import (
+    Booking,
+    Closure,
+    HistoryEntry,
+    Occurrence,
+    Resource,
+    User,
+)
+from services.booking.persistence.repositories import (
+    BookingRepository,
+    ResourceRepository,
+    SlotRepository,
+    UnitOfWork,
+    pick_resources,
+    slot_rows,
+)
+from shared.events import EventType, Snapshot, Status
+from shared.messages import Msg
+
+
+@dataclass
+class MemoryStore:
+    """What a test's database would hold."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    closures: list[Closure] = field(default_factory=list)
+    bookings: dict[str, Booking] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
+    slots: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    events: list[tuple[EventType, Snapshot]] = field(default_factory=list)
+    commits: int = 0
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+
+class FakeResources(ResourceRepository):
+    def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
+        self.store, self.staged = store, staged
+
+    def get(self, key: str) -> Resource:
+        found = self.store.resources.get(key) or next(
+            (r for r in self.store.resources.values() if r.slug == key), None
+        )
+        if found is None:
+            raise NotFound(Msg("no_such_resource", key=key))
+        return found
+
+    def get_many(self, keys: Sequence[str]) -> list[Resource]:
+        return pick_resources(list(self.store.resources.values()), keys)
+
+    def list(self, kind: str | None = None, *, active: bool | None = None) -> list[Resource]:
+        return sorted(
+            (
+                r
+                for r in self.store.resources.values()
+                if (kind is None or r.kind == kind) and (active is None or r.active == active)
+            ),
+            key=lambda r: (r.kind, r.name),
+        )
+
+    def slug_taken(self, slug: str) -> bool:
+        return any(r.slug == slug for r in self.store.resources.values())
+
+    def add(self, resource: Resource) -> None:
+        self.staged.append(resource)
+
+    def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
+        ids = set(resource_ids)
+        return sorted(
+            (
+                c
+                for c in self.store.closures
+                if c.resource_id in ids and Interval(c.start, c.end).overlaps(span)
+            ),
+            key=lambda c: c.start,
+        )
+
+    def add_closure(self, closure: Closure) -> None:
+        self.staged.append(closure)
+
+
+class FakeBookings(BookingRepository):
+    def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
+        self.store, self.staged = store, staged
+
+    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
+        booking = self.store.bookings.get(booking_id) or next(
+            (b for b in self.staged if isinstance(b, Booking) and b.id == booking_id), None
+        )
+        if booking is None:
+            raise NotFound(Msg("no_such_booking", id=booking_id))
+        return booking
+
+    def add(self, booking: Booking) -> None:
+        self.staged.append(booking)
+
+    def replace_occurrences(self, booking: Booking, occurrences: list[Occurrence]) -> None:
+        booking.occurrences = occurrences
+
+    def _visible(self, actor: Actor, booking: Booking, mine: bool) -> bool:
+        own = booking.organiser_id == actor.user_id
+        if mine:
+            return own
+        email = actor.email.lower()
+        return (
+            actor.is_infra or own or any(email in rules_of(r).managers for r in booking.resources)
+        )
+
+    def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
+        found = [
+            b
+            for b in self.store.bookings.values()
+            if self._visible(actor, b, query.mine)
+            and (query.status is None or b.status == query.status)
+            and (query.resource_id is None or query.resource_id in {r.id for r in b.resources})
+            and (query.from_ is None or max(o.end for o in b.occurrences) > query.from_)
+            and (query.to is None or b.start < query.to)
+        ]
+        return sorted(found, key=lambda b: (b.start, b.id))[: query.limit]
+
+    def waiting(self, actor: Actor) -> list[Booking]:
+        return sorted(
+            (
+                b
+                for b in self.store.bookings.values()
+                if b.status == Status.PENDING
+                and may_decide(actor, [rules_of(r) for r in b.resources])
+            ),
+            key=lambda b: (b.start, b.id),
+        )
+
+    def count_waiting(self, actor: Actor) -> int | None:
+        email = actor.email.lower()
+        manages = any(email in rules_of(r).managers for r in self.store.resources.values())
+        return len(self.waiting(actor)) if actor.is_infra or manages else None
+
+    def history(self, booking_id: str) -> list[HistoryEntry]:
+        return [h for h in self.store.history if h.booking_id == booking_id]
+
+    def add_history(self, entry: HistoryEntry) -> None:
+        self.staged.append(entry)
+
+
+class FakeSlots(SlotRepository):
+    def __init__(self, store: MemoryStore, bookings: FakeBookings) -> None:
+        self.store, self.bookings = store, bookings
+        self.synced: dict[str, list[dict[str, Any]]] = {}  # until the commit
+
+    def _held(self, statuses: Iterable[Status]) -> list[HeldSlot]:
+        wanted = set(statuses)
+        held = []
+        for booking_id, rows in (self.store.slots | self.synced).items():
+            booking = self.bookings.get(booking_id)
+            if booking.status not in wanted:
+                continue
+            held += [
+                HeldSlot(
+                    booking_id=booking_id,
+                    resource_id=row["resource_id"],
+                    start=row["start"],
+                    end=row["end"],
+                    block=Interval(row["block_start"], row["block_end"]),
+                    status=Status(booking.status),
+                    title=booking.title,
+                    visibility=booking.visibility,
+                    organiser_id=booking.organiser_id,
+                )
+                for row in rows
+            ]
+        return sorted(held, key=lambda h: (h.start, h.booking_id))
+
+    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
+        return self._held(statuses)
+
+    def sync(self, booking: Booking) -> None:
+        self.synced[booking.id] = slot_rows(booking)
+
+    def busy(self, resource_id: str, span: Interval) -> list[HeldSlot]:
+        return [
+            h
+            for h in self._held({Status.APPROVED})
+            if h.resource_id == resource_id and h.block.overlaps(span)
+        ]
+
+
+class FakeUnitOfWork(UnitOfWork):
+    def __init__(self, store: MemoryStore, *, readonly: bool = False) -> None:
+        self.store, self.readonly = store, readonly
+        self.staged: list[Any] = []
+        self.events: list[tuple[EventType, Snapshot]] = []
+        self.resources = FakeResources(store, self.staged)
+        self.bookings = FakeBookings(store, self.staged)
+        self.slots = FakeSlots(store, self.bookings)
+
+    def commit(self) -> None:
+        assert not self.readonly, "a reading unit of work commits nothing"
+        self.flush()
+        for row in self.staged:
+            if isinstance(row, Booking):
+                self.store.bookings[row.id] = row
+            elif isinstance(row, Resource):
+                self.store.resources[row.id] = row
+            elif isinstance(row, Closure):
+                self.store.closures.append(row)
+            elif isinstance(row, HistoryEntry):
+                self.store.history.append(row)
+        self.store.slots.update(self.slots.synced)
+        self.store.events += self.events
+        self.store.commits += 1
+        self.rollback()
+
+    def rollback(self) -> None:
+        self.staged.clear()
+        self.slots.synced.clear()
+        self.events = []
+
+    def flush(self) -> None:
+        for row in self.staged:
+            if isinstance(row, HistoryEntry) and row.id is None:
+                row.id = next(self.store.ids)
+
+    def user(self, user_id: str) -> User | None:
+        return self.store.users.get(user_id)
+
+    def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
+        self.events.append((event_type, snapshot))
+
+
+@dataclass
+class FakeUnits:
+    """Makes fake units of work over one store (``Context(units=FakeUnits(store))``)."""
+
+    store: MemoryStore = field(default_factory=MemoryStore)
+
+    def __call__(self, *, readonly: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store, readonly=readonly)

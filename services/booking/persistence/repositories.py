@@ -1,0 +1,190 @@
+"""What booking's use cases ask of storage, and the unit of work that holds it together: one
+transaction, its repositories and ``commit``. :mod:`.sql` keeps it in the database,
+:mod:`.fake` in memory for unit tests. The use cases see only these interfaces."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from services.booking.commands import BookingQuery
+from services.booking.domain import (
+    Actor,
+    Block,
+    HeldSlot,
+    Interval,
+    RuleViolation,
+    blocked_interval,
+)
+from services.booking.persistence.models import (
+    Booking,
+    Closure,
+    HistoryEntry,
+    Occurrence,
+    Resource,
+    User,
+)
+from shared.events import EventType, OccurrenceStatus, Snapshot, Status
+from shared.messages import Msg
+
+# Requests of many dates split their conditions into statements of this many, below
+# SQLite's expression depth limit (1000) and bound-parameter limits.
+CHUNK = 500
+
+
+class ResourceRepository(ABC):
+    @abstractmethod
+    def get(self, key: str) -> Resource:
+        """A resource by id or slug (``NotFound`` if none)."""
+
+    @abstractmethod
+    def get_many(self, keys: Sequence[str]) -> list[Resource]:
+        """The named resources (ids or slugs) in order (``RuleViolation`` naming unknown
+        ones and ones named twice)."""
+
+    @abstractmethod
+    def list(self, kind: str | None = None, *, active: bool | None = None) -> list[Resource]:
+        """Resources by kind and name."""
+
+    @abstractmethod
+    def slug_taken(self, slug: str) -> bool: ...
+
+    @abstractmethod
+    def add(self, resource: Resource) -> None: ...
+
+    @abstractmethod
+    def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
+        """Closures of these resources overlapping ``span``, soonest first."""
+
+    @abstractmethod
+    def add_closure(self, closure: Closure) -> None: ...
+
+
+class BookingRepository(ABC):
+    @abstractmethod
+    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
+        """A booking (``NotFound`` if none); ``lock`` holds it until the commit."""
+
+    @abstractmethod
+    def add(self, booking: Booking) -> None: ...
+
+    @abstractmethod
+    def replace_occurrences(self, booking: Booking, occurrences: list[Occurrence]) -> None:
+        """A booking's new dates in place of its old ones (the same numbers come again)."""
+
+    @abstractmethod
+    def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
+        """Bookings the actor may list (their own; a manager's resources'; infra: all)."""
+
+    @abstractmethod
+    def waiting(self, actor: Actor) -> list[Booking]:
+        """Pending requests for a resource the actor manages (infra: all), soonest first,
+        with their resources, managers and dates loaded."""
+
+    @abstractmethod
+    def count_waiting(self, actor: Actor) -> int | None:
+        """How many pending requests the actor decides on; ``None`` when they decide on
+        nothing (neither infra nor a manager)."""
+
+    @abstractmethod
+    def history(self, booking_id: str) -> list[HistoryEntry]: ...
+
+    @abstractmethod
+    def add_history(self, entry: HistoryEntry) -> None: ...
+
+
+class SlotRepository(ABC):
+    @abstractmethod
+    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
+        """Slots of bookings in ``statuses`` that may overlap ``blocks`` (at least every one
+        that does; ``domain.collisions`` picks those that do)."""
+
+    @abstractmethod
+    def sync(self, booking: Booking) -> None:
+        """Rewrite the booking's slots from its status, dates and resources."""
+
+    @abstractmethod
+    def busy(self, resource_id: str, span: Interval) -> list[HeldSlot]:
+        """Approved slots of one resource overlapping ``span``, soonest first."""
+
+
+class UnitOfWork(ABC):
+    """One transaction: ``with uow: ...; uow.commit()``. Leaving without ``commit`` (or with
+    an error) rolls everything back."""
+
+    resources: ResourceRepository
+    bookings: BookingRepository
+    slots: SlotRepository
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abstractmethod
+    def commit(self) -> None: ...
+
+    @abstractmethod
+    def rollback(self) -> None: ...
+
+    @abstractmethod
+    def user(self, user_id: str) -> User | None: ...
+
+    @abstractmethod
+    def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
+        """Write an event to the outbox, in this transaction."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Send pending changes (ids and constraints are checked now, not at the commit)."""
+
+
+def pick_resources(found: list[Resource], keys: Sequence[str]) -> list[Resource]:
+    """``keys`` (ids or slugs) resolved among ``found``, or a rule violation naming the
+    unknown ones and any named twice."""
+    by_key = {r.slug: r for r in found} | {r.id: r for r in found}
+    missing = [k for k in keys if k not in by_key]
+    if missing:
+        raise RuleViolation({"resource_ids": [Msg("unknown_resource", key=k) for k in missing]})
+    resources = [by_key[k] for k in keys]
+    if len({r.id for r in resources}) != len(resources):
+        raise RuleViolation({"resource_ids": [Msg("name_each_resource_once")]})
+    return resources
+
+
+def slot_rows(booking: Booking) -> list[dict[str, Any]]:
+    """The slots a booking holds (approved) or wants (pending): one per resource and active
+    date, blocking the resource's buffer after it too. None once rejected or cancelled."""
+    if booking.status not in (Status.PENDING, Status.APPROVED):
+        return []
+    return [
+        {
+            "booking_id": booking.id,
+            "occurrence_n": occ.n,
+            "resource_id": resource.id,
+            "start": occ.start,
+            "end": occ.end,
+            "block_start": occ.start,
+            "block_end": blocked_interval(
+                Interval(occ.start, occ.end), resource.buffer_minutes
+            ).end,
+            "holds": booking.status == Status.APPROVED,
+            "pending": booking.status == Status.PENDING,
+        }
+        for resource in booking.resources
+        for occ in booking.occurrences
+        if occ.status == OccurrenceStatus.ACTIVE
+    ]
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for first in range(0, len(items), size):
+        yield items[first : first + size]

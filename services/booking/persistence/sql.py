@@ -1,0 +1,267 @@
+"""Booking's repositories in the database (SQLAlchemy 2.x): each question in a fixed number
+of statements, whatever the number of bookings, resources or dates it is about."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from services.booking.commands import BookingQuery
+from services.booking.domain import (
+    MAX_BLOCK_LENGTH,
+    Actor,
+    Block,
+    HeldSlot,
+    Interval,
+    NotFound,
+)
+from services.booking.persistence.models import (
+    Booking,
+    BookingResource,
+    Closure,
+    HistoryEntry,
+    Occurrence,
+    Resource,
+    ResourceManager,
+    Slot,
+)
+from services.booking.persistence.repositories import (
+    BookingRepository,
+    ResourceRepository,
+    SlotRepository,
+    chunks,
+    pick_resources,
+    slot_rows,
+)
+from shared.events import Status
+from shared.messages import Msg
+
+# A booking with what its read model shows: resources with their managers in one statement,
+# dates in another (the organiser is joined to the booking's own).
+WITH_PARTS = (
+    selectinload(Booking.resources).joinedload(Resource.managers),
+    selectinload(Booking.occurrences),
+)
+
+
+class SqlResources(ResourceRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _select(self):
+        return select(Resource).options(joinedload(Resource.managers))
+
+    def get(self, key: str) -> Resource:
+        found = self.session.scalars(
+            self._select().where(or_(Resource.id == key, Resource.slug == key))
+        ).unique()
+        matches = sorted(found, key=lambda r: r.id != key)  # an id before a slug
+        if not matches:
+            raise NotFound(Msg("no_such_resource", key=key))
+        return matches[0]
+
+    def get_many(self, keys: Sequence[str]) -> list[Resource]:
+        rows = self.session.scalars(
+            self._select().where(or_(Resource.id.in_(keys), Resource.slug.in_(keys)))
+        ).unique()
+        return pick_resources(list(rows), keys)
+
+    def list(self, kind: str | None = None, *, active: bool | None = None) -> list[Resource]:
+        stmt = self._select().order_by(Resource.kind, Resource.name)
+        if kind is not None:
+            stmt = stmt.where(Resource.kind == kind)
+        if active is not None:
+            stmt = stmt.where(Resource.active.is_(active))
+        return list(self.session.scalars(stmt).unique())
+
+    def slug_taken(self, slug: str) -> bool:
+        return self.session.scalar(select(Resource.id).where(Resource.slug == slug)) is not None
+
+    def add(self, resource: Resource) -> None:
+        self.session.add(resource)
+
+    def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
+        return list(
+            self.session.scalars(
+                select(Closure)
+                .where(
+                    Closure.resource_id.in_(list(resource_ids)),
+                    Closure.start < span.end,
+                    Closure.end > span.start,
+                )
+                .order_by(Closure.start)
+            )
+        )
+
+    def add_closure(self, closure: Closure) -> None:
+        self.session.add(closure)
+
+
+def _managed_by(actor: Actor):
+    return select(ResourceManager.resource_id).where(ResourceManager.email == actor.email.lower())
+
+
+def _manages_all(actor: Actor):
+    """Bookings whose every resource the actor manages (and that have one)."""
+    unmanaged = exists().where(
+        BookingResource.booking_id == Booking.id,
+        BookingResource.resource_id.not_in(_managed_by(actor)),
+    )
+    return and_(exists().where(BookingResource.booking_id == Booking.id), ~unmanaged)
+
+
+class SqlBookings(BookingRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
+        booking = self.session.get(Booking, booking_id, with_for_update=lock, options=WITH_PARTS)
+        if booking is None:
+            raise NotFound(Msg("no_such_booking", id=booking_id))
+        return booking
+
+    def add(self, booking: Booking) -> None:
+        self.session.add(booking)
+
+    def replace_occurrences(self, booking: Booking, occurrences: list[Occurrence]) -> None:
+        booking.occurrences.clear()
+        self.session.flush()  # the old dates go before new ones with the same numbers come
+        booking.occurrences = occurrences
+        self.session.flush()
+
+    def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
+        stmt = select(Booking).options(*WITH_PARTS).order_by(Booking.start, Booking.id)
+        if query.mine or not actor.is_infra:
+            managed = select(BookingResource.booking_id).where(
+                BookingResource.resource_id.in_(_managed_by(actor))
+            )
+            mine = Booking.organiser_id == actor.user_id
+            stmt = stmt.where(mine if query.mine else or_(mine, Booking.id.in_(managed)))
+        if query.status is not None:
+            stmt = stmt.where(Booking.status == query.status)
+        if query.resource_id is not None:
+            stmt = stmt.where(
+                Booking.id.in_(
+                    select(BookingResource.booking_id).where(
+                        BookingResource.resource_id == query.resource_id
+                    )
+                )
+            )
+        if query.from_ is not None:
+            stmt = stmt.where(
+                Booking.id.in_(select(Slot.booking_id).where(Slot.end > query.from_))
+                | (Booking.end > query.from_)
+            )
+        if query.to is not None:
+            stmt = stmt.where(Booking.start < query.to)
+        return list(self.session.scalars(stmt.limit(query.limit)))
+
+    def waiting(self, actor: Actor) -> list[Booking]:
+        stmt = (
+            select(Booking)
+            .options(*WITH_PARTS)
+            .where(Booking.status == Status.PENDING)
+            .order_by(Booking.start, Booking.id)
+        )
+        if not actor.is_infra:
+            stmt = stmt.where(_manages_all(actor))
+        return list(self.session.scalars(stmt))
+
+    def count_waiting(self, actor: Actor) -> int | None:
+        pending = select(func.count(Booking.id)).where(Booking.status == Status.PENDING)
+        if actor.is_infra:
+            return self.session.scalar(pending)
+        manages, count = self.session.execute(
+            select(exists(_managed_by(actor)), pending.where(_manages_all(actor)).scalar_subquery())
+        ).one()
+        return count if manages else None
+
+    def history(self, booking_id: str) -> list[HistoryEntry]:
+        return list(
+            self.session.scalars(
+                select(HistoryEntry)
+                .where(HistoryEntry.booking_id == booking_id)
+                .order_by(HistoryEntry.id)
+            )
+        )
+
+    def add_history(self, entry: HistoryEntry) -> None:
+        self.session.add(entry)
+
+
+class SqlSlots(SlotRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _select(self):
+        return select(
+            Slot,
+            Booking.title,
+            Booking.status,
+            Booking.visibility,
+            Booking.organiser_id,
+        ).join(Booking, Booking.id == Slot.booking_id)
+
+    def _held(self, stmt) -> list[HeldSlot]:
+        return [
+            HeldSlot(
+                booking_id=slot.booking_id,
+                resource_id=slot.resource_id,
+                start=slot.start,
+                end=slot.end,
+                block=Interval(slot.block_start, slot.block_end),
+                status=Status(status),
+                title=title,
+                visibility=visibility,
+                organiser_id=organiser_id,
+            )
+            for slot, title, status, visibility, organiser_id in self.session.execute(stmt)
+        ]
+
+    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
+        """Each block is an index range scan on (resource, block start), bounded by the
+        longest block there can be; many blocks go in few statements."""
+        statuses = set(statuses)
+        wanted = []
+        if Status.APPROVED in statuses:
+            wanted.append(Slot.holds.is_(True))
+        if Status.PENDING in statuses:
+            wanted.append(Slot.pending.is_(True))
+        ranges = sorted({(b.resource_id, b.interval.start, b.interval.end) for b in blocks})
+        found: dict[tuple[str, str, object], HeldSlot] = {}
+        for part in chunks(ranges):
+            overlapping = or_(
+                *(
+                    and_(
+                        Slot.resource_id == resource_id,
+                        Slot.block_start >= start - MAX_BLOCK_LENGTH,
+                        Slot.block_start < end,
+                        Slot.block_end > start,
+                    )
+                    for resource_id, start, end in part
+                )
+            )
+            for held in self._held(self._select().where(or_(*wanted), overlapping)):
+                found[(held.booking_id, held.resource_id, held.start)] = held
+        return sorted(found.values(), key=lambda h: (h.start, h.booking_id))
+
+    def sync(self, booking: Booking) -> None:
+        self.session.execute(delete(Slot).where(Slot.booking_id == booking.id))
+        rows = slot_rows(booking)
+        if rows:
+            self.session.execute(insert(Slot), rows)
+
+    def busy(self, resource_id: str, span: Interval) -> list[HeldSlot]:
+        return self._held(
+            self._select()
+            .where(
+                Slot.resource_id == resource_id,
+                Slot.holds.is_(True),
+                Slot.block_start >= span.start - MAX_BLOCK_LENGTH,
+                Slot.block_start < span.end,
+                Slot.block_end > span.start,
+            )
+            .order_by(Slot.start)
+        )

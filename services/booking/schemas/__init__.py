@@ -1,0 +1,60 @@
+"""Booking's marshmallow schemas, at the edge only: each input shape loads straight into its
+command (:mod:`services.booking.commands`), each answer dumps a read model
+(:mod:`services.booking.views`). Every error is a message id (``shared.schema``).
+
+``inputs`` (bodies and query strings), ``answers`` (what the API returns), ``parts`` (what
+both are built of)."""
+
+from services.booking.schemas.answers import (
+    ApprovalOut,
+    BookingOut,
+    BusyBlockOut,
+    ChangeOut,
+    ClosureOut,
+    ConflictOut,
+    HistoryOut,
+    OccurrenceOut,
+    PersonOut,
+    ResourceOut,
+    ResourceRefOut,
+)
+from services.booking.schemas.inputs import (
+    AvailabilityQuerySchema,
+    BookingInSchema,
+    BookingQuerySchema,
+    ClosureInSchema,
+    ParticipantSchema,
+    RangeQuerySchema,
+    ReasonSchema,
+    RejectSchema,
+    ResourceInSchema,
+    ResourceQuerySchema,
+)
+from services.booking.schemas.parts import MAX_RESOURCES, STATUSES, OpeningHoursField
+
+__all__ = [
+    "MAX_RESOURCES",
+    "STATUSES",
+    "ApprovalOut",
+    "AvailabilityQuerySchema",
+    "BookingInSchema",
+    "BookingOut",
+    "BookingQuerySchema",
+    "BusyBlockOut",
+    "ChangeOut",
+    "ClosureInSchema",
+    "ClosureOut",
+    "ConflictOut",
+    "HistoryOut",
+    "OccurrenceOut",
+    "OpeningHoursField",
+    "ParticipantSchema",
+    "PersonOut",
+    "RangeQuerySchema",
+    "ReasonSchema",
+    "RejectSchema",
+    "ResourceInSchema",
+    "ResourceOut",
+    "ResourceQuerySchema",
+    "ResourceRefOut",
+]

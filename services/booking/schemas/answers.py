@@ -1,0 +1,118 @@
+"""Booking's answers: the read models as JSON (and as the OpenAPI document shows them)."""
+
+from __future__ import annotations
+
+from services.booking.schemas.parts import OpeningHoursField
+from shared.schema import Schema, fields
+from shared.timezones import ZonedDateTime
+
+
+class ResourceRefOut(Schema):
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    location = fields.String()
+
+
+class PersonOut(Schema):
+    email = fields.String()
+    name = fields.String()
+
+
+class OccurrenceOut(Schema):
+    n = fields.Integer()
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    status = fields.String()
+
+
+class ConflictOut(Schema):
+    booking_id = fields.String()
+    resource_id = fields.String()
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    status = fields.String()
+    title = fields.String()
+
+
+class BookingOut(Schema):
+    id = fields.String()
+    uid = fields.String()
+    title = fields.String()
+    description = fields.String()
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    timezone = fields.String()
+    status = fields.String()
+    revision = fields.Integer()
+    resources = fields.List(fields.Nested(ResourceRefOut))
+    organiser = fields.Nested(PersonOut)
+    participants = fields.List(fields.Nested(PersonOut))
+    visibility = fields.String()
+    language = fields.String()
+    expected_attendees = fields.Integer(allow_none=True)
+    notes = fields.String()
+    rrule = fields.String(allow_none=True)
+    occurrences = fields.List(fields.Nested(OccurrenceOut))
+    conflicts = fields.List(fields.Nested(ConflictOut))
+    decided_by = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = ZonedDateTime()
+    updated_at = ZonedDateTime()
+
+
+class ApprovalOut(BookingOut):
+    """An approved booking, and the competing requests still waiting."""
+
+    competing = fields.List(fields.Nested(ConflictOut))
+
+
+class ResourceOut(Schema):
+    id = fields.String()
+    slug = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    capacity = fields.Integer(allow_none=True)
+    location = fields.String()
+    features = fields.List(fields.String())
+    opening_hours = OpeningHoursField(allow_none=True)
+    requires_approval = fields.Boolean()
+    buffer_minutes = fields.Integer()
+    min_notice_hours = fields.Integer()
+    max_advance_days = fields.Integer()
+    max_duration_minutes = fields.Integer(allow_none=True)
+    managers = fields.List(fields.String())
+    active = fields.Boolean()
+
+
+class ChangeOut(Schema):
+    field = fields.String()
+    old = fields.Raw(data_key="from", allow_none=True)
+    new = fields.Raw(data_key="to", allow_none=True)
+
+
+class HistoryOut(Schema):
+    at = ZonedDateTime()
+    actor = fields.String()
+    action = fields.String()
+    revision = fields.Integer()
+    changes = fields.List(fields.Nested(ChangeOut))
+    reason = fields.String(allow_none=True)
+
+
+class ClosureOut(Schema):
+    id = fields.String()
+    resource_id = fields.String()
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    reason = fields.String()
+
+
+class BusyBlockOut(Schema):
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    booking_id = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    kind = fields.String()

@@ -1,0 +1,220 @@
+"""Booking's inputs: each shape loads straight into its command (a partial load of a
+request or a resource, as a PATCH is, into the change command)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, post_load, validates, validates_schema
+
+from services.booking.commands import (
+    AddClosure,
+    AvailabilityQuery,
+    BookingQuery,
+    CancelBooking,
+    ChangeBooking,
+    ChangeResource,
+    CreateResource,
+    RejectBooking,
+    ResourceQuery,
+    SubmitBooking,
+    TimeRange,
+)
+from services.booking.domain import MAX_BUFFER_MINUTES
+from services.booking.schemas.parts import (
+    MAX_RESOURCES,
+    SLUG,
+    Count,
+    OpeningHoursField,
+    Stripped,
+    end_after_start,
+    enum_field,
+    text,
+)
+from shared.events import Kind, Language, Person, Status, Visibility
+from shared.messages import Msg
+from shared.schema import StrictSchema, fields, validate
+from shared.timezones import ZonedDateTime
+
+
+class ResourceInSchema(Stripped):
+    """A new resource (``CreateResource``); loaded partially, a change (``ChangeResource``)."""
+
+    name = text(200, required=True, minimum=1)
+    kind = enum_field(Kind, required=True)
+    slug = fields.String(
+        validate=[
+            validate.Length(min=1, max=80),
+            validate.Regexp(SLUG, error=Msg("slug_format")),
+        ]
+    )
+    description = text(5000)
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
+    location = text(300)
+    features = fields.List(
+        text(60, minimum=1), validate=Count(maximum=40, many=Msg("too_many_items", max=40))
+    )
+    opening_hours = OpeningHoursField(allow_none=True)
+    requires_approval = fields.Boolean()
+    buffer_minutes = fields.Integer(validate=validate.Range(min=0, max=MAX_BUFFER_MINUTES))
+    min_notice_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))
+    max_advance_days = fields.Integer(validate=validate.Range(min=1, max=3650))
+    max_duration_minutes = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=14 * 24 * 60)
+    )
+    managers = fields.List(
+        fields.Email(validate=validate.Length(max=254)),
+        validate=Count(maximum=50, many=Msg("too_many_items", max=50)),
+    )
+    active = fields.Boolean()
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "managers" in data:
+            data["managers"] = tuple(sorted({m.lower() for m in data["managers"]}))
+        if "features" in data:
+            data["features"] = tuple(data["features"])
+        return ChangeResource.of(**data) if partial else CreateResource(**data)
+
+
+class ClosureInSchema(Stripped):
+    start = ZonedDateTime(required=True)
+    end = ZonedDateTime(required=True)
+    reason = text(500, required=True, minimum=1)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        end_after_start(data)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> AddClosure:
+        return AddClosure(**data)
+
+
+# --- bookings ------------------------------------------------------------------------------
+
+
+class ParticipantSchema(Stripped):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = text(200)
+
+    @post_load
+    def _person(self, data: dict[str, Any], **_: Any) -> Person:
+        return Person(data["email"].lower(), data.get("name", ""))
+
+
+class BookingInSchema(Stripped):
+    """A request (``SubmitBooking``); loaded partially, a change (``ChangeBooking``)."""
+
+    title = text(200, required=True, minimum=1)
+    description = text(5000)
+    start = ZonedDateTime(required=True)
+    end = ZonedDateTime(required=True)
+    resource_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=80)),
+        required=True,
+        validate=Count(
+            minimum=1,
+            maximum=MAX_RESOURCES,
+            few=Msg("choose_a_resource"),
+            many=Msg("too_many_resources", limit=MAX_RESOURCES),
+        ),
+    )
+    expected_attendees = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=100_000)
+    )
+    visibility = enum_field(Visibility)
+    language = enum_field(Language)
+    participants = fields.List(
+        fields.Nested(ParticipantSchema),
+        validate=Count(maximum=500, many=Msg("too_many_items", max=500)),
+    )
+    notes = text(5000)
+    rrule = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+    @validates("resource_ids")
+    def _unique(self, value: list[str], **_: Any) -> None:
+        if len(set(value)) != len(value):
+            raise ValidationError(Msg("name_each_resource_once"))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        end_after_start(data)
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "resource_ids" in data:
+            data["resource_ids"] = tuple(data["resource_ids"])
+        if "participants" in data:  # each address once, the first name given kept
+            seen: dict[str, Person] = {}
+            for person in data["participants"]:
+                seen.setdefault(person.email, person)
+            data["participants"] = tuple(seen.values())
+        return ChangeBooking.of(**data) if partial else SubmitBooking(**data)
+
+
+class ReasonSchema(Stripped):
+    reason = text(2000, allow_none=True)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> CancelBooking:
+        return CancelBooking(data.get("reason") or None)
+
+
+class RejectSchema(Stripped):
+    reason = text(2000, required=True, minimum=1)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> RejectBooking:
+        return RejectBooking(data["reason"])
+
+
+# --- questions (query strings) -------------------------------------------------------------
+
+
+class BookingQuerySchema(StrictSchema):
+    status = enum_field(Status)
+    mine = fields.Boolean()
+    resource_id = fields.String(validate=validate.Length(max=80))
+    from_ = ZonedDateTime(data_key="from")
+    to = ZonedDateTime()
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000))
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> BookingQuery:
+        return BookingQuery(**data)
+
+
+class AvailabilityQuerySchema(StrictSchema):
+    start = ZonedDateTime(required=True)
+    end = ZonedDateTime(required=True)
+    kind = enum_field(Kind)
+    min_capacity = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    features = fields.String(validate=validate.Length(max=500))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        end_after_start(data)
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> AvailabilityQuery:
+        wanted = data.pop("features", "") or ""
+        features = frozenset(f.strip().lower() for f in wanted.split(",") if f.strip())
+        return AvailabilityQuery(**data, features=features)
+
+
+class RangeQuerySchema(StrictSchema):
+    from_ = ZonedDateTime(data_key="from", required=True)
+    to = ZonedDateTime(required=True)
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> TimeRange:
+        return TimeRange(data["from_"], data["to"])
+
+
+class ResourceQuerySchema(StrictSchema):
+    kind = enum_field(Kind)
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> ResourceQuery:
+        return ResourceQuery(**data)

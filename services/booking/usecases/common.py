@@ -1,0 +1,184 @@
+"""What booking's use cases share: checking a place (resources and times) against every
+rule, refusing a taken slot, who may act on a booking, and recording what was done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from services.booking.domain import (
+    Actor,
+    Block,
+    Interval,
+    ResourceRules,
+    RuleViolation,
+    SlotTaken,
+    blocks_of,
+    check_resource_rules,
+    check_series,
+    check_times,
+    collisions,
+    expand_occurrences,
+    may_decide,
+    require,
+)
+from services.booking.persistence.mapping import rules_of, snapshot
+from services.booking.persistence.models import Booking, HistoryEntry, Occurrence
+from services.booking.persistence.repositories import UnitOfWork
+from services.booking.persistence.unit_of_work import Context
+from shared.db import utcnow
+from shared.events import Change, EventType, OccurrenceStatus, Person, Status
+from shared.messages import Msg
+
+
+def check_place(
+    ctx: Context,
+    uow: UnitOfWork,
+    rules: Sequence[ResourceRules],
+    start: datetime,
+    end: datetime,
+    rrule: str | None,
+    attendees: int | None,
+) -> list[Interval]:
+    """Every date of the request, or one :class:`RuleViolation` with every broken rule of
+    the times and of each resource (closures of all resources in one question)."""
+    now = ctx.clock()
+    errors = check_times(start, end, now)
+    if errors:
+        raise RuleViolation(errors)
+    occurrences = expand_occurrences(start, end, rrule, ctx.zone)
+    errors = check_series(occurrences, max((r.buffer_minutes for r in rules), default=0))
+    if errors:
+        raise RuleViolation(errors)
+    span = Interval(occurrences[0].start, occurrences[-1].end)
+    closures = uow.resources.closures([r.resource_id for r in rules], span)
+    for resource in rules:
+        closed = [
+            (Interval(c.start, c.end), c.reason)
+            for c in closures
+            if c.resource_id == resource.resource_id
+        ]
+        problems = check_resource_rules(resource, occurrences, now, ctx.zone, attendees, closed)
+        for key, messages in problems.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise RuleViolation(errors)
+    return occurrences
+
+
+def refuse_taken(uow: UnitOfWork, blocks: Sequence[Block], exclude: str | None) -> None:
+    """:class:`SlotTaken` with what holds the time, when an approved booking does."""
+    held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
+    if held:
+        raise SlotTaken(held)
+
+
+def taken_now(ctx: Context, blocks: Sequence[Block], exclude: str | None) -> SlotTaken:
+    """After PostgreSQL refused a slot another transaction took: what holds it now."""
+    with ctx.uow(readonly=True) as uow:
+        return SlotTaken(collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude))
+
+
+def active_dates(booking: Booking) -> list[Interval]:
+    return [
+        Interval(o.start, o.end)
+        for o in sorted(booking.occurrences, key=lambda o: o.n)
+        if o.status == OccurrenceStatus.ACTIVE
+    ]
+
+
+def blocks_held_by(booking: Booking) -> list[Block]:
+    return blocks_of([rules_of(r) for r in booking.resources], active_dates(booking))
+
+
+def dates(occurrences: Iterable[Interval], cancelled: Iterable[int] = ()) -> list[Occurrence]:
+    skipped = set(cancelled)
+    return [
+        Occurrence(
+            n=n,
+            start=o.start,
+            end=o.end,
+            status=OccurrenceStatus.CANCELLED if n in skipped else OccurrenceStatus.ACTIVE,
+        )
+        for n, o in enumerate(occurrences)
+    ]
+
+
+def decidable(uow: UnitOfWork, actor: Actor, booking_id: str) -> Booking:
+    """The booking, locked, when the actor may decide on it."""
+    booking = uow.bookings.get(booking_id, lock=True)
+    require(may_decide(actor, [rules_of(r) for r in booking.resources]), Msg("only_deciders"))
+    return booking
+
+
+def organiser_or_decider(uow: UnitOfWork, actor: Actor, booking_id: str) -> Booking:
+    """The booking, locked, when the actor organises it or may decide on it."""
+    booking = uow.bookings.get(booking_id, lock=True)
+    require(
+        booking.organiser_id == actor.user_id
+        or may_decide(actor, [rules_of(r) for r in booking.resources]),
+        Msg("only_organiser_or_deciders"),
+    )
+    return booking
+
+
+def plain(value: Any) -> Any:
+    """A value as the history and the events keep it (JSON)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, Person):
+        return {"email": value.email, "name": value.name}
+    return value
+
+
+def add_history(
+    uow: UnitOfWork,
+    booking: Booking,
+    actor: str,
+    action: str,
+    *,
+    changes: Sequence[Change] = (),
+    reason: str | None = None,
+) -> None:
+    uow.bookings.add_history(
+        HistoryEntry(
+            booking_id=booking.id,
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            revision=booking.revision,
+            changes=[{"field": c.field, "from": c.old, "to": c.new} for c in changes],
+            reason=reason,
+        )
+    )
+
+
+def publish(
+    ctx: Context,
+    uow: UnitOfWork,
+    booking: Booking,
+    event: EventType,
+    *,
+    changes: Sequence[Change] = (),
+    cancelled_occurrence: int | None = None,
+) -> None:
+    """The event with the booking's whole snapshot, into the outbox of this transaction."""
+    uow.flush()
+    typed = snapshot(
+        booking,
+        ctx.config.base_url,
+        changes=changes,
+        cancelled_occurrence=cancelled_occurrence,
+    )
+    uow.publish(event, typed)
+
+
+def bump(booking: Booking) -> None:
+    booking.revision += 1
+    booking.updated_at = utcnow()

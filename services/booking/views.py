@@ -1,0 +1,182 @@
+"""Booking's read models: what the use cases answer with, built inside their transaction
+from what the database holds. Plain frozen values: no database object leaves a use case,
+and the schemas dump these as the API's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.booking.domain import Conflict
+from shared.events import (
+    Change,
+    Kind,
+    Language,
+    Occurrence,
+    OccurrenceStatus,
+    Person,
+    ResourceRef,
+    Role,
+    Status,
+    Visibility,
+)
+
+# Opening hours as kept and shown: per weekday, ("HH:MM", "HH:MM") windows.
+HoursText = Mapping[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    id: str
+    slug: str
+    name: str
+    kind: Kind
+    description: str
+    capacity: int | None
+    location: str
+    features: tuple[str, ...]
+    opening_hours: HoursText | None
+    requires_approval: bool
+    buffer_minutes: int
+    min_notice_hours: int
+    max_advance_days: int
+    max_duration_minutes: int | None
+    managers: tuple[str, ...]
+    active: bool
+
+    @property
+    def manager_emails(self) -> tuple[str, ...]:
+        return self.managers
+
+
+@dataclass(frozen=True)
+class BookingView:
+    id: str
+    uid: str
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    timezone: str
+    status: Status
+    revision: int
+    resources: tuple[ResourceRef, ...]
+    organiser: Person
+    organiser_id: str
+    participants: tuple[Person, ...]
+    visibility: Visibility
+    language: Language
+    expected_attendees: int | None
+    notes: str
+    rrule: str | None
+    occurrences: tuple[Occurrence, ...]
+    decided_by: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    conflicts: tuple[Conflict, ...] = ()
+
+    @property
+    def active_occurrences(self) -> tuple[Occurrence, ...]:
+        return tuple(o for o in self.occurrences if o.status is OccurrenceStatus.ACTIVE)
+
+    @property
+    def last_end(self) -> datetime:
+        return max((o.end for o in self.occurrences), default=self.end)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approved booking, and the competing requests it beat (still pending)."""
+
+    booking: BookingView
+    competing: tuple[Conflict, ...]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    at: datetime
+    actor: str
+    action: str
+    revision: int
+    changes: tuple[Change, ...]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ClosureView:
+    id: str
+    resource_id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class BusyBlock:
+    """A time a resource is not free: an approved booking (its title only where the reader
+    may see it) or a closure (its reason as the title)."""
+
+    kind: str  # booking | closure
+    start: datetime
+    end: datetime
+    booking_id: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A request waiting for a decision, with what it collides with."""
+
+    booking: BookingView
+    held: tuple[Conflict, ...]  # approved bookings holding the time
+    competing: tuple[Conflict, ...]  # other requests wanting it
+    decides: bool
+
+
+@dataclass(frozen=True)
+class ResourceCheck:
+    """One resource for a requested time: ``free``, ``taken`` (by ``taken``: bookings and
+    closures the reader may see) or ``unavailable`` (its rules: hours, notice, ...)."""
+
+    resource: ResourceView
+    state: str
+    taken: tuple[BusyBlock, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    """Every active resource checked against every date of a requested time."""
+
+    resources: tuple[ResourceCheck, ...]
+    occurrences: int  # dates in the request
+    checked: int  # dates checked (the first ones of a long series)
+
+    def free(self) -> tuple[ResourceView, ...]:
+        return tuple(c.resource for c in self.resources if c.state == "free")
+
+    def alternatives(
+        self, kinds: frozenset[str] | set[str], exclude: frozenset[str] | set[str] = frozenset()
+    ) -> tuple[ResourceView, ...]:
+        """Free resources of these kinds, besides ``exclude`` (ids)."""
+        return tuple(r for r in self.free() if r.kind in kinds and r.id not in exclude)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    email: str
+    name: str
+    role: Role
+    active: bool
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """An API token as its owner may list it (never the token itself)."""
+
+    id: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None

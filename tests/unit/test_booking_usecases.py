@@ -1,0 +1,221 @@
+"""Booking's real use cases over the fake unit of work (persistence/fake.py): requests,
+decisions, cancelling and changing, with no database. The clock is fixed at Friday
+1 March 2030, 12:00 in Stockholm."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.booking.commands import (
+    CancelBooking,
+    ChangeBooking,
+    CheckRequest,
+    CreateResource,
+    RejectBooking,
+    SubmitBooking,
+)
+from services.booking.domain import Forbidden, RuleViolation, SlotTaken
+from services.booking.persistence.fake import FakeUnits, MemoryStore
+from services.booking.persistence.models import User
+from services.booking.persistence.unit_of_work import Context
+from services.booking.usecases import bookings, queries, resources
+from shared.auth import Principal
+from shared.config import Config
+from shared.events import BookingSnapshot, EventType, Kind, Status
+from shared.messages import text
+
+ZONE = ZoneInfo("Europe/Stockholm")
+NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
+
+
+def at(day: int, hour: int) -> datetime:
+    """March 2030 in Stockholm."""
+    return datetime(2030, 3, day, hour, tzinfo=ZONE).astimezone(UTC)
+
+
+class Booking:
+    """A fake store, its context, people and the resources they book."""
+
+    def __init__(self) -> None:
+        self.store = MemoryStore()
+        self.ctx = Context(db=None, config=Config(), clock=lambda: NOW, units=FakeUnits(self.store))
+        self.admin = self.person("admin@example.org", "admin")
+        self.infra = self.person("infra@example.org", "infra")
+        self.olle = self.person("olle@example.org", "organiser")
+        self.otto = self.person("otto@example.org", "organiser")
+        self.hall = self.resource("Hall")
+        self.room = self.resource("Open room", requires_approval=False)
+
+    def person(self, email: str, role: str) -> Principal:
+        user = User(id=email.split("@")[0], email=email, name=email.title(), role=role)
+        self.store.users[user.id] = user
+        return Principal(user.id, user.email, user.name, user.role)
+
+    def resource(self, name: str, **rules: Any):
+        cmd = CreateResource(name=name, kind=Kind.VENUE, capacity=50, **rules)
+        return resources.create_resource(self.ctx, self.admin, cmd)
+
+    def submit(self, who: Principal, *chosen, day: int = 4, **extra: Any):
+        cmd = SubmitBooking(
+            title=extra.pop("title", "Seminar"),
+            start=at(day, 10),
+            end=at(day, 12),
+            resource_ids=tuple(r.id for r in chosen or [self.hall]),
+            **extra,
+        )
+        return bookings.submit_booking(self.ctx, who, cmd)
+
+    def events(self, booking_id: str) -> list[tuple[EventType, BookingSnapshot]]:
+        return [(t, s) for t, s in self.store.events if s.aggregate_id == booking_id]
+
+
+@pytest.fixture
+def app() -> Booking:
+    return Booking()
+
+
+def test_a_request_for_a_resource_that_needs_approval_waits_with_one_event(app):
+    booking = app.submit(app.olle, title="Thesis defence")
+    assert (booking.status, booking.revision, booking.organiser.email) == (
+        Status.PENDING,
+        1,
+        "olle@example.org",
+    )
+    [(event_type, snapshot)] = app.events(booking.id)
+    assert event_type == EventType.BOOKING_SUBMITTED
+    assert (snapshot.title, snapshot.status, snapshot.revision) == ("Thesis defence", "pending", 1)
+    assert snapshot.occurrences[0].start == at(4, 10)  # typed: an aware datetime
+    history = queries.booking_history(app.ctx, app.olle, booking.id)
+    assert [h.action for h in history] == ["submitted"]
+
+
+def test_a_free_resource_without_approval_is_booked_at_once(app):
+    booking = app.submit(app.olle, app.room)
+    assert booking.status == Status.APPROVED and booking.decided_by == "automatic"
+    assert [t for t, _ in app.events(booking.id)] == [EventType.BOOKING_APPROVED]
+    history = queries.booking_history(app.ctx, app.olle, booking.id)
+    assert [(h.actor, h.action) for h in history] == [
+        ("olle@example.org", "submitted"),
+        ("automatic", "approved"),
+    ]
+    with pytest.raises(SlotTaken) as caught:
+        app.submit(app.otto, app.room)
+    assert [c.booking_id for c in caught.value.conflicts] == [booking.id]
+    assert len(app.store.bookings) == 1  # the refused request left nothing behind
+
+
+def test_approving_one_of_two_competing_requests_holds_the_slot_against_the_other(app):
+    first = app.submit(app.olle, title="First")
+    second = app.submit(app.otto, title="Second")
+    approval = bookings.approve_booking(app.ctx, app.infra, first.id)
+    assert approval.booking.status == Status.APPROVED
+    assert approval.booking.decided_by == "infra@example.org"
+    assert [c.booking_id for c in approval.competing] == [second.id]
+    with pytest.raises(SlotTaken) as caught:
+        bookings.approve_booking(app.ctx, app.infra, second.id)
+    assert [(c.booking_id, c.status) for c in caught.value.conflicts] == [
+        (first.id, Status.APPROVED)
+    ]
+    assert queries.read_booking(app.ctx, app.infra, second.id).status == Status.PENDING
+    assert [t for t, _ in app.events(second.id)] == [EventType.BOOKING_SUBMITTED]
+    [item] = queries.decision_queue(app.ctx, app.infra)
+    assert item.booking.id == second.id
+    assert [c.booking_id for c in item.held] == [first.id] and item.competing == ()
+
+
+def test_only_infra_or_a_manager_of_every_resource_decides(app):
+    booking = app.submit(app.olle)
+    with pytest.raises(Forbidden) as caught:
+        bookings.approve_booking(app.ctx, app.otto, booking.id)
+    assert caught.value.message.code == "only_deciders"
+    assert queries.decision_queue(app.ctx, app.otto) == []
+    assert queries.queue_size(app.ctx, app.otto) is None
+    assert queries.queue_size(app.ctx, app.infra) == 1
+
+
+def test_a_rejection_needs_a_reason_and_keeps_it(app):
+    booking = app.submit(app.olle)
+    with pytest.raises(RuleViolation) as caught:
+        bookings.reject_booking(app.ctx, app.infra, booking.id, RejectBooking("  "))
+    [said] = caught.value.errors["reason"]
+    assert (text(said, "sv"), text(said, "en")) == ("Fyll i det här fältet.", "Fill in this field.")
+    assert queries.read_booking(app.ctx, app.olle, booking.id).status == Status.PENDING
+    rejected = bookings.reject_booking(app.ctx, app.infra, booking.id, RejectBooking("Renovation"))
+    assert (rejected.status, rejected.reason, rejected.revision) == ("rejected", "Renovation", 2)
+    event_type, snapshot = app.events(booking.id)[-1]
+    assert (event_type, snapshot.reason) == (EventType.BOOKING_REJECTED, "Renovation")
+
+
+def test_cancelling_frees_the_slot_and_only_those_involved_may(app):
+    booking = app.submit(app.olle, app.room)
+    with pytest.raises(Forbidden):
+        bookings.cancel_booking(app.ctx, app.otto, booking.id, CancelBooking())
+    cancelled = bookings.cancel_booking(app.ctx, app.olle, booking.id, CancelBooking("Ill"))
+    assert (cancelled.status, cancelled.reason) == (Status.CANCELLED, "Ill")
+    assert app.events(booking.id)[-1][0] == EventType.BOOKING_CANCELLED
+    assert app.submit(app.otto, app.room).status == Status.APPROVED  # the time is free again
+    with pytest.raises(Exception) as again:
+        bookings.cancel_booking(app.ctx, app.olle, booking.id, CancelBooking())
+    said = again.value.message
+    assert text(said, "en") == "A cancelled booking cannot be cancelled."
+    assert text(said, "sv") == "En inställd bokning kan inte ställas in."
+
+
+def test_a_new_time_sends_an_approved_booking_back_to_pending_other_changes_do_not(app):
+    booking = app.submit(app.olle)
+    bookings.approve_booking(app.ctx, app.infra, booking.id)
+    noted = bookings.change_booking(
+        app.ctx, app.olle, booking.id, ChangeBooking.of(notes="Coffee at 11")
+    )
+    assert (noted.status, noted.notes, noted.revision) == ("approved", "Coffee at 11", 3)
+    moved = bookings.change_booking(app.ctx, app.olle, booking.id, ChangeBooking.of(end=at(4, 13)))
+    assert (moved.status, moved.end, moved.decided_by, moved.revision) == (
+        Status.PENDING,
+        at(4, 13),
+        None,
+        4,
+    )
+    event_type, snapshot = app.events(booking.id)[-1]
+    assert event_type == EventType.BOOKING_CHANGED
+    assert [(c.field, c.old, c.new) for c in snapshot.changes] == [
+        ("end", at(4, 12).isoformat(), at(4, 13).isoformat()),
+        ("status", "approved", "pending"),
+    ]
+    same = bookings.change_booking(app.ctx, app.olle, booking.id, ChangeBooking.of(end=at(4, 13)))
+    assert same.revision == 4  # nothing changed, nothing written
+
+
+def test_a_change_into_a_taken_slot_is_refused_and_changes_nothing(app):
+    held = app.submit(app.otto, app.room, day=5)
+    mine = app.submit(app.olle, app.room)
+    with pytest.raises(SlotTaken) as caught:
+        bookings.change_booking(
+            app.ctx,
+            app.olle,
+            mine.id,
+            ChangeBooking.of(title="Moved", start=at(5, 10), end=at(5, 12)),
+        )
+    assert [c.booking_id for c in caught.value.conflicts] == [held.id]
+    after = queries.read_booking(app.ctx, app.olle, mine.id)
+    assert (after.title, after.start, after.revision) == ("Seminar", at(4, 10), 1)
+
+
+def test_checking_a_series_names_what_is_free_taken_and_unavailable(app):
+    closed = app.resource("Office", opening_hours={"mon": ((time(8), time(9)),)})
+    taken = app.submit(app.otto, app.room, day=11, visibility="public", title="Board")
+    check = queries.check_request(
+        app.ctx,
+        app.olle,
+        CheckRequest(at(4, 10), at(4, 12), "FREQ=WEEKLY;COUNT=20", limit=20),
+    )
+    states = {c.resource.name: c.state for c in check.resources}
+    assert states == {"Hall": "free", "Open room": "taken", "Office": "unavailable"}
+    [room] = [c for c in check.resources if c.resource.id == app.room.id]
+    assert [(b.booking_id, b.title) for b in room.taken] == [(taken.id, "Board")]
+    assert (check.occurrences, check.checked) == (20, 20)
+    assert [r.name for r in check.alternatives({"venue"}, {app.room.id})] == ["Hall"]
+    assert closed.id not in {r.id for r in check.free()}
