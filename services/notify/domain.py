@@ -39,6 +39,8 @@ from shared.events import (
 
 
 class MailKind(StrEnum):
+    """What a mail is about; the delivery log's ``kind`` and the template's name."""
+
     RECEIPT = "receipt"
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -294,6 +296,7 @@ def reply_to(mail: Mail, infra_team: Sequence[str]) -> list[Person]:
 
 
 def occurrence_of(snapshot: BookingSnapshot, n: int | None) -> Occurrence | None:
+    """Occurrence number ``n`` of the booking (None when there is no such one)."""
     if n is None:
         return None
     return next((o for o in snapshot.occurrences if o.n == n), None)
@@ -361,12 +364,18 @@ class DeliveryStatus(StrEnum):
 SHOWN_STATUSES = tuple(s for s in DeliveryStatus if s is not DeliveryStatus.SENDING)
 
 
+DROPPED_SUPERSEDED = "superseded by a newer calendar message"
+DROPPED_MOVED = "the occurrence moved or was cancelled"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one attempt: SENT, FAILED (refused for good) or QUEUED (try again)."""
+    """What became of one attempt: SENT, FAILED (refused for good), QUEUED (to try again
+    at ``retry_at``) or DEAD (no attempts left), with the last error."""
 
     status: DeliveryStatus
     error: str | None = None
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -377,13 +386,12 @@ class Retry:
     max_attempts: int = 8
     retry_seconds: float = 60.0
 
-    def after(
-        self, outcome: Outcome, attempts: int, now: datetime
-    ) -> tuple[DeliveryStatus, datetime | None]:
-        """The state after attempt number ``attempts`` and when to try again (None: never)."""
+    def after(self, outcome: Outcome, attempts: int, now: datetime) -> Outcome:
+        """What attempt number ``attempts`` leaves: sent or failed as it was; else queued
+        for a later attempt, or dead after the last one."""
         if outcome.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED):
-            return outcome.status, None
+            return outcome
         if attempts >= self.max_attempts:
-            return DeliveryStatus.DEAD, None
+            return Outcome(DeliveryStatus.DEAD, outcome.error)
         delay = self.retry_seconds * 2 ** (attempts - 1)
-        return DeliveryStatus.QUEUED, now + timedelta(seconds=delay)
+        return Outcome(DeliveryStatus.QUEUED, outcome.error, now + timedelta(seconds=delay))

@@ -4,8 +4,9 @@ outbox's entries and messages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from services.notify.domain import DeliveryStatus
 
@@ -27,6 +28,22 @@ class DeliveryView:
     sent_at: datetime | None = None
     next_attempt_at: datetime | None = None  # only while it waits for an attempt
     last_error: str | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> DeliveryView:
+        """From a delivery log row (the table's, or the fake log's: the same names)."""
+        status = DeliveryStatus(row.status).shown
+        waiting = status is DeliveryStatus.QUEUED
+        return cls(
+            **{name: getattr(row, name) for name in ROW_FIELDS},
+            status=status,
+            next_attempt_at=row.next_attempt_at if waiting else None,
+        )
+
+
+ROW_FIELDS = tuple(
+    f.name for f in fields(DeliveryView) if f.name not in ("status", "next_attempt_at")
+)
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,7 @@ from shared.events import load_snapshot, make_envelope, parse_event
 from tests.factories import snapshot
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
-AULA = {
-    "id": "r1",
-    "slug": "aula",
-    "name": "Aula",
-    "kind": "venue",
-    "location": "Building A",
-    "requires_approval": True,
-    "managers": ["Manager@example.org", "infra@example.org"],
-}
+AULA = {**snapshot()["resources"][0], "managers": ["Manager@example.org", "infra@example.org"]}
 PHOTO = {
     "id": "r2",
     "slug": "photo",
@@ -256,20 +248,18 @@ def test_a_reminder_goes_to_the_organiser_and_each_participant_under_one_id_per_
 def test_a_mail_that_could_not_be_sent_waits_twice_as_long_each_time_then_is_dead(
     attempts, expected
 ):
-    now = START
-    status, when = Retry(max_attempts=4, retry_seconds=60).after(
-        Outcome(DeliveryStatus.QUEUED, "451 busy"), attempts, now
+    after = Retry(max_attempts=4, retry_seconds=60).after(
+        Outcome(DeliveryStatus.QUEUED, "451 busy"), attempts, START
     )
-    seconds = None if when is None else (when - now).total_seconds()
-    assert (status, seconds) == expected
+    waited = None if after.retry_at is None else (after.retry_at - START).total_seconds()
+    assert (after.status, waited) == expected
+    assert after.error == "451 busy"  # the last error is kept, also when dead
 
 
 def test_a_mail_refused_for_good_is_not_retried_and_a_claim_shows_as_queued():
     retry = Retry()
-    assert retry.after(Outcome(DeliveryStatus.FAILED, "550"), 1, START) == (
-        DeliveryStatus.FAILED,
-        None,
-    )
-    assert retry.after(Outcome(DeliveryStatus.SENT), 1, START) == (DeliveryStatus.SENT, None)
+    refused = Outcome(DeliveryStatus.FAILED, "550 no such user")
+    assert retry.after(refused, 1, START) == refused
+    assert retry.after(Outcome(DeliveryStatus.SENT), 1, START) == Outcome(DeliveryStatus.SENT)
     assert DeliveryStatus.SENDING.shown is DeliveryStatus.QUEUED
     assert DeliveryStatus.DEAD.shown is DeliveryStatus.DEAD

@@ -37,15 +37,7 @@ SETTINGS = MailSettings(
     infra_team=(INFRA,),
     base_url="https://evenemang.example",
 )
-AULA = {
-    "id": "r1",
-    "slug": "aula",
-    "name": "Aula",
-    "kind": "venue",
-    "location": "Building A",
-    "requires_approval": True,
-    "managers": ["manager@example.org"],
-}
+AULA = {**snapshot()["resources"][0], "managers": ["manager@example.org"]}
 
 
 def _occurrences(start: datetime, count: int = 1) -> list[dict[str, Any]]:
@@ -96,9 +88,9 @@ def plan(uow: FakeUnitOfWork, *events, now: datetime = NOW) -> int:
 def queued(uow: FakeUnitOfWork, event=None) -> list[tuple[str, str]]:
     """(recipient, kind) of the queued mail (of one event), sorted."""
     return sorted(
-        (r.new.recipient, r.new.kind)
+        (r.recipient, r.kind)
         for r in uow.deliveries.rows
-        if r.status is DeliveryStatus.QUEUED and (event is None or r.new.event_id == event.id)
+        if r.status is DeliveryStatus.QUEUED and (event is None or r.event_id == event.id)
     )
 
 
@@ -212,11 +204,11 @@ def test_a_newer_calendar_message_supersedes_one_still_queued(uow):
     approved = booking.event("booking.approved", status="approved")
     plan(uow, approved)
     plan(uow, booking.move(START + timedelta(hours=3), status="approved"))
-    first = [r for r in uow.deliveries.rows if r.new.event_id == approved.id]
-    invitations = [r for r in first if r.new.kind == "invitation"]
+    first = [r for r in uow.deliveries.rows if r.event_id == approved.id]
+    invitations = [r for r in first if r.kind == "invitation"]
     assert {r.status for r in invitations} == {DeliveryStatus.DROPPED}
     assert {r.last_error for r in invitations} == {"superseded by a newer calendar message"}
-    assert [r.status for r in first if r.new.kind == "approved"] == [DeliveryStatus.QUEUED]
+    assert [r.status for r in first if r.kind == "approved"] == [DeliveryStatus.QUEUED]
 
 
 # --- reminders ------------------------------------------------------------------------------------
@@ -243,7 +235,7 @@ def test_reminders_move_with_the_booking_and_queued_ones_are_dropped_when_it_end
     assert queue_due_reminders(uow, SETTINGS, now=START - timedelta(hours=23)) == 0
     assert queue_due_reminders(uow, SETTINGS, now=later - timedelta(hours=24)) == 3
     plan(uow, booking.event("booking.cancelled", status="cancelled"))
-    reminders = [r for r in uow.deliveries.rows if r.new.kind == "reminder"]
+    reminders = [r for r in uow.deliveries.rows if r.kind == "reminder"]
     assert {r.status for r in reminders} == {DeliveryStatus.DROPPED}
     assert uow.reminders.lock_for_booking(booking_id) == {}
 
@@ -274,7 +266,7 @@ def test_due_mail_goes_to_the_sink_once_and_is_marked_sent(uow, tmp_path):
         BytesParser(policy=policy.default).parsebytes(sink.raw(e.name)) for e in sink.entries()
     ]
     assert sorted(m["Message-ID"] for m in stored) == sorted(
-        r.new.message_id for r in uow.deliveries.rows
+        r.message_id for r in uow.deliveries.rows
     )
     assert sorted(m["To"].addresses[0].addr_spec for m in stored) == sorted([ORGANISER, *GUESTS])
 

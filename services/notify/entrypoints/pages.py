@@ -4,6 +4,7 @@ alone (for a sandboxed frame) and the raw ``.eml``."""
 from __future__ import annotations
 
 from functools import wraps
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -16,6 +17,7 @@ from shared.messages import N_
 from shared.web import app_config
 
 pages = Blueprint("notify_pages", __name__)
+T = TypeVar("T")
 HTML_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 )
@@ -61,20 +63,14 @@ def outbox():
 @pages.get("/outbox/<name>")
 @admins_only
 def message(name: str):
-    shown = sink_message(_sink(), name)
-    if shown is None:
-        return _error(404, N_("not_found"))
-    return render_template("notify/message.html", message=shown)
+    return render_template("notify/message.html", message=_found(sink_message(_sink(), name)))
 
 
 @pages.get("/outbox/<name>/raw")
 @admins_only
 def raw_message(name: str):
-    data = sink_raw(_sink(), name)
-    if data is None:
-        return _error(404, N_("not_found"))
     return Response(
-        data,
+        _found(sink_raw(_sink(), name)),
         content_type="message/rfc822",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -84,10 +80,22 @@ def raw_message(name: str):
 @admins_only
 def message_html(name: str):
     """No scripts, nothing fetched from anywhere: for the message page's sandboxed frame."""
-    html = sink_html(_sink(), name)
-    if html is None:
-        return _error(404, N_("not_found"))
-    response = Response(html, content_type="text/html; charset=utf-8")
+    response = Response(_found(sink_html(_sink(), name)), content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = HTML_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
+
+
+class NoSuchMessage(Exception):
+    """The sink has no message of that name."""
+
+
+def _found(value: T | None) -> T:
+    if value is None:
+        raise NoSuchMessage
+    return value
+
+
+@pages.errorhandler(NoSuchMessage)
+def _no_such_message(_: NoSuchMessage) -> tuple[str, int]:
+    return _error(404, N_("not_found"))

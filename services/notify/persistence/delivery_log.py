@@ -9,14 +9,22 @@ outcome is recorded only while the claim is still the sender's own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
-from services.notify.domain import DeliveryStatus
+from services.notify.domain import (
+    DROPPED_MOVED,
+    DROPPED_SUPERSEDED,
+    IMIP_METHOD,
+    DeliveryStatus,
+    MailKind,
+    Outcome,
+)
 from services.notify.persistence.models import Delivery
 from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
 from shared.inbox import insert_for
@@ -56,27 +64,27 @@ class SqlDeliveries:
         ]
         return len(list(self.session.scalars(statement, values)))
 
-    def drop_queued(
-        self,
-        booking_id: str,
-        kinds: Iterable[str],
-        reason: str,
-        *,
-        recipients: Iterable[str] | None = None,
-        keep_events: Iterable[str] = (),
-    ) -> None:
-        statement = update(Delivery).where(
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        self._drop(
+            DROPPED_SUPERSEDED,
             Delivery.booking_id == booking_id,
-            Delivery.kind.in_(sorted(kinds)),
-            Delivery.status == QUEUED,
+            Delivery.kind.in_([kind.value for kind in IMIP_METHOD]),
+            Delivery.recipient.in_(sorted(recipients)),
         )
-        if recipients is not None:
-            statement = statement.where(Delivery.recipient.in_(sorted(set(recipients))))
-        keep = sorted(set(keep_events))
-        if keep:
-            statement = statement.where(Delivery.event_id.not_in(keep))
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        self._drop(
+            DROPPED_MOVED,
+            Delivery.booking_id == booking_id,
+            Delivery.kind == MailKind.REMINDER.value,
+            Delivery.event_id.not_in(sorted(keep)),
+        )
+
+    def _drop(self, reason: str, *where: Any) -> None:
         self.session.execute(
-            statement.values(status=DeliveryStatus.DROPPED.value, last_error=reason)
+            update(Delivery)
+            .where(Delivery.status == QUEUED, *where)
+            .values(status=DeliveryStatus.DROPPED.value, last_error=reason)
         )
 
     @staticmethod
@@ -121,24 +129,16 @@ class SqlDeliveries:
             )
         )
 
-    def record(
-        self,
-        token: str,
-        item: Claimed,
-        status: DeliveryStatus,
-        *,
-        next_attempt_at: datetime | None = None,
-        error: str | None = None,
-    ) -> None:
-        values: dict = {
-            "status": status.value,
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
+        values: dict[str, Any] = {
+            "status": outcome.status.value,
             "attempts": item.attempts + 1,
-            "last_error": error,
+            "last_error": outcome.error,
             "claim": None,
             "claimed_at": None,
         }
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
+        if outcome.retry_at is not None:
+            values["next_attempt_at"] = outcome.retry_at
         self.session.execute(
             update(Delivery).where(Delivery.id == item.id, Delivery.claim == token).values(values)
         )
@@ -152,23 +152,4 @@ class SqlDeliveries:
             if query.status is DeliveryStatus.QUEUED:
                 wanted.append(DeliveryStatus.SENDING)
             statement = statement.where(Delivery.status.in_([s.value for s in wanted]))
-        return [delivery_view(row) for row in self.session.scalars(statement)]
-
-
-def delivery_view(row: Delivery) -> DeliveryView:
-    status = DeliveryStatus(row.status).shown
-    return DeliveryView(
-        id=row.id,
-        booking_id=row.booking_id,
-        event_id=row.event_id,
-        recipient=row.recipient,
-        kind=row.kind,
-        status=status,
-        attempts=row.attempts,
-        message_id=row.message_id,
-        subject=row.subject,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
-        next_attempt_at=row.next_attempt_at if status is DeliveryStatus.QUEUED else None,
-        last_error=row.last_error,
-    )
+        return [DeliveryView.of(row) for row in self.session.scalars(statement)]

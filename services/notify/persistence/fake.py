@@ -6,12 +6,21 @@ until its lease passes; and leaving without ``commit`` undoes everything."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.notify.commands import ListDeliveries
-from services.notify.domain import DeliveryStatus, Invited
+from services.notify.domain import (
+    DROPPED_MOVED,
+    DROPPED_SUPERSEDED,
+    IMIP_METHOD,
+    DeliveryStatus,
+    Invited,
+    MailKind,
+    Outcome,
+)
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
 from shared.events import BookingSnapshot, Event, UserSnapshot
@@ -97,18 +106,23 @@ class FakeReminders:
 
 @dataclass
 class Row:
-    """A delivery log row as the database would hold it."""
+    """A delivery log row: the planned mail and its state, under the table's names."""
 
     id: int
     new: NewDelivery
     created_at: datetime
+    next_attempt_at: datetime
     status: DeliveryStatus = QUEUED
     attempts: int = 0
-    next_attempt_at: datetime | None = None
     claimed_at: datetime | None = None
     claim: str | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+
+    def __getattr__(self, name: str) -> Any:  # booking_id, recipient, kind, message...
+        if name.startswith("__") or name == "new":  # copying: not the planned mail's
+            raise AttributeError(name)
+        return getattr(self.new, name)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -123,50 +137,50 @@ class FakeDeliveries:
         keys = {row.key for row in self.rows}
         added = 0
         for new in rows:
-            key = (new.event_id, new.recipient, new.kind)
-            if key not in keys:
-                keys.add(key)
-                self.rows.append(Row(len(self.rows) + 1, new, now, next_attempt_at=now))
+            row = Row(len(self.rows) + 1, new, created_at=now, next_attempt_at=now)
+            if row.key not in keys:
+                keys.add(row.key)
+                self.rows.append(row)
                 added += 1
         return added
 
-    def drop_queued(
-        self,
-        booking_id: str,
-        kinds: Iterable[str],
-        reason: str,
-        *,
-        recipients: Iterable[str] | None = None,
-        keep_events: Iterable[str] = (),
-    ) -> None:
-        kinds, keep = set(kinds), set(keep_events)
-        wanted = set(recipients) if recipients is not None else None
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        kinds = {kind.value for kind in IMIP_METHOD}
+        self._drop(
+            DROPPED_SUPERSEDED,
+            lambda r: r.booking_id == booking_id and r.kind in kinds and r.recipient in recipients,
+        )
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        self._drop(
+            DROPPED_MOVED,
+            lambda r: (
+                r.booking_id == booking_id
+                and r.kind == MailKind.REMINDER
+                and r.event_id not in keep
+            ),
+        )
+
+    def _drop(self, reason: str, matches: Callable[[Row], bool]) -> None:
         for row in self.rows:
-            if (
-                row.new.booking_id == booking_id
-                and row.new.kind in kinds
-                and row.status is QUEUED
-                and (wanted is None or row.new.recipient in wanted)
-                and row.new.event_id not in keep
-            ):
+            if row.status is QUEUED and matches(row):
                 row.status, row.last_error = DeliveryStatus.DROPPED, reason
 
     def _due(self, row: Row, now: datetime, stale_before: datetime) -> bool:
         if row.status is QUEUED:
-            return row.next_attempt_at is not None and row.next_attempt_at <= now
-        return (
-            row.status is SENDING and row.claimed_at is not None and row.claimed_at < stale_before
-        )
+            return row.next_attempt_at <= now
+        held = row.status is SENDING and row.claimed_at is not None
+        return held and row.claimed_at < stale_before  # type: ignore[operator]
 
     def any_due(self, now: datetime, stale_before: datetime) -> bool:
         return any(self._due(row, now, stale_before) for row in self.rows)
 
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
         due = [row for row in self.rows if self._due(row, now, stale_before)]
-        due.sort(key=lambda row: (row.next_attempt_at, row.id))
-        for row in due[:limit]:
+        due = sorted(due, key=lambda row: (row.next_attempt_at, row.id))[:limit]
+        for row in due:
             row.status, row.claimed_at, row.claim = SENDING, now, token
-        return [Claimed(r.id, r.new.recipient, r.new.message, r.attempts) for r in due[:limit]]
+        return [Claimed(row.id, row.recipient, row.message, row.attempts) for row in due]
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
         for row in self.rows:
@@ -174,50 +188,23 @@ class FakeDeliveries:
                 row.status, row.sent_at, row.attempts = DeliveryStatus.SENT, now, row.attempts + 1
                 row.claim = row.claimed_at = None
 
-    def record(
-        self,
-        token: str,
-        item: Claimed,
-        status: DeliveryStatus,
-        *,
-        next_attempt_at: datetime | None = None,
-        error: str | None = None,
-    ) -> None:
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         row = self.rows[item.id - 1]
         if row.claim != token:
             return
-        row.status, row.attempts, row.last_error = status, item.attempts + 1, error
+        row.status, row.attempts, row.last_error = outcome.status, item.attempts + 1, outcome.error
         row.claim = row.claimed_at = None
-        if next_attempt_at is not None:
-            row.next_attempt_at = next_attempt_at
+        if outcome.retry_at is not None:
+            row.next_attempt_at = outcome.retry_at
 
     def list(self, query: ListDeliveries) -> list[DeliveryView]:
         found = [
-            view(row)
+            DeliveryView.of(row)
             for row in reversed(self.rows)
-            if query.booking_id in (None, row.new.booking_id)
+            if query.booking_id in (None, row.booking_id)
             and query.status in (None, row.status.shown)
         ]
         return found[: query.limit]
-
-
-def view(row: Row) -> DeliveryView:
-    status = row.status.shown
-    return DeliveryView(
-        id=row.id,
-        booking_id=row.new.booking_id,
-        event_id=row.new.event_id,
-        recipient=row.new.recipient,
-        kind=row.new.kind,
-        status=status,
-        attempts=row.attempts,
-        message_id=row.new.message_id,
-        subject=row.new.subject,
-        created_at=row.created_at,
-        sent_at=row.sent_at,
-        next_attempt_at=row.next_attempt_at if status is QUEUED else None,
-        last_error=row.last_error,
-    )
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -10,7 +10,7 @@ inbox's transaction instead, so an event's record and its mail commit together.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
@@ -18,7 +18,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
-from services.notify.domain import DeliveryStatus, Invited
+from services.notify.domain import Invited, Outcome
 from services.notify.persistence.delivery_log import SqlDeliveries
 from services.notify.persistence.repositories import (
     SqlBookings,
@@ -82,17 +82,12 @@ class Deliveries(Protocol):
     def add(self, rows: list[NewDelivery], now: datetime) -> int:
         """Queue the rows not already in the log; how many were added."""
 
-    def drop_queued(
-        self,
-        booking_id: str,
-        kinds: Iterable[str],
-        reason: str,
-        *,
-        recipients: Iterable[str] | None = None,
-        keep_events: Iterable[str] = (),
-    ) -> None:
-        """Mark the booking's queued mail of these kinds (to these recipients, except of
-        ``keep_events``) ``dropped`` with ``reason``."""
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        """The booking's calendar mail still queued to these recipients is ``dropped``."""
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        """The booking's reminders still queued, except those of the ``keep`` event ids,
+        are ``dropped``."""
 
     def any_due(self, now: datetime, stale_before: datetime) -> bool: ...
 
@@ -100,15 +95,7 @@ class Deliveries(Protocol):
         """Take due rows (queued and due, or ``sending`` with a lease older than
         ``stale_before``) as ``sending`` under ``token``."""
 
-    def record(
-        self,
-        token: str,
-        item: Claimed,
-        status: DeliveryStatus,
-        *,
-        next_attempt_at: datetime | None = None,
-        error: str | None = None,
-    ) -> None:
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         """A failed attempt's outcome, if the claim is still this sender's."""
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None: ...
@@ -161,6 +148,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         return uow
 
     def reading(self) -> SqlAlchemyUnitOfWork:
+        if self._joined is not None:  # reads inside the owner's transaction
+            return self
         return SqlAlchemyUnitOfWork(self.db, readonly=True)
 
     def __enter__(self) -> Self:

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.notify.domain import (
-    MailKind,
     plan_mail,
     reminder_id,
     reminder_times,
@@ -23,8 +22,6 @@ from services.notify.settings import MailSettings
 from services.notify.usecases.queueing import compose_deliveries, supersede_calendar_mail
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event
-
-MOVED = "the occurrence moved or was cancelled"
 
 
 def plan_deliveries(
@@ -92,4 +89,4 @@ def _reschedule_reminders(
     wanted = [
         reminder_id(booking_id, n, start) for n, start in reminder_times(snapshot, now).items()
     ]
-    uow.deliveries.drop_queued(booking_id, [MailKind.REMINDER], MOVED, keep_events=wanted)
+    uow.deliveries.drop_queued_reminders(booking_id, wanted)

@@ -15,7 +15,6 @@ from services.notify.readmodels import NewDelivery
 from services.notify.settings import MailSettings
 
 log = logging.getLogger(__name__)
-SUPERSEDED = "superseded by a newer calendar message"
 
 
 def compose_deliveries(
@@ -53,4 +52,4 @@ def supersede_calendar_mail(uow: UnitOfWork, booking_id: str, rows: list[NewDeli
     never arrive after a CANCEL."""
     calendars = {r.recipient for r in rows if MailKind(r.kind) in IMIP_METHOD}
     if calendars:
-        uow.deliveries.drop_queued(booking_id, IMIP_METHOD, SUPERSEDED, recipients=calendars)
+        uow.deliveries.drop_queued_calendar_mail(booking_id, calendars)

@@ -64,6 +64,7 @@ def record_outcomes(
             outcome = outcomes[item.id]
             if outcome.status is DeliveryStatus.SENT:
                 continue
-            status, next_at = settings.retry.after(outcome, item.attempts + 1, now)
-            uow.deliveries.record(token, item, status, next_attempt_at=next_at, error=outcome.error)
+            uow.deliveries.record(
+                token, item, settings.retry.after(outcome, item.attempts + 1, now)
+            )
         uow.commit()
