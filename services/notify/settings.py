@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from services.notify.domain import Retry
@@ -55,15 +56,16 @@ class MailSettings:
             reminder_lead=timedelta(hours=hours),
         )
 
-    @property
+    # parsed once per settings object: every mail's headers and Message-ID use them
+    @cached_property
     def sender_address(self) -> str:
         return sender_parts(self.mail_from)[1]
 
-    @property
+    @cached_property
     def sender_name(self) -> str:
         return sender_parts(self.mail_from)[0]
 
-    @property
+    @cached_property
     def domain(self) -> str:
         return domain_of(self.sender_address)
 

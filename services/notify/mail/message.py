@@ -10,6 +10,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import io
+import uuid
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -57,6 +58,13 @@ def _from(mail: Mail, settings: MailSettings) -> Address:
     return header_address(Person(settings.sender_address, name))
 
 
+def _multipart(subtype: str) -> MIMEMultipart:
+    """A multipart with a boundary of its own: ``=_`` never occurs in quoted-printable or
+    base64 parts (so the generator need not search the parts for it, which compiles a new
+    regular expression for every message)."""
+    return MIMEMultipart(subtype, boundary=f"=_{uuid.uuid4().hex}", policy=BODY_POLICY)
+
+
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     """A UTF-8 text part, quoted-printable (binascii's encoder: the email package's own is
     pure Python and many times slower)."""
@@ -71,7 +79,7 @@ def body_part(mail: Mail, settings: MailSettings, bodies: Bodies) -> bytes:
     calendar mail the ``text/calendar; method=...`` alternative plus the same calendar as
     an ``.ics`` attachment. Built with the email package's MIME classes, whose headers here
     carry no user text."""
-    alternative = MIMEMultipart("alternative", policy=BODY_POLICY)
+    alternative = _multipart("alternative")
     alternative.attach(_text_part(bodies.text, "plain"))
     alternative.attach(_text_part(bodies.html, "html"))
     method = mail.kind.imip_method
@@ -87,7 +95,7 @@ def body_part(mail: Mail, settings: MailSettings, bodies: Bodies) -> bytes:
         attachment = MIMEApplication(calendar, "ics", policy=BODY_POLICY)
         name = "cancel.ics" if method == "CANCEL" else "invite.ics"
         attachment.add_header("Content-Disposition", "attachment", filename=name)
-        top = MIMEMultipart("mixed", policy=BODY_POLICY)
+        top = _multipart("mixed")
         top.attach(alternative)
         top.attach(attachment)
     out = io.BytesIO()
