@@ -114,9 +114,15 @@ def test_the_delivery_log_answers_infra_and_admin_only(app, config, approved):
     ]
     other = client.get("/api/v1/deliveries?booking_id=nope", headers=_bearer(config, "infra"))
     assert other.get_json() == {"deliveries": []}
-    invalid = client.get("/api/v1/deliveries?status=lost", headers=_bearer(config, "infra"))
-    assert invalid.status_code == 422
-    assert "status" in invalid.get_json()["errors"]
+    choices = "queued, sent, failed, dead, dropped"
+    for lang, wording in (("en", "Choose one of"), ("sv", "Välj något av")):
+        invalid = client.get(
+            f"/api/v1/deliveries?status=lost&lang={lang}", headers=_bearer(config, "infra")
+        )
+        assert invalid.status_code == 422
+        problem = invalid.get_json()
+        assert problem["errors"]["status"] == [f"{wording}: {choices}."]
+        assert problem["codes"]["status"] == ["choose_one_of"]
 
 
 def test_the_delivery_log_shows_retries_as_queued_with_the_last_error(app, config):
@@ -136,9 +142,16 @@ def test_the_delivery_log_shows_retries_as_queued_with_the_last_error(app, confi
     assert row["next_attempt_at"]
 
 
-def test_the_openapi_document_lists_the_deliveries_route(app):
+def test_the_openapi_document_is_valid_and_describes_the_deliveries_route(app):
+    import schemathesis
+
     document = app.test_client().get("/api/v1/openapi.json").get_json()
-    assert "/api/v1/deliveries" in document["paths"]
+    assert document["openapi"].startswith("3.")
+    loaded = schemathesis.openapi.from_dict(document)
+    operations = {(op.ok().method.upper(), op.ok().path) for op in loaded.get_all_operations()}
+    assert operations == {("GET", "/api/v1/deliveries")}
+    parameters = {p["name"] for p in document["paths"]["/api/v1/deliveries"]["get"]["parameters"]}
+    assert parameters == {"booking_id", "status", "limit"}
 
 
 def test_the_outbox_lists_the_sinks_mail_for_admins(app, approved, language):
