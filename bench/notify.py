@@ -7,8 +7,9 @@ organiser's confirmation and one iMIP invitation per participant) go through not
 code: ``parse_event`` and ``make_handler(db)`` (the inbox, the read model, planning and
 composing every mail, inserting the delivery log rows), one event per transaction as the
 worker's consumer does (``single``) or in batches of 100 (``batch``, ``handler.batch``).
-A ``DeliverySender`` thread (batch 50, polling every 10 ms) claims, sends over SMTP and
-records the outcomes at the same time, as in the notify worker. The clock starts before the
+A sender thread (the worker's ``mail_sender`` round repeated, batch 50, polling every
+10 ms) claims, sends over SMTP and records the outcomes at the same time, as in the notify
+worker. The clock starts before the
 first event is handed to the handler and stops when the server has accepted the last mail
 (``sendmail`` returned without a refusal). Afterwards every delivery row must be ``sent``.
 
@@ -58,8 +59,8 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from services.notify.entrypoints.consumer import make_handler  # noqa: E402
+from services.notify.entrypoints.worker import mail_sender, repeat  # noqa: E402
 from services.notify.persistence.models import Delivery  # noqa: E402
-from services.notify.sender import DeliverySender  # noqa: E402
 from services.notify.settings import MailSettings, SenderSettings  # noqa: E402
 from shared.db import Database  # noqa: E402
 from shared.events import BOOKING_APPROVED, parse_event  # noqa: E402
@@ -248,15 +249,16 @@ def pipeline_trial(
     consumer_db, sender_db = Database(url), Database(url)
     settings = MailSettings(mail_from=f"Evenemang <{MAIL_FROM}>", infra_team=())
     handler = make_handler(consumer_db, settings)
-    sender = DeliverySender(
-        sender_db,
-        SenderSettings(smtp_url, Path(tempfile.gettempdir()), MAIL_FROM, interval=0.01),
-        connect=lambda: Counting(smtp_url),
+    sender_settings = SenderSettings(
+        smtp_url, Path(tempfile.gettempdir()), MAIL_FROM, interval=0.01
     )
+    sender = mail_sender(sender_db, sender_settings, connect=lambda: Counting(smtp_url))
     Counting.accepted, Counting.target = 0, expected
     Counting.done.clear()
     stop = threading.Event()
-    thread = threading.Thread(target=sender.run, args=(stop,), daemon=True)
+    thread = threading.Thread(
+        target=repeat, args=(stop, sender, sender_settings.interval, "sender"), daemon=True
+    )
     thread.start()
     try:
         started = time.perf_counter()
@@ -317,11 +319,11 @@ def breakdown(url: str, smtp_url: str, events: list[dict], expected: int) -> tup
     for body in events:
         handler(parse_event(body))
     consumer = time.perf_counter() - started
-    sender = DeliverySender(
+    sender = mail_sender(
         db, SenderSettings(smtp_url, Path(tempfile.gettempdir()), MAIL_FROM, interval=0.01)
     )
     started, claimed = time.perf_counter(), 0
-    while batch := sender.run_once():
+    while batch := sender():
         claimed += batch
     sending = time.perf_counter() - started
     db.dispose()

@@ -1,11 +1,15 @@
 """A booking snapshot (the event contract) as a VEVENT: one mapping for calendar's feeds and
-notify's invitations, so both carry the same UID, SEQUENCE, times and status."""
+notify's invitations, so both carry the same UID, SEQUENCE, times and status.
+
+Both functions take the typed :class:`~shared.events.BookingSnapshot`; a snapshot's JSON
+form (a mapping, as a read model stores it) is still accepted and loaded first."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
+from shared.events import BookingSnapshot, Kind, Visibility, load_snapshot
 from shared.ical import Attendee, EventSpec, Person
 
 STATUS = {
@@ -16,21 +20,21 @@ STATUS = {
 }
 BUSY_LABEL = {"sv": "Bokad", "en": "Booked"}
 
-
-def _time(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+SnapshotLike = BookingSnapshot | Mapping[str, Any]
 
 
-def location_of(snapshot: dict[str, Any]) -> str:
+def _typed(snapshot: SnapshotLike) -> BookingSnapshot:
+    return snapshot if isinstance(snapshot, BookingSnapshot) else load_snapshot(snapshot)
+
+
+def location_of(snapshot: SnapshotLike) -> str:
     """Venues and studios first (where people go), then the services booked."""
-    places = [r for r in snapshot["resources"] if r["kind"] != "service"]
-    return "; ".join(
-        f"{r['name']}, {r['location']}" if r.get("location") else r["name"] for r in places
-    )
+    places = [r for r in _typed(snapshot).resources if r.kind is not Kind.SERVICE]
+    return "; ".join(f"{r.name}, {r.location}" if r.location else r.name for r in places)
 
 
 def booking_spec(
-    snapshot: dict[str, Any],
+    snapshot: SnapshotLike,
     *,
     busy_only: bool = False,
     status: str | None = None,
@@ -40,22 +44,20 @@ def booking_spec(
 ) -> EventSpec:
     """The VEVENT of a booking. ``busy_only`` hides title, description and people (a
     non-public booking in a resource feed)."""
-    occurrences = snapshot.get("occurrences") or []
-    cancelled = [_time(o["start"]) for o in occurrences if o["status"] == "cancelled"]
-    rrule = snapshot.get("rrule")
-    updated = _time(snapshot["updated_at"])
+    snapshot = _typed(snapshot)
+    cancelled = [o.start for o in snapshot.occurrences if not o.active]
     common = dict(
-        uid=snapshot["uid"],
-        sequence=int(snapshot["revision"]),
-        start=_time(snapshot["start"]),
-        end=_time(snapshot["end"]),
-        zone=snapshot["timezone"],
-        dtstamp=updated,
-        last_modified=updated,
-        status=status or STATUS[snapshot["status"]],
-        rrule=rrule,
-        exdates=cancelled if rrule else (),
-        categories=sorted({r["kind"] for r in snapshot["resources"]}),
+        uid=snapshot.uid,
+        sequence=snapshot.revision,
+        start=snapshot.start,
+        end=snapshot.end,
+        zone=snapshot.timezone,
+        dtstamp=snapshot.updated_at,
+        last_modified=snapshot.updated_at,
+        status=status or STATUS[snapshot.status.value],
+        rrule=snapshot.rrule,
+        exdates=cancelled if snapshot.rrule else (),
+        categories=sorted({r.kind.value for r in snapshot.resources}),
     )
     if busy_only:
         return EventSpec(
@@ -65,19 +67,18 @@ def booking_spec(
             location=location_of(snapshot),
             **common,
         )
-    organiser = snapshot["organiser"]
-    people = [Attendee(p["email"], p.get("name") or "") for p in snapshot.get("participants", [])]
-    services = [r["name"] for r in snapshot["resources"] if r["kind"] == "service"]
-    description = snapshot.get("description") or ""
+    people = [Attendee(p.email, p.name) for p in snapshot.participants]
+    services = [r.name for r in snapshot.resources if r.kind is Kind.SERVICE]
+    description = snapshot.description
     if services:
         description = (description + "\n\n" if description else "") + ", ".join(services)
     return EventSpec(
-        summary=snapshot["title"],
+        summary=snapshot.title,
         description=description,
         location=location_of(snapshot),
-        url=snapshot.get("url"),
-        classification="PUBLIC" if snapshot["visibility"] == "public" else "PRIVATE",
-        organizer=Person(organiser["email"], organiser.get("name") or ""),
+        url=snapshot.url,
+        classification="PUBLIC" if snapshot.visibility is Visibility.PUBLIC else "PRIVATE",
+        organizer=Person(snapshot.organiser.email, snapshot.organiser.name),
         attendees=people if attendees else (),
         **common,
     )

@@ -46,12 +46,13 @@ class DateWords:
     def time(self, value: datetime | None) -> str:
         return f"{self.local(value):%H:%M}" if value else ""
 
-    def datetime(self, value: datetime | None, *, long: bool = False) -> str:
-        """A moment: ``mån 4 mars 2030, 10:00`` (long: ``måndag 4 mars 2030 kl. 10:00``)."""
+    def datetime(self, value: datetime | None, *, long: bool = False, year: bool = True) -> str:
+        """A moment: ``mån 4 mars 2030, 10:00`` (long: ``måndag 4 mars 2030 kl. 10:00``;
+        without the year: ``måndag 4 mars kl. 10:00``)."""
         if value is None:
             return ""
         code = N_("format_moment_long") if long else N_("format_moment")
-        return self._(code, date=self.date(value, long=long), time=self.time(value))
+        return self._(code, date=self.date(value, year=year, long=long), time=self.time(value))
 
     def span(self, start: datetime, end: datetime, *, long: bool = False) -> str:
         """``mån 4 mars 2030, 10:00–12:00``; across days both dates are given."""

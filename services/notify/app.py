@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from services.notify.entrypoints.routes import api, pages
+from services.notify.entrypoints.api import api
+from services.notify.entrypoints.pages import pages
 from services.notify.persistence.models import KnownUser
 from shared.auth import init_auth
 from shared.config import Config

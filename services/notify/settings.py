@@ -7,9 +7,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import parseaddr
+from functools import cached_property
 from pathlib import Path
 
+from services.notify.domain import Retry
+from services.notify.mail.addresses import address_list, domain_of, sender_parts
 from shared.config import Config, ConfigError
 
 # name: (default, meaning) — the README's configuration table lists them
@@ -49,22 +51,23 @@ class MailSettings:
         hours = _number(env, "EVENEMANG_REMINDER_HOURS", float)
         return cls(
             mail_from=config.mail_from,
-            infra_team=split_addresses(config.infra_team_email),
+            infra_team=address_list(config.infra_team_email),
             base_url=config.base_url.rstrip("/"),
             reminder_lead=timedelta(hours=hours),
         )
 
-    @property
+    # parsed once per settings object: every mail's headers and Message-ID use them
+    @cached_property
     def sender_address(self) -> str:
-        return parseaddr(self.mail_from)[1] or "evenemang@localhost"
+        return sender_parts(self.mail_from)[1]
 
-    @property
+    @cached_property
     def sender_name(self) -> str:
-        return parseaddr(self.mail_from)[0] or "Evenemang"
+        return sender_parts(self.mail_from)[0]
 
-    @property
+    @cached_property
     def domain(self) -> str:
-        return self.sender_address.rpartition("@")[2] or "localhost"
+        return domain_of(self.sender_address)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class SenderSettings:
     batch_size: int = 50
     interval: float = 0.2
 
+    @property
+    def retry(self) -> Retry:
+        return Retry(self.max_attempts, self.retry_seconds)
+
     @classmethod
     def from_config(cls, config: Config, env: Mapping[str, str] | None = None) -> SenderSettings:
         env = os.environ if env is None else env
@@ -94,8 +101,3 @@ class SenderSettings:
 
 def sink_directory(config: Config) -> Path:
     return Path(config.data_dir) / "mail"
-
-
-def split_addresses(value: str) -> tuple[str, ...]:
-    """``a@x, b@y`` (or one address) as a tuple, blanks dropped."""
-    return tuple(a.strip() for a in (value or "").replace(";", ",").split(",") if a.strip())

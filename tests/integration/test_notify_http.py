@@ -35,11 +35,43 @@ def app(make_app):
     return make_app("notify")
 
 
+# The outbox pages and the mail on them, in each language (the booking's and the page's).
+WORDS = {
+    "sv": {
+        "title": "Utkorgen",
+        "count": "4 meddelanden",
+        "invitation": "Inbjudan: Thesis defence",
+        "approved": "Godkänd: Thesis defence",
+        "calendar": "Kalender (REQUEST)",
+        "labels": ("Från", "Till", "Svar till", "Datum", "Meddelande-id"),
+        "forbidden": "Bara administratörer ser utkorgen.",
+        "not_found": "Meddelandet finns inte.",
+    },
+    "en": {
+        "title": "Outbox",
+        "count": "4 messages",
+        "invitation": "Invitation: Thesis defence",
+        "approved": "Approved: Thesis defence",
+        "calendar": "Calendar (REQUEST)",
+        "labels": ("From", "To", "Reply-To", "Date", "Message-ID"),
+        "forbidden": "Only administrators see the outbox.",
+        "not_found": "No such message.",
+    },
+}
+
+
+@pytest.fixture(params=sorted(WORDS))
+def language(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def approved(config):
+def approved(config, language):
     """An approved booking's mail, planned and sent to the sink."""
     harness = Notify(config, "")
-    event = envelope(BOOKING_APPROVED, status="approved", participants=PARTICIPANTS)
+    event = envelope(
+        BOOKING_APPROVED, status="approved", participants=PARTICIPANTS, language=language
+    )
     harness.deliver(event)
     harness.send_all()
     harness.close()
@@ -82,9 +114,15 @@ def test_the_delivery_log_answers_infra_and_admin_only(app, config, approved):
     ]
     other = client.get("/api/v1/deliveries?booking_id=nope", headers=_bearer(config, "infra"))
     assert other.get_json() == {"deliveries": []}
-    invalid = client.get("/api/v1/deliveries?status=lost", headers=_bearer(config, "infra"))
-    assert invalid.status_code == 422
-    assert "status" in invalid.get_json()["errors"]
+    choices = "queued, sent, failed, dead, dropped"
+    for lang, wording in (("en", "Choose one of"), ("sv", "Välj något av")):
+        invalid = client.get(
+            f"/api/v1/deliveries?status=lost&lang={lang}", headers=_bearer(config, "infra")
+        )
+        assert invalid.status_code == 422
+        problem = invalid.get_json()
+        assert problem["errors"]["status"] == [f"{wording}: {choices}."]
+        assert problem["codes"]["status"] == ["choose_one_of"]
 
 
 def test_the_delivery_log_shows_retries_as_queued_with_the_last_error(app, config):
@@ -104,37 +142,51 @@ def test_the_delivery_log_shows_retries_as_queued_with_the_last_error(app, confi
     assert row["next_attempt_at"]
 
 
-def test_the_openapi_document_lists_the_deliveries_route(app):
+def test_the_openapi_document_is_valid_and_describes_the_deliveries_route(app):
+    import schemathesis
+
     document = app.test_client().get("/api/v1/openapi.json").get_json()
-    assert "/api/v1/deliveries" in document["paths"]
+    assert document["openapi"].startswith("3.")
+    loaded = schemathesis.openapi.from_dict(document)
+    operations = {(op.ok().method.upper(), op.ok().path) for op in loaded.get_all_operations()}
+    assert operations == {("GET", "/api/v1/deliveries")}
+    parameters = {p["name"] for p in document["paths"]["/api/v1/deliveries"]["get"]["parameters"]}
+    assert parameters == {"booking_id", "status", "limit"}
 
 
-def test_the_outbox_lists_the_sinks_mail_for_admins(app, approved):
+def test_the_outbox_lists_the_sinks_mail_for_admins(app, approved, language):
+    words, other = WORDS[language], WORDS["en" if language == "sv" else "sv"]
     assert app.test_client().get("/").headers["Location"].endswith("/outbox")
     anonymous = app.test_client().get("/outbox")
     assert anonymous.status_code == 302
     assert "/login?next=%2Foutbox" in anonymous.headers["Location"]
-    assert _logged_in(app, "infra").get("/outbox").status_code == 403
+    refused = _logged_in(app, "infra").get(f"/outbox?lang={language}")
+    assert refused.status_code == 403
+    assert words["forbidden"] in refused.get_data(as_text=True)
     admin = _logged_in(app, "admin")
-    page = admin.get("/outbox?lang=en")
+    page = admin.get(f"/outbox?lang={language}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Outbox" in html and "4 messages" in html
-    assert "Inbjudan: Thesis defence" in html and "Godkänd: Thesis defence" in html
+    assert words["title"] in html and words["count"] in html
+    assert words["invitation"] in html and words["approved"] in html
+    assert other["invitation"] not in html
     assert "p1@example.org" in html
 
 
-def test_one_message_of_the_outbox(app, config, approved):
+def test_one_message_of_the_outbox(app, config, approved, language):
     from shared.mail import MailSink
 
+    words, other = WORDS[language], WORDS["en" if language == "sv" else "sv"]
     sink = MailSink(config.data_dir / "mail")
     entry = next(e for e in sink.entries() if "p2@example.org" in e.to)
     admin = _logged_in(app, "admin")
-    page = admin.get(f"/outbox/{entry.name}?lang=sv")
+    page = admin.get(f"/outbox/{entry.name}?lang={language}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Inbjudan: Thesis defence" in html
-    assert "Calendar (REQUEST)" not in html and "Kalender (REQUEST)" in html
+    assert words["invitation"] in html
+    assert words["calendar"] in html and other["calendar"] not in html
+    for label in words["labels"]:
+        assert f"<dt>{label}</dt>" in html
     assert "BEGIN:VCALENDAR" in html and "invite.ics" in html
     assert "<iframe" in html and "sandbox" in html
     frame = admin.get(f"/outbox/{entry.name}/html")
@@ -144,7 +196,12 @@ def test_one_message_of_the_outbox(app, config, approved):
     raw = admin.get(f"/outbox/{entry.name}/raw")
     assert raw.mimetype == "message/rfc822"
     assert raw.data == sink.raw(entry.name)
-    for bad in ("nope.eml", "..%2Fnotify.db", "0" * 32 + ".eml"):
-        assert admin.get(f"/outbox/{bad}").status_code == 404
+    assert admin.get("/outbox/..%2Fnotify.db").status_code == 404
+    for bad in ("nope.eml", "0" * 32 + ".eml"):
+        missing = admin.get(f"/outbox/{bad}?lang={language}")
+        assert missing.status_code == 404
+        assert words["not_found"] in missing.get_data(as_text=True)
+        assert admin.get(f"/outbox/{bad}/html").status_code == 404
+        assert admin.get(f"/outbox/{bad}/raw").status_code == 404
     assert _logged_in(app, "organiser").get(f"/outbox/{entry.name}").status_code == 403
     assert app.test_client().get(f"/outbox/{entry.name}/raw").status_code == 302

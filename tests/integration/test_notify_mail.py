@@ -11,8 +11,7 @@ from typing import Any
 import icalendar
 import pytest
 
-from services.notify.domain import Person
-from services.notify.messages import message_id
+from services.notify.mail.message import message_id
 from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
@@ -66,6 +65,74 @@ PHOTOGRAPHER = {
 }
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
+# What the mail says, in each language a booking can have (the catalogue's words).
+WORDS = {
+    "sv": {
+        "receipt": "Förfrågan mottagen: Thesis defence",
+        "to_decide": "Att besluta: Thesis defence",
+        "decide_again": "Nytt beslut behövs: Thesis defence",
+        "approved": "Godkänd: Thesis defence",
+        "participants_invited": "Deltagarna (3) har fått en kalenderinbjudan.",
+        "invitation": "Inbjudan: Thesis defence, måndag 4 mars kl. 10:00",
+        "automatic": "lokalerna och tjänsterna du valde behöver inget godkännande",
+        "rejected": "Inte godkänd: Thesis defence",
+        "reason_renovated": "Skäl: The aula is being renovated",
+        "changed": "Ändrad: Thesis defence (room 2)",
+        "title_changed": "- Titel: Thesis defence → Thesis defence (room 2)",
+        "needs_decision": "Ändringen kräver ett nytt beslut",
+        "start_moved": "- Början: måndag 4 mars 2030 10:00 → tisdag 5 mars 2030 10:00",
+        "status_changed": "- Status: godkänd → väntar på beslut",
+        "updated": "Uppdaterad: Thesis defence, tisdag 5 mars kl. 10:00",
+        "update_pending": "Ändringen väntar på beslut; du får besked när den är beslutad.",
+        "cancelled": "Inställd: Thesis defence",
+        "reason_ill": "Skäl: The speaker is ill",
+        "calendar_cancelled": "Inställt: Thesis defence",
+        "occurrence_cancelled": "Inställt tillfälle: Thesis defence, måndag 11 mars kl. 10:00",
+        "instance_cancelled": "Inställt: Thesis defence, måndag 11 mars kl. 10:00",
+        "removed": "Inte längre inbjuden: Thesis defence",
+        "reminder": "Påminnelse: Thesis defence, ",
+        "when": "När: måndag 4 mars 2030 kl. 10:00–12:00 (CET)",
+        "where": "Var: Aula, Building A",
+        "services": "Tjänster: Photographer",
+        "organiser": "Arrangör: Olga Organiser <org@example.org>",
+        "footer": "Det här mejlet skickades automatiskt av Evenemang.",
+        "calendar_attached": "Kalenderfilen är bifogad.",
+    },
+    "en": {
+        "receipt": "Request received: Thesis defence",
+        "to_decide": "To decide: Thesis defence",
+        "decide_again": "New decision needed: Thesis defence",
+        "approved": "Approved: Thesis defence",
+        "participants_invited": "The participants (3) have been sent a calendar invitation.",
+        "invitation": "Invitation: Thesis defence, Monday 4 March, 10:00",
+        "automatic": "the venues and services you chose need no approval",
+        "rejected": "Not approved: Thesis defence",
+        "reason_renovated": "Reason: The aula is being renovated",
+        "changed": "Changed: Thesis defence (room 2)",
+        "title_changed": "- Title: Thesis defence → Thesis defence (room 2)",
+        "needs_decision": "The change needs a new decision",
+        "start_moved": "- Start: Monday 4 March 2030 10:00 → Tuesday 5 March 2030 10:00",
+        "status_changed": "- Status: approved → waiting for a decision",
+        "updated": "Updated: Thesis defence, Tuesday 5 March, 10:00",
+        "update_pending": (
+            "The change is waiting for a decision; you will hear once it has been decided."
+        ),
+        "cancelled": "Cancelled: Thesis defence",
+        "reason_ill": "Reason: The speaker is ill",
+        "calendar_cancelled": "Cancelled: Thesis defence",
+        "occurrence_cancelled": "Occurrence cancelled: Thesis defence, Monday 11 March, 10:00",
+        "instance_cancelled": "Cancelled: Thesis defence, Monday 11 March, 10:00",
+        "removed": "No longer invited: Thesis defence",
+        "reminder": "Reminder: Thesis defence, ",
+        "when": "When: Monday 4 March 2030, 10:00–12:00 (CET)",
+        "where": "Where: Aula, Building A",
+        "services": "Services: Photographer",
+        "organiser": "Organiser: Olga Organiser <org@example.org>",
+        "footer": "This email was sent automatically by Evenemang.",
+        "calendar_attached": "The calendar file is attached.",
+    },
+}
+
 
 def occurrences(start: datetime, count: int = 1, hours: int = 2) -> list[dict[str, Any]]:
     return [
@@ -118,6 +185,17 @@ class Story:
         return self.event(BOOKING_CHANGED, **{**moved, **changes})
 
 
+@pytest.fixture(params=sorted(WORDS))
+def language(request) -> str:
+    """The booking's language: every test that reads what a mail says runs in both."""
+    return request.param
+
+
+@pytest.fixture
+def words(language: str) -> dict[str, str]:
+    return WORDS[language]
+
+
 @pytest.fixture
 def smtp():
     with SmtpServer() as server:
@@ -167,19 +245,21 @@ def _approved(story: Story, notify: Notify, smtp: SmtpServer) -> None:
 # --- the table, row by row ----------------------------------------------------------------
 
 
-def test_a_request_waiting_for_approval_gets_a_receipt_and_one_alert_per_decider(notify, smtp):
-    story = Story()
+def test_a_request_waiting_for_approval_gets_a_receipt_and_one_alert_per_decider(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     _deliver_and_send(notify, story.event(BOOKING_SUBMITTED))
 
     # the service's manager is not asked: the photographer needs no approval
     assert _recipients(smtp) == sorted([ORGANISER, INFRA, MANAGER])
     (receipt,) = smtp.messages_to(ORGANISER)
-    assert receipt["Subject"] == "Förfrågan mottagen: Thesis defence"
+    assert receipt["Subject"] == words["receipt"]
     assert "https://evenemang.example/bookings/b-1" in _text(receipt)
     assert 'href="https://evenemang.example/bookings/b-1"' in _html(receipt)
     for decider in (INFRA, MANAGER):
         (alert,) = smtp.messages_to(decider)
-        assert alert["Subject"] == "Att besluta: Thesis defence"
+        assert alert["Subject"] == words["to_decide"]
         assert "https://evenemang.example/queue" in _text(alert)
         assert alert["Reply-To"].addresses[0].addr_spec == ORGANISER
         assert "Olga Organiser" in _text(alert)
@@ -187,8 +267,10 @@ def test_a_request_waiting_for_approval_gets_a_receipt_and_one_alert_per_decider
         assert smtp.messages_to(guest) == []
 
 
-def test_approval_confirms_to_the_organiser_and_invites_each_participant(notify, smtp, make_app):
-    story = Story()
+def test_approval_confirms_to_the_organiser_and_invites_each_participant(
+    notify, smtp, make_app, language, words
+):
+    story = Story(language=language)
     submitted = story.event(BOOKING_SUBMITTED)
     approved = story.event(BOOKING_APPROVED, status="approved", decided_by="infra@example.org")
     _deliver_and_send(notify, submitted)
@@ -197,8 +279,8 @@ def test_approval_confirms_to_the_organiser_and_invites_each_participant(notify,
 
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])  # nothing more to deciders
     (confirmation,) = smtp.messages_to(ORGANISER)
-    assert confirmation["Subject"] == "Godkänd: Thesis defence"
-    assert "(3)" in _text(confirmation)
+    assert confirmation["Subject"] == words["approved"]
+    assert words["participants_invited"] in _text(confirmation)
     assert confirmation.get_content_type() == "multipart/alternative"
 
     calendar_app = make_app("calendar")
@@ -210,7 +292,9 @@ def test_approval_confirms_to_the_organiser_and_invites_each_participant(notify,
 
     for participant in PARTICIPANTS:
         (invitation,) = smtp.messages_to(participant["email"])
-        assert invitation["Subject"] == "Inbjudan: Thesis defence, måndag 4 mars kl. 10:00"
+        assert invitation["Subject"] == words["invitation"]
+        assert words["when"] in _text(invitation) and words["organiser"] in _text(invitation)
+        assert words["calendar_attached"] in _text(invitation)
         text, event, method, calendar = _vevent(invitation)
         assert method == "REQUEST" == str(calendar["METHOD"])
         assert str(event["UID"]) == story.data["uid"] == str(in_feed["UID"])
@@ -232,17 +316,17 @@ def test_approval_confirms_to_the_organiser_and_invites_each_participant(notify,
     assert 'CN="Doe, John: PhD"' in _vevent(john)[0]
 
 
-def test_automatic_approval_says_so_and_invites(notify, smtp):
-    story = Story(resources=[PHOTOGRAPHER])
+def test_automatic_approval_says_so_and_invites(notify, smtp, language, words):
+    story = Story(resources=[PHOTOGRAPHER], language=language)
     _deliver_and_send(
         notify, story.event(BOOKING_APPROVED, status="approved", decided_by="automatic")
     )
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])
-    assert "behöver inget godkännande" in _text(smtp.messages_to(ORGANISER)[0])
+    assert words["automatic"] in _text(smtp.messages_to(ORGANISER)[0])
 
 
-def test_a_rejection_tells_the_organiser_the_reason_and_no_one_else(notify, smtp):
-    story = Story()
+def test_a_rejection_tells_the_organiser_the_reason_and_no_one_else(notify, smtp, language, words):
+    story = Story(language=language)
     _deliver_and_send(notify, story.event(BOOKING_SUBMITTED))
     smtp.recorder.received.clear()
     _deliver_and_send(
@@ -251,13 +335,15 @@ def test_a_rejection_tells_the_organiser_the_reason_and_no_one_else(notify, smtp
     )
     assert _recipients(smtp) == [ORGANISER]
     (decision,) = smtp.messages_to(ORGANISER)
-    assert decision["Subject"] == "Inte godkänd: Thesis defence"
-    assert "Motivering: The aula is being renovated" in _text(decision)
+    assert decision["Subject"] == words["rejected"]
+    assert words["reason_renovated"] in _text(decision)
     assert decision["Reply-To"].addresses[0].addr_spec == INFRA
 
 
-def test_a_change_of_title_tells_the_organiser_what_changed_and_no_one_else(notify, smtp):
-    story = Story()
+def test_a_change_of_title_tells_the_organiser_what_changed_and_no_one_else(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     _approved(story, notify, smtp)
     _deliver_and_send(
         notify,
@@ -269,13 +355,15 @@ def test_a_change_of_title_tells_the_organiser_what_changed_and_no_one_else(noti
     )
     assert _recipients(smtp) == [ORGANISER]
     (changed,) = smtp.messages_to(ORGANISER)
-    assert changed["Subject"] == "Ändrad: Thesis defence (room 2)"
-    assert "- Titel: Thesis defence → Thesis defence (room 2)" in _text(changed)
-    assert "nytt beslut" not in _text(changed)
+    assert changed["Subject"] == words["changed"]
+    assert words["title_changed"] in _text(changed)
+    assert words["needs_decision"] not in _text(changed)
 
 
-def test_a_new_time_needing_a_new_decision_updates_calendars_and_asks_deciders(notify, smtp):
-    story = Story()
+def test_a_new_time_needing_a_new_decision_updates_calendars_and_asks_deciders(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     _approved(story, notify, smtp)
     later = START + timedelta(days=1)
     _deliver_and_send(
@@ -292,15 +380,16 @@ def test_a_new_time_needing_a_new_decision_updates_calendars_and_asks_deciders(n
     )
     assert _recipients(smtp) == sorted([ORGANISER, INFRA, MANAGER, *GUESTS])
     organiser_text = _text(smtp.messages_to(ORGANISER)[0])
-    assert "kräver ett nytt beslut" in organiser_text
-    assert "- Början: måndag 4 mars 2030 10:00 → tisdag 5 mars 2030 10:00" in organiser_text
-    assert "- Status: godkänd → väntar på beslut" in organiser_text
+    assert words["needs_decision"] in organiser_text
+    assert words["start_moved"] in organiser_text
+    assert words["status_changed"] in organiser_text
     for decider in (INFRA, MANAGER):
         (alert,) = smtp.messages_to(decider)
-        assert alert["Subject"] == "Nytt beslut behövs: Thesis defence"
+        assert alert["Subject"] == words["decide_again"]
     for guest in GUESTS:
         (update,) = smtp.messages_to(guest)
-        assert update["Subject"] == "Uppdaterad: Thesis defence, tisdag 5 mars kl. 10:00"
+        assert update["Subject"] == words["updated"]
+        assert words["update_pending"] in _text(update)
         text, event, method, _ = _vevent(update)
         assert method == "REQUEST"
         assert str(event["UID"]) == story.data["uid"]
@@ -351,19 +440,21 @@ def test_managers_of_a_resource_added_to_a_pending_request_are_asked_too(notify,
     assert _recipients(smtp) == sorted([ORGANISER, "studio-boss@example.org"])
 
 
-def test_a_cancellation_confirms_with_the_reason_and_cancels_each_calendar(notify, smtp):
-    story = Story()
+def test_a_cancellation_confirms_with_the_reason_and_cancels_each_calendar(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     _approved(story, notify, smtp)
     _deliver_and_send(
         notify, story.event(BOOKING_CANCELLED, status="cancelled", reason="The speaker is ill")
     )
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])
     (confirmation,) = smtp.messages_to(ORGANISER)
-    assert confirmation["Subject"] == "Inställd: Thesis defence"
-    assert "Anledning: The speaker is ill" in _text(confirmation)
+    assert confirmation["Subject"] == words["cancelled"]
+    assert words["reason_ill"] in _text(confirmation)
     for guest in GUESTS:
         (cancel,) = smtp.messages_to(guest)
-        assert cancel["Subject"] == "Inställt: Thesis defence"
+        assert cancel["Subject"] == words["calendar_cancelled"]
         text, event, method, calendar = _vevent(cancel)
         assert method == "CANCEL" == str(calendar["METHOD"])
         assert str(event["STATUS"]) == "CANCELLED"
@@ -374,12 +465,14 @@ def test_a_cancellation_confirms_with_the_reason_and_cancels_each_calendar(notif
         assert "VALARM" not in text
         assert restriction_errors(text) == []
         assert ics_attachment(cancel) == ("cancel.ics", text)
-        assert "The speaker is ill" in _text(cancel)
+        assert words["reason_ill"] in _text(cancel)
 
 
-def test_cancelling_one_occurrence_cancels_that_instance_in_each_calendar(notify, smtp, make_app):
+def test_cancelling_one_occurrence_cancels_that_instance_in_each_calendar(
+    notify, smtp, make_app, language, words
+):
     series = occurrences(START, count=3)
-    story = Story(rrule="FREQ=WEEKLY;COUNT=3", occurrences=series)
+    story = Story(rrule="FREQ=WEEKLY;COUNT=3", occurrences=series, language=language)
     submitted = story.event(BOOKING_SUBMITTED)
     approved = story.event(BOOKING_APPROVED, status="approved")
     _deliver_and_send(notify, submitted, approved)
@@ -397,10 +490,11 @@ def test_cancelling_one_occurrence_cancels_that_instance_in_each_calendar(notify
 
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])
     (notice,) = smtp.messages_to(ORGANISER)
-    assert notice["Subject"] == "Inställt tillfälle: Thesis defence, måndag 11 mars kl. 10:00"
+    assert notice["Subject"] == words["occurrence_cancelled"]
     second = START + timedelta(weeks=1)
     for guest in GUESTS:
         (cancel,) = smtp.messages_to(guest)
+        assert cancel["Subject"] == words["instance_cancelled"]
         text, event, method, _ = _vevent(cancel)
         assert method == "CANCEL"
         assert event.decoded("RECURRENCE-ID") == second
@@ -426,8 +520,8 @@ def test_cancelling_one_occurrence_cancels_that_instance_in_each_calendar(notify
     assert restriction_errors(text) == []
 
 
-def test_participants_added_are_invited_and_removed_ones_told(notify, smtp):
-    story = Story()
+def test_participants_added_are_invited_and_removed_ones_told(notify, smtp, language, words):
+    story = Story(language=language)
     _approved(story, notify, smtp)
     newcomer = {"email": "nina@example.org", "name": "Nina New"}
     _deliver_and_send(
@@ -441,30 +535,32 @@ def test_participants_added_are_invited_and_removed_ones_told(notify, smtp):
     assert _recipients(smtp) == sorted([ORGANISER, "bob@example.org", "nina@example.org"])
     assert _vevent(smtp.messages_to("nina@example.org")[0])[2] == "REQUEST"
     (removed,) = smtp.messages_to("bob@example.org")
-    assert removed["Subject"] == "Inte längre inbjuden: Thesis defence"
+    assert removed["Subject"] == words["removed"]
     text, event, method, _ = _vevent(removed)
     assert method == "CANCEL"
     assert [str(a) for a in _list(event["ATTENDEE"])] == ["mailto:bob@example.org"]
     assert restriction_errors(text) == []
 
 
-def test_a_stale_event_sends_nothing(notify, smtp):
-    story = Story()
+def test_a_stale_event_sends_nothing(notify, smtp, language, words):
+    story = Story(language=language)
     submitted = story.event(BOOKING_SUBMITTED)
     approved = story.event(BOOKING_APPROVED, status="approved")
     _deliver_and_send(notify, approved, submitted)  # reordered: revision 1 after 2
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])
-    assert smtp.messages_to(ORGANISER)[0]["Subject"].startswith("Godkänd")
+    assert [m["Subject"] for m in smtp.messages_to(ORGANISER)] == [words["approved"]]
 
 
-def test_a_batch_mails_the_organiser_each_step_and_deciders_only_what_still_waits(notify, smtp):
-    story = Story()
+def test_a_batch_mails_the_organiser_each_step_and_deciders_only_what_still_waits(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     notify.deliver_batch(
         story.event(BOOKING_SUBMITTED), story.event(BOOKING_APPROVED, status="approved")
     )
     notify.send_all()
     subjects = sorted(m["Subject"] for m in smtp.messages_to(ORGANISER))
-    assert subjects == ["Förfrågan mottagen: Thesis defence", "Godkänd: Thesis defence"]
+    assert subjects == sorted([words["receipt"], words["approved"]])
     assert smtp.messages_to(INFRA) == [] and smtp.messages_to(MANAGER) == []
     assert all(len(smtp.messages_to(g)) == 1 for g in GUESTS)
 
@@ -476,9 +572,11 @@ def _soon(days: float) -> datetime:
     return (datetime.now(UTC) + timedelta(days=days)).replace(second=0, microsecond=0)
 
 
-def test_a_reminder_goes_out_a_day_before_to_the_organiser_and_participants(notify, smtp):
+def test_a_reminder_goes_out_a_day_before_to_the_organiser_and_participants(
+    notify, smtp, language, words
+):
     start = _soon(3)
-    story = Story(start=start, occurrences=occurrences(start))
+    story = Story(start=start, occurrences=occurrences(start), language=language)
     _approved(story, notify, smtp)
     assert notify.reminders_due(start - timedelta(hours=25)) == 0
     assert notify.reminders_due(start - timedelta(hours=24)) == 4
@@ -487,7 +585,7 @@ def test_a_reminder_goes_out_a_day_before_to_the_organiser_and_participants(noti
     notify.send_all()
     assert _recipients(smtp) == sorted([ORGANISER, *GUESTS])
     reminder = smtp.messages_to(GUESTS[0])[0]
-    assert reminder["Subject"].startswith("Påminnelse: Thesis defence, ")
+    assert reminder["Subject"].startswith(words["reminder"])
     assert reminder.get_content_type() == "multipart/alternative"  # no calendar part
 
 
@@ -503,9 +601,9 @@ def test_a_reminder_moves_with_the_booking_and_is_dropped_when_it_is_cancelled(n
 
     # queued but not sent yet when the booking is cancelled: dropped, never sent
     _deliver_and_send(notify, story.event(BOOKING_CANCELLED, status="cancelled"))
-    assert all(
-        not m["Subject"].startswith("Påminnelse") for r in smtp.received for m in [r.message]
-    )
+    sent = sorted((d.recipient, d.kind) for d in notify.deliveries() if d.status == "sent")
+    assert not [kind for _, kind in sent if kind == "reminder"]
+    assert len(smtp.received) == 4  # the cancellation to the organiser and three calendars
     reminders = [d for d in notify.deliveries(story.booking_id) if d.kind == "reminder"]
     assert [d.status for d in reminders] == ["dropped"] * 4
 
@@ -528,31 +626,72 @@ def test_a_cancelled_occurrence_gets_no_reminder(notify, smtp):
 # --- language, headers, structure -------------------------------------------------------------
 
 
-def test_english_bookings_get_english_mail(notify, smtp):
-    story = Story(language="en")
+def test_each_booking_s_mail_is_in_its_language_with_its_times_and_details(
+    notify, smtp, language, words
+):
+    story = Story(language=language)
     _deliver_and_send(
         notify,
         story.event(BOOKING_SUBMITTED),
         story.event(BOOKING_APPROVED, status="approved"),
     )
     subjects = sorted(m["Subject"] for m in smtp.messages_to(ORGANISER))
-    assert subjects == ["Approved: Thesis defence", "Request received: Thesis defence"]
+    assert subjects == sorted([words["receipt"], words["approved"]])
+    receipt = next(m for m in smtp.messages_to(ORGANISER) if m["Subject"] == words["receipt"])
+    assert receipt["Content-Language"] == language
+    assert f'<html lang="{language}">' in _html(receipt)
+    for line in (words["when"], words["where"], words["services"], words["footer"]):
+        assert line in _text(receipt)
+    assert words["organiser"] not in _text(receipt)  # the organiser is not told who they are
     invitation = smtp.messages_to(GUESTS[0])[0]
-    assert invitation["Subject"] == "Invitation: Thesis defence, Monday 4 March, 10:00"
-    assert invitation["Content-Language"] == "en"
-    assert "When: Monday 4 March 2030, 10:00–12:00 (CET)" in _text(invitation)
-    assert '<html lang="en">' in _html(invitation)
-    alert = smtp.messages_to(INFRA)[0]
-    assert alert["Subject"] == "To decide: Thesis defence"
+    assert invitation["Subject"] == words["invitation"]
+    assert invitation["Content-Language"] == language
+    assert words["when"] in _text(invitation) and words["organiser"] in _text(invitation)
+    assert smtp.messages_to(INFRA)[0]["Subject"] == words["to_decide"]
 
 
-def test_swedish_is_the_default_and_says_times_the_swedish_way(notify, smtp):
+def test_swedish_is_the_default_language(notify, smtp):
     story = Story()
+    del story.data["language"]
     _deliver_and_send(notify, story.event(BOOKING_SUBMITTED))
     receipt = smtp.messages_to(ORGANISER)[0]
     assert receipt["Content-Language"] == "sv"
-    assert "När: måndag 4 mars 2030 kl. 10:00–12:00 (CET)" in _text(receipt)
-    assert '<html lang="sv">' in _html(receipt)
+    assert receipt["Subject"] == WORDS["sv"]["receipt"]
+    assert WORDS["sv"]["when"] in _text(receipt)
+
+
+def test_a_series_lists_its_dates_ahead_in_each_language(notify, smtp, language):
+    series = occurrences(START, count=12)
+    story = Story(rrule="FREQ=WEEKLY;COUNT=12", occurrences=series, language=language)
+    _deliver_and_send(notify, story.event(BOOKING_SUBMITTED))
+    text = _text(smtp.messages_to(ORGANISER)[0])
+    heading, first, more = {
+        "sv": (
+            "Tillfällen:",
+            "- måndag 4 mars 2030 kl. 10:00–12:00 (CET)",
+            "… och 2 tillfällen till",
+        ),
+        "en": ("Occurrences:", "- Monday 4 March 2030, 10:00–12:00 (CET)", "… and 2 more"),
+    }[language]
+    assert heading in text and first in text
+    assert text.count("\r\n- ") == 11 and more in text
+
+
+def test_a_booking_across_days_gives_both_dates(notify, smtp, language):
+    end = START + timedelta(days=1, hours=3)
+    story = Story(
+        end=end,
+        occurrences=[
+            {"n": 0, "start": START.isoformat(), "end": end.isoformat(), "status": "active"}
+        ],
+        language=language,
+    )
+    _deliver_and_send(notify, story.event(BOOKING_SUBMITTED))
+    expected = {
+        "sv": "När: måndag 4 mars 2030 kl. 10:00 – tisdag 5 mars 2030 kl. 13:00 (CET)",
+        "en": "When: Monday 4 March 2030, 10:00 – Tuesday 5 March 2030, 13:00 (CET)",
+    }[language]
+    assert expected in _text(smtp.messages_to(ORGANISER)[0])
 
 
 def test_a_title_with_line_breaks_cannot_inject_headers(notify, smtp):
@@ -608,11 +747,11 @@ def test_every_mail_has_the_headers_and_parts_clients_expect(notify, smtp):
     assert calendar_part.get_param("method") == "REQUEST"
     assert calendar_part.get_content_charset() == "utf-8"
     assert attachment.get_content_type() == "application/ics"
-    expected = message_id(notify.settings, approved["id"], Person(GUESTS[0]), "invitation")
+    expected = message_id(notify.settings, approved["id"], GUESTS[0], "invitation")
     assert invitation["Message-ID"] == expected
     receipt = smtp.messages_to(ORGANISER)
     ids = {m["Message-ID"] for m in receipt}
-    assert message_id(notify.settings, submitted["id"], Person(ORGANISER), "receipt") in ids
+    assert message_id(notify.settings, submitted["id"], ORGANISER, "receipt") in ids
 
 
 def _list(value: Any) -> list:

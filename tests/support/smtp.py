@@ -303,22 +303,32 @@ class Notify:
 
         self.handler.batch([parse_event(e) for e in envelopes])
 
-    def sender(self, **kwargs: Any):
-        from services.notify.sender import DeliverySender
+    def sender(self):
+        """One round of the worker's sender: claim, send, record; how many it claimed."""
+        from services.notify.entrypoints.worker import mail_sender
 
-        return DeliverySender(self.db, self.sender_settings, clock=self.clock, **kwargs)
+        return mail_sender(self.db, self.sender_settings, clock=self.clock)
+
+    def claim(self, token: str) -> list[Any]:
+        """Claim due mail the way a sender does (and then, say, die)."""
+        from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
+        from services.notify.usecases.sending import claim_due_mail
+
+        uow = SqlAlchemyUnitOfWork(self.db)
+        return claim_due_mail(uow, self.sender_settings, self.clock(), token)
 
     def send_all(self) -> int:
         """Run the sender until nothing is due; how many rows it claimed."""
-        sender, total = self.sender(), 0
-        while claimed := sender.run_once():
+        send, total = self.sender(), 0
+        while claimed := send():
             total += claimed
         return total
 
     def reminders_due(self, now: Any) -> int:
-        from services.notify.planning import queue_due_reminders
+        from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
+        from services.notify.usecases.reminders import queue_due_reminders
 
-        return queue_due_reminders(self.db, self.settings, now=now)
+        return queue_due_reminders(SqlAlchemyUnitOfWork(self.db), self.settings, now=now)
 
     def deliveries(self, booking_id: str | None = None) -> list[Any]:
         from sqlalchemy import select

@@ -48,26 +48,10 @@ def test_every_used_id_is_worded(used, language):
     assert missing == [], f"ids without a {language} wording: {missing}"
 
 
-# Ids still chosen at run time by code that predates the catalogue (issue 9 marks each with
-# N_ where it is chosen); the list only shrinks, and is empty when the issue is done.
-NOT_YET_MARKED = frozenset(
-    (
-        "forbidden",
-        "from",
-        "message_id",
-        "not_found",
-        "reply_to",
-    )
-)
-
-
 def test_the_catalogue_holds_no_id_nothing_uses(used):
     for language in LANGUAGES:
-        ids = {m.id for m in _catalogue(language) if m.id}
-        unused = sorted(ids - used - NOT_YET_MARKED)
+        unused = sorted(m.id for m in _catalogue(language) if m.id and m.id not in used)
         assert unused == [], f"{language} ids no code or template uses: {unused}"
-        assert sorted(NOT_YET_MARKED & used) == [], "marked now: take them off NOT_YET_MARKED"
-        assert sorted(NOT_YET_MARKED - ids) == [], "gone: take them off NOT_YET_MARKED"
 
 
 def test_both_languages_have_the_same_ids_and_placeholders():

@@ -1,5 +1,5 @@
-"""Notify's background work: its bus consumer (which plans mail), the sender (which sends
-it) and the reminder scheduler, as threads of one process."""
+"""Notify's background work as threads of one process: its bus consumer (which plans mail),
+the sender (which sends it) and the reminder scheduler."""
 
 from __future__ import annotations
 
@@ -9,18 +9,42 @@ from collections.abc import Callable
 from functools import partial
 
 from services.notify.entrypoints.consumer import make_handler
-from services.notify.planning import queue_due_reminders
-from services.notify.sender import DeliverySender
+from services.notify.mail.smtp import Connect
+from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.notify.settings import MailSettings, SenderSettings
+from services.notify.usecases.reminders import queue_due_reminders
+from services.notify.usecases.sending import Clock, send_due_mail
 from shared.config import Config
 from shared.consumer_worker import consumer_loop
-from shared.db import Database
-from shared.mail import parse_smtp_url
+from shared.db import Database, utcnow
+from shared.mail import connection_for, parse_smtp_url
 
 log = logging.getLogger(__name__)
 
 Loop = Callable[[threading.Event], None]
 REMINDER_INTERVAL = 30.0  # seconds between looks for due reminders
+
+
+def repeat(stop: threading.Event, work: Callable[[], int], interval: float, what: str) -> None:
+    """Run ``work`` until ``stop``: again at once while it finds something to do, after
+    ``interval`` when it finds nothing; a failure (an unreachable database) only delays."""
+    while not stop.is_set():
+        try:
+            busy = work()
+        except Exception:
+            log.exception("notify %s: failed; trying again shortly", what)
+            stop.wait(max(interval, 1.0))
+            continue
+        if not busy:
+            stop.wait(interval)
+
+
+def mail_sender(
+    db: Database, settings: SenderSettings, connect: Connect | None = None, clock: Clock = utcnow
+) -> Callable[[], int]:
+    """One round of sending (claim, send, record); how many deliveries it claimed."""
+    connect = connect or partial(connection_for, settings.smtp_url, settings.sink_dir)
+    return partial(send_due_mail, SqlAlchemyUnitOfWork(db), connect, settings, clock)
 
 
 def sender_loop(config: Config, settings: SenderSettings | None = None) -> Loop:
@@ -31,7 +55,7 @@ def sender_loop(config: Config, settings: SenderSettings | None = None) -> Loop:
     def run(stop: threading.Event) -> None:
         db = Database(config.notify_database_url)
         try:
-            DeliverySender(db, settings).run(stop)
+            repeat(stop, mail_sender(db, settings), settings.interval, "sender")
         finally:
             db.dispose()
 
@@ -46,13 +70,8 @@ def reminder_loop(
     def run(stop: threading.Event) -> None:
         db = Database(config.notify_database_url)
         try:
-            while not stop.is_set():
-                try:
-                    while queue_due_reminders(db, settings) and not stop.is_set():
-                        pass
-                except Exception:
-                    log.exception("notify reminders: planning failed; trying again shortly")
-                stop.wait(interval)
+            work = partial(queue_due_reminders, SqlAlchemyUnitOfWork(db), settings)
+            repeat(stop, work, interval, "reminders")
         finally:
             db.dispose()
 

@@ -16,22 +16,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.notify.domain import DeliveryStatus
 from shared.db import UTCDateTime, utcnow
 from shared.inbox import ProcessedEventMixin
 from shared.principals import PrincipalMixin
 from shared.readmodel import BookingSnapshotMixin
-
-# Delivery states. ``sending`` is a claim under a lease (shown as ``queued`` by the API);
-# ``dropped``: never sent because it stopped being true (a reminder of a cancelled or moved
-# booking, an invitation superseded by a newer one before it went out).
-QUEUED, SENDING, SENT, FAILED, DEAD, DROPPED = (
-    "queued",
-    "sending",
-    "sent",
-    "failed",
-    "dead",
-    "dropped",
-)
 
 
 class Base(DeclarativeBase):
@@ -56,7 +45,8 @@ class KnownUser(PrincipalMixin, Base):
 
 class Delivery(Base):
     """One mail to one recipient, planned in the transaction that applied its event: the
-    unique key (event id, recipient, kind) is what makes every event mail at most once."""
+    unique key (event id, recipient, kind) is what makes every event mail at most once.
+    ``status`` is a :class:`~services.notify.domain.DeliveryStatus`."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -69,7 +59,7 @@ class Delivery(Base):
     event_id: Mapped[str] = mapped_column(String(36))
     recipient: Mapped[str] = mapped_column(String(254))  # lower-cased address
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     message_id: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(400), default="")

@@ -1,0 +1,45 @@
+"""The calendar part of an invitation, update or cancellation (iMIP, RFC 6047, carrying an
+iTIP REQUEST or CANCEL, RFC 5546): the VEVENT calendar's feeds carry too (same UID and
+SEQUENCE), built by ``shared.booking_ical``."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from services.notify.domain import Mail, occurrence_of
+from services.notify.mail.addresses import one_line
+from services.notify.settings import MailSettings
+from shared.booking_ical import booking_spec
+from shared.ical import Attendee, Person, render_calendar, render_event
+
+
+def calendar_text(mail: Mail, settings: MailSettings) -> str:
+    """The iCalendar object of a calendar mail, with its METHOD."""
+    method = mail.kind.imip_method
+    assert method is not None, mail.kind
+    snapshot = mail.snapshot
+    fallback = Person(settings.sender_address, settings.sender_name)
+    if method == "REQUEST":
+        spec = booking_spec(snapshot, attendees=True, fallback_organizer=fallback)
+    else:
+        spec = booking_spec(
+            snapshot, attendees=True, fallback_organizer=fallback, status="CANCELLED"
+        )
+        occurrence = occurrence_of(snapshot, mail.occurrence)
+        if occurrence is not None and snapshot.rrule:  # that instance alone
+            spec = dataclasses.replace(
+                spec,
+                recurrence_id=occurrence.start,
+                start=occurrence.start,
+                end=occurrence.end,
+                rrule=None,
+                exdates=(),
+            )
+        if mail.removed:  # only the attendee being removed (RFC 5546 §3.2.5)
+            spec = dataclasses.replace(spec, attendees=[Attendee(mail.to.email, mail.to.name)])
+    return render_calendar(
+        [render_event(spec)],
+        name=one_line(snapshot.title, 120) or "Evenemang",
+        method=method,
+        zones=[snapshot.timezone],
+    )

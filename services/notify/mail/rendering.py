@@ -1,0 +1,111 @@
+"""A mail's subject, text and HTML: one template per kind
+(``templates/notify/mail/<kind>.txt``: blocks ``subject``, ``body`` and ``action``) inside
+the shared layouts, with ``_`` bound to the mail's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+from services.notify.domain import Mail, MailKind, needs_new_decision, occurrence_of
+from services.notify.mail.addresses import one_line
+from services.notify.mail.wording import Wording, first_occurrence, organiser_of
+from services.notify.settings import MailSettings
+from shared.events import Status
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+MAX_TITLE = 300
+MAX_REASON = 2000
+
+
+@lru_cache(maxsize=1)
+def mail_templates() -> Environment:
+    """The mail templates (built on first use, never at import)."""
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+
+
+@dataclass(frozen=True)
+class Bodies:
+    subject: str
+    text: str
+    html: str
+
+
+def context(mail: Mail, wording: Wording) -> dict[str, Any]:
+    """What a kind's template may say: the booking's facts, worded."""
+    snapshot = mail.snapshot
+    organiser = organiser_of(snapshot)
+    first = first_occurrence(snapshot)
+    occurrence = occurrence_of(snapshot, mail.occurrence)
+    return {
+        "_": wording._,
+        "title": one_line(snapshot.title, MAX_TITLE),
+        "organiser": organiser.name or organiser.email,
+        "when": wording.span(first.start, first.end),
+        "when_short": wording.short(first.start),
+        "occurrence_when": wording.span(occurrence.start, occurrence.end) if occurrence else "",
+        "occurrence_short": wording.short(occurrence.start) if occurrence else "",
+        "reason": one_line(snapshot.reason or "", MAX_REASON),
+        "participants": len(snapshot.participants),
+        "automatic": snapshot.decided_by == "automatic",
+        "again": mail.again,
+        "needs_decision": needs_new_decision(snapshot),
+        "pending": snapshot.status is Status.PENDING,
+        "removed": mail.removed,
+        "for_organiser": mail.for_organiser,
+    }
+
+
+def _block(template: Template, name: str, values: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(values))).strip()
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Each non-blank line of a kind's body is one paragraph."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodies:
+    """Subject, text and HTML of a mail in its booking's language."""
+    wording = Wording(mail.snapshot)
+    env = mail_templates()
+    values = context(mail, wording)
+    template = env.get_template(f"notify/mail/{mail.kind.value}.txt")
+    subject = one_line(_block(template, "subject", values))
+    paragraphs = _paragraphs(_block(template, "body", values))
+    action_label = one_line(_block(template, "action", values))
+    page = {
+        "_": wording._,
+        "lang": wording.language,
+        "subject": subject,
+        "heading": subject,
+        "body": "\n\n".join(paragraphs),
+        "paragraphs": paragraphs,
+        "details": wording.details(mail, values["occurrence_when"] or values["when"]),
+        "occurrences": wording.occurrence_lines(mail, created),
+        "changes": wording.changes(mail.snapshot.changes) if mail.kind is MailKind.CHANGED else [],
+        "calendar": mail.kind.imip_method is not None,
+        "action_label": action_label,
+        "action_url": action_url(mail, settings) if action_label else "",
+    }
+    text = env.get_template("notify/mail/layout.txt").render(page)
+    html = env.get_template("notify/mail/layout.html").render(page)
+    return Bodies(subject, text.strip() + "\n", html)
+
+
+def action_url(mail: Mail, settings: MailSettings) -> str:
+    """Deciders go to the queue; everyone else to the booking's page."""
+    if mail.kind is MailKind.DECISION_NEEDED:
+        return f"{settings.base_url}/queue"
+    return mail.snapshot.url or f"{settings.base_url}/bookings/{mail.booking_id}"

@@ -1,0 +1,155 @@
+"""The delivery log on notify's database: rows planned in the transaction that applied
+their event (``queued``, unique by event id, recipient and kind), claimed by senders and
+marked with each attempt's outcome.
+
+Claims: PostgreSQL takes the rows ``FOR UPDATE SKIP LOCKED``, SQLite under its write lock
+(``BEGIN IMMEDIATE``); either way they are marked ``sending`` with a claim token and the
+time, so any number of senders share the work and none sends a row another holds. An
+outcome is recorded only while the claim is still the sender's own."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from services.notify.commands import ListDeliveries
+from services.notify.domain import (
+    DROPPED_MOVED,
+    DROPPED_SUPERSEDED,
+    IMIP_METHOD,
+    DeliveryStatus,
+    MailKind,
+    Outcome,
+)
+from services.notify.persistence.models import Delivery
+from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
+from shared.inbox import insert_for
+
+QUEUED, SENDING = DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value
+SUBJECT_LENGTH = 400
+
+
+class SqlDeliveries:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, rows: list[NewDelivery], now: datetime) -> int:
+        if not rows:
+            return 0
+        table = Delivery.__table__
+        statement = (
+            insert_for(self.session)(table)
+            .on_conflict_do_nothing(index_elements=["event_id", "recipient", "kind"])
+            .returning(table.c.id)
+        )
+        values = [
+            {
+                "booking_id": row.booking_id,
+                "event_id": row.event_id,
+                "recipient": row.recipient,
+                "kind": row.kind,
+                "status": QUEUED,
+                "attempts": 0,
+                "message_id": row.message_id,
+                "subject": row.subject[:SUBJECT_LENGTH],
+                "message": row.message,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+            for row in rows
+        ]
+        return len(list(self.session.scalars(statement, values)))
+
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        self._drop(
+            DROPPED_SUPERSEDED,
+            Delivery.booking_id == booking_id,
+            Delivery.kind.in_([kind.value for kind in IMIP_METHOD]),
+            Delivery.recipient.in_(sorted(recipients)),
+        )
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        self._drop(
+            DROPPED_MOVED,
+            Delivery.booking_id == booking_id,
+            Delivery.kind == MailKind.REMINDER.value,
+            Delivery.event_id.not_in(sorted(keep)),
+        )
+
+    def _drop(self, reason: str, *where: Any) -> None:
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.status == QUEUED, *where)
+            .values(status=DeliveryStatus.DROPPED.value, last_error=reason)
+        )
+
+    @staticmethod
+    def _due(now: datetime, stale_before: datetime):
+        return or_(
+            and_(Delivery.status == QUEUED, Delivery.next_attempt_at <= now),
+            and_(Delivery.status == SENDING, Delivery.claimed_at < stale_before),
+        )
+
+    def any_due(self, now: datetime, stale_before: datetime) -> bool:
+        return bool(self.session.scalar(select(exists().where(self._due(now, stale_before)))))
+
+    def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
+        rows = self.session.execute(
+            select(Delivery.id, Delivery.recipient, Delivery.message, Delivery.attempts)
+            .where(self._due(now, stale_before))
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not rows:
+            return []
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([r.id for r in rows]))
+            .values(status=SENDING, claimed_at=now, claim=token)
+        )
+        return [Claimed(r.id, r.recipient, r.message, r.attempts) for r in rows]
+
+    def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
+        if not ids:
+            return
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.claim == token)
+            .values(
+                status=DeliveryStatus.SENT.value,
+                sent_at=now,
+                attempts=Delivery.attempts + 1,
+                claim=None,
+                claimed_at=None,
+            )
+        )
+
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
+        values: dict[str, Any] = {
+            "status": outcome.status.value,
+            "attempts": item.attempts + 1,
+            "last_error": outcome.error,
+            "claim": None,
+            "claimed_at": None,
+        }
+        if outcome.retry_at is not None:
+            values["next_attempt_at"] = outcome.retry_at
+        self.session.execute(
+            update(Delivery).where(Delivery.id == item.id, Delivery.claim == token).values(values)
+        )
+
+    def list(self, query: ListDeliveries) -> list[DeliveryView]:
+        statement = select(Delivery).order_by(Delivery.id.desc()).limit(query.limit)
+        if query.booking_id is not None:
+            statement = statement.where(Delivery.booking_id == query.booking_id)
+        if query.status is not None:
+            wanted = [query.status]
+            if query.status is DeliveryStatus.QUEUED:
+                wanted.append(DeliveryStatus.SENDING)
+            statement = statement.where(Delivery.status.in_([s.value for s in wanted]))
+        return [DeliveryView.of(row) for row in self.session.scalars(statement)]

@@ -1,0 +1,244 @@
+"""Notify's repositories in memory, for unit tests that drive the real use cases without a
+database (cosmicpython's fake unit of work). They keep the rules the database keeps: the
+newest revision wins, a delivery is unique by (event, recipient, kind), a claim holds rows
+until its lease passes; and leaving without ``commit`` undoes everything."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.notify.commands import ListDeliveries
+from services.notify.domain import (
+    DROPPED_MOVED,
+    DROPPED_SUPERSEDED,
+    IMIP_METHOD,
+    DeliveryStatus,
+    Invited,
+    MailKind,
+    Outcome,
+)
+from services.notify.persistence.unit_of_work import UnitOfWork
+from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
+from shared.events import BookingSnapshot, Event, UserSnapshot
+
+QUEUED, SENDING = DeliveryStatus.QUEUED, DeliveryStatus.SENDING
+
+
+class FakeBookings:
+    def __init__(self) -> None:
+        self.stored: dict[str, BookingSnapshot] = {}
+
+    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
+        return {b: self.stored[b].revision for b in booking_ids if b in self.stored}
+
+    def store_newest(self, events: list[Event]) -> list[Event]:
+        newest: dict[str, Event] = {}
+        for event in events:
+            current = newest.get(event.booking_id)
+            if current is None or event.revision > current.revision:
+                newest[event.booking_id] = event
+        stored = []
+        for booking_id, event in sorted(newest.items()):
+            before = self.stored.get(booking_id)
+            if before is None or before.revision < event.revision:
+                self.stored[booking_id] = event.data  # type: ignore[assignment]
+                stored.append(event)
+        return stored
+
+    def snapshots(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
+        return {b: self.stored[b] for b in booking_ids if b in self.stored}
+
+
+class FakeUsers:
+    def __init__(self) -> None:
+        self.stored: dict[str, UserSnapshot] = {}
+
+    def store_newest(self, events: list[Event]) -> None:
+        for event in events:
+            user = event.data
+            before = self.stored.get(user.user_id)  # type: ignore[union-attr]
+            if before is None or before.revision < user.revision:
+                self.stored[user.user_id] = user  # type: ignore[union-attr,assignment]
+
+
+class FakeInvitations:
+    def __init__(self) -> None:
+        self.stored: dict[str, dict[str, tuple[Invited, int]]] = {}
+
+    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]:
+        return {k: state for k, (state, _) in self.stored.get(booking_id, {}).items()}
+
+    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None:
+        rows = self.stored.setdefault(booking_id, {})
+        for recipient, state in invited.items():
+            rows[recipient] = (state, sequence)
+
+
+class FakeReminders:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, int], tuple[datetime, datetime]] = {}  # start, remind_at
+
+    def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
+        return {n: start for (b, n), (start, _) in self.stored.items() if b == booking_id}
+
+    def reschedule(
+        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+    ) -> None:
+        for n in drop:
+            self.stored.pop((booking_id, n), None)
+        for n, start in add.items():
+            self.stored[(booking_id, n)] = (start, start - lead)
+
+    def any_due(self, now: datetime) -> bool:
+        return any(remind_at <= now for _, remind_at in self.stored.values())
+
+    def take_due(self, now: datetime, limit: int) -> list[tuple[str, int, datetime]]:
+        due = sorted(
+            (remind_at, key) for key, (_, remind_at) in self.stored.items() if remind_at <= now
+        )[:limit]
+        taken = [(b, n, self.stored.pop((b, n))[0]) for _, (b, n) in due]
+        return taken
+
+
+@dataclass
+class Row:
+    """A delivery log row: the planned mail and its state, under the table's names."""
+
+    id: int
+    new: NewDelivery
+    created_at: datetime
+    next_attempt_at: datetime
+    status: DeliveryStatus = QUEUED
+    attempts: int = 0
+    claimed_at: datetime | None = None
+    claim: str | None = None
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+    def __getattr__(self, name: str) -> Any:  # booking_id, recipient, kind, message...
+        if name.startswith("__") or name == "new":  # copying: not the planned mail's
+            raise AttributeError(name)
+        return getattr(self.new, name)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.new.event_id, self.new.recipient, self.new.kind)
+
+
+@dataclass
+class FakeDeliveries:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, rows: list[NewDelivery], now: datetime) -> int:
+        keys = {row.key for row in self.rows}
+        added = 0
+        for new in rows:
+            row = Row(len(self.rows) + 1, new, created_at=now, next_attempt_at=now)
+            if row.key not in keys:
+                keys.add(row.key)
+                self.rows.append(row)
+                added += 1
+        return added
+
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        kinds = {kind.value for kind in IMIP_METHOD}
+        self._drop(
+            DROPPED_SUPERSEDED,
+            lambda r: r.booking_id == booking_id and r.kind in kinds and r.recipient in recipients,
+        )
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        self._drop(
+            DROPPED_MOVED,
+            lambda r: (
+                r.booking_id == booking_id
+                and r.kind == MailKind.REMINDER
+                and r.event_id not in keep
+            ),
+        )
+
+    def _drop(self, reason: str, matches: Callable[[Row], bool]) -> None:
+        for row in self.rows:
+            if row.status is QUEUED and matches(row):
+                row.status, row.last_error = DeliveryStatus.DROPPED, reason
+
+    def _due(self, row: Row, now: datetime, stale_before: datetime) -> bool:
+        if row.status is QUEUED:
+            return row.next_attempt_at <= now
+        held = row.status is SENDING and row.claimed_at is not None
+        return held and row.claimed_at < stale_before  # type: ignore[operator]
+
+    def any_due(self, now: datetime, stale_before: datetime) -> bool:
+        return any(self._due(row, now, stale_before) for row in self.rows)
+
+    def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
+        due = [row for row in self.rows if self._due(row, now, stale_before)]
+        due = sorted(due, key=lambda row: (row.next_attempt_at, row.id))[:limit]
+        for row in due:
+            row.status, row.claimed_at, row.claim = SENDING, now, token
+        return [Claimed(row.id, row.recipient, row.message, row.attempts) for row in due]
+
+    def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
+        for row in self.rows:
+            if row.id in ids and row.claim == token:
+                row.status, row.sent_at, row.attempts = DeliveryStatus.SENT, now, row.attempts + 1
+                row.claim = row.claimed_at = None
+
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
+        row = self.rows[item.id - 1]
+        if row.claim != token:
+            return
+        row.status, row.attempts, row.last_error = outcome.status, item.attempts + 1, outcome.error
+        row.claim = row.claimed_at = None
+        if outcome.retry_at is not None:
+            row.next_attempt_at = outcome.retry_at
+
+    def list(self, query: ListDeliveries) -> list[DeliveryView]:
+        found = [
+            DeliveryView.of(row)
+            for row in reversed(self.rows)
+            if query.booking_id in (None, row.booking_id)
+            and query.status in (None, row.status.shown)
+        ]
+        return found[: query.limit]
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """All of notify's repositories in memory; ``commits`` counts the commits."""
+
+    def __init__(self) -> None:
+        self.bookings = FakeBookings()
+        self.users = FakeUsers()
+        self.invitations = FakeInvitations()
+        self.reminders = FakeReminders()
+        self.deliveries = FakeDeliveries()
+        self.commits = 0
+        self._saved: dict | None = None
+
+    def reading(self) -> FakeUnitOfWork:
+        return self
+
+    def _state(self) -> dict:
+        names = ("bookings", "users", "invitations", "reminders", "deliveries")
+        return {name: getattr(self, name) for name in names}
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._saved = copy.deepcopy(self._state())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._saved is not None:  # left without a commit: as it was
+            for name, repository in self._saved.items():
+                setattr(self, name, repository)
+            self._saved = None
+
+    def commit(self) -> None:
+        self._saved = None
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.__exit__()

@@ -1,0 +1,190 @@
+"""The unit of work around each of notify's use cases (as in cosmicpython): the
+repositories a use case reads and writes, one transaction, and an explicit ``commit`` —
+leaving without it rolls everything back.
+
+:class:`SqlAlchemyUnitOfWork` runs on notify's database; the consumer's one joins the
+inbox's transaction instead, so an event's record and its mail commit together.
+``persistence.fake.FakeUnitOfWork`` holds the same repositories in memory for unit tests.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection, Iterable, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Self
+
+from sqlalchemy.orm import Session
+
+from services.notify.commands import ListDeliveries
+from services.notify.domain import Invited, Outcome
+from services.notify.persistence.delivery_log import SqlDeliveries
+from services.notify.persistence.repositories import (
+    SqlBookings,
+    SqlInvitations,
+    SqlReminders,
+    SqlUsers,
+)
+from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
+from shared.db import Database
+from shared.events import BookingSnapshot, Event
+
+
+class Bookings(Protocol):
+    """Notify's read model: the newest snapshot of each booking."""
+
+    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
+        """The stored revision of each booking (rows locked, in id order)."""
+
+    def store_newest(self, events: list[Event]) -> list[Event]:
+        """Per booking keep the newest event's snapshot when it is newer than the stored
+        one; the events stored."""
+
+    def snapshots(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
+        """The stored snapshots of these bookings (those notify has)."""
+
+
+class Users(Protocol):
+    def store_newest(self, events: list[Event]) -> None:
+        """Per user keep the newest ``user.changed`` revision."""
+
+
+class Invitations(Protocol):
+    """What each participant's calendar was last sent for a booking."""
+
+    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]: ...
+
+    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None: ...
+
+
+class Reminders(Protocol):
+    """The reminders ahead: one per occurrence of an approved booking."""
+
+    def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
+        """Occurrence number → start time of the booking's scheduled reminders."""
+
+    def reschedule(
+        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+    ) -> None:
+        """Remove the ``drop`` reminders, schedule ``add`` (``lead`` before each start)."""
+
+    def any_due(self, now: datetime) -> bool: ...
+
+    def take_due(self, now: datetime, limit: int) -> list[tuple[str, int, datetime]]:
+        """Remove and return up to ``limit`` due reminders (booking, occurrence, start),
+        skipping those another worker holds."""
+
+
+class Deliveries(Protocol):
+    """The delivery log: one row per (event, recipient, kind)."""
+
+    def add(self, rows: list[NewDelivery], now: datetime) -> int:
+        """Queue the rows not already in the log; how many were added."""
+
+    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
+        """The booking's calendar mail still queued to these recipients is ``dropped``."""
+
+    def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
+        """The booking's reminders still queued, except those of the ``keep`` event ids,
+        are ``dropped``."""
+
+    def any_due(self, now: datetime, stale_before: datetime) -> bool: ...
+
+    def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
+        """Take due rows (queued and due, or ``sending`` with a lease older than
+        ``stale_before``) as ``sending`` under ``token``."""
+
+    def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
+        """A failed attempt's outcome, if the claim is still this sender's."""
+
+    def record_sent(self, token: str, ids: list[int], now: datetime) -> None: ...
+
+    def list(self, query: ListDeliveries) -> list[DeliveryView]: ...
+
+
+class UnitOfWork(abc.ABC):
+    """``with uow: ...; uow.commit()`` — one transaction over the repositories."""
+
+    bookings: Bookings
+    users: Users
+    invitations: Invitations
+    reminders: Reminders
+    deliveries: Deliveries
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def reading(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work that only reads (no write lock on SQLite)."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class SqlAlchemyUnitOfWork(UnitOfWork):
+    """Notify's database: a new transaction each time it is entered."""
+
+    def __init__(self, db: Database | None, *, readonly: bool = False) -> None:
+        self.db = db
+        self.readonly = readonly
+        self._joined: Session | None = None
+        self._transaction: AbstractContextManager[Session] | None = None
+        self._done = False
+
+    @classmethod
+    def joining(cls, session: Session) -> SqlAlchemyUnitOfWork:
+        """A unit of work inside a transaction someone else opened and commits (the
+        inbox's): ``commit`` leaves the commit to it."""
+        uow = cls(None)
+        uow._joined = session
+        return uow
+
+    def reading(self) -> SqlAlchemyUnitOfWork:
+        if self._joined is not None:  # reads inside the owner's transaction
+            return self
+        return SqlAlchemyUnitOfWork(self.db, readonly=True)
+
+    def __enter__(self) -> Self:
+        if self._joined is not None:
+            session = self._joined
+        else:
+            assert self.db is not None
+            self._transaction = self.db.transaction(readonly=self.readonly)
+            session = self._transaction.__enter__()
+        self._bind(session)
+        self._done = False
+        return self
+
+    def _bind(self, session: Session) -> None:
+        self.session = session
+        self.bookings = SqlBookings(session)
+        self.users = SqlUsers(session)
+        self.invitations = SqlInvitations(session)
+        self.reminders = SqlReminders(session)
+        self.deliveries = SqlDeliveries(session)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None:
+            return  # joined: the owner of the transaction commits or rolls back
+        if exc_type is None and not self._done:
+            self.session.rollback()
+        transaction.__exit__(exc_type, exc, tb)
+
+    def commit(self) -> None:
+        self._done = True
+        if self._transaction is not None:
+            self.session.commit()
+
+    def rollback(self) -> None:
+        self._done = True
+        if self._transaction is not None:
+            self.session.rollback()

@@ -1,0 +1,55 @@
+"""Turning planned mail into delivery log rows: composed once per event and kind, and an
+older calendar message to the same calendar superseded."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, MutableMapping
+from datetime import datetime
+from typing import Any
+
+from services.notify.domain import IMIP_METHOD, Mail, MailKind
+from services.notify.mail.message import compose
+from services.notify.persistence.unit_of_work import UnitOfWork
+from services.notify.readmodels import NewDelivery
+from services.notify.settings import MailSettings
+
+log = logging.getLogger(__name__)
+
+
+def compose_deliveries(
+    mails: Iterable[Mail],
+    settings: MailSettings,
+    now: datetime,
+    cache: MutableMapping[tuple, Any],
+) -> list[NewDelivery]:
+    """Each mail composed as a row to queue; a mail to an address no header can carry is
+    left out (and logged)."""
+    rows = []
+    for mail in mails:
+        try:
+            composed = compose(mail, settings, now, cache)
+        except ValueError as exc:
+            log.warning("notify: not mailing %r (%s): %s", mail.to.email, mail.kind, exc)
+            continue
+        rows.append(
+            NewDelivery(
+                booking_id=mail.booking_id,
+                event_id=mail.event_id,
+                recipient=mail.recipient,
+                kind=mail.kind.value,
+                message_id=composed.message_id,
+                subject=composed.subject,
+                message=composed.data,
+            )
+        )
+    return rows
+
+
+def supersede_calendar_mail(uow: UnitOfWork, booking_id: str, rows: list[NewDelivery]) -> None:
+    """A calendar message still queued for a calendar that gets a newer one is dropped: the
+    newer one carries the whole state with a higher SEQUENCE, so a retried old REQUEST can
+    never arrive after a CANCEL."""
+    calendars = {r.recipient for r in rows if MailKind(r.kind) in IMIP_METHOD}
+    if calendars:
+        uow.deliveries.drop_queued_calendar_mail(booking_id, calendars)

@@ -1,0 +1,310 @@
+"""Notify's use cases driven with the fake unit of work (no database): who gets which mail
+for each event type, nothing planned twice, reminders planned and moved with the booking,
+due mail sent and retried, and the delivery log read back."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
+
+import pytest
+
+from services.notify.commands import ListDeliveries
+from services.notify.domain import DeliveryStatus
+from services.notify.persistence.fake import FakeUnitOfWork
+from services.notify.settings import MailSettings, SenderSettings
+from services.notify.usecases.deliveries import list_deliveries
+from services.notify.usecases.planning import plan_deliveries
+from services.notify.usecases.reminders import queue_due_reminders
+from services.notify.usecases.sending import claim_due_mail, send_due_mail
+from shared.events import make_envelope, parse_event
+from shared.mail import MailSink, SinkConnection, SmtpConnection, parse_smtp_url
+from tests.factories import snapshot
+from tests.support.smtp import free_port
+
+NOW = datetime(2030, 2, 1, 12, 0, tzinfo=UTC)
+START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
+INFRA = "infra@example.org"
+ORGANISER = "org@example.org"
+GUESTS = ["anna@example.org", "bob@example.org"]
+SETTINGS = MailSettings(
+    mail_from="Evenemang <noreply@evenemang.example>",
+    infra_team=(INFRA,),
+    base_url="https://evenemang.example",
+)
+AULA = {**snapshot()["resources"][0], "managers": ["manager@example.org"]}
+
+
+def _occurrences(start: datetime, count: int = 1) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": n,
+            "start": (start + timedelta(weeks=n)).isoformat(),
+            "end": (start + timedelta(weeks=n, hours=2)).isoformat(),
+            "status": "active",
+        }
+        for n in range(count)
+    ]
+
+
+class Booking:
+    """One booking's events, each a new revision of the whole snapshot (typed on arrival)."""
+
+    def __init__(self, **overrides: Any) -> None:
+        defaults = {"resources": [AULA], "participants": [{"email": g} for g in GUESTS]}
+        self.data = snapshot(**{**defaults, **overrides})
+
+    def event(self, event_type: str, **changes: Any):
+        data = {**copy.deepcopy(self.data), "changes": [], **changes}
+        data["revision"] = self.data["revision"] + (1 if hasattr(self, "_started") else 0)
+        self._started = True
+        self.data = data
+        return parse_event(make_envelope(event_type, data))
+
+    def move(self, start: datetime, **changes: Any):
+        return self.event(
+            "booking.changed",
+            start=start.isoformat(),
+            end=(start + timedelta(hours=2)).isoformat(),
+            occurrences=_occurrences(start),
+            **changes,
+        )
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+def plan(uow: FakeUnitOfWork, *events, now: datetime = NOW) -> int:
+    return plan_deliveries(uow, list(events), SETTINGS, now)
+
+
+def queued(uow: FakeUnitOfWork, event=None) -> list[tuple[str, str]]:
+    """(recipient, kind) of the queued mail (of one event), sorted."""
+    return sorted(
+        (r.recipient, r.kind)
+        for r in uow.deliveries.rows
+        if r.status is DeliveryStatus.QUEUED and (event is None or r.event_id == event.id)
+    )
+
+
+def everyone(kind: str) -> list[tuple[str, str]]:
+    return [(g, kind) for g in GUESTS]
+
+
+# --- who gets which mail, event by event ------------------------------------------------------
+
+
+def test_each_event_type_mails_whom_the_table_says(uow):
+    booking = Booking()
+    steps = [
+        (
+            booking.event("booking.submitted"),
+            [("infra@example.org", "decision_needed"), ("manager@example.org", "decision_needed")]
+            + [(ORGANISER, "receipt")],
+        ),
+        (
+            booking.event("booking.approved", status="approved"),
+            sorted([*everyone("invitation"), (ORGANISER, "approved")]),
+        ),
+        (
+            booking.event(
+                "booking.changed",
+                status="approved",
+                title="New title",
+                changes=[{"field": "title", "from": "Thesis defence", "to": "New title"}],
+            ),
+            [(ORGANISER, "changed")],
+        ),
+        (
+            booking.move(START + timedelta(days=1), status="approved"),
+            sorted([*everyone("invitation_update"), (ORGANISER, "changed")]),
+        ),
+        (
+            booking.event("booking.cancelled", status="cancelled", reason="Ill"),
+            sorted([*everyone("invitation_cancel"), (ORGANISER, "cancelled")]),
+        ),
+    ]
+    for event, expected in steps:
+        plan(uow, event)
+        assert queued(uow, event) == expected, event.type
+
+
+def test_a_rejection_tells_only_the_organiser_when_no_calendar_was_invited(uow):
+    booking = Booking()
+    plan(uow, booking.event("booking.submitted"))
+    rejected = booking.event("booking.rejected", status="rejected", reason="Renovation")
+    plan(uow, rejected)
+    assert queued(uow, rejected) == [(ORGANISER, "rejected")]
+
+
+def test_an_approved_change_back_to_pending_asks_every_decider_again(uow):
+    booking = Booking()
+    plan(uow, booking.event("booking.approved", status="approved"))
+    back = booking.move(
+        START + timedelta(days=2),
+        status="pending",
+        changes=[{"field": "status", "from": "approved", "to": "pending"}],
+    )
+    plan(uow, back)
+    assert queued(uow, back) == sorted(
+        [
+            *everyone("invitation_update"),
+            ("infra@example.org", "decision_needed"),
+            ("manager@example.org", "decision_needed"),
+            (ORGANISER, "changed"),
+        ]
+    )
+
+
+# --- nothing twice -------------------------------------------------------------------------------
+
+
+def test_a_redelivered_event_plans_nothing_twice(uow):
+    booking = Booking()
+    submitted = booking.event("booking.submitted")
+    approved = booking.event("booking.approved", status="approved")
+    # receipt, approval, two invitations; no decider: the batch shows it decided
+    assert plan(uow, submitted, approved) == 4
+    assert plan(uow, approved) == 0
+    assert plan(uow, submitted) == 0  # stale
+    assert plan(uow, approved, approved) == 0
+    assert len(uow.deliveries.rows) == 4
+    keys = [r.key for r in uow.deliveries.rows]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_replayed_event_after_the_read_model_was_rebuilt_still_sends_nothing_twice(uow):
+    approved = Booking().event("booking.approved", status="approved")
+    first = plan(uow, approved)
+    uow.bookings.stored.clear()  # the read model rebuilt from nothing
+    assert plan(uow, approved) == 0
+    assert len(uow.deliveries.rows) == first
+
+
+def test_a_use_case_that_fails_leaves_nothing_behind(uow):
+    """A time zone no one knows fails while the mail is worded, after the calendars and
+    reminders were planned: none of it stays (the consumer retries the event later)."""
+    booking = Booking(timezone="Mars/Olympus_Mons")
+    with pytest.raises(ZoneInfoNotFoundError):
+        plan(uow, booking.event("booking.approved", status="approved"))
+    assert uow.commits == 0
+    assert uow.bookings.stored == {} and uow.invitations.stored == {}
+    assert uow.reminders.stored == {} and uow.deliveries.rows == []
+
+
+def test_a_newer_calendar_message_supersedes_one_still_queued(uow):
+    booking = Booking()
+    approved = booking.event("booking.approved", status="approved")
+    plan(uow, approved)
+    plan(uow, booking.move(START + timedelta(hours=3), status="approved"))
+    first = [r for r in uow.deliveries.rows if r.event_id == approved.id]
+    invitations = [r for r in first if r.kind == "invitation"]
+    assert {r.status for r in invitations} == {DeliveryStatus.DROPPED}
+    assert {r.last_error for r in invitations} == {"superseded by a newer calendar message"}
+    assert [r.status for r in first if r.kind == "approved"] == [DeliveryStatus.QUEUED]
+
+
+# --- reminders ------------------------------------------------------------------------------------
+
+
+def test_reminders_are_planned_on_approval_and_queued_once_when_due(uow):
+    booking = Booking()
+    plan(uow, booking.event("booking.approved", status="approved"))
+    assert uow.reminders.lock_for_booking(booking.data["booking_id"]) == {0: START}
+    assert queue_due_reminders(uow, SETTINGS, now=START - timedelta(hours=25)) == 0
+    due = START - timedelta(hours=24)
+    assert queue_due_reminders(uow, SETTINGS, now=due) == 3  # organiser and two guests
+    assert queue_due_reminders(uow, SETTINGS, now=due + timedelta(hours=1)) == 0
+    assert [k for _, k in queued(uow)].count("reminder") == 3
+
+
+def test_reminders_move_with_the_booking_and_queued_ones_are_dropped_when_it_ends(uow):
+    booking = Booking()
+    booking_id = booking.data["booking_id"]
+    plan(uow, booking.event("booking.approved", status="approved"))
+    later = START + timedelta(days=2)
+    plan(uow, booking.move(later, status="approved"))
+    assert uow.reminders.lock_for_booking(booking_id) == {0: later}
+    assert queue_due_reminders(uow, SETTINGS, now=START - timedelta(hours=23)) == 0
+    assert queue_due_reminders(uow, SETTINGS, now=later - timedelta(hours=24)) == 3
+    plan(uow, booking.event("booking.cancelled", status="cancelled"))
+    reminders = [r for r in uow.deliveries.rows if r.kind == "reminder"]
+    assert {r.status for r in reminders} == {DeliveryStatus.DROPPED}
+    assert uow.reminders.lock_for_booking(booking_id) == {}
+
+
+def test_a_reminder_whose_occurrence_changed_after_it_was_due_is_not_sent(uow):
+    booking = Booking()
+    plan(uow, booking.event("booking.approved", status="approved"))
+    uow.bookings.stored[booking.data["booking_id"]] = booking.move(START + timedelta(hours=1)).data
+    assert queue_due_reminders(uow, SETTINGS, now=START - timedelta(hours=24)) == 0
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _sender_settings(tmp_path: Path, **options: Any) -> SenderSettings:
+    return SenderSettings("", tmp_path, "noreply@evenemang.example", **options)
+
+
+def test_due_mail_goes_to_the_sink_once_and_is_marked_sent(uow, tmp_path):
+    plan(uow, Booking().event("booking.approved", status="approved"))
+    sink = MailSink(tmp_path)
+    settings = _sender_settings(tmp_path)
+    clock = lambda: NOW  # noqa: E731
+    assert send_due_mail(uow, lambda: SinkConnection(sink), settings, clock) == 3
+    assert send_due_mail(uow, lambda: SinkConnection(sink), settings, clock) == 0
+    assert {(r.status, r.attempts) for r in uow.deliveries.rows} == {(DeliveryStatus.SENT, 1)}
+    stored = [
+        BytesParser(policy=policy.default).parsebytes(sink.raw(e.name)) for e in sink.entries()
+    ]
+    assert sorted(m["Message-ID"] for m in stored) == sorted(
+        r.message_id for r in uow.deliveries.rows
+    )
+    assert sorted(m["To"].addresses[0].addr_spec for m in stored) == sorted([ORGANISER, *GUESTS])
+
+
+def test_mail_that_cannot_reach_the_server_waits_with_backoff_then_is_dead(uow, tmp_path):
+    plan(uow, Booking(participants=[]).event("booking.approved", status="approved"))
+    url = f"smtp://127.0.0.1:{free_port()}?timeout=2"  # nothing listens there
+    nowhere = lambda: SmtpConnection(parse_smtp_url(url))  # noqa: E731
+    settings = _sender_settings(tmp_path, max_attempts=3, retry_seconds=10)
+    moments = [NOW, NOW + timedelta(seconds=9), NOW + timedelta(seconds=10)]
+    moments += [NOW + timedelta(seconds=30), NOW + timedelta(seconds=31)]
+    claimed = [send_due_mail(uow, nowhere, settings, lambda at=at: at) for at in moments]
+    assert claimed == [1, 0, 1, 1, 0]  # after 10 s, then 20 s more; the third try was the last
+    (row,) = uow.deliveries.rows
+    assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 3)
+    assert "Connection refused" in row.last_error
+
+
+def test_a_claim_holds_its_mail_until_the_lease_has_passed(uow, tmp_path):
+    plan(uow, Booking(participants=[]).event("booking.approved", status="approved"))
+    settings = _sender_settings(tmp_path, lease_seconds=300)
+    assert len(claim_due_mail(uow, settings, NOW, "a-sender-that-dies")) == 1
+    assert claim_due_mail(uow, settings, NOW + timedelta(seconds=299), "another") == []
+    assert len(claim_due_mail(uow, settings, NOW + timedelta(seconds=301), "another")) == 1
+
+
+# --- the delivery log ------------------------------------------------------------------------
+
+
+def test_the_delivery_log_is_read_newest_first_by_booking_and_state(uow, tmp_path):
+    first, second = Booking(), Booking()
+    plan(uow, first.event("booking.approved", status="approved"))
+    plan(uow, second.event("booking.approved", status="approved"))
+    claim_due_mail(uow, _sender_settings(tmp_path, batch_size=1), NOW, "busy")
+    everything = list_deliveries(uow, ListDeliveries())
+    assert [d.id for d in everything] == sorted((d.id for d in everything), reverse=True)
+    assert {d.status for d in everything} == {DeliveryStatus.QUEUED}  # one held, shown queued
+    mine = list_deliveries(uow, ListDeliveries(booking_id=first.data["booking_id"]))
+    assert len(mine) == 3 and {d.booking_id for d in mine} == {first.data["booking_id"]}
+    assert len(list_deliveries(uow, ListDeliveries(status=DeliveryStatus.QUEUED, limit=2))) == 2
+    assert list_deliveries(uow, ListDeliveries(status=DeliveryStatus.SENT)) == []
