@@ -5,7 +5,7 @@ and the domain enforce the business rules on them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from datetime import datetime, time
 from typing import Any
 
@@ -40,6 +40,30 @@ class _Partial:
         return cls(given=frozenset(values), **values)
 
 
+def change_of(command: type, name: str, doc: str) -> type[_Partial]:
+    """The partial twin of ``command``: the same fields, each optional, named in ``given``
+    when set. One list of fields, so a field added to the command can be changed too."""
+    optional = [
+        (f.name, f.type, field(default=None if f.default is MISSING else f.default))
+        for f in fields(command)
+    ]
+    return make_dataclass(
+        name,
+        [("given", "frozenset[str]", field(default=frozenset())), *optional],
+        bases=(_Partial,),
+        frozen=True,
+        namespace={"__doc__": doc, "__module__": __name__},
+    )
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """From ``start`` to ``end`` (both aware)."""
+
+    start: datetime
+    end: datetime
+
+
 # --- bookings ------------------------------------------------------------------------------
 
 
@@ -60,22 +84,11 @@ class SubmitBooking:
     rrule: str | None = None
 
 
-@dataclass(frozen=True)
-class ChangeBooking(_Partial):
-    """New values for some of a booking's fields (those named in ``given``)."""
-
-    given: frozenset[str] = frozenset()
-    title: str = ""
-    start: datetime | None = None
-    end: datetime | None = None
-    resource_ids: tuple[str, ...] = ()
-    description: str = ""
-    expected_attendees: int | None = None
-    visibility: Visibility = Visibility.INTERNAL
-    language: Language = Language.SV
-    participants: tuple[Person, ...] = ()
-    notes: str = ""
-    rrule: str | None = None
+ChangeBooking = change_of(
+    SubmitBooking,
+    "ChangeBooking",
+    "New values for some of a booking's fields (those named in ``given``).",
+)
 
 
 @dataclass(frozen=True)
@@ -116,30 +129,17 @@ class CreateResource:
     active: bool = True
 
 
-@dataclass(frozen=True)
-class ChangeResource(_Partial):
-    given: frozenset[str] = frozenset()
-    name: str = ""
-    kind: Kind = Kind.VENUE
-    slug: str | None = None
-    description: str = ""
-    capacity: int | None = None
-    location: str = ""
-    features: tuple[str, ...] = ()
-    opening_hours: OpeningHours | None = None
-    requires_approval: bool = True
-    buffer_minutes: int = 0
-    min_notice_hours: int = 0
-    max_advance_days: int = 365
-    max_duration_minutes: int | None = None
-    managers: tuple[str, ...] = ()
-    active: bool = True
+ChangeResource = change_of(
+    CreateResource,
+    "ChangeResource",
+    "New values for some of a resource's fields (those named in ``given``).",
+)
 
 
 @dataclass(frozen=True)
-class AddClosure:
-    start: datetime
-    end: datetime
+class AddClosure(TimeRange):
+    """A resource closed from ``start`` to ``end``, and why."""
+
     reason: str
 
 
@@ -159,12 +159,6 @@ class BookingQuery:
 @dataclass(frozen=True)
 class ResourceQuery:
     kind: Kind | None = None
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    start: datetime
-    end: datetime
 
 
 @dataclass(frozen=True)
