@@ -162,11 +162,9 @@ class ResourceQuery:
 
 
 @dataclass(frozen=True)
-class AvailabilityQuery:
+class AvailabilityQuery(TimeRange):
     """Resources free for a whole interval, optionally of a kind, size and features."""
 
-    start: datetime
-    end: datetime
     kind: Kind | None = None
     min_capacity: int | None = None
     features: frozenset[str] = field(default_factory=frozenset)  # lower-case

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.booking.schemas.parts import OpeningHoursField
+from services.booking.schemas.parts import OpeningHoursField, enum_field
+from shared.events import Kind, Language, OccurrenceStatus, Status, Visibility
 from shared.schema import Schema, fields
 from shared.timezones import ZonedDateTime
 
@@ -11,7 +12,7 @@ class ResourceRefOut(Schema):
     id = fields.String()
     slug = fields.String()
     name = fields.String()
-    kind = fields.String()
+    kind = enum_field(Kind)
     location = fields.String()
 
 
@@ -24,7 +25,7 @@ class OccurrenceOut(Schema):
     n = fields.Integer()
     start = ZonedDateTime()
     end = ZonedDateTime()
-    status = fields.String()
+    status = enum_field(OccurrenceStatus)
 
 
 class ConflictOut(Schema):
@@ -44,13 +45,13 @@ class BookingOut(Schema):
     start = ZonedDateTime()
     end = ZonedDateTime()
     timezone = fields.String()
-    status = fields.String()
+    status = enum_field(Status)
     revision = fields.Integer()
     resources = fields.List(fields.Nested(ResourceRefOut))
     organiser = fields.Nested(PersonOut)
     participants = fields.List(fields.Nested(PersonOut))
-    visibility = fields.String()
-    language = fields.String()
+    visibility = enum_field(Visibility)
+    language = enum_field(Language)
     expected_attendees = fields.Integer(allow_none=True)
     notes = fields.String()
     rrule = fields.String(allow_none=True)
@@ -68,14 +69,11 @@ class ApprovalOut(BookingOut):
     competing = fields.List(fields.Nested(ConflictOut))
 
 
-class ResourceOut(Schema):
-    id = fields.String()
-    slug = fields.String()
-    name = fields.String()
-    kind = fields.String()
+class ResourceOut(ResourceRefOut):
+    """A resource in full: what a booking names of it, and its rules."""
+
     description = fields.String()
     capacity = fields.Integer(allow_none=True)
-    location = fields.String()
     features = fields.List(fields.String())
     opening_hours = OpeningHoursField(allow_none=True)
     requires_approval = fields.Boolean()
