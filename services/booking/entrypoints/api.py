@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, current_app, jsonify
+from marshmallow import Schema
 
 from services.booking import schemas as s
 from services.booking.commands import CancelOccurrence
@@ -31,111 +35,96 @@ def answer_booking(booking: BookingView, status: int = 200):
     return jsonify(BOOKING_OUT.dump(booking)), status
 
 
+def endpoint(
+    rule: str, method: str, *, role: str = "organiser", errors: tuple[int, ...] = (), **spec: Any
+) -> Callable:
+    """A documented ``/api/v1`` route for a signed-in person of at least ``role``; one that
+    names something by id in its path answers 404 when there is no such thing."""
+    if "<" in rule:
+        errors = (404, *errors)
+
+    def decorate(view: Callable) -> Callable:
+        return doc.route(bp, rule, method, errors=errors, **spec)(require_role(role)(view))
+
+    return decorate
+
+
+def listing(rule: str, summary: str, query: type[Schema], answer: type[Schema], **spec: Any):
+    """A GET answering with a list, filtered by a query."""
+    return endpoint(rule, "GET", summary=summary, query=query, answer=answer, many=True, **spec)
+
+
+def creation(rule: str, summary: str, body: type[Schema], answer: type[Schema], **spec: Any):
+    """A POST that makes something and answers with it (201)."""
+    return endpoint(rule, "POST", summary=summary, body=body, answer=answer, status=201, **spec)
+
+
+def booking_action(
+    rule: str, summary: str, body: type[Schema] | None = None, method: str = "POST"
+) -> Callable:
+    """A change to one booking, answered with the booking (404 unknown, 409 not now)."""
+    return endpoint(
+        f"/bookings/<booking_id>{rule}",
+        method,
+        summary=summary,
+        body=body,
+        answer=s.BookingOut,
+        errors=(409,),
+    )
+
+
 # --- resources ------------------------------------------------------------------------------
 
 
-@doc.route(
-    bp,
-    "/resources",
-    "GET",
-    summary="List resources",
-    query=s.ResourceQuerySchema,
-    answer=s.ResourceOut,
-    many=True,
-)
-@require_role()
+@listing("/resources", "List resources", s.ResourceQuerySchema, s.ResourceOut)
 def list_resources():
     query = query_args(s.ResourceQuerySchema())
     return jsonify(resources=RESOURCES_OUT.dump(resources.list_resources(ctx(), query)))
 
 
-@doc.route(
-    bp,
-    "/resources",
-    "POST",
-    summary="Add a resource (admin)",
-    body=s.ResourceInSchema,
-    answer=s.ResourceOut,
-    status=201,
-)
-@require_role("admin")
+@creation("/resources", "Add a resource (admin)", s.ResourceInSchema, s.ResourceOut, role="admin")
 def create_resource():
     resource = resources.create_resource(ctx(), current_principal(), json_body(RESOURCE_IN))
     return jsonify(RESOURCE_OUT.dump(resource)), 201
 
 
-@doc.route(
-    bp,
-    "/resources/<resource_id>",
-    "GET",
-    summary="One resource",
-    answer=s.ResourceOut,
-    errors=(404,),
-)
-@require_role()
+@endpoint("/resources/<resource_id>", "GET", summary="One resource", answer=s.ResourceOut)
 def get_resource(resource_id: str):
     return jsonify(RESOURCE_OUT.dump(resources.read_resource(ctx(), resource_id)))
 
 
-@doc.route(
-    bp,
+@endpoint(
     "/resources/<resource_id>",
     "PATCH",
     summary="Change a resource (admin)",
     body=s.ResourceInSchema,
     answer=s.ResourceOut,
-    errors=(404,),
+    role="admin",
 )
-@require_role("admin")
 def patch_resource(resource_id: str):
     cmd = json_body(RESOURCE_IN, partial=True)
     resource = resources.update_resource(ctx(), current_principal(), resource_id, cmd)
     return jsonify(RESOURCE_OUT.dump(resource))
 
 
-@doc.route(
-    bp,
-    "/resources/<resource_id>/closures",
-    "POST",
-    summary="Close a resource",
-    body=s.ClosureInSchema,
-    answer=s.ClosureOut,
-    status=201,
-    errors=(404,),
-)
-@require_role()
+@creation("/resources/<resource_id>/closures", "Close a resource", s.ClosureInSchema, s.ClosureOut)
 def add_closure(resource_id: str):
     closure = resources.add_closure(ctx(), current_principal(), resource_id, json_body(CLOSURE_IN))
     return jsonify(s.ClosureOut().dump(closure)), 201
 
 
-@doc.route(
-    bp,
-    "/resources/<resource_id>/busy",
-    "GET",
-    summary="A resource's busy blocks",
-    query=s.RangeQuerySchema,
-    answer=s.BusyBlockOut,
-    many=True,
-    errors=(404,),
+@listing(
+    "/resources/<resource_id>/busy", "A resource's busy blocks", s.RangeQuerySchema, s.BusyBlockOut
 )
-@require_role()
 def busy(resource_id: str):
     span = query_args(s.RangeQuerySchema())
     blocks = queries.busy_blocks(ctx(), current_principal(), resource_id, span.start, span.end)
     return jsonify(busy=s.BusyBlockOut(many=True).dump(blocks))
 
 
-@doc.route(
-    bp,
-    "/availability",
-    "GET",
-    summary="Resources free for a whole interval",
-    query=s.AvailabilityQuerySchema,
-    answer=s.ResourceOut,
-    many=True,
+@listing(
+    "/availability", "Resources free for a whole interval", s.AvailabilityQuerySchema, s.ResourceOut
 )
-@require_role()
 def availability():
     free = queries.find_available(ctx(), query_args(s.AvailabilityQuerySchema()))
     return jsonify(resources=RESOURCES_OUT.dump(free))
@@ -144,138 +133,70 @@ def availability():
 # --- bookings ---------------------------------------------------------------------------------
 
 
-@doc.route(
-    bp,
-    "/bookings",
-    "POST",
-    summary="Request resources for an event",
-    body=s.BookingInSchema,
-    answer=s.BookingOut,
-    status=201,
-    errors=(409,),
+@creation(
+    "/bookings", "Request resources for an event", s.BookingInSchema, s.BookingOut, errors=(409,)
 )
-@require_role()
 def submit():
     booking = bookings.submit_booking(ctx(), current_principal(), json_body(BOOKING_IN))
     return answer_booking(booking, 201)
 
 
-@doc.route(
-    bp,
-    "/bookings",
-    "GET",
-    summary="List bookings",
-    query=s.BookingQuerySchema,
-    answer=s.BookingOut,
-    many=True,
-)
-@require_role()
+@listing("/bookings", "List bookings", s.BookingQuerySchema, s.BookingOut)
 def list_bookings():
     found = queries.list_bookings(ctx(), current_principal(), query_args(s.BookingQuerySchema()))
     return jsonify(bookings=BOOKINGS_OUT.dump(found))
 
 
-@doc.route(
-    bp, "/bookings/<booking_id>", "GET", summary="One booking", answer=s.BookingOut, errors=(404,)
-)
-@require_role()
+@endpoint("/bookings/<booking_id>", "GET", summary="One booking", answer=s.BookingOut)
 def get_booking(booking_id: str):
     return answer_booking(queries.read_booking(ctx(), current_principal(), booking_id))
 
 
-@doc.route(
-    bp,
-    "/bookings/<booking_id>",
-    "PATCH",
-    summary="Change a booking",
-    body=s.BookingInSchema,
-    answer=s.BookingOut,
-    errors=(404, 409),
-)
-@require_role()
+@booking_action("", "Change a booking", s.BookingInSchema, method="PATCH")
 def patch_booking(booking_id: str):
     cmd = json_body(BOOKING_IN, partial=True)
     return answer_booking(bookings.change_booking(ctx(), current_principal(), booking_id, cmd))
 
 
-@doc.route(
-    bp,
-    "/bookings/<booking_id>/approve",
-    "POST",
-    summary="Approve a request",
-    answer=s.BookingOut,
-    errors=(404, 409),
-)
-@require_role()
+@booking_action("/approve", "Approve a request")
 def approve(booking_id: str):
     approval = bookings.approve_booking(ctx(), current_principal(), booking_id)
     return jsonify(APPROVAL_OUT.dump({**vars(approval.booking), "competing": approval.competing}))
 
 
-@doc.route(
-    bp,
-    "/bookings/<booking_id>/reject",
-    "POST",
-    summary="Reject a request",
-    body=s.RejectSchema,
-    answer=s.BookingOut,
-    errors=(404, 409),
-)
-@require_role()
+@booking_action("/reject", "Reject a request", s.RejectSchema)
 def reject(booking_id: str):
     cmd = json_body(REJECT_IN)
     return answer_booking(bookings.reject_booking(ctx(), current_principal(), booking_id, cmd))
 
 
-@doc.route(
-    bp,
-    "/bookings/<booking_id>/cancel",
-    "POST",
-    summary="Cancel a booking",
-    body=s.ReasonSchema,
-    answer=s.BookingOut,
-    errors=(404, 409),
-)
-@require_role()
+@booking_action("/cancel", "Cancel a booking", s.ReasonSchema)
 def cancel(booking_id: str):
     cmd = json_body(REASON_IN)
     return answer_booking(bookings.cancel_booking(ctx(), current_principal(), booking_id, cmd))
 
 
-@doc.route(
-    bp,
-    "/bookings/<booking_id>/occurrences/<int:n>/cancel",
-    "POST",
-    summary="Cancel one occurrence of a series",
-    body=s.ReasonSchema,
-    answer=s.BookingOut,
-    errors=(404, 409),
-)
-@require_role()
+@booking_action("/occurrences/<int:n>/cancel", "Cancel one occurrence of a series", s.ReasonSchema)
 def cancel_occurrence(booking_id: str, n: int):
     cmd = CancelOccurrence(n, json_body(REASON_IN).reason)
     return answer_booking(bookings.cancel_occurrence(ctx(), current_principal(), booking_id, cmd))
 
 
-@doc.route(
-    bp,
+@endpoint(
     "/bookings/<booking_id>/history",
     "GET",
     summary="Who changed what, when",
     answer=s.HistoryOut,
     many=True,
-    errors=(404,),
 )
-@require_role()
 def history(booking_id: str):
     entries = queries.booking_history(ctx(), current_principal(), booking_id)
     return jsonify(history=s.HistoryOut(many=True).dump(entries))
 
 
-@doc.route(
-    bp, "/queue", "GET", summary="Requests waiting for my decision", answer=s.BookingOut, many=True
+@endpoint(
+    "/queue", "GET", summary="Requests waiting for my decision", answer=s.BookingOut, many=True
 )
-@require_role()
 def queue():
     waiting = queries.decision_queue(ctx(), current_principal())
     return jsonify(bookings=BOOKINGS_OUT.dump([item.booking for item in waiting]))
