@@ -15,7 +15,6 @@ from services.booking.domain import (
     Block,
     HeldSlot,
     Interval,
-    NotFound,
     may_decide,
 )
 from services.booking.persistence.mapping import rules_of
@@ -36,7 +35,6 @@ from services.booking.persistence.repositories import (
     slot_rows,
 )
 from shared.events import EventType, Snapshot, Status
-from shared.messages import Msg
 
 
 @dataclass
@@ -58,13 +56,10 @@ class FakeResources(ResourceRepository):
     def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
         self.store, self.staged = store, staged
 
-    def get(self, key: str) -> Resource:
-        found = self.store.resources.get(key) or next(
+    def _find(self, key: str) -> Resource | None:
+        return self.store.resources.get(key) or next(
             (r for r in self.store.resources.values() if r.slug == key), None
         )
-        if found is None:
-            raise NotFound(Msg("no_such_resource", key=key))
-        return found
 
     def get_many(self, keys: Sequence[str]) -> list[Resource]:
         return pick_resources(list(self.store.resources.values()), keys)
@@ -104,13 +99,10 @@ class FakeBookings(BookingRepository):
     def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
         self.store, self.staged = store, staged
 
-    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
-        booking = self.store.bookings.get(booking_id) or next(
+    def _find(self, booking_id: str, lock: bool) -> Booking | None:
+        return self.store.bookings.get(booking_id) or next(
             (b for b in self.staged if isinstance(b, Booking) and b.id == booking_id), None
         )
-        if booking is None:
-            raise NotFound(Msg("no_such_booking", id=booking_id))
-        return booking
 
     def add(self, booking: Booking) -> None:
         self.staged.append(booking)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from services.booking.commands import BookingQuery
 from services.booking.domain import (
@@ -15,6 +14,7 @@ from services.booking.domain import (
     Block,
     HeldSlot,
     Interval,
+    NotFound,
     RuleViolation,
     blocked_interval,
 )
@@ -26,6 +26,7 @@ from services.booking.persistence.models import (
     Resource,
     User,
 )
+from shared import unit_of_work as shared_uow
 from shared.events import EventType, OccurrenceStatus, Snapshot, Status
 from shared.messages import Msg
 
@@ -35,9 +36,16 @@ CHUNK = 500
 
 
 class ResourceRepository(ABC):
-    @abstractmethod
     def get(self, key: str) -> Resource:
         """A resource by id or slug (``NotFound`` if none)."""
+        found = self._find(key)
+        if found is None:
+            raise NotFound(Msg("no_such_resource", key=key))
+        return found
+
+    @abstractmethod
+    def _find(self, key: str) -> Resource | None:
+        """The resource with this id, else the one with this slug."""
 
     @abstractmethod
     def get_many(self, keys: Sequence[str]) -> list[Resource]:
@@ -63,9 +71,15 @@ class ResourceRepository(ABC):
 
 
 class BookingRepository(ABC):
-    @abstractmethod
     def get(self, booking_id: str, *, lock: bool = False) -> Booking:
         """A booking (``NotFound`` if none); ``lock`` holds it until the commit."""
+        found = self._find(booking_id, lock)
+        if found is None:
+            raise NotFound(Msg("no_such_booking", id=booking_id))
+        return found
+
+    @abstractmethod
+    def _find(self, booking_id: str, lock: bool) -> Booking | None: ...
 
     @abstractmethod
     def add(self, booking: Booking) -> None: ...
@@ -110,30 +124,12 @@ class SlotRepository(ABC):
         """Approved slots of one resource overlapping ``span``, soonest first."""
 
 
-class UnitOfWork(ABC):
-    """One transaction: ``with uow: ...; uow.commit()``. Leaving without ``commit`` (or with
-    an error) rolls everything back."""
+class UnitOfWork(shared_uow.UnitOfWork):
+    """Booking's transaction over its resources, bookings and slots."""
 
     resources: ResourceRepository
     bookings: BookingRepository
     slots: SlotRepository
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
-    @abstractmethod
-    def commit(self) -> None: ...
-
-    @abstractmethod
-    def rollback(self) -> None: ...
 
     @abstractmethod
     def user(self, user_id: str) -> User | None: ...

@@ -15,7 +15,6 @@ from services.booking.domain import (
     Block,
     HeldSlot,
     Interval,
-    NotFound,
 )
 from services.booking.persistence.models import (
     Booking,
@@ -36,7 +35,6 @@ from services.booking.persistence.repositories import (
     slot_rows,
 )
 from shared.events import Status
-from shared.messages import Msg
 
 # A booking with what its read model shows: resources with their managers in one statement,
 # dates in another (the organiser is joined to the booking's own).
@@ -53,14 +51,11 @@ class SqlResources(ResourceRepository):
     def _select(self):
         return select(Resource).options(joinedload(Resource.managers))
 
-    def get(self, key: str) -> Resource:
+    def _find(self, key: str) -> Resource | None:
         found = self.session.scalars(
             self._select().where(or_(Resource.id == key, Resource.slug == key))
         ).unique()
-        matches = sorted(found, key=lambda r: r.id != key)  # an id before a slug
-        if not matches:
-            raise NotFound(Msg("no_such_resource", key=key))
-        return matches[0]
+        return min(found, key=lambda r: r.id != key, default=None)  # an id before a slug
 
     def get_many(self, keys: Sequence[str]) -> list[Resource]:
         rows = self.session.scalars(
@@ -116,11 +111,8 @@ class SqlBookings(BookingRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
-        booking = self.session.get(Booking, booking_id, with_for_update=lock, options=WITH_PARTS)
-        if booking is None:
-            raise NotFound(Msg("no_such_booking", id=booking_id))
-        return booking
+    def _find(self, booking_id: str, lock: bool) -> Booking | None:
+        return self.session.get(Booking, booking_id, with_for_update=lock, options=WITH_PARTS)
 
     def add(self, booking: Booking) -> None:
         self.session.add(booking)

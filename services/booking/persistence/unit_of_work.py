@@ -70,7 +70,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         trace: TracebackType | None,
     ) -> None:
         try:
-            self.rollback()
+            super().__exit__(kind, error, trace)
         finally:
             self.session.close()
         if _lost_race(error):

@@ -27,6 +27,7 @@ from services.notify.persistence.repositories import (
     SqlUsers,
 )
 from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
+from shared import unit_of_work as shared_uow
 from shared.db import Database
 from shared.events import BookingSnapshot, Event
 
@@ -103,8 +104,8 @@ class Deliveries(Protocol):
     def list(self, query: ListDeliveries) -> list[DeliveryView]: ...
 
 
-class UnitOfWork(abc.ABC):
-    """``with uow: ...; uow.commit()`` — one transaction over the repositories."""
+class UnitOfWork(shared_uow.UnitOfWork):
+    """Notify's transaction over its repositories."""
 
     bookings: Bookings
     users: Users
@@ -112,21 +113,9 @@ class UnitOfWork(abc.ABC):
     reminders: Reminders
     deliveries: Deliveries
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.rollback()
-
     @abc.abstractmethod
     def reading(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work that only reads (no write lock on SQLite)."""
-
-    @abc.abstractmethod
-    def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
