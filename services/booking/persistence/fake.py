@@ -10,13 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.booking.commands import BookingQuery
-from services.booking.domain import (
-    Actor,
-    Block,
-    HeldSlot,
-    Interval,
-    may_decide,
-)
+from services.booking.domain import Actor, Block, HeldSlot, Interval, may_decide
 from services.booking.persistence.mapping import rules_of
 from services.booking.persistence.models import (
     Booking,
