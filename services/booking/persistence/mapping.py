@@ -59,6 +59,16 @@ def managers_of(resource: Resource) -> tuple[str, ...]:
     return tuple(sorted(m.email.lower() for m in resource.managers))
 
 
+def _limits(resource: Resource) -> dict[str, int | None]:
+    """The limits a resource puts on a booking's time, as kept, shown and checked."""
+    return dict(
+        buffer_minutes=resource.buffer_minutes,
+        min_notice_hours=resource.min_notice_hours,
+        max_advance_days=resource.max_advance_days,
+        max_duration_minutes=resource.max_duration_minutes,
+    )
+
+
 def rules_of(resource: Resource) -> ResourceRules:
     return ResourceRules(
         resource_id=resource.id,
@@ -66,46 +76,39 @@ def rules_of(resource: Resource) -> ResourceRules:
         active=resource.active,
         capacity=resource.capacity if resource.kind == Kind.VENUE else None,
         opening_hours=hours_of(resource.opening_hours),
-        buffer_minutes=resource.buffer_minutes,
-        min_notice_hours=resource.min_notice_hours,
-        max_advance_days=resource.max_advance_days,
-        max_duration_minutes=resource.max_duration_minutes,
+        **_limits(resource),
         requires_approval=resource.requires_approval,
         managers=frozenset(managers_of(resource)),
     )
 
 
-def resource_view(resource: Resource) -> ResourceView:
-    return ResourceView(
+def _named(resource: Resource) -> dict[str, Any]:
+    """What a booking says of its resource (a ``ResourceRef``); a ``ResourceView`` says more."""
+    return dict(
         id=resource.id,
         slug=resource.slug,
         name=resource.name,
         kind=Kind(resource.kind),
+        location=resource.location or "",
+        requires_approval=resource.requires_approval,
+        managers=managers_of(resource),
+    )
+
+
+def resource_view(resource: Resource) -> ResourceView:
+    return ResourceView(
+        **_named(resource),
         description=resource.description or "",
         capacity=resource.capacity,
-        location=resource.location or "",
         features=tuple(resource.features or ()),
         opening_hours=_hours_view(resource.opening_hours),
-        requires_approval=resource.requires_approval,
-        buffer_minutes=resource.buffer_minutes,
-        min_notice_hours=resource.min_notice_hours,
-        max_advance_days=resource.max_advance_days,
-        max_duration_minutes=resource.max_duration_minutes,
-        managers=managers_of(resource),
+        **_limits(resource),
         active=resource.active,
     )
 
 
 def resource_ref(resource: Resource) -> ResourceRef:
-    return ResourceRef(
-        id=resource.id,
-        slug=resource.slug,
-        name=resource.name,
-        kind=Kind(resource.kind),
-        location=resource.location or "",
-        requires_approval=resource.requires_approval,
-        managers=managers_of(resource),
-    )
+    return ResourceRef(**_named(resource))
 
 
 def occurrences_of(booking: Booking) -> tuple[Occurrence, ...]:
@@ -123,9 +126,9 @@ def _sorted_resources(booking: Booking) -> list[Resource]:
     return sorted(booking.resources, key=lambda r: r.name)
 
 
-def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> BookingView:
-    return BookingView(
-        id=booking.id,
+def _described(booking: Booking) -> dict[str, Any]:
+    """What both a booking's read model and its snapshot (in every event) say of it."""
+    return dict(
         uid=booking.uid,
         title=booking.title,
         description=booking.description or "",
@@ -136,18 +139,25 @@ def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> Bookin
         revision=booking.revision,
         resources=tuple(resource_ref(r) for r in _sorted_resources(booking)),
         organiser=Person(booking.organiser.email, booking.organiser.name),
-        organiser_id=booking.organiser_id,
         participants=participants_of(booking),
         visibility=Visibility(booking.visibility),
         language=Language(booking.language),
         expected_attendees=booking.expected_attendees,
-        notes=booking.notes or "",
         rrule=booking.rrule,
         occurrences=occurrences_of(booking),
         decided_by=booking.decided_by,
         reason=booking.reason,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
+    )
+
+
+def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> BookingView:
+    return BookingView(
+        **_described(booking),
+        id=booking.id,
+        organiser_id=booking.organiser_id,
+        notes=booking.notes or "",
         conflicts=tuple(conflicts),
     )
 
@@ -161,30 +171,11 @@ def snapshot(
 ) -> BookingSnapshot:
     """The whole current state of a booking, as every event about it carries it."""
     return BookingSnapshot(
+        **_described(booking),
         booking_id=booking.id,
-        uid=booking.uid,
-        revision=booking.revision,
-        title=booking.title,
-        description=booking.description or "",
-        start=booking.start,
-        end=booking.end,
-        timezone=booking.timezone,
-        rrule=booking.rrule,
-        occurrences=occurrences_of(booking),
-        status=Status(booking.status),
-        visibility=Visibility(booking.visibility),
-        language=Language(booking.language),
-        expected_attendees=booking.expected_attendees,
-        resources=tuple(resource_ref(r) for r in _sorted_resources(booking)),
-        organiser=Person(booking.organiser.email, booking.organiser.name),
-        participants=participants_of(booking),
-        reason=booking.reason,
-        decided_by=booking.decided_by,
         changes=tuple(changes),
         cancelled_occurrence=cancelled_occurrence,
         url=f"{base_url.rstrip('/')}/bookings/{booking.id}",
-        created_at=booking.created_at,
-        updated_at=booking.updated_at,
     )
 
 
