@@ -14,6 +14,8 @@ from services.booking.domain import (
     next_status,
 )
 from services.booking.persistence.mapping import booking_view
+from services.booking.persistence.models import Booking
+from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
 from services.booking.usecases.common import (
     active_dates,
@@ -32,6 +34,7 @@ from shared.events import (
     BOOKING_OCCURRENCE_CANCELLED,
     BOOKING_REJECTED,
     Change,
+    EventType,
     OccurrenceStatus,
     Status,
 )
@@ -54,13 +57,8 @@ def approve_booking(ctx: Context, actor: Actor, booking_id: str) -> Approval:
             competing = collisions(
                 blocks, [h for h in near if h.status == Status.PENDING], booking.id
             )
-            booking.status = status
-            bump(booking)
             booking.decided_by = actor.email
-            booking.reason = None
-            uow.slots.sync(booking)
-            add_history(uow, booking, actor.email, "approved")
-            publish(ctx, uow, booking, BOOKING_APPROVED)
+            _settle(ctx, uow, booking, actor, status, "approved", BOOKING_APPROVED)
             approval = Approval(booking_view(booking), tuple(competing))
             uow.commit()
         return approval
@@ -74,13 +72,8 @@ def reject_booking(ctx: Context, actor: Actor, booking_id: str, cmd: RejectBooki
         booking = decidable(uow, actor, booking_id)
         status = next_status(booking.status, "reject")
         check_reason(cmd.reason)
-        booking.status = status
-        bump(booking)
-        booking.reason = cmd.reason
         booking.decided_by = actor.email
-        uow.slots.sync(booking)
-        add_history(uow, booking, actor.email, "rejected", reason=cmd.reason)
-        publish(ctx, uow, booking, BOOKING_REJECTED)
+        _settle(ctx, uow, booking, actor, status, "rejected", BOOKING_REJECTED, cmd.reason)
         view = booking_view(booking)
         uow.commit()
     return view
@@ -90,15 +83,31 @@ def cancel_booking(ctx: Context, actor: Actor, booking_id: str, cmd: CancelBooki
     """Cancel a pending or approved booking (every date)."""
     with ctx.uow() as uow:
         booking = organiser_or_decider(uow, actor, booking_id)
-        booking.status = next_status(booking.status, "cancel")
-        bump(booking)
-        booking.reason = cmd.reason
-        uow.slots.sync(booking)
-        add_history(uow, booking, actor.email, "cancelled", reason=cmd.reason)
-        publish(ctx, uow, booking, BOOKING_CANCELLED)
+        status = next_status(booking.status, "cancel")
+        _settle(ctx, uow, booking, actor, status, "cancelled", BOOKING_CANCELLED, cmd.reason)
         view = booking_view(booking)
         uow.commit()
     return view
+
+
+def _settle(
+    ctx: Context,
+    uow: UnitOfWork,
+    booking: Booking,
+    actor: Actor,
+    status: Status,
+    action: str,
+    event: EventType,
+    reason: str | None = None,
+) -> None:
+    """A booking's new status and its reason: the slots follow, the history and the outbox
+    record it (in this transaction)."""
+    booking.status = status
+    bump(booking)
+    booking.reason = reason
+    uow.slots.sync(booking)
+    add_history(uow, booking, actor.email, action, reason=reason)
+    publish(ctx, uow, booking, event)
 
 
 def cancel_occurrence(
