@@ -8,6 +8,13 @@ from shared.schema import Schema, fields
 from shared.timezones import ZonedDateTime
 
 
+class SpanOut(Schema):
+    """A stretch of time, ``start`` to ``end`` (ISO 8601 with offset)."""
+
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+
+
 class ResourceRefOut(Schema):
     id = fields.String()
     slug = fields.String()
@@ -21,18 +28,14 @@ class PersonOut(Schema):
     name = fields.String()
 
 
-class OccurrenceOut(Schema):
+class OccurrenceOut(SpanOut):
     n = fields.Integer()
-    start = ZonedDateTime()
-    end = ZonedDateTime()
     status = enum_field(OccurrenceStatus)
 
 
-class ConflictOut(Schema):
+class ConflictOut(SpanOut):
     booking_id = fields.String()
     resource_id = fields.String()
-    start = ZonedDateTime()
-    end = ZonedDateTime()
     status = fields.String()
     title = fields.String()
 
@@ -100,17 +103,13 @@ class HistoryOut(Schema):
     reason = fields.String(allow_none=True)
 
 
-class ClosureOut(Schema):
+class ClosureOut(SpanOut):
     id = fields.String()
     resource_id = fields.String()
-    start = ZonedDateTime()
-    end = ZonedDateTime()
     reason = fields.String()
 
 
-class BusyBlockOut(Schema):
-    start = ZonedDateTime()
-    end = ZonedDateTime()
+class BusyBlockOut(SpanOut):
     booking_id = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
     kind = fields.String()
