@@ -21,8 +21,13 @@ class PublishError(RuntimeError):
     """The broker did not take (or did not confirm) every message of a batch."""
 
 
+PERSISTENT = 2  # AMQP delivery mode: the broker keeps the message on disk
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """One message to publish: its fields are kombu's ``Producer.publish`` arguments."""
+
     routing_key: str
     body: str
     message_id: str
@@ -93,17 +98,7 @@ class Publisher:
         try:
             producer = self._ensure()
             for message in messages:
-                producer.publish(
-                    message.body,
-                    exchange=message.exchange,
-                    routing_key=message.routing_key,
-                    content_type=message.content_type,
-                    content_encoding=message.content_encoding,
-                    headers=message.headers,
-                    message_id=message.message_id,
-                    delivery_mode=2,
-                    retry=False,
-                )
+                producer.publish(**vars(message), delivery_mode=PERSISTENT, retry=False)
                 if self._confirms is not None:
                     self._confirms.sent()
             self._await_confirms()
