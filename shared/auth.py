@@ -182,7 +182,7 @@ def require_role(minimum: str = "organiser") -> Callable:
                 response = problem(401, detail=Msg("log_in_or_send_token"), code="unauthorized")
                 response.headers["WWW-Authenticate"] = 'Bearer realm="evenemang"'
                 return response
-            if principal.role not in ROLES or Role(principal.role).rank < Role(minimum).rank:
+            if principal.role not in ROLES or not Role(principal.role).at_least(Role(minimum)):
                 return problem(
                     403, detail=Msg("needs_role_or_higher", role=minimum), code="forbidden"
                 )

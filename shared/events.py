@@ -55,10 +55,10 @@ class Role(StrEnum):
     INFRA = "infra"
     ADMIN = "admin"
 
-    @property
-    def rank(self) -> int:
-        """Roles are ordered: each may do what the ones below it may."""
-        return tuple(Role).index(self)
+    def at_least(self, minimum: Role) -> bool:
+        """Roles are ordered (as declared): each may do what the ones below it may."""
+        order = tuple(Role)
+        return order.index(self) >= order.index(minimum)
 
 
 class Language(StrEnum):
