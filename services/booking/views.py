@@ -9,18 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.booking.domain import Conflict
-from shared.events import (
-    Change,
-    Kind,
-    Language,
-    Occurrence,
-    OccurrenceStatus,
-    Person,
-    ResourceRef,
-    Role,
-    Status,
-    Visibility,
-)
+from shared import events
 
 # Opening hours as kept and shown: per weekday, ("HH:MM", "HH:MM") windows.
 HoursText = Mapping[str, tuple[tuple[str, str], ...]]
@@ -31,7 +20,7 @@ class ResourceView:
     id: str
     slug: str
     name: str
-    kind: Kind
+    kind: events.Kind
     description: str
     capacity: int | None
     location: str
@@ -59,18 +48,18 @@ class BookingView:
     start: datetime
     end: datetime
     timezone: str
-    status: Status
+    status: events.Status
     revision: int
-    resources: tuple[ResourceRef, ...]
-    organiser: Person
+    resources: tuple[events.ResourceRef, ...]
+    organiser: events.Person
     organiser_id: str
-    participants: tuple[Person, ...]
-    visibility: Visibility
-    language: Language
+    participants: tuple[events.Person, ...]
+    visibility: events.Visibility
+    language: events.Language
     expected_attendees: int | None
     notes: str
     rrule: str | None
-    occurrences: tuple[Occurrence, ...]
+    occurrences: tuple[events.Occurrence, ...]
     decided_by: str | None
     reason: str | None
     created_at: datetime
@@ -78,8 +67,8 @@ class BookingView:
     conflicts: tuple[Conflict, ...] = ()
 
     @property
-    def active_occurrences(self) -> tuple[Occurrence, ...]:
-        return tuple(o for o in self.occurrences if o.status is OccurrenceStatus.ACTIVE)
+    def active_occurrences(self) -> tuple[events.Occurrence, ...]:
+        return tuple(o for o in self.occurrences if o.status is events.OccurrenceStatus.ACTIVE)
 
     @property
     def last_end(self) -> datetime:
@@ -100,7 +89,7 @@ class HistoryView:
     actor: str
     action: str
     revision: int
-    changes: tuple[Change, ...]
+    changes: tuple[events.Change, ...]
     reason: str | None
 
 
@@ -168,7 +157,7 @@ class UserView:
     id: str
     email: str
     name: str
-    role: Role
+    role: events.Role
     active: bool
 
 

@@ -18,14 +18,7 @@ from services.booking.domain import (
     RuleViolation,
     blocked_interval,
 )
-from services.booking.persistence.models import (
-    Booking,
-    Closure,
-    HistoryEntry,
-    Occurrence,
-    Resource,
-    User,
-)
+from services.booking.persistence import models
 from shared import unit_of_work as shared_uow
 from shared.events import EventType, OccurrenceStatus, Snapshot, Status
 from shared.messages import Msg
@@ -36,7 +29,7 @@ CHUNK = 500
 
 
 class ResourceRepository(ABC):
-    def get(self, key: str) -> Resource:
+    def get(self, key: str) -> models.Resource:
         """A resource by id or slug (``NotFound`` if none)."""
         found = self._find(key)
         if found is None:
@@ -44,34 +37,34 @@ class ResourceRepository(ABC):
         return found
 
     @abstractmethod
-    def _find(self, key: str) -> Resource | None:
+    def _find(self, key: str) -> models.Resource | None:
         """The resource with this id, else the one with this slug."""
 
     @abstractmethod
-    def get_many(self, keys: Sequence[str]) -> list[Resource]:
+    def get_many(self, keys: Sequence[str]) -> list[models.Resource]:
         """The named resources (ids or slugs) in order (``RuleViolation`` naming unknown
         ones and ones named twice)."""
 
     @abstractmethod
-    def list(self, kind: str | None = None, *, active: bool | None = None) -> list[Resource]:
+    def list(self, kind: str | None = None, *, active: bool | None = None) -> list[models.Resource]:
         """Resources by kind and name."""
 
     @abstractmethod
     def slug_taken(self, slug: str) -> bool: ...
 
     @abstractmethod
-    def add(self, resource: Resource) -> None: ...
+    def add(self, resource: models.Resource) -> None: ...
 
     @abstractmethod
-    def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
+    def closures(self, resource_ids: Iterable[str], span: Interval) -> list[models.Closure]:
         """Closures of these resources overlapping ``span``, soonest first."""
 
     @abstractmethod
-    def add_closure(self, closure: Closure) -> None: ...
+    def add_closure(self, closure: models.Closure) -> None: ...
 
 
 class BookingRepository(ABC):
-    def get(self, booking_id: str, *, lock: bool = False) -> Booking:
+    def get(self, booking_id: str, *, lock: bool = False) -> models.Booking:
         """A booking (``NotFound`` if none); ``lock`` holds it until the commit."""
         found = self._find(booking_id, lock)
         if found is None:
@@ -79,21 +72,23 @@ class BookingRepository(ABC):
         return found
 
     @abstractmethod
-    def _find(self, booking_id: str, lock: bool) -> Booking | None: ...
+    def _find(self, booking_id: str, lock: bool) -> models.Booking | None: ...
 
     @abstractmethod
-    def add(self, booking: Booking) -> None: ...
+    def add(self, booking: models.Booking) -> None: ...
 
     @abstractmethod
-    def replace_occurrences(self, booking: Booking, occurrences: list[Occurrence]) -> None:
+    def replace_occurrences(
+        self, booking: models.Booking, occurrences: list[models.Occurrence]
+    ) -> None:
         """A booking's new dates in place of its old ones (the same numbers come again)."""
 
     @abstractmethod
-    def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
+    def list(self, actor: Actor, query: BookingQuery) -> list[models.Booking]:
         """Bookings the actor may list (their own; a manager's resources'; infra: all)."""
 
     @abstractmethod
-    def waiting(self, actor: Actor) -> list[Booking]:
+    def waiting(self, actor: Actor) -> list[models.Booking]:
         """Pending requests for a resource the actor manages (infra: all), soonest first,
         with their resources, managers and dates loaded."""
 
@@ -103,10 +98,10 @@ class BookingRepository(ABC):
         nothing (neither infra nor a manager)."""
 
     @abstractmethod
-    def history(self, booking_id: str) -> list[HistoryEntry]: ...
+    def history(self, booking_id: str) -> list[models.HistoryEntry]: ...
 
     @abstractmethod
-    def add_history(self, entry: HistoryEntry) -> None: ...
+    def add_history(self, entry: models.HistoryEntry) -> None: ...
 
 
 class SlotRepository(ABC):
@@ -116,7 +111,7 @@ class SlotRepository(ABC):
         that does; ``domain.collisions`` picks those that do)."""
 
     @abstractmethod
-    def sync(self, booking: Booking) -> None:
+    def sync(self, booking: models.Booking) -> None:
         """Rewrite the booking's slots from its status, dates and resources."""
 
     @abstractmethod
@@ -132,7 +127,7 @@ class UnitOfWork(shared_uow.UnitOfWork):
     slots: SlotRepository
 
     @abstractmethod
-    def user(self, user_id: str) -> User | None: ...
+    def user(self, user_id: str) -> models.User | None: ...
 
     @abstractmethod
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
@@ -143,7 +138,7 @@ class UnitOfWork(shared_uow.UnitOfWork):
         """Send pending changes (ids and constraints are checked now, not at the commit)."""
 
 
-def pick_resources(found: list[Resource], keys: Sequence[str]) -> list[Resource]:
+def pick_resources(found: list[models.Resource], keys: Sequence[str]) -> list[models.Resource]:
     """``keys`` (ids or slugs) resolved among ``found``, or a rule violation naming the
     unknown ones and any named twice."""
     by_key = {r.slug: r for r in found} | {r.id: r for r in found}
@@ -156,7 +151,7 @@ def pick_resources(found: list[Resource], keys: Sequence[str]) -> list[Resource]
     return resources
 
 
-def slot_rows(booking: Booking) -> list[dict[str, Any]]:
+def slot_rows(booking: models.Booking) -> list[dict[str, Any]]:
     """The slots a booking holds (approved) or wants (pending): one per resource and active
     date, blocking the resource's buffer after it too. None once rejected or cancelled."""
     if booking.status not in (Status.PENDING, Status.APPROVED):

@@ -53,6 +53,19 @@ CONTENT_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where and when a changed booking would be: its resources and dates."""
+
+    start: datetime
+    end: datetime
+    rrule: str | None
+    resources: list[Resource]
+    occurrences: list[Interval]
+    cancelled: set[int]
+    blocks: list[Block]
+
+
 def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingView:
     """Request resources for an event; approved at once when none needs approval and the
     slot is free. A slot held by an approved booking is refused with the conflicts."""
@@ -113,19 +126,6 @@ def _new_booking(
         created_at=now,
         updated_at=now,
     )
-
-
-@dataclass(frozen=True)
-class _Place:
-    """Where and when a changed booking would be: its resources and dates."""
-
-    start: datetime
-    end: datetime
-    rrule: str | None
-    resources: list[Resource]
-    occurrences: list[Interval]
-    cancelled: set[int]
-    blocks: list[Block]
 
 
 def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooking) -> BookingView:
