@@ -473,7 +473,7 @@ def seed(db, bookings: list[dict[str, Any]], batch: int = 100) -> list[dict[str,
             for overrides in bookings[lo : lo + batch]
         ]
         handler.batch(events)
-        snapshots += [event.raw["data"] for event in events]
+        snapshots += [event.snapshot_json for event in events]
     return snapshots
 
 
