@@ -3,10 +3,12 @@ notify's invitations, so both carry the same UID, SEQUENCE, times and status."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
 
+from shared.events import BookingSnapshot, Kind, Visibility, load_snapshot
 from shared.ical import Attendee, EventSpec, Person
+from shared.messages import Msg, text
 
 STATUS = {
     "approved": "CONFIRMED",
@@ -14,70 +16,72 @@ STATUS = {
     "rejected": "CANCELLED",
     "cancelled": "CANCELLED",
 }
-BUSY_LABEL = {"sv": "Bokad", "en": "Booked"}
+BUSY_SUMMARY = Msg("feed_busy_summary")  # "Bokad" / "Booked"
+
+Snapshotish = BookingSnapshot | Mapping[str, Any]
 
 
-def _time(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+def typed(snapshot: Snapshotish) -> BookingSnapshot:
+    """The typed snapshot (a stored JSON copy is loaded once)."""
+    return snapshot if isinstance(snapshot, BookingSnapshot) else load_snapshot(snapshot)
 
 
-def location_of(snapshot: dict[str, Any]) -> str:
+def location_of(snapshot: Snapshotish) -> str:
     """Venues and studios first (where people go), then the services booked."""
-    places = [r for r in snapshot["resources"] if r["kind"] != "service"]
+    if isinstance(snapshot, Mapping):  # a stored JSON copy, read without loading it all
+        places = [(r["name"], r.get("location"), r["kind"]) for r in snapshot["resources"]]
+    else:
+        places = [(r.name, r.location, r.kind) for r in snapshot.resources]
     return "; ".join(
-        f"{r['name']}, {r['location']}" if r.get("location") else r["name"] for r in places
+        f"{name}, {where}" if where else name for name, where, kind in places if kind != "service"
     )
 
 
 def booking_spec(
-    snapshot: dict[str, Any],
+    snapshot: Snapshotish,
     *,
     busy_only: bool = False,
     status: str | None = None,
     fallback_organizer: Person,
     attendees: bool = False,
-    language: str = "sv",
+    language: str | None = None,
 ) -> EventSpec:
     """The VEVENT of a booking. ``busy_only`` hides title, description and people (a
-    non-public booking in a resource feed)."""
-    occurrences = snapshot.get("occurrences") or []
-    cancelled = [_time(o["start"]) for o in occurrences if o["status"] == "cancelled"]
-    rrule = snapshot.get("rrule")
-    updated = _time(snapshot["updated_at"])
+    non-public booking in a resource feed), and says "Booked" in ``language`` (by default
+    the booking's own)."""
+    snapshot = typed(snapshot)
     common = dict(
-        uid=snapshot["uid"],
-        sequence=int(snapshot["revision"]),
-        start=_time(snapshot["start"]),
-        end=_time(snapshot["end"]),
-        zone=snapshot["timezone"],
-        dtstamp=updated,
-        last_modified=updated,
-        status=status or STATUS[snapshot["status"]],
-        rrule=rrule,
-        exdates=cancelled if rrule else (),
-        categories=sorted({r["kind"] for r in snapshot["resources"]}),
+        uid=snapshot.uid,
+        sequence=snapshot.revision,
+        start=snapshot.start,
+        end=snapshot.end,
+        zone=snapshot.timezone,
+        dtstamp=snapshot.updated_at,
+        last_modified=snapshot.updated_at,
+        status=status or STATUS[snapshot.status],
+        rrule=snapshot.rrule,
+        exdates=[o.start for o in snapshot.occurrences if not o.active] if snapshot.rrule else (),
+        categories=sorted({r.kind.value for r in snapshot.resources}),
+        location=location_of(snapshot),
     )
     if busy_only:
         return EventSpec(
-            summary=BUSY_LABEL.get(language, "Booked"),
+            summary=text(BUSY_SUMMARY, language or snapshot.language),
             classification="PRIVATE",
             organizer=fallback_organizer,
-            location=location_of(snapshot),
             **common,
         )
-    organiser = snapshot["organiser"]
-    people = [Attendee(p["email"], p.get("name") or "") for p in snapshot.get("participants", [])]
-    services = [r["name"] for r in snapshot["resources"] if r["kind"] == "service"]
-    description = snapshot.get("description") or ""
+    services = [r.name for r in snapshot.resources if r.kind is Kind.SERVICE]
+    description = snapshot.description
     if services:
         description = (description + "\n\n" if description else "") + ", ".join(services)
+    public = snapshot.visibility is Visibility.PUBLIC
     return EventSpec(
-        summary=snapshot["title"],
+        summary=snapshot.title,
         description=description,
-        location=location_of(snapshot),
-        url=snapshot.get("url"),
-        classification="PUBLIC" if snapshot["visibility"] == "public" else "PRIVATE",
-        organizer=Person(organiser["email"], organiser.get("name") or ""),
-        attendees=people if attendees else (),
+        url=snapshot.url,
+        classification="PUBLIC" if public else "PRIVATE",
+        organizer=Person(snapshot.organiser.email, snapshot.organiser.name),
+        attendees=[Attendee(p.email, p.name) for p in snapshot.participants] if attendees else (),
         **common,
     )

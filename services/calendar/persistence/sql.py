@@ -1,0 +1,278 @@
+"""Calendar's repositories over SQLAlchemy: the queries, and the rows turned into domain
+values (nothing mapped leaves this module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.calendar.domain import (
+    EntryFacts,
+    FeedToken,
+    FeedVersion,
+    RenderedEntry,
+    ResourceFeed,
+    UserStanding,
+)
+from services.calendar.persistence import models
+from services.calendar.persistence.repositories import (
+    BookingRepository,
+    EntryRepository,
+    FeedStateRepository,
+    ResourceRepository,
+    TokenRepository,
+    UserRepository,
+)
+from shared.events import Event, Kind, ResourceRef, Role, Status, Visibility
+from shared.principals import store_users
+from shared.readmodel import store_newest
+
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # the feeds' "changed at" before any change
+
+
+def bind_repositories(uow: Any, session: Session) -> None:
+    """Give a unit of work the repositories of ``session``."""
+    uow.bookings = SqlBookings(session)
+    uow.users = SqlUsers(session)
+    uow.entries = SqlEntries(session)
+    uow.feed_state = SqlFeedState(session)
+    uow.resources = SqlResources(session)
+    uow.tokens = SqlTokens(session)
+
+
+class SqlBookings(BookingRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def store_newest(self, events: Sequence[Event]) -> list[Event]:
+        return store_newest(self.session, models.Booking, list(events))
+
+
+class SqlUsers(UserRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def store_newest(self, events: Sequence[Event]) -> None:
+        store_users(self.session, models.KnownUser, list(events))
+
+    def standing(self, user_id: str) -> UserStanding | None:
+        row = self.session.get(models.KnownUser, user_id)
+        return UserStanding(row.user_id, Role(row.role), row.active) if row else None
+
+
+ENTRY_COLUMNS = (
+    models.FeedEntry.booking_id,
+    models.FeedEntry.status,
+    models.FeedEntry.visibility,
+    models.FeedEntry.organiser_email,
+    models.FeedEntry.resource_slugs,
+    models.FeedEntry.deciders,
+    models.FeedEntry.last_end,
+    models.FeedEntry.cancelled_at,
+    models.FeedEntry.published,
+    models.FeedEntry.revision,
+    models.FeedEntry.vevent_full,
+    models.FeedEntry.vevent_busy,
+    models.FeedEntry.generation,
+)
+
+
+class SqlEntries(EntryRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[str, models.FeedEntry] = {}
+
+    def facts(self, booking_ids: Iterable[str]) -> dict[str, EntryFacts]:
+        ids = sorted(set(booking_ids))
+        if not ids:
+            return {}
+        rows = self.session.scalars(
+            select(models.FeedEntry).where(models.FeedEntry.booking_id.in_(ids))
+        )
+        self._rows.update((row.booking_id, row) for row in rows)
+        return {i: _facts(self._rows[i]) for i in ids if i in self._rows}
+
+    def save_all(
+        self, entries: Sequence[RenderedEntry], generation: int, changed_at: datetime
+    ) -> None:
+        missing = [e.booking_id for e in entries if e.booking_id not in self._rows]
+        self.facts(missing)
+        for entry in entries:
+            row = self._rows.get(entry.booking_id)
+            if row is None:
+                row = self._rows[entry.booking_id] = models.FeedEntry(booking_id=entry.booking_id)
+                self.session.add(row)
+            _fill(row, entry, generation, changed_at)
+        self.session.flush()  # the entries exist before their index rows refer to them
+        ids = [e.booking_id for e in entries]
+        self.session.execute(
+            delete(models.FeedEntryResource).where(models.FeedEntryResource.booking_id.in_(ids))
+        )
+        self.session.add_all(
+            models.FeedEntryResource(booking_id=e.booking_id, slug=slug)
+            for e in entries
+            for slug in sorted(e.slugs)
+        )
+
+    def since(self, generation: int) -> list[tuple[int, RenderedEntry]]:
+        rows = self.session.execute(
+            select(*ENTRY_COLUMNS).where(models.FeedEntry.generation > generation)
+        )
+        return [
+            (
+                row.generation,
+                RenderedEntry(
+                    **_fact_fields(row),
+                    revision=row.revision,
+                    full=row.vevent_full,
+                    busy=row.vevent_busy,
+                ),
+            )
+            for row in rows
+        ]
+
+
+def _facts(row: models.FeedEntry) -> EntryFacts:
+    return EntryFacts(**_fact_fields(row))
+
+
+def _fact_fields(row: Any) -> dict[str, Any]:
+    """An entry's facts from its row (a mapped object or a row of its columns)."""
+    return {
+        "booking_id": row.booking_id,
+        "status": Status(row.status),
+        "visibility": Visibility(row.visibility),
+        "organiser_email": row.organiser_email,
+        "slugs": frozenset(row.resource_slugs),
+        "deciders": frozenset(row.deciders),
+        "last_end": row.last_end,
+        "cancelled_at": row.cancelled_at,
+        "published": row.published,
+    }
+
+
+def _fill(row: models.FeedEntry, entry: RenderedEntry, generation: int, at: datetime) -> None:
+    row.revision = entry.revision
+    row.status = entry.status.value
+    row.visibility = entry.visibility.value
+    row.organiser_email = entry.organiser_email
+    row.resource_slugs = sorted(entry.slugs)
+    row.deciders = sorted(entry.deciders)
+    row.last_end = entry.last_end
+    row.cancelled_at = entry.cancelled_at
+    row.published = entry.published
+    row.vevent_full = entry.full
+    row.vevent_busy = entry.busy
+    row.generation = generation
+    row.changed_at = at
+
+
+class SqlFeedState(FeedStateRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def current(self) -> FeedVersion:
+        row = self.session.get(models.FeedState, 1)
+        return FeedVersion(row.generation, row.changed_at) if row else FeedVersion(0, NEVER)
+
+    def advance(self, now: datetime) -> FeedVersion:
+        row = self.session.get(models.FeedState, 1, with_for_update=True)
+        if row is None:
+            row = models.FeedState(id=1, generation=1, changed_at=now)
+            self.session.add(row)
+            self.session.flush()
+        else:
+            row.generation += 1
+            row.changed_at = max(now, row.changed_at)
+        return FeedVersion(row.generation, row.changed_at)
+
+
+class SqlResources(ResourceRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def remember(self, resources: Iterable[ResourceRef]) -> None:
+        newest = {r.slug: r for r in resources}
+        if not newest:
+            return
+        known = {
+            row.slug: row
+            for row in self.session.scalars(
+                select(models.KnownResource).where(models.KnownResource.slug.in_(sorted(newest)))
+            )
+        }
+        for slug, ref in sorted(newest.items()):
+            row = known.get(slug)
+            if row is None:
+                self.session.add(
+                    models.KnownResource(slug=slug, name=ref.name, kind=ref.kind.value)
+                )
+            else:
+                row.name, row.kind = ref.name, ref.kind.value
+
+    def get(self, slug: str) -> ResourceFeed | None:
+        row = self.session.get(models.KnownResource, slug)
+        return _resource(row) if row else None
+
+    def listed(self) -> list[ResourceFeed]:
+        rows = self.session.scalars(
+            select(models.KnownResource).order_by(
+                models.KnownResource.kind, models.KnownResource.name
+            )
+        )
+        return [_resource(row) for row in rows]
+
+
+def _resource(row: models.KnownResource) -> ResourceFeed:
+    return ResourceFeed(row.slug, row.name, Kind(row.kind))
+
+
+class SqlTokens(TokenRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: FeedToken) -> None:
+        self.session.add(
+            models.FeedToken(
+                token_hash=token.token_hash,
+                user_id=token.user_id,
+                email=token.email,
+                role=token.role.value,
+                label=token.label,
+                created_at=token.created_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+
+    def get(self, token_hash: str) -> FeedToken | None:
+        row = self.session.get(models.FeedToken, token_hash)
+        return _token(row) if row else None
+
+    def revoke(self, token_hash: str, when: datetime) -> None:
+        row = self.session.get(models.FeedToken, token_hash)
+        if row is not None:
+            row.revoked_at = when
+
+    def live_of(self, user_id: str) -> list[FeedToken]:
+        rows = self.session.scalars(
+            select(models.FeedToken)
+            .where(models.FeedToken.user_id == user_id, models.FeedToken.revoked_at.is_(None))
+            .order_by(models.FeedToken.created_at)
+        )
+        return [_token(row) for row in rows]
+
+
+def _token(row: models.FeedToken) -> FeedToken:
+    return FeedToken(
+        token_hash=row.token_hash,
+        user_id=row.user_id,
+        email=row.email,
+        role=Role(row.role),
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
