@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from services.booking.models import OutboxMessage
 from sqlalchemy import select
 
+from services.booking.models import OutboxMessage
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import build_topology
 from shared.db import Database
