@@ -7,6 +7,7 @@ import gzip
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import icalendar
 import pytest
 import recurring_ical_events
 
@@ -18,6 +19,7 @@ from shared.events import (
     BOOKING_OCCURRENCE_CANCELLED,
     BOOKING_SUBMITTED,
 )
+from shared.messages import text as _
 from tests.factories import envelope
 from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
@@ -383,13 +385,118 @@ def test_feed_tokens_are_revocable_and_unknown_ones_get_404(calendar, people):
     assert client.post("/api/v1/feed-tokens", json={}).status_code == 401
 
 
-def test_the_subscribe_page_lists_every_feed_with_webcal_and_https_links(calendar):
+@pytest.mark.parametrize(
+    ("language", "title", "public"),
+    [
+        ("en", "Subscribe to calendars", "All public events"),
+        ("sv", "Prenumerera på kalendrar", "Alla publika evenemang"),
+    ],
+)
+def test_the_subscribe_page_lists_every_feed_with_webcal_and_https_links(
+    calendar, language, title, public
+):
     deliver(calendar, approved())
-    page = get(calendar, "/?lang=en")
+    page = get(calendar, f"/?lang={language}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "/calendar/feeds/public.ics" in html and "webcal://" in html
-    assert "/calendar/feeds/resources/aula.ics" in html
+    assert f"<h1>{title}</h1>" in html
+    for feed in ("public.ics", "resources/aula.ics"):
+        https = f"/calendar/feeds/{feed}?lang={language}"  # the feed named in the page's language
+        assert f'value="http://127.0.0.1:8000{https}"' in html
+        assert f'href="webcal://127.0.0.1:8000{https}"' in html
     assert "Outlook" in html and "Google Calendar" in html and "Apple Calendar" in html
-    swedish = get(calendar, "/?lang=sv").get_data(as_text=True)
-    assert "Prenumerera" in swedish
+    assert f">{public}</h3>" in html
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_private_link_is_made_on_the_subscribe_page(calendar, people, language):
+    bearer = {"Authorization": f"Bearer {people['org@example.org']}"}
+    client = calendar.test_client()
+    made = client.post(f"/feed-tokens?lang={language}", data={"label": "phone"}, headers=bearer)
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and _("new_private_feed", language) in html
+    url = html.split('id="new-url" readonly value="')[1].split('"')[0]
+    assert url.endswith(f".ics?lang={language}") and "/calendar/feeds/private/" in url
+    path = url.split("127.0.0.1:8000/calendar")[1]
+    assert get(calendar, path).status_code == 200
+    assert _("active_private_feeds", language, count=1) in html
+    too_long = client.post(
+        f"/feed-tokens?lang={language}", data={"label": "x" * 101}, headers=bearer
+    )
+    html = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and 'aria-invalid="true"' in html
+    assert _("text_too_long", language, max=100) in html
+    assert _("active_private_feeds", language, count=1) in html  # nothing was made
+
+
+def test_a_request_withdrawn_before_approval_never_reaches_the_shared_feeds(calendar):
+    submitted = envelope(BOOKING_SUBMITTED, title="Withdrawn request", visibility="public")
+    bid = submitted["data"]["booking_id"]
+    withdrawn = envelope(
+        BOOKING_CANCELLED, booking_id=bid, revision=2, status="cancelled", title="Withdrawn request"
+    )
+    deliver(calendar, submitted, withdrawn, approved(title="Approved one"))
+    for path in ("/feeds/public.ics", "/feeds/resources/aula.ics"):
+        body = get(calendar, path).data
+        assert b"Withdrawn request" not in body and b"Approved one" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "description"),
+    [
+        ("", "Evenemang – public events", "Approved public events"),
+        ("?lang=en", "Evenemang – public events", "Approved public events"),
+        ("?lang=sv", "Evenemang – publika evenemang", "Godkända publika evenemang"),
+        ("?lang=xx", "Evenemang – public events", "Approved public events"),
+    ],
+)
+def test_a_feed_is_named_in_the_language_its_address_asks_for(calendar, query, name, description):
+    deliver(calendar, approved())
+    body = get(calendar, f"/feeds/public.ics{query}").data
+    parsed = icalendar.Calendar.from_ical(body)
+    assert (str(parsed["X-WR-CALNAME"]), str(parsed["X-WR-CALDESC"])) == (name, description)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "resource", "private", "token"),
+    [
+        (
+            "en",
+            "Not Found",
+            "No feed for a resource 'nowhere'.",
+            "No such feed (the link may have been revoked).",
+            "No such feed token of yours.",
+        ),
+        (
+            "sv",
+            "Hittades inte",
+            "Det finns inget flöde för en resurs 'nowhere'.",
+            "Flödet finns inte (länken kan ha återkallats).",
+            "Du har ingen sådan flödeslänk.",
+        ),
+    ],
+)
+def test_what_is_missing_is_said_in_both_languages(
+    calendar, people, language, title, resource, private, token
+):
+    """English by default (no Accept-Language); Swedish when asked by header or ?lang=."""
+    asked = {"Accept-Language": "sv"} if language == "sv" else {}
+    query = "?lang=sv" if language == "sv" else ""
+    bearer = {"Authorization": f"Bearer {people['org@example.org']}"}
+    client = calendar.test_client()
+    for response, detail, code in (
+        (
+            get(calendar, "/feeds/resources/nowhere.ics", headers=asked),
+            resource,
+            "no_resource_feed",
+        ),
+        (get(calendar, f"/feeds/private/not-a-token.ics{query}"), private, "no_such_feed"),
+        (
+            client.delete("/api/v1/feed-tokens/nope", headers={**bearer, **asked}),
+            token,
+            "no_such_feed_token",
+        ),
+    ):
+        assert response.status_code == 404
+        problem = response.get_json()
+        assert (problem["title"], problem["detail"], problem["code"]) == (title, detail, code)
