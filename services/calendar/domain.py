@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
@@ -20,6 +20,7 @@ from shared.messages import Msg
 BUSY_ORGANIZER = Person("noreply@evenemang.invalid", "Evenemang")
 ENDED = frozenset({Status.CANCELLED, Status.REJECTED})
 MAX_TOKEN_LENGTH = 100  # longer is no token of ours: refused without a lookup
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # when the feeds changed, before any change
 
 
 class FeedKind(StrEnum):

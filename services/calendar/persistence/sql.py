@@ -4,34 +4,17 @@ values (nothing mapped leaves this module)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services.calendar.domain import (
-    EntryFacts,
-    FeedToken,
-    FeedVersion,
-    RenderedEntry,
-    ResourceFeed,
-    UserStanding,
-)
-from services.calendar.persistence import models
-from services.calendar.persistence.repositories import (
-    BookingRepository,
-    EntryRepository,
-    FeedStateRepository,
-    ResourceRepository,
-    TokenRepository,
-    UserRepository,
-)
+from services.calendar import domain
+from services.calendar.persistence import models, repositories
 from shared.events import Event, Kind, ResourceRef, Role, Status, Visibility
 from shared.principals import store_users
 from shared.readmodel import store_newest
-
-NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # the feeds' "changed at" before any change
 
 
 def bind_repositories(uow: Any, session: Session) -> None:
@@ -44,7 +27,7 @@ def bind_repositories(uow: Any, session: Session) -> None:
     uow.tokens = SqlTokens(session)
 
 
-class SqlBookings(BookingRepository):
+class SqlBookings(repositories.BookingRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -52,16 +35,16 @@ class SqlBookings(BookingRepository):
         return store_newest(self.session, models.Booking, list(events))
 
 
-class SqlUsers(UserRepository):
+class SqlUsers(repositories.UserRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def store_newest(self, events: Sequence[Event]) -> None:
         store_users(self.session, models.KnownUser, list(events))
 
-    def standing(self, user_id: str) -> UserStanding | None:
+    def standing(self, user_id: str) -> domain.UserStanding | None:
         row = self.session.get(models.KnownUser, user_id)
-        return UserStanding(row.user_id, Role(row.role), row.active) if row else None
+        return domain.UserStanding(row.user_id, Role(row.role), row.active) if row else None
 
 
 ENTRY_COLUMNS = (
@@ -81,12 +64,12 @@ ENTRY_COLUMNS = (
 )
 
 
-class SqlEntries(EntryRepository):
+class SqlEntries(repositories.EntryRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
         self._rows: dict[str, models.FeedEntry] = {}
 
-    def facts(self, booking_ids: Iterable[str]) -> dict[str, EntryFacts]:
+    def facts(self, booking_ids: Iterable[str]) -> dict[str, domain.EntryFacts]:
         ids = sorted(set(booking_ids))
         if not ids:
             return {}
@@ -97,7 +80,7 @@ class SqlEntries(EntryRepository):
         return {i: _facts(self._rows[i]) for i in ids if i in self._rows}
 
     def save_all(
-        self, entries: Sequence[RenderedEntry], generation: int, changed_at: datetime
+        self, entries: Sequence[domain.RenderedEntry], generation: int, changed_at: datetime
     ) -> None:
         missing = [e.booking_id for e in entries if e.booking_id not in self._rows]
         self.facts(missing)
@@ -118,14 +101,14 @@ class SqlEntries(EntryRepository):
             for slug in sorted(e.slugs)
         )
 
-    def since(self, generation: int) -> list[tuple[int, RenderedEntry]]:
+    def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
         rows = self.session.execute(
             select(*ENTRY_COLUMNS).where(models.FeedEntry.generation > generation)
         )
         return [
             (
                 row.generation,
-                RenderedEntry(
+                domain.RenderedEntry(
                     **_fact_fields(row),
                     revision=row.revision,
                     full=row.vevent_full,
@@ -136,8 +119,8 @@ class SqlEntries(EntryRepository):
         ]
 
 
-def _facts(row: models.FeedEntry) -> EntryFacts:
-    return EntryFacts(**_fact_fields(row))
+def _facts(row: models.FeedEntry) -> domain.EntryFacts:
+    return domain.EntryFacts(**_fact_fields(row))
 
 
 def _fact_fields(row: Any) -> dict[str, Any]:
@@ -155,7 +138,9 @@ def _fact_fields(row: Any) -> dict[str, Any]:
     }
 
 
-def _fill(row: models.FeedEntry, entry: RenderedEntry, generation: int, at: datetime) -> None:
+def _fill(
+    row: models.FeedEntry, entry: domain.RenderedEntry, generation: int, at: datetime
+) -> None:
     row.revision = entry.revision
     row.status = entry.status.value
     row.visibility = entry.visibility.value
@@ -171,15 +156,19 @@ def _fill(row: models.FeedEntry, entry: RenderedEntry, generation: int, at: date
     row.changed_at = at
 
 
-class SqlFeedState(FeedStateRepository):
+class SqlFeedState(repositories.FeedStateRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def current(self) -> FeedVersion:
+    def current(self) -> domain.FeedVersion:
         row = self.session.get(models.FeedState, 1)
-        return FeedVersion(row.generation, row.changed_at) if row else FeedVersion(0, NEVER)
+        return (
+            domain.FeedVersion(row.generation, row.changed_at)
+            if row
+            else domain.FeedVersion(0, domain.NEVER)
+        )
 
-    def advance(self, now: datetime) -> FeedVersion:
+    def advance(self, now: datetime) -> domain.FeedVersion:
         row = self.session.get(models.FeedState, 1, with_for_update=True)
         if row is None:
             row = models.FeedState(id=1, generation=1, changed_at=now)
@@ -188,10 +177,10 @@ class SqlFeedState(FeedStateRepository):
         else:
             row.generation += 1
             row.changed_at = max(now, row.changed_at)
-        return FeedVersion(row.generation, row.changed_at)
+        return domain.FeedVersion(row.generation, row.changed_at)
 
 
-class SqlResources(ResourceRepository):
+class SqlResources(repositories.ResourceRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -214,11 +203,11 @@ class SqlResources(ResourceRepository):
             else:
                 row.name, row.kind = ref.name, ref.kind.value
 
-    def get(self, slug: str) -> ResourceFeed | None:
+    def get(self, slug: str) -> domain.ResourceFeed | None:
         row = self.session.get(models.KnownResource, slug)
         return _resource(row) if row else None
 
-    def listed(self) -> list[ResourceFeed]:
+    def listed(self) -> list[domain.ResourceFeed]:
         rows = self.session.scalars(
             select(models.KnownResource).order_by(
                 models.KnownResource.kind, models.KnownResource.name
@@ -227,15 +216,15 @@ class SqlResources(ResourceRepository):
         return [_resource(row) for row in rows]
 
 
-def _resource(row: models.KnownResource) -> ResourceFeed:
-    return ResourceFeed(row.slug, row.name, Kind(row.kind))
+def _resource(row: models.KnownResource) -> domain.ResourceFeed:
+    return domain.ResourceFeed(row.slug, row.name, Kind(row.kind))
 
 
-class SqlTokens(TokenRepository):
+class SqlTokens(repositories.TokenRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, token: FeedToken) -> None:
+    def add(self, token: domain.FeedToken) -> None:
         self.session.add(
             models.FeedToken(
                 token_hash=token.token_hash,
@@ -248,7 +237,7 @@ class SqlTokens(TokenRepository):
             )
         )
 
-    def get(self, token_hash: str) -> FeedToken | None:
+    def get(self, token_hash: str) -> domain.FeedToken | None:
         row = self.session.get(models.FeedToken, token_hash)
         return _token(row) if row else None
 
@@ -257,7 +246,7 @@ class SqlTokens(TokenRepository):
         if row is not None:
             row.revoked_at = when
 
-    def live_of(self, user_id: str) -> list[FeedToken]:
+    def live_of(self, user_id: str) -> list[domain.FeedToken]:
         rows = self.session.scalars(
             select(models.FeedToken)
             .where(models.FeedToken.user_id == user_id, models.FeedToken.revoked_at.is_(None))
@@ -266,8 +255,8 @@ class SqlTokens(TokenRepository):
         return [_token(row) for row in rows]
 
 
-def _token(row: models.FeedToken) -> FeedToken:
-    return FeedToken(
+def _token(row: models.FeedToken) -> domain.FeedToken:
+    return domain.FeedToken(
         token_hash=row.token_hash,
         user_id=row.user_id,
         email=row.email,

@@ -14,25 +14,18 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session
 
-from services.calendar.persistence.repositories import (
-    BookingRepository,
-    EntryRepository,
-    FeedStateRepository,
-    ResourceRepository,
-    TokenRepository,
-    UserRepository,
-)
+from services.calendar.persistence import repositories
 from services.calendar.persistence.sql import bind_repositories
 from shared.db import Database
 
 
 class UnitOfWork(ABC):
-    bookings: BookingRepository
-    users: UserRepository
-    entries: EntryRepository
-    feed_state: FeedStateRepository
-    resources: ResourceRepository
-    tokens: TokenRepository
+    bookings: repositories.BookingRepository
+    users: repositories.UserRepository
+    entries: repositories.EntryRepository
+    feed_state: repositories.FeedStateRepository
+    resources: repositories.ResourceRepository
+    tokens: repositories.TokenRepository
 
     @abstractmethod
     def __enter__(self) -> UnitOfWork:
@@ -97,13 +90,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.session.commit()
 
 
-class JoinedUnitOfWork(UnitOfWork):
-    """A unit of work inside a transaction someone else owns: the consumer's inbox, which
-    records each event in the same transaction as its effect and commits both."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        bind_repositories(self, session)
+class HeldUnitOfWork(UnitOfWork):
+    """A unit of work whose transaction, if any, is held by someone else: entering it
+    begins nothing and leaving it ends nothing."""
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -114,6 +103,15 @@ class JoinedUnitOfWork(UnitOfWork):
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
         yield self
+
+
+class JoinedUnitOfWork(HeldUnitOfWork):
+    """A unit of work inside the consumer's inbox transaction, which records each event in
+    the same transaction as its effect and commits both."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        bind_repositories(self, session)
 
     def commit(self) -> None:
         self.session.flush()  # the owner of the transaction commits

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.calendar.domain import (
+    NEVER,
     FeedScope,
     FeedVersion,
     RenderedEntry,
@@ -24,7 +25,6 @@ from services.calendar.domain import (
     feed_vevents,
     feed_wording,
 )
-from services.calendar.persistence.sql import NEVER
 from services.calendar.persistence.unit_of_work import UnitOfWork
 from shared.db import utcnow
 from shared.ical import render_calendar
