@@ -102,6 +102,7 @@ def test_a_resource_feed_shows_a_non_public_booking_only_as_busy(calendar, visib
     deliver(
         calendar,
         approved(
+            booking_id="busy-block",  # a random id could hold "b-1", the URL's tell-tale
             visibility=visibility,
             title="Secret board meeting",
             description="salaries",

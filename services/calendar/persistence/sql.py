@@ -14,7 +14,7 @@ from services.calendar import domain
 from services.calendar.persistence import models, repositories
 from shared.events import Event, Kind, ResourceRef, Role, Status, Visibility
 from shared.principals import store_users
-from shared.readmodel import store_newest
+from shared.readmodel import store_if_newer, store_newest
 
 
 def bind_repositories(uow: Any, session: Session) -> None:
@@ -32,6 +32,9 @@ class SqlBookings(repositories.BookingRepository):
         self.session = session
 
     def store_newest(self, events: Sequence[Event]) -> list[Event]:
+        if len(events) == 1:  # one event (the consumer's usual case): no upsert to build
+            row, _ = store_if_newer(self.session, models.Booking, events[0])
+            return [events[0]] if row is not None else []
         return store_newest(self.session, models.Booking, list(events))
 
 
@@ -67,33 +70,42 @@ ENTRY_COLUMNS = (
 class SqlEntries(repositories.EntryRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._rows: dict[str, models.FeedEntry] = {}
+        self._rows: dict[str, models.FeedEntry | None] = {}  # looked up in this transaction
 
     def facts(self, booking_ids: Iterable[str]) -> dict[str, domain.EntryFacts]:
-        ids = sorted(set(booking_ids))
-        if not ids:
-            return {}
-        rows = self.session.scalars(
-            select(models.FeedEntry).where(models.FeedEntry.booking_id.in_(ids))
-        )
-        self._rows.update((row.booking_id, row) for row in rows)
-        return {i: _facts(self._rows[i]) for i in ids if i in self._rows}
+        wanted = set(booking_ids)
+        self._load(wanted)
+        return {i: _facts(row) for i in sorted(wanted) if (row := self._rows[i]) is not None}
+
+    def _load(self, booking_ids: set[str]) -> None:
+        ids = sorted(booking_ids - self._rows.keys())
+        if len(ids) == 1:  # the consumer's usual case: a primary-key get, no query to build
+            self._rows[ids[0]] = self.session.get(models.FeedEntry, ids[0])
+        elif ids:
+            self._rows.update(dict.fromkeys(ids))
+            rows = self.session.scalars(
+                select(models.FeedEntry).where(models.FeedEntry.booking_id.in_(ids))
+            )
+            self._rows.update((row.booking_id, row) for row in rows)
 
     def save_all(
         self, entries: Sequence[domain.RenderedEntry], generation: int, changed_at: datetime
     ) -> None:
-        missing = [e.booking_id for e in entries if e.booking_id not in self._rows]
-        self.facts(missing)
+        self._load({e.booking_id for e in entries})
         for entry in entries:
-            row = self._rows.get(entry.booking_id)
+            row = self._rows[entry.booking_id]
             if row is None:
                 row = self._rows[entry.booking_id] = models.FeedEntry(booking_id=entry.booking_id)
                 self.session.add(row)
             _fill(row, entry, generation, changed_at)
         self.session.flush()  # the entries exist before their index rows refer to them
         ids = [e.booking_id for e in entries]
+        index = models.FeedEntryResource.booking_id
+        # one id (the consumer's usual case) needs no expanding IN, rendered anew each time
         self.session.execute(
-            delete(models.FeedEntryResource).where(models.FeedEntryResource.booking_id.in_(ids))
+            delete(models.FeedEntryResource).where(
+                index == ids[0] if len(ids) == 1 else index.in_(ids)
+            )
         )
         self.session.add_all(
             models.FeedEntryResource(booking_id=e.booking_id, slug=slug)
@@ -185,17 +197,8 @@ class SqlResources(repositories.ResourceRepository):
         self.session = session
 
     def remember(self, resources: Iterable[ResourceRef]) -> None:
-        newest = {r.slug: r for r in resources}
-        if not newest:
-            return
-        known = {
-            row.slug: row
-            for row in self.session.scalars(
-                select(models.KnownResource).where(models.KnownResource.slug.in_(sorted(newest)))
-            )
-        }
-        for slug, ref in sorted(newest.items()):
-            row = known.get(slug)
+        for slug, ref in sorted({r.slug: r for r in resources}.items()):
+            row = self.session.get(models.KnownResource, slug)  # few: one per resource
             if row is None:
                 self.session.add(
                     models.KnownResource(slug=slug, name=ref.name, kind=ref.kind.value)
