@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 
 from services.calendar.commands import FeedRequest
 from services.calendar.domain import FeedKind
-from services.calendar.entrypoints.wiring import feed_cache, unit_of_work
+from services.calendar.entrypoints.wiring import feed_cache
 from services.calendar.usecases.feed_cache import RenderedFeed
 from services.calendar.usecases.feeds import serve_feed
 from shared.messages import LANGUAGES, Msg
@@ -35,9 +35,10 @@ def private_feed(token: str):
 def _serve(kind: FeedKind, key: str, filename: str) -> Response:
     """A feed's answer; its name is worded in ``?lang=`` (sv or en), English by default (a
     feed is fetched by calendar servers, whose Accept-Language says nothing of the user)."""
-    language = request.args.get("lang")
+    language = request.args.get("lang") if request.query_string else None  # polls have none
     wanted = FeedRequest(kind, key, language if language in LANGUAGES else "en")
-    feed = serve_feed(unit_of_work(), feed_cache(), wanted)
+    cache = feed_cache()
+    feed = serve_feed(cache.unit_of_work(), cache, wanted)
     if feed is None:
         if kind is FeedKind.RESOURCE:
             return problem(404, detail=Msg("no_resource_feed", slug=key))

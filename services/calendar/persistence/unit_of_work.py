@@ -62,10 +62,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         bind_repositories(self, self.session)
         return self
 
-    def _end(self, exc_type, exc, tb) -> None:
+    def _end(self, exc_type, exc, tb, *, discard: bool) -> None:
         transaction, session = self._transaction, self.session
         self._transaction = self.session = None
-        if exc is None:
+        if exc is None and discard:
             session.rollback()  # a no-op after commit(); else nothing is kept
         transaction.__exit__(exc_type, exc, tb)
 
@@ -73,7 +73,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         return self._begin(readonly=False)
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._end(exc_type, exc, tb)
+        self._end(exc_type, exc, tb, discard=True)
 
     @contextmanager
     def reading(self) -> Iterator[UnitOfWork]:
@@ -81,10 +81,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         try:
             yield self
         except BaseException as exc:
-            self._end(type(exc), exc, exc.__traceback__)
+            self._end(type(exc), exc, exc.__traceback__, discard=True)
             raise
         else:
-            self._end(None, None, None)
+            self._end(None, None, None, discard=False)  # read only: nothing to discard
 
     def commit(self) -> None:
         self.session.commit()
