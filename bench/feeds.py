@@ -29,7 +29,7 @@ are seeded through the real consumer path: ``tests.factories.envelope`` builds a
 ``booking.approved`` event per booking (distinct booking ids, spread over the next year,
 varied titles, venues, organisers, some weekly series with a cancelled occurrence), and
 ``parse_event`` + ``make_handler(db).batch`` apply them in batches of 100, so the stored
-VEVENTs are exactly what ``services.calendar.entries.refresh_entry`` renders.
+VEVENTs are exactly what ``services.calendar.usecases.events.render_entry`` renders.
 
 Servers. Two gunicorn masters with the same settings: 1 worker, ``gthread``, 4 threads,
 keep-alive 65 s, no ``max_requests``, on free loopback ports. One serves
@@ -50,7 +50,7 @@ rates.
 
 Each repetition runs: the two changes (2), the service and minimal pairs for 200 identity,
 200 gzip and 304 (their order alternates between repetitions), then the ``ics`` baseline.
-Medians of ``--repeat`` (3) are printed. The steps of ``FeedCache._render`` are also timed one
+Medians of ``--repeat`` (3) are printed. The steps of ``FeedCache.render`` are also timed one
 by one in this process (on the same database, checked to give the same bytes), together
 with two cheaper variants, to show where the catch-up time goes.
 
@@ -473,7 +473,7 @@ def seed(db, bookings: list[dict[str, Any]], batch: int = 100) -> list[dict[str,
             for overrides in bookings[lo : lo + batch]
         ]
         handler.batch(events)
-        snapshots += [event.raw["data"] for event in events]
+        snapshots += [event.snapshot_json for event in events]
     return snapshots
 
 
@@ -755,25 +755,23 @@ def one_update(
 
 
 def render_steps(db, expected: bytes, config) -> list[tuple[str, float]]:
-    """The steps of ``FeedCache._render`` for the public feed, timed one by one in this
+    """The steps of ``FeedCache.render`` for the public feed, timed one by one in this
     process (median of 3), plus two cheaper variants."""
     from sqlalchemy import and_, or_, select
 
     from services.calendar.app import feed_settings
-    from services.calendar.entrypoints.routes import _calendar_name
-    from services.calendar.feeds import FeedCache, FeedQuery
+    from services.calendar.domain import PUBLIC_FEED, feed_vevents, feed_wording
     from services.calendar.persistence.models import FeedEntry
+    from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
+    from services.calendar.usecases.feed_cache import FeedCache
     from shared.ical import render_calendar
+    from shared.messages import text as word
 
     settings = feed_settings(config)
-    cache = FeedCache(db, settings, check_seconds=0)
-    query = FeedQuery(
-        key="public",
-        name=_calendar_name("public events"),
-        description="Approved public events",
-        public=True,
-    )
-    if cache.get(query).body != expected:
+    cache = FeedCache(lambda: SqlAlchemyUnitOfWork(db), settings, check_seconds=0)
+    scope = PUBLIC_FEED
+    name, description = (word(message, "en") for message in feed_wording(scope))
+    if cache.get(scope, "en").body != expected:
         raise RuntimeError("FeedCache in this process does not render the service's bytes")
     timings: dict[str, list[float]] = {}
 
@@ -803,14 +801,19 @@ def render_steps(db, expected: bytes, config) -> list[tuple[str, float]]:
 
     for _ in range(3):
         now = datetime.now(UTC)
-        timed("whole: FeedCache._render", cache._render, query, cache.state()[1])
-        entries = timed("_entries: SELECT, ORM objects, dedupe", cache._entries, query, now)
+        version = cache.version()
+        mirror = cache._sync(version.generation)
+        timed("whole: FeedCache.render", cache.render, scope, "en", mirror, version.changed_at)
+        entries = timed(
+            "feed_vevents: choose from the mirror", feed_vevents, scope, mirror, now,
+            settings.retention,
+        )  # fmt: skip
         text = timed(
             "render_calendar: join the VEVENTs",
             render_calendar,
             entries,
-            name=query.name,
-            description=query.description,
+            name=name,
+            description=description,
             method="PUBLISH",
             zones=[settings.zone],
             refresh_minutes=settings.ttl_minutes,
@@ -999,7 +1002,7 @@ def report(outcome: Outcome, steps: list[tuple[str, float]], args) -> None:
         f" new feed. polls: 304s before it. ics, all: {args.bookings:,} events built and"
         " serialized with ics alone)"
     )
-    print("\n-- FeedCache._render, step by step in this process (median of 3) --")
+    print("\n-- FeedCache.render, step by step in this process (median of 3) --")
     for name, seconds in steps:
         print(f"{seconds * 1000:>8.1f} ms  {name}")
 

@@ -1,8 +1,5 @@
 """A booking snapshot (the event contract) as a VEVENT: one mapping for calendar's feeds and
-notify's invitations, so both carry the same UID, SEQUENCE, times and status.
-
-Both functions take the typed :class:`~shared.events.BookingSnapshot`; a snapshot's JSON
-form (a mapping, as a read model stores it) is still accepted and loaded first."""
+notify's invitations, so both carry the same UID, SEQUENCE, times and status."""
 
 from __future__ import annotations
 
@@ -11,6 +8,7 @@ from typing import Any
 
 from shared.events import BookingSnapshot, Kind, Visibility, load_snapshot
 from shared.ical import Attendee, EventSpec, Person
+from shared.messages import Msg, text
 
 STATUS = {
     "approved": "CONFIRMED",
@@ -18,34 +16,40 @@ STATUS = {
     "rejected": "CANCELLED",
     "cancelled": "CANCELLED",
 }
-BUSY_LABEL = {"sv": "Bokad", "en": "Booked"}
+BUSY_SUMMARY = Msg("feed_busy_summary")  # "Bokad" / "Booked"
 
-SnapshotLike = BookingSnapshot | Mapping[str, Any]
+Snapshotish = BookingSnapshot | Mapping[str, Any]
 
 
-def _typed(snapshot: SnapshotLike) -> BookingSnapshot:
+def typed(snapshot: Snapshotish) -> BookingSnapshot:
+    """The typed snapshot (a stored JSON copy is loaded once)."""
     return snapshot if isinstance(snapshot, BookingSnapshot) else load_snapshot(snapshot)
 
 
-def location_of(snapshot: SnapshotLike) -> str:
+def location_of(snapshot: Snapshotish) -> str:
     """Venues and studios first (where people go), then the services booked."""
-    places = [r for r in _typed(snapshot).resources if r.kind is not Kind.SERVICE]
-    return "; ".join(f"{r.name}, {r.location}" if r.location else r.name for r in places)
+    if isinstance(snapshot, Mapping):  # a stored JSON copy, read without loading it all
+        places = [(r["name"], r.get("location"), r["kind"]) for r in snapshot["resources"]]
+    else:
+        places = [(r.name, r.location, r.kind) for r in snapshot.resources]
+    return "; ".join(
+        f"{name}, {where}" if where else name for name, where, kind in places if kind != "service"
+    )
 
 
 def booking_spec(
-    snapshot: SnapshotLike,
+    snapshot: Snapshotish,
     *,
     busy_only: bool = False,
     status: str | None = None,
     fallback_organizer: Person,
     attendees: bool = False,
-    language: str = "sv",
+    language: str | None = None,
 ) -> EventSpec:
     """The VEVENT of a booking. ``busy_only`` hides title, description and people (a
-    non-public booking in a resource feed)."""
-    snapshot = _typed(snapshot)
-    cancelled = [o.start for o in snapshot.occurrences if not o.active]
+    non-public booking in a resource feed), and says "Booked" in ``language`` (by default
+    the booking's own)."""
+    snapshot = typed(snapshot)
     common = dict(
         uid=snapshot.uid,
         sequence=snapshot.revision,
@@ -54,31 +58,30 @@ def booking_spec(
         zone=snapshot.timezone,
         dtstamp=snapshot.updated_at,
         last_modified=snapshot.updated_at,
-        status=status or STATUS[snapshot.status.value],
+        status=status or STATUS[snapshot.status],
         rrule=snapshot.rrule,
-        exdates=cancelled if snapshot.rrule else (),
+        exdates=[o.start for o in snapshot.occurrences if not o.active] if snapshot.rrule else (),
         categories=sorted({r.kind.value for r in snapshot.resources}),
+        location=location_of(snapshot),
     )
     if busy_only:
         return EventSpec(
-            summary=BUSY_LABEL.get(language, "Booked"),
+            summary=text(BUSY_SUMMARY, language or snapshot.language),
             classification="PRIVATE",
             organizer=fallback_organizer,
-            location=location_of(snapshot),
             **common,
         )
-    people = [Attendee(p.email, p.name) for p in snapshot.participants]
     services = [r.name for r in snapshot.resources if r.kind is Kind.SERVICE]
     description = snapshot.description
     if services:
         description = (description + "\n\n" if description else "") + ", ".join(services)
+    public = snapshot.visibility is Visibility.PUBLIC
     return EventSpec(
         summary=snapshot.title,
         description=description,
-        location=location_of(snapshot),
         url=snapshot.url,
-        classification="PUBLIC" if snapshot.visibility is Visibility.PUBLIC else "PRIVATE",
+        classification="PUBLIC" if public else "PRIVATE",
         organizer=Person(snapshot.organiser.email, snapshot.organiser.name),
-        attendees=people if attendees else (),
+        attendees=[Attendee(p.email, p.name) for p in snapshot.participants] if attendees else (),
         **common,
     )

@@ -1,4 +1,4 @@
-"""Calendar's application factory."""
+"""Calendar's application factory: wiring only."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Any
 
 from flask import Flask
 
-from services.calendar.entrypoints.routes import api, feeds, pages
-from services.calendar.feeds import FeedCache, FeedSettings
+from services.calendar.entrypoints.api import api
+from services.calendar.entrypoints.feeds import feeds
+from services.calendar.entrypoints.pages import pages
 from services.calendar.persistence.models import KnownUser
+from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
+from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
 from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
@@ -34,7 +37,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     init_auth(app, replica_validator(db, KnownUser))
     init_i18n(app)
     app.extensions["feed_cache"] = FeedCache(
-        db, feed_settings(cfg), check_seconds=0 if cfg.testing else 0.1
+        lambda: SqlAlchemyUnitOfWork(db),
+        feed_settings(cfg),
+        check_seconds=0 if cfg.testing else 0.1,
     )
     app.register_blueprint(feeds)
     app.register_blueprint(api, url_prefix="/api/v1")

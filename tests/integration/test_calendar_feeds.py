@@ -7,13 +7,11 @@ import gzip
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import icalendar
 import pytest
 import recurring_ical_events
-from sqlalchemy import update
 
 from services.booking.usecases.users import add_user, create_token
-from services.calendar.entries import bump_state
-from services.calendar.persistence.models import FeedEntry
 from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
@@ -21,6 +19,7 @@ from shared.events import (
     BOOKING_OCCURRENCE_CANCELLED,
     BOOKING_SUBMITTED,
 )
+from shared.messages import text as _
 from tests.factories import envelope
 from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
@@ -103,6 +102,7 @@ def test_a_resource_feed_shows_a_non_public_booking_only_as_busy(calendar, visib
     deliver(
         calendar,
         approved(
+            booking_id="busy-block",  # a random id could hold "b-1", the URL's tell-tale
             visibility=visibility,
             title="Secret board meeting",
             description="salaries",
@@ -160,14 +160,8 @@ def test_changes_keep_the_uid_and_raise_the_sequence_and_cancellation_stays_then
     [ical], [vob] = events_of(calendar, "/feeds/public.ics")
     assert str(ical["STATUS"]) == "CANCELLED" == vob.status.value
     assert str(ical["UID"]) == first["data"]["uid"] and int(ical["SEQUENCE"]) == 4
-    db = calendar.extensions["evenemang"]["db"]
-    with db.transaction() as session:  # 31 days later
-        session.execute(
-            update(FeedEntry).values(
-                cancelled_at=datetime.now(UTC) - timedelta(days=31),
-                generation=bump_state(session),
-            )
-        )
+    later = datetime.now(UTC) + timedelta(days=31)
+    calendar.extensions["feed_cache"].clock = lambda: later
     assert events_of(calendar, "/feeds/public.ics") == ([], [])
 
 
@@ -271,12 +265,15 @@ def test_feed_text_is_conformant_beyond_what_parsers_check(calendar):
     assert get(calendar, "/feeds/public.ics").data == body  # byte-stable
 
 
-def test_http_the_way_calendar_clients_poll(calendar, monkeypatch):
+def test_http_the_way_calendar_clients_poll(calendar):
     # changes happen at times the test sets, so Last-Modified has one right answer
     first_change = datetime.now(UTC) + timedelta(minutes=1, microseconds=400_000)
     clock = [first_change]
-    monkeypatch.setattr("services.calendar.entries.utcnow", lambda: clock[0])
-    deliver(calendar, approved())
+
+    def deliver_at_clock(*envelopes):
+        deliver(calendar, *envelopes, clock=lambda: clock[0])
+
+    deliver_at_clock(approved())
     first = get(calendar, "/feeds/public.ics")
     assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
@@ -294,14 +291,14 @@ def test_http_the_way_calendar_clients_poll(calendar, monkeypatch):
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.data) == first.data
     clock[0] = later = first_change + timedelta(seconds=90)
-    deliver(calendar, approved(title="Another"))
+    deliver_at_clock(approved(title="Another"))
     changed = get(calendar, "/feeds/public.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert parsedate_to_datetime(changed.headers["Last-Modified"]) == later.replace(microsecond=0)
     by_date = get(calendar, "/feeds/public.ics", headers={"If-Modified-Since": modified})
     assert by_date.status_code == 200 and by_date.data == changed.data  # date pollers see it
     clock[0] = first_change - timedelta(hours=1)  # the server's clock steps back
-    deliver(calendar, approved(title="A third"))
+    deliver_at_clock(approved(title="A third"))
     third = get(calendar, "/feeds/public.ics")
     assert b"A third" in third.data
     assert third.headers["Last-Modified"] == changed.headers["Last-Modified"]  # never backwards
@@ -389,13 +386,118 @@ def test_feed_tokens_are_revocable_and_unknown_ones_get_404(calendar, people):
     assert client.post("/api/v1/feed-tokens", json={}).status_code == 401
 
 
-def test_the_subscribe_page_lists_every_feed_with_webcal_and_https_links(calendar):
+@pytest.mark.parametrize(
+    ("language", "title", "public"),
+    [
+        ("en", "Subscribe to calendars", "All public events"),
+        ("sv", "Prenumerera på kalendrar", "Alla publika evenemang"),
+    ],
+)
+def test_the_subscribe_page_lists_every_feed_with_webcal_and_https_links(
+    calendar, language, title, public
+):
     deliver(calendar, approved())
-    page = get(calendar, "/?lang=en")
+    page = get(calendar, f"/?lang={language}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "/calendar/feeds/public.ics" in html and "webcal://" in html
-    assert "/calendar/feeds/resources/aula.ics" in html
+    assert f"<h1>{title}</h1>" in html
+    for feed in ("public.ics", "resources/aula.ics"):
+        https = f"/calendar/feeds/{feed}?lang={language}"  # the feed named in the page's language
+        assert f'value="http://127.0.0.1:8000{https}"' in html
+        assert f'href="webcal://127.0.0.1:8000{https}"' in html
     assert "Outlook" in html and "Google Calendar" in html and "Apple Calendar" in html
-    swedish = get(calendar, "/?lang=sv").get_data(as_text=True)
-    assert "Prenumerera" in swedish
+    assert f">{public}</h3>" in html
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_a_private_link_is_made_on_the_subscribe_page(calendar, people, language):
+    bearer = {"Authorization": f"Bearer {people['org@example.org']}"}
+    client = calendar.test_client()
+    made = client.post(f"/feed-tokens?lang={language}", data={"label": "phone"}, headers=bearer)
+    html = made.get_data(as_text=True)
+    assert made.status_code == 200 and _("new_private_feed", language) in html
+    url = html.split('id="new-url" readonly value="')[1].split('"')[0]
+    assert url.endswith(f".ics?lang={language}") and "/calendar/feeds/private/" in url
+    path = url.split("127.0.0.1:8000/calendar")[1]
+    assert get(calendar, path).status_code == 200
+    assert _("active_private_feeds", language, count=1) in html
+    too_long = client.post(
+        f"/feed-tokens?lang={language}", data={"label": "x" * 101}, headers=bearer
+    )
+    html = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and 'aria-invalid="true"' in html
+    assert _("text_too_long", language, max=100) in html
+    assert _("active_private_feeds", language, count=1) in html  # nothing was made
+
+
+def test_a_request_withdrawn_before_approval_never_reaches_the_shared_feeds(calendar):
+    submitted = envelope(BOOKING_SUBMITTED, title="Withdrawn request", visibility="public")
+    bid = submitted["data"]["booking_id"]
+    withdrawn = envelope(
+        BOOKING_CANCELLED, booking_id=bid, revision=2, status="cancelled", title="Withdrawn request"
+    )
+    deliver(calendar, submitted, withdrawn, approved(title="Approved one"))
+    for path in ("/feeds/public.ics", "/feeds/resources/aula.ics"):
+        body = get(calendar, path).data
+        assert b"Withdrawn request" not in body and b"Approved one" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "description"),
+    [
+        ("", "Evenemang – public events", "Approved public events"),
+        ("?lang=en", "Evenemang – public events", "Approved public events"),
+        ("?lang=sv", "Evenemang – publika evenemang", "Godkända publika evenemang"),
+        ("?lang=xx", "Evenemang – public events", "Approved public events"),
+    ],
+)
+def test_a_feed_is_named_in_the_language_its_address_asks_for(calendar, query, name, description):
+    deliver(calendar, approved())
+    body = get(calendar, f"/feeds/public.ics{query}").data
+    parsed = icalendar.Calendar.from_ical(body)
+    assert (str(parsed["X-WR-CALNAME"]), str(parsed["X-WR-CALDESC"])) == (name, description)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "resource", "private", "token"),
+    [
+        (
+            "en",
+            "Not Found",
+            "No feed for a resource 'nowhere'.",
+            "No such feed (the link may have been revoked).",
+            "No such feed token of yours.",
+        ),
+        (
+            "sv",
+            "Hittades inte",
+            "Det finns inget flöde för en resurs 'nowhere'.",
+            "Flödet finns inte (länken kan ha återkallats).",
+            "Du har ingen sådan flödeslänk.",
+        ),
+    ],
+)
+def test_what_is_missing_is_said_in_both_languages(
+    calendar, people, language, title, resource, private, token
+):
+    """English by default (no Accept-Language); Swedish when asked by header or ?lang=."""
+    asked = {"Accept-Language": "sv"} if language == "sv" else {}
+    query = "?lang=sv" if language == "sv" else ""
+    bearer = {"Authorization": f"Bearer {people['org@example.org']}"}
+    client = calendar.test_client()
+    for response, detail, code in (
+        (
+            get(calendar, "/feeds/resources/nowhere.ics", headers=asked),
+            resource,
+            "no_resource_feed",
+        ),
+        (get(calendar, f"/feeds/private/not-a-token.ics{query}"), private, "no_such_feed"),
+        (
+            client.delete("/api/v1/feed-tokens/nope", headers={**bearer, **asked}),
+            token,
+            "no_such_feed_token",
+        ),
+    ):
+        assert response.status_code == 404
+        problem = response.get_json()
+        assert (problem["title"], problem["detail"], problem["code"]) == (title, detail, code)

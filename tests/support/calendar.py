@@ -10,8 +10,10 @@ from services.calendar.entrypoints.consumer import make_handler
 from shared.events import parse_event
 
 
-def deliver(app, *envelopes) -> None:
-    handle = make_handler(app.extensions["evenemang"]["db"])
+def deliver(app, *envelopes, clock=None) -> None:
+    """Apply the envelopes one by one as the consumer does (``clock``: when it happens)."""
+    db = app.extensions["evenemang"]["db"]
+    handle = make_handler(db, clock) if clock else make_handler(db)
     for envelope in envelopes:
         handle(parse_event(envelope))
 

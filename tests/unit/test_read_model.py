@@ -11,6 +11,7 @@ from shared.events import (
     BOOKING_CHANGED,
     BOOKING_SUBMITTED,
     USER_CHANGED,
+    load_snapshot,
     make_envelope,
     parse_event,
 )
@@ -29,7 +30,7 @@ def db(tmp_path):
 def _state(db, booking_id):
     with db.transaction(readonly=True) as s:
         row = s.get(Booking, booking_id)
-        return (row.revision, row.status, row.snapshot["title"]) if row else None
+        return (row.revision, row.status, load_snapshot(row.snapshot).title) if row else None
 
 
 def _processed(db):

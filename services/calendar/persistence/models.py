@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, utcnow
@@ -50,6 +50,8 @@ class FeedEntry(Base):
     deciders: Mapped[list[str]] = mapped_column(JSON)
     last_end: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # listed by the public and resource feeds: approved, or cancelled while approved
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vevent_full: Mapped[str] = mapped_column(Text)
     vevent_busy: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,261 @@
+"""Calendar's rules, pure (no Flask, no SQLAlchemy, no I/O): which booking goes into which
+feed and how (in full, or only as busy), how long a cancelled booking stays, what a feed is
+called, and whose a private feed token is."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from shared.events import BookingSnapshot, Kind, Role, Status, Visibility
+from shared.ical import Person
+from shared.messages import Msg
+
+# The organiser a busy-only block shows (RFC 5546 wants one on every published event; the
+# real organiser of a non-public booking is not for a resource feed to tell).
+BUSY_ORGANIZER = Person("noreply@evenemang.invalid", "Evenemang")
+ENDED = frozenset({Status.CANCELLED, Status.REJECTED})
+MAX_TOKEN_LENGTH = 100  # longer is no token of ours: refused without a lookup
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # when the feeds changed, before any change
+
+
+class FeedKind(StrEnum):
+    PUBLIC = "public"
+    RESOURCE = "resource"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOwner:
+    """Whose a private feed is: the token's user with their current role."""
+
+    user_id: str
+    email: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class FeedScope:
+    """Which bookings a feed shows. ``label`` names it (a resource's name, an owner's
+    address) and takes no part in which bookings it holds."""
+
+    kind: FeedKind
+    slug: str | None = None
+    owner_email: str | None = None
+    sees_queue: bool = False
+    owner_key: str = ""
+    label: str = field(default="", compare=False)
+
+    @property
+    def key(self) -> str:
+        """One key per distinct content, for caching the rendered feed."""
+        if self.kind is FeedKind.RESOURCE:
+            return f"resource:{self.slug}"
+        if self.kind is FeedKind.PRIVATE:
+            return f"private:{self.owner_key}"
+        return "public"
+
+
+PUBLIC_FEED = FeedScope(FeedKind.PUBLIC)
+
+
+def resource_feed(slug: str, name: str) -> FeedScope:
+    """One resource's feed: its published bookings, the non-public ones only as busy."""
+    return FeedScope(FeedKind.RESOURCE, slug=slug, label=name)
+
+
+def private_feed(owner: FeedOwner) -> FeedScope:
+    """A person's own bookings in every state, and the pending requests they decide on:
+    those of the resources they manage, and for infra and admin every pending request."""
+    return FeedScope(
+        FeedKind.PRIVATE,
+        owner_email=owner.email.lower(),
+        sees_queue=owner.role in (Role.INFRA, Role.ADMIN),
+        owner_key=f"{owner.user_id}:{owner.role.value}",
+        label=owner.email,
+    )
+
+
+def feed_wording(scope: FeedScope) -> tuple[Msg, Msg]:
+    """The calendar's name and description (X-WR-CALNAME, X-WR-CALDESC) as messages."""
+    if scope.kind is FeedKind.RESOURCE:
+        return (
+            Msg("feed_name", feed=scope.label),
+            Msg("feed_resource_description", name=scope.label),
+        )
+    if scope.kind is FeedKind.PRIVATE:
+        return (
+            Msg("feed_name", feed=Msg("feed_private_name", email=scope.label)),
+            Msg("feed_private_description"),
+        )
+    return Msg("feed_name", feed=Msg("feed_public_name")), Msg("feed_public_description")
+
+
+# --- entries: one booking as the feeds see it --------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFacts:
+    """What decides which feeds show a booking. ``published``: the shared (public and
+    resource) feeds list it: approved, or cancelled while approved, so subscribers see the
+    cancellation; a request withdrawn before approval never appears there."""
+
+    booking_id: str
+    status: Status
+    visibility: Visibility
+    organiser_email: str
+    slugs: frozenset[str]
+    deciders: frozenset[str]
+    last_end: datetime
+    cancelled_at: datetime | None
+    published: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEntry(EntryFacts):
+    """An entry with its two VEVENTs, ``full`` and ``busy`` (time and place only), rendered
+    once per ``revision`` of the booking."""
+
+    revision: int = 0
+    full: str = ""
+    busy: str = ""
+
+    @classmethod
+    def of(cls, facts: EntryFacts, *, revision: int, full: str, busy: str) -> RenderedEntry:
+        values = {f.name: getattr(facts, f.name) for f in fields(EntryFacts)}
+        return cls(**values, revision=revision, full=full, busy=busy)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedVersion:
+    """How far the feeds have moved: ``generation`` rises with every applied change, and
+    ``changed_at`` (never backwards) is when it last did."""
+
+    generation: int
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFeed:
+    """A resource seen in bookings, offered as a feed on the subscribe page."""
+
+    slug: str
+    name: str
+    kind: Kind
+
+
+def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> EntryFacts:
+    """The facts of a booking's newest snapshot; ``previous``: what was stored before it."""
+    status = snapshot.status
+    was_published = previous is not None and previous.published
+    if status in ENDED:
+        cancelled_at = (previous and previous.cancelled_at) or snapshot.updated_at
+    else:
+        cancelled_at = None
+    return EntryFacts(
+        booking_id=snapshot.booking_id,
+        status=status,
+        visibility=snapshot.visibility,
+        organiser_email=snapshot.organiser.email.lower(),
+        slugs=frozenset(r.slug for r in snapshot.resources),
+        deciders=frozenset(m.lower() for r in snapshot.resources for m in r.managers),
+        last_end=max((o.end for o in snapshot.occurrences), default=snapshot.end),
+        cancelled_at=cancelled_at,
+        published=status is Status.APPROVED or (status is Status.CANCELLED and was_published),
+    )
+
+
+E = TypeVar("E", bound=EntryFacts)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long feeds keep a booking: until ``past_days`` after it ended; a cancelled or
+    rejected one shows as CANCELLED for ``cancelled_days``, then leaves (clients drop it)."""
+
+    past_days: int = 90
+    cancelled_days: int = 30
+
+    def kept(self, entries: Iterable[E], now: datetime) -> list[E]:
+        """The entries a feed still holds at ``now``, in their order."""
+        window = now - timedelta(days=self.past_days)
+        dropped = now - timedelta(days=self.cancelled_days)
+        return [
+            e
+            for e in entries
+            if e.last_end >= window and (e.cancelled_at is None or e.cancelled_at > dropped)
+        ]
+
+
+def feed_vevents(
+    scope: FeedScope, entries: Iterable[RenderedEntry], now: datetime, retention: Retention
+) -> list[str]:
+    """The VEVENTs of a feed, in the order of ``entries``: a non-public booking in a
+    resource feed only as busy, everything else in full."""
+    kept = retention.kept(entries, now)
+    if scope.kind is FeedKind.PUBLIC:
+        return [e.full for e in kept if e.published and e.visibility is Visibility.PUBLIC]
+    if scope.kind is FeedKind.RESOURCE:
+        return [
+            e.full if e.visibility is Visibility.PUBLIC else e.busy
+            for e in kept
+            if e.published and scope.slug in e.slugs
+        ]
+    owner = scope.owner_email
+    return [
+        e.full
+        for e in kept
+        if e.organiser_email == owner
+        or (e.status is Status.PENDING and (scope.sees_queue or owner in e.deciders))
+    ]
+
+
+# --- private feed tokens -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedToken:
+    """A private feed's secret as kept: only its hash; revoking marks, deletes nothing."""
+
+    token_hash: str
+    user_id: str
+    email: str
+    role: Role
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserStanding:
+    """What the replica of booking's users says about a token's owner now."""
+
+    user_id: str
+    role: Role
+    active: bool
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token (the token itself is shown once and never kept)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def owner_of(token: FeedToken | None, user: UserStanding | None) -> FeedOwner | None:
+    """Whose feed a token opens: none when it is unknown or revoked, or its user was
+    deactivated; the user's current role wins over the one the token was made with."""
+    if token is None or token.revoked_at is not None:
+        return None
+    if user is not None and not user.active:
+        return None
+    return FeedOwner(token.user_id, token.email, user.role if user else token.role)
+
+
+def may_revoke(token: FeedToken | None, user_id: str, is_admin: bool) -> bool:
+    """A live token may be revoked by its owner, or by an admin."""
+    if token is None or token.revoked_at is not None:
+        return False
+    return token.user_id == user_id or is_admin

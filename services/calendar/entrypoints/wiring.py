@@ -1,0 +1,38 @@
+"""What calendar's entry points share: a unit of work per request, the feed cache, the
+command a logged-in user's request makes, and the addresses of feeds."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from services.calendar.commands import CreateFeedToken
+from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
+from services.calendar.usecases.feed_cache import FeedCache
+from shared.auth import Principal
+from shared.events import Role
+from shared.web import app_config, app_db
+
+
+def unit_of_work() -> UnitOfWork:
+    return SqlAlchemyUnitOfWork(app_db())
+
+
+def feed_cache() -> FeedCache:
+    return current_app.extensions["feed_cache"]
+
+
+def new_token(principal: Principal, label: str) -> CreateFeedToken:
+    return CreateFeedToken(principal.user_id, principal.email, Role(principal.role), label)
+
+
+def calendar_url() -> str:
+    return app_config().base_url.rstrip("/") + "/calendar"
+
+
+def private_feed_url(token: str) -> str:
+    return f"{calendar_url()}/feeds/private/{token}.ics"
+
+
+def webcal(url: str) -> str:
+    """The same address for calendar apps that subscribe on a click."""
+    return "webcal://" + url.split("://", 1)[1]

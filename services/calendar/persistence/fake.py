@@ -1,0 +1,125 @@
+"""In-memory repositories and a fake unit of work, so unit tests drive calendar's real use
+cases without a database (cosmicpython's pattern)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from services.calendar import domain
+from services.calendar.persistence import repositories
+from services.calendar.persistence.unit_of_work import HeldUnitOfWork
+from shared.events import BookingSnapshot, Event, ResourceRef, UserSnapshot
+from shared.readmodel import newest_per_key
+
+
+class FakeBookings(repositories.BookingRepository):
+    def __init__(self) -> None:
+        self.snapshots: dict[str, BookingSnapshot] = {}
+
+    def store_newest(self, events: Sequence[Event]) -> list[Event]:
+        stored = []
+        newest = newest_per_key(list(events), key=lambda event: event.booking_id)
+        for booking_id, event in sorted(newest.items()):
+            held = self.snapshots.get(booking_id)
+            if held is None or event.revision > held.revision:
+                self.snapshots[booking_id] = event.data
+                stored.append(event)
+        return stored
+
+
+class FakeUsers(repositories.UserRepository):
+    def __init__(self) -> None:
+        self.users: dict[str, UserSnapshot] = {}
+
+    def store_newest(self, events: Sequence[Event]) -> None:
+        for user_id, event in newest_per_key(list(events), lambda e: e.aggregate_id).items():
+            held = self.users.get(user_id)
+            if held is None or event.revision > held.revision:
+                self.users[user_id] = event.data
+
+    def standing(self, user_id: str) -> domain.UserStanding | None:
+        user = self.users.get(user_id)
+        return domain.UserStanding(user.user_id, user.role, user.active) if user else None
+
+
+class FakeEntries(repositories.EntryRepository):
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[int, domain.RenderedEntry]] = {}
+
+    def facts(self, booking_ids: Iterable[str]) -> dict[str, domain.EntryFacts]:
+        return {i: self.entries[i][1] for i in booking_ids if i in self.entries}
+
+    def save_all(
+        self, entries: Sequence[domain.RenderedEntry], generation: int, changed_at: datetime
+    ) -> None:
+        for entry in entries:
+            self.entries[entry.booking_id] = (generation, entry)
+
+    def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
+        return [held for held in self.entries.values() if held[0] > generation]
+
+
+class FakeFeedState(repositories.FeedStateRepository):
+    def __init__(self) -> None:
+        self.version = domain.FeedVersion(0, domain.NEVER)
+
+    def current(self) -> domain.FeedVersion:
+        return self.version
+
+    def advance(self, now: datetime) -> domain.FeedVersion:
+        held = self.version
+        self.version = domain.FeedVersion(held.generation + 1, max(now, held.changed_at))
+        return self.version
+
+
+class FakeResources(repositories.ResourceRepository):
+    def __init__(self) -> None:
+        self.resources: dict[str, domain.ResourceFeed] = {}
+
+    def remember(self, resources: Iterable[ResourceRef]) -> None:
+        for ref in resources:
+            self.resources[ref.slug] = domain.ResourceFeed(ref.slug, ref.name, ref.kind)
+
+    def get(self, slug: str) -> domain.ResourceFeed | None:
+        return self.resources.get(slug)
+
+    def listed(self) -> list[domain.ResourceFeed]:
+        return sorted(self.resources.values(), key=lambda r: (r.kind.value, r.name))
+
+
+class FakeTokens(repositories.TokenRepository):
+    def __init__(self) -> None:
+        self.tokens: dict[str, domain.FeedToken] = {}
+
+    def add(self, token: domain.FeedToken) -> None:
+        self.tokens[token.token_hash] = token
+
+    def get(self, token_hash: str) -> domain.FeedToken | None:
+        return self.tokens.get(token_hash)
+
+    def revoke(self, token_hash: str, when: datetime) -> None:
+        token = self.tokens.get(token_hash)
+        if token is not None:
+            self.tokens[token_hash] = dataclasses.replace(token, revoked_at=when)
+
+    def live_of(self, user_id: str) -> list[domain.FeedToken]:
+        mine = [t for t in self.tokens.values() if t.user_id == user_id and not t.revoked_at]
+        return sorted(mine, key=lambda t: t.created_at)
+
+
+class FakeUnitOfWork(HeldUnitOfWork):
+    """Holds its repositories for the whole test; counts the commits."""
+
+    def __init__(self) -> None:
+        self.bookings = FakeBookings()
+        self.users = FakeUsers()
+        self.entries = FakeEntries()
+        self.feed_state = FakeFeedState()
+        self.resources = FakeResources()
+        self.tokens = FakeTokens()
+        self.commits = 0
+
+    def commit(self) -> None:
+        self.commits += 1

@@ -1,0 +1,270 @@
+"""Calendar's repositories over SQLAlchemy: the queries, and the rows turned into domain
+values (nothing mapped leaves this module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services.calendar import domain
+from services.calendar.persistence import models, repositories
+from shared.events import Event, Kind, ResourceRef, Role, Status, Visibility
+from shared.principals import store_users
+from shared.readmodel import store_if_newer, store_newest
+
+
+def bind_repositories(uow: Any, session: Session) -> None:
+    """Give a unit of work the repositories of ``session``."""
+    uow.bookings = SqlBookings(session)
+    uow.users = SqlUsers(session)
+    uow.entries = SqlEntries(session)
+    uow.feed_state = SqlFeedState(session)
+    uow.resources = SqlResources(session)
+    uow.tokens = SqlTokens(session)
+
+
+class SqlBookings(repositories.BookingRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def store_newest(self, events: Sequence[Event]) -> list[Event]:
+        if len(events) == 1:  # one event (the consumer's usual case): no upsert to build
+            row, _ = store_if_newer(self.session, models.Booking, events[0])
+            return [events[0]] if row is not None else []
+        return store_newest(self.session, models.Booking, list(events))
+
+
+class SqlUsers(repositories.UserRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def store_newest(self, events: Sequence[Event]) -> None:
+        store_users(self.session, models.KnownUser, list(events))
+
+    def standing(self, user_id: str) -> domain.UserStanding | None:
+        row = self.session.get(models.KnownUser, user_id)
+        return domain.UserStanding(row.user_id, Role(row.role), row.active) if row else None
+
+
+ENTRY_COLUMNS = (
+    models.FeedEntry.booking_id,
+    models.FeedEntry.status,
+    models.FeedEntry.visibility,
+    models.FeedEntry.organiser_email,
+    models.FeedEntry.resource_slugs,
+    models.FeedEntry.deciders,
+    models.FeedEntry.last_end,
+    models.FeedEntry.cancelled_at,
+    models.FeedEntry.published,
+    models.FeedEntry.revision,
+    models.FeedEntry.vevent_full,
+    models.FeedEntry.vevent_busy,
+    models.FeedEntry.generation,
+)
+
+
+class SqlEntries(repositories.EntryRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._rows: dict[str, models.FeedEntry | None] = {}  # looked up in this transaction
+
+    def facts(self, booking_ids: Iterable[str]) -> dict[str, domain.EntryFacts]:
+        wanted = set(booking_ids)
+        self._load(wanted)
+        return {i: _facts(row) for i in sorted(wanted) if (row := self._rows[i]) is not None}
+
+    def _load(self, booking_ids: set[str]) -> None:
+        ids = sorted(booking_ids - self._rows.keys())
+        if len(ids) == 1:  # the consumer's usual case: a primary-key get, no query to build
+            self._rows[ids[0]] = self.session.get(models.FeedEntry, ids[0])
+        elif ids:
+            self._rows.update(dict.fromkeys(ids))
+            rows = self.session.scalars(
+                select(models.FeedEntry).where(models.FeedEntry.booking_id.in_(ids))
+            )
+            self._rows.update((row.booking_id, row) for row in rows)
+
+    def save_all(
+        self, entries: Sequence[domain.RenderedEntry], generation: int, changed_at: datetime
+    ) -> None:
+        self._load({e.booking_id for e in entries})
+        for entry in entries:
+            row = self._rows[entry.booking_id]
+            if row is None:
+                row = self._rows[entry.booking_id] = models.FeedEntry(booking_id=entry.booking_id)
+                self.session.add(row)
+            _fill(row, entry, generation, changed_at)
+        self.session.flush()  # the entries exist before their index rows refer to them
+        ids = [e.booking_id for e in entries]
+        index = models.FeedEntryResource.booking_id
+        # one id (the consumer's usual case) needs no expanding IN, rendered anew each time
+        self.session.execute(
+            delete(models.FeedEntryResource).where(
+                index == ids[0] if len(ids) == 1 else index.in_(ids)
+            )
+        )
+        self.session.add_all(
+            models.FeedEntryResource(booking_id=e.booking_id, slug=slug)
+            for e in entries
+            for slug in sorted(e.slugs)
+        )
+
+    def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
+        rows = self.session.execute(
+            select(*ENTRY_COLUMNS).where(models.FeedEntry.generation > generation)
+        )
+        return [
+            (
+                row.generation,
+                domain.RenderedEntry(
+                    **_fact_fields(row),
+                    revision=row.revision,
+                    full=row.vevent_full,
+                    busy=row.vevent_busy,
+                ),
+            )
+            for row in rows
+        ]
+
+
+def _facts(row: models.FeedEntry) -> domain.EntryFacts:
+    return domain.EntryFacts(**_fact_fields(row))
+
+
+def _fact_fields(row: Any) -> dict[str, Any]:
+    """An entry's facts from its row (a mapped object or a row of its columns)."""
+    return {
+        "booking_id": row.booking_id,
+        "status": Status(row.status),
+        "visibility": Visibility(row.visibility),
+        "organiser_email": row.organiser_email,
+        "slugs": frozenset(row.resource_slugs),
+        "deciders": frozenset(row.deciders),
+        "last_end": row.last_end,
+        "cancelled_at": row.cancelled_at,
+        "published": row.published,
+    }
+
+
+def _fill(
+    row: models.FeedEntry, entry: domain.RenderedEntry, generation: int, at: datetime
+) -> None:
+    row.revision = entry.revision
+    row.status = entry.status.value
+    row.visibility = entry.visibility.value
+    row.organiser_email = entry.organiser_email
+    row.resource_slugs = sorted(entry.slugs)
+    row.deciders = sorted(entry.deciders)
+    row.last_end = entry.last_end
+    row.cancelled_at = entry.cancelled_at
+    row.published = entry.published
+    row.vevent_full = entry.full
+    row.vevent_busy = entry.busy
+    row.generation = generation
+    row.changed_at = at
+
+
+class SqlFeedState(repositories.FeedStateRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def current(self) -> domain.FeedVersion:
+        row = self.session.get(models.FeedState, 1)
+        return (
+            domain.FeedVersion(row.generation, row.changed_at)
+            if row
+            else domain.FeedVersion(0, domain.NEVER)
+        )
+
+    def advance(self, now: datetime) -> domain.FeedVersion:
+        row = self.session.get(models.FeedState, 1, with_for_update=True)
+        if row is None:
+            row = models.FeedState(id=1, generation=1, changed_at=now)
+            self.session.add(row)
+            self.session.flush()
+        else:
+            row.generation += 1
+            row.changed_at = max(now, row.changed_at)
+        return domain.FeedVersion(row.generation, row.changed_at)
+
+
+class SqlResources(repositories.ResourceRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def remember(self, resources: Iterable[ResourceRef]) -> None:
+        for slug, ref in sorted({r.slug: r for r in resources}.items()):
+            row = self.session.get(models.KnownResource, slug)  # few: one per resource
+            if row is None:
+                self.session.add(
+                    models.KnownResource(slug=slug, name=ref.name, kind=ref.kind.value)
+                )
+            else:
+                row.name, row.kind = ref.name, ref.kind.value
+
+    def get(self, slug: str) -> domain.ResourceFeed | None:
+        row = self.session.get(models.KnownResource, slug)
+        return _resource(row) if row else None
+
+    def listed(self) -> list[domain.ResourceFeed]:
+        rows = self.session.scalars(
+            select(models.KnownResource).order_by(
+                models.KnownResource.kind, models.KnownResource.name
+            )
+        )
+        return [_resource(row) for row in rows]
+
+
+def _resource(row: models.KnownResource) -> domain.ResourceFeed:
+    return domain.ResourceFeed(row.slug, row.name, Kind(row.kind))
+
+
+class SqlTokens(repositories.TokenRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: domain.FeedToken) -> None:
+        self.session.add(
+            models.FeedToken(
+                token_hash=token.token_hash,
+                user_id=token.user_id,
+                email=token.email,
+                role=token.role.value,
+                label=token.label,
+                created_at=token.created_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+
+    def get(self, token_hash: str) -> domain.FeedToken | None:
+        row = self.session.get(models.FeedToken, token_hash)
+        return _token(row) if row else None
+
+    def revoke(self, token_hash: str, when: datetime) -> None:
+        row = self.session.get(models.FeedToken, token_hash)
+        if row is not None:
+            row.revoked_at = when
+
+    def live_of(self, user_id: str) -> list[domain.FeedToken]:
+        rows = self.session.scalars(
+            select(models.FeedToken)
+            .where(models.FeedToken.user_id == user_id, models.FeedToken.revoked_at.is_(None))
+            .order_by(models.FeedToken.created_at)
+        )
+        return [_token(row) for row in rows]
+
+
+def _token(row: models.FeedToken) -> domain.FeedToken:
+    return domain.FeedToken(
+        token_hash=row.token_hash,
+        user_id=row.user_id,
+        email=row.email,
+        role=Role(row.role),
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )

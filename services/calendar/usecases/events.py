@@ -1,0 +1,42 @@
+"""The consumer's work: booking and user events into calendar's read model, each changed
+booking rendered once into its feed entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from services.calendar.domain import BUSY_ORGANIZER, EntryFacts, RenderedEntry, entry_facts
+from services.calendar.persistence.unit_of_work import UnitOfWork
+from shared.booking_ical import booking_spec
+from shared.db import utcnow
+from shared.events import BookingSnapshot, Event
+from shared.ical import render_event
+
+
+def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None = None) -> int:
+    """Apply booking and user events. Per booking or user only the newest revision counts,
+    and only when it is newer than the one held (stale and repeated events change nothing);
+    every booking that changed is rendered once, and the feeds move on by one generation.
+    Returns how many bookings changed."""
+    now = now or utcnow()
+    with uow:
+        uow.users.store_newest([e for e in events if e.is_user])
+        applied = uow.bookings.store_newest([e for e in events if not e.is_user])
+        if applied:
+            version = uow.feed_state.advance(now)
+            previous = uow.entries.facts(e.booking_id for e in applied)
+            entries = [render_entry(e.data, previous.get(e.booking_id)) for e in applied]
+            uow.entries.save_all(entries, version.generation, now)
+            uow.resources.remember(r for e in applied for r in e.data.resources)
+        uow.commit()
+    return len(applied)
+
+
+def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
+    """A booking's feed entry: its facts and both VEVENTs (the busy one says "Booked" in the
+    booking's own language and names no one)."""
+    facts = entry_facts(snapshot, previous)
+    full = render_event(booking_spec(snapshot, fallback_organizer=BUSY_ORGANIZER))
+    busy = render_event(booking_spec(snapshot, busy_only=True, fallback_organizer=BUSY_ORGANIZER))
+    return RenderedEntry.of(facts, revision=snapshot.revision, full=full, busy=busy)

@@ -1,0 +1,48 @@
+"""Serving a feed to a calendar client: which feed the address names, then its rendering
+from the cache."""
+
+from __future__ import annotations
+
+from services.calendar.commands import FeedRequest
+from services.calendar.domain import (
+    MAX_TOKEN_LENGTH,
+    PUBLIC_FEED,
+    FeedKind,
+    FeedOwner,
+    FeedScope,
+    owner_of,
+    private_feed,
+    resource_feed,
+    token_hash,
+)
+from services.calendar.persistence.unit_of_work import UnitOfWork
+from services.calendar.usecases.feed_cache import FeedCache, RenderedFeed
+
+
+def serve_feed(uow: UnitOfWork, cache: FeedCache, request: FeedRequest) -> RenderedFeed | None:
+    """The feed a client asked for, or None when there is no such feed (an unknown
+    resource; a token unknown, revoked, or of a deactivated user)."""
+    scope = feed_scope(uow, request)
+    return None if scope is None else cache.get(scope, request.language)
+
+
+def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | None:
+    """Which bookings the requested feed shows (the public feed needs no lookup)."""
+    if request.kind is FeedKind.PUBLIC:
+        return PUBLIC_FEED
+    if request.kind is FeedKind.RESOURCE:
+        with uow.reading():
+            resource = uow.resources.get(request.key)
+        return resource_feed(resource.slug, resource.name) if resource else None
+    owner = feed_owner(uow, request.key)
+    return private_feed(owner) if owner else None
+
+
+def feed_owner(uow: UnitOfWork, token: str) -> FeedOwner | None:
+    """Whose private feed a token opens, with their current role; None when it opens none."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return None
+    with uow.reading():
+        held = uow.tokens.get(token_hash(token))
+        user = uow.users.standing(held.user_id) if held else None
+        return owner_of(held, user)

@@ -1,0 +1,312 @@
+"""Calendar's rules on their own: which booking goes into which feed and how, how long a
+cancelled one stays, what feeds are called, whose a token is. No I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.calendar.domain import (
+    PUBLIC_FEED,
+    EntryFacts,
+    FeedOwner,
+    FeedToken,
+    RenderedEntry,
+    Retention,
+    UserStanding,
+    entry_facts,
+    feed_vevents,
+    feed_wording,
+    may_revoke,
+    owner_of,
+    private_feed,
+    resource_feed,
+)
+from shared.events import Role, Status, Visibility, load_snapshot
+from shared.messages import text
+from tests.factories import snapshot
+
+NOW = datetime(2030, 3, 1, 12, tzinfo=UTC)
+ORGANISER = "org@example.org"
+
+
+def entry(
+    booking_id: str = "b-1",
+    status: Status = Status.APPROVED,
+    visibility: Visibility = Visibility.PUBLIC,
+    *,
+    organiser: str = ORGANISER,
+    slugs: tuple[str, ...] = ("aula",),
+    deciders: tuple[str, ...] = (),
+    last_end: datetime = NOW + timedelta(days=3),
+    cancelled_at: datetime | None = None,
+    published: bool | None = None,
+) -> RenderedEntry:
+    if published is None:
+        published = status is Status.APPROVED
+    return RenderedEntry(
+        booking_id=booking_id,
+        status=status,
+        visibility=visibility,
+        organiser_email=organiser,
+        slugs=frozenset(slugs),
+        deciders=frozenset(deciders),
+        last_end=last_end,
+        cancelled_at=cancelled_at,
+        published=published,
+        revision=1,
+        full=f"full:{booking_id}",
+        busy=f"busy:{booking_id}",
+    )
+
+
+DEFAULT_RETENTION = Retention()  # 90 days back, a cancellation for 30 days
+
+
+def shown(scope, *entries, now=NOW, retention=DEFAULT_RETENTION):
+    return feed_vevents(scope, entries, now, retention)
+
+
+def owner(role: Role = Role.ORGANISER, email: str = ORGANISER) -> FeedOwner:
+    return FeedOwner("u-1", email, role)
+
+
+# -- the public feed ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "visibility", "published", "expected"),
+    [
+        (Status.APPROVED, Visibility.PUBLIC, True, ["full:b-1"]),
+        (Status.CANCELLED, Visibility.PUBLIC, True, ["full:b-1"]),  # cancelled once approved
+        (Status.CANCELLED, Visibility.PUBLIC, False, []),  # withdrawn before approval
+        (Status.PENDING, Visibility.PUBLIC, False, []),
+        (Status.REJECTED, Visibility.PUBLIC, False, []),
+        (Status.APPROVED, Visibility.INTERNAL, True, []),
+        (Status.APPROVED, Visibility.PRIVATE, True, []),
+    ],
+)
+def test_the_public_feed_holds_published_public_bookings_only(
+    status, visibility, published, expected
+):
+    assert shown(PUBLIC_FEED, entry(status=status, visibility=visibility, published=published)) == (
+        expected
+    )
+
+
+# -- resource feeds --------------------------------------------------------------------------
+
+
+def test_a_resource_feed_shows_public_bookings_in_full_and_others_only_as_busy():
+    aula = resource_feed("aula", "Aula")
+    entries = [
+        entry("b-1", visibility=Visibility.PUBLIC),
+        entry("b-2", visibility=Visibility.INTERNAL),
+        entry("b-3", visibility=Visibility.PRIVATE),
+        entry("b-4", slugs=("studio",)),
+        entry("b-5", Status.PENDING),
+        entry("b-6", Status.CANCELLED, visibility=Visibility.INTERNAL, published=True),
+        entry("b-7", Status.CANCELLED, published=False),
+    ]
+    assert shown(aula, *entries) == ["full:b-1", "busy:b-2", "busy:b-3", "busy:b-6"]
+
+
+# -- private feeds ---------------------------------------------------------------------------
+
+
+def test_a_private_feed_holds_my_bookings_in_every_state():
+    mine = [
+        entry("b-1", Status.PENDING, Visibility.PRIVATE),
+        entry("b-2", Status.APPROVED),
+        entry("b-3", Status.REJECTED, cancelled_at=NOW),
+        entry("b-4", Status.CANCELLED, cancelled_at=NOW),
+    ]
+    others = [entry("b-5", Status.APPROVED, organiser="other@example.org")]
+    assert shown(private_feed(owner()), *mine, *others) == [
+        "full:b-1",
+        "full:b-2",
+        "full:b-3",
+        "full:b-4",
+    ]
+
+
+def test_infra_and_admin_also_see_every_pending_request_and_managers_those_they_decide():
+    pending_studio = entry("b-1", Status.PENDING, organiser="x@example.org", deciders=("m@x.org",))
+    pending_aula = entry("b-2", Status.PENDING, organiser="x@example.org")
+    approved_studio = entry("b-3", organiser="x@example.org", deciders=("m@x.org",))
+    everything = (pending_studio, pending_aula, approved_studio)
+    for role in (Role.INFRA, Role.ADMIN):
+        infra = private_feed(owner(role, "infra@example.org"))
+        assert shown(infra, *everything) == ["full:b-1", "full:b-2"]
+    manager = private_feed(owner(email="M@x.org"))
+    assert shown(manager, *everything) == ["full:b-1"]
+    assert shown(private_feed(owner(email="nobody@example.org")), *everything) == []
+
+
+def test_a_private_feed_is_cached_per_owner_and_role():
+    assert private_feed(owner()).key != private_feed(owner(Role.INFRA)).key
+    assert private_feed(owner()).key == private_feed(owner()).key
+    assert resource_feed("aula", "Aula").key != PUBLIC_FEED.key
+
+
+# -- how long feeds keep a booking -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ended_days_ago", "cancelled_days_ago", "kept"),
+    [
+        (-3, None, True),
+        (89, None, True),
+        (91, None, False),  # out of the 90-day window
+        (-3, 29, True),  # cancelled: shows as CANCELLED for 30 days
+        (-3, 30, False),
+        (-3, 31, False),
+    ],
+)
+def test_feeds_keep_90_days_back_and_a_cancellation_for_30_days(
+    ended_days_ago, cancelled_days_ago, kept
+):
+    cancelled_at = None
+    if cancelled_days_ago is not None:
+        cancelled_at = NOW - timedelta(days=cancelled_days_ago)
+    held = entry(
+        status=Status.CANCELLED if cancelled_at else Status.APPROVED,
+        published=True,
+        last_end=NOW - timedelta(days=ended_days_ago),
+        cancelled_at=cancelled_at,
+    )
+    assert shown(PUBLIC_FEED, held) == (["full:b-1"] if kept else [])
+    assert shown(PUBLIC_FEED, held, retention=Retention(past_days=365, cancelled_days=365)) == [
+        "full:b-1"
+    ]
+
+
+# -- an entry's facts from a snapshot --------------------------------------------------------
+
+
+def facts_after(previous: EntryFacts | None, **overrides) -> EntryFacts:
+    return entry_facts(load_snapshot(snapshot(booking_id="b-1", **overrides)), previous)
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "published"),
+    [
+        (None, Status.APPROVED, True),
+        (None, Status.PENDING, False),
+        (None, Status.CANCELLED, False),  # never seen approved: no one was shown it
+        (Status.PENDING, Status.CANCELLED, False),  # a request withdrawn
+        (Status.APPROVED, Status.CANCELLED, True),  # subscribers must see it go
+        (Status.APPROVED, Status.PENDING, False),  # moved: waits for a new decision
+        (Status.PENDING, Status.REJECTED, False),
+    ],
+)
+def test_a_booking_is_published_when_approved_and_stays_so_when_cancelled(before, now, published):
+    previous = facts_after(None, status=before.value) if before else None
+    assert facts_after(previous, status=now.value).published is published
+
+
+def test_a_cancellation_is_dated_once_and_an_entry_knows_its_people_and_end():
+    first = datetime(2030, 2, 1, tzinfo=UTC)
+    cancelled = facts_after(
+        facts_after(None, status="approved"), status="cancelled", updated_at=first.isoformat()
+    )
+    assert cancelled.cancelled_at == first
+    later = (first + timedelta(days=9)).isoformat()
+    again = facts_after(cancelled, status="cancelled", updated_at=later)
+    assert again.cancelled_at == first and again.published
+    start = datetime(2030, 3, 4, 9, tzinfo=UTC)
+    series = [
+        {
+            "n": n,
+            "start": (start + timedelta(weeks=n)).isoformat(),
+            "end": (start + timedelta(weeks=n, hours=1)).isoformat(),
+            "status": "active",
+        }
+        for n in range(3)
+    ]
+    facts = facts_after(
+        None,
+        organiser={"email": "Olga@Example.org", "name": "Olga"},
+        resources=[
+            {
+                "id": "r",
+                "slug": "studio",
+                "name": "Studio",
+                "kind": "studio",
+                "managers": ["M@x.org"],
+            }
+        ],
+        occurrences=series,
+        start=start,
+        end=start + timedelta(hours=1),
+    )
+    assert facts.organiser_email == "olga@example.org"
+    assert facts.deciders == {"m@x.org"} and facts.slugs == {"studio"}
+    assert facts.last_end == start + timedelta(weeks=2, hours=1)
+    assert facts.cancelled_at is None
+
+
+# -- names of feeds, in both languages -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scope", "sv", "en"),
+    [
+        (
+            PUBLIC_FEED,
+            ("Evenemang – publika evenemang", "Godkända publika evenemang"),
+            ("Evenemang – public events", "Approved public events"),
+        ),
+        (
+            resource_feed("aula", "Aula"),
+            ("Evenemang – Aula", "Godkända bokningar av Aula"),
+            ("Evenemang – Aula", "Approved bookings of Aula"),
+        ),
+        (
+            private_feed(owner()),
+            (
+                "Evenemang – mina bokningar (org@example.org)",
+                "Mina bokningar i alla lägen, och förfrågningar som jag beslutar om",
+            ),
+            (
+                "Evenemang – my bookings (org@example.org)",
+                "My bookings in every state, and requests I decide on",
+            ),
+        ),
+    ],
+)
+def test_feeds_are_named_in_both_languages(scope, sv, en):
+    assert tuple(text(m, "sv") for m in feed_wording(scope)) == sv
+    assert tuple(text(m, "en") for m in feed_wording(scope)) == en
+
+
+# -- tokens ----------------------------------------------------------------------------------
+
+
+def token(**overrides) -> FeedToken:
+    values = dict(
+        token_hash="h",
+        user_id="u-1",
+        email=ORGANISER,
+        role=Role.ORGANISER,
+        label="",
+        created_at=NOW,
+    )
+    return FeedToken(**{**values, **overrides})
+
+
+def test_a_token_opens_its_owners_feed_with_their_current_role():
+    assert owner_of(token(), None) == FeedOwner("u-1", ORGANISER, Role.ORGANISER)
+    assert owner_of(token(), UserStanding("u-1", Role.INFRA, True)).role is Role.INFRA
+    assert owner_of(token(), UserStanding("u-1", Role.INFRA, False)) is None  # deactivated
+    assert owner_of(token(revoked_at=NOW), None) is None
+    assert owner_of(None, None) is None
+
+
+def test_a_token_is_revoked_by_its_owner_or_an_admin_once():
+    assert may_revoke(token(), "u-1", is_admin=False)
+    assert may_revoke(token(), "u-2", is_admin=True)
+    assert not may_revoke(token(), "u-2", is_admin=False)
+    assert not may_revoke(token(revoked_at=NOW), "u-1", is_admin=False)
+    assert not may_revoke(None, "u-1", is_admin=True)

@@ -1,0 +1,247 @@
+"""Calendar's use cases driven through the fake unit of work: events in, feeds out, tokens,
+the subscribe page. No database; the rendering and the cache are the real ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+
+from services.calendar.commands import CreateFeedToken, FeedRequest, RevokeFeedToken
+from services.calendar.domain import FeedKind
+from services.calendar.persistence.fake import FakeUnitOfWork
+from services.calendar.usecases.events import apply_events
+from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
+from services.calendar.usecases.feeds import serve_feed
+from services.calendar.usecases.subscribe import subscribe_page
+from services.calendar.usecases.tokens import (
+    create_feed_token,
+    list_feed_tokens,
+    revoke_feed_token,
+)
+from shared.events import (
+    BOOKING_APPROVED,
+    BOOKING_CANCELLED,
+    BOOKING_CHANGED,
+    BOOKING_SUBMITTED,
+    USER_CHANGED,
+    Role,
+    make_envelope,
+    parse_event,
+)
+from tests.factories import envelope
+
+NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
+STUDIO = {
+    "id": "r9",
+    "slug": "studio",
+    "name": "Studio",
+    "kind": "studio",
+    "managers": ["manager@example.org"],
+}
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def cache(uow) -> FeedCache:
+    settings = FeedSettings("Europe/Stockholm")
+    return FeedCache(lambda: uow, settings, check_seconds=0, clock=lambda: NOW)
+
+
+STATUS_AFTER = {
+    BOOKING_SUBMITTED: "pending",
+    BOOKING_APPROVED: "approved",
+    BOOKING_CHANGED: "approved",
+    BOOKING_CANCELLED: "cancelled",
+}
+
+
+def event(event_type=BOOKING_APPROVED, **overrides):
+    overrides.setdefault("status", STATUS_AFTER[event_type])
+    overrides.setdefault("revision", 2)
+    return parse_event(envelope(event_type, **overrides))
+
+
+def apply(uow, *events) -> int:
+    return apply_events(uow, list(events), NOW)
+
+
+def feed(uow, cache, kind=FeedKind.PUBLIC, key="", language="en"):
+    """{title: status} of a feed, or None when there is no such feed."""
+    rendered = serve_feed(uow, cache, FeedRequest(kind, key, language))
+    if rendered is None:
+        return None
+    calendar = icalendar.Calendar.from_ical(rendered.body)
+    return {str(e["SUMMARY"]): str(e["STATUS"]) for e in calendar.walk("VEVENT")}
+
+
+# -- events into feeds -----------------------------------------------------------------------
+
+
+def test_an_approved_public_booking_is_in_the_public_and_its_resource_feed(uow, cache):
+    assert apply(uow, event(title="Open lecture")) == 1
+    assert feed(uow, cache) == {"Open lecture": "CONFIRMED"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Open lecture": "CONFIRMED"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "nowhere") is None
+    assert uow.commits == 1
+
+
+@pytest.mark.parametrize(("language", "busy"), [("sv", "Bokad"), ("en", "Booked")])
+def test_a_non_public_booking_is_only_busy_in_its_resource_feed_in_its_language(
+    uow, cache, language, busy
+):
+    apply(uow, event(title="Board meeting", visibility="internal", language=language))
+    assert feed(uow, cache) == {}
+    rendered = serve_feed(uow, cache, FeedRequest(FeedKind.RESOURCE, "aula"))
+    assert b"Board meeting" not in rendered.body and b"org@example.org" not in rendered.body
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {busy: "CONFIRMED"}
+
+
+def test_a_request_withdrawn_before_approval_never_reaches_the_shared_feeds(uow, cache):
+    withdrawn, approved = "b-withdrawn", "b-approved"
+    apply(uow, event(BOOKING_SUBMITTED, booking_id=withdrawn, title="Withdrawn", revision=1))
+    apply(uow, event(BOOKING_APPROVED, booking_id=approved, title="Called off"))
+    apply(
+        uow,
+        event(BOOKING_CANCELLED, booking_id=withdrawn, title="Withdrawn", revision=2),
+        event(BOOKING_CANCELLED, booking_id=approved, title="Called off", revision=3),
+    )
+    assert feed(uow, cache) == {"Called off": "CANCELLED"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Called off": "CANCELLED"}
+
+
+def test_stale_and_repeated_revisions_change_nothing(uow, cache):
+    newest = event(BOOKING_CHANGED, booking_id="b-1", revision=5, title="Newest")
+    assert apply(uow, newest) == 1
+    generation = uow.feed_state.current().generation
+    older = event(BOOKING_CHANGED, booking_id="b-1", revision=4, title="Older")
+    assert apply(uow, older, newest) == 0
+    assert uow.feed_state.current().generation == generation  # the feeds did not move
+    assert feed(uow, cache) == {"Newest": "CONFIRMED"}
+
+
+def test_in_a_batch_the_newest_revision_wins_and_the_feed_follows(uow, cache):
+    apply(uow, event(title="First", booking_id="b-1"))
+    assert feed(uow, cache) == {"First": "CONFIRMED"}
+    apply(
+        uow,
+        event(BOOKING_CHANGED, booking_id="b-1", revision=4, title="Fourth"),
+        event(BOOKING_CHANGED, booking_id="b-1", revision=3, title="Third"),
+        event(title="Other", booking_id="b-2"),
+    )
+    assert feed(uow, cache) == {"Fourth": "CONFIRMED", "Other": "CONFIRMED"}
+
+
+def test_a_cancellation_leaves_the_feeds_after_30_days(uow):
+    apply(uow, event(booking_id="b-1"))
+    apply(uow, event(BOOKING_CANCELLED, booking_id="b-1", revision=3, updated_at=NOW.isoformat()))
+    for days, expected in ((29, {"Thesis defence": "CANCELLED"}), (31, {})):
+        later = NOW + timedelta(days=days)
+        cache = FeedCache(
+            lambda: uow, FeedSettings("UTC"), check_seconds=0, clock=lambda t=later: t
+        )
+        assert feed(uow, cache) == expected
+
+
+def test_a_feed_is_rendered_once_per_generation_and_named_in_the_asked_language(uow, cache):
+    apply(uow, event(title="Lecture"))
+    first = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC))
+    assert serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC)) is first
+    swedish = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC, language="sv"))
+    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 publika evenemang" in swedish.body
+    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 public events" in first.body
+    apply(uow, event(title="Another", booking_id="b-2"))
+    again = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC))
+    assert again.etag != first.etag and b"Another" in again.body
+
+
+# -- private feeds and their tokens ----------------------------------------------------------
+
+
+def new_token(uow, email="org@example.org", role=Role.ORGANISER, user_id=None, label=""):
+    command = CreateFeedToken(user_id or email, email, role, label)
+    return create_feed_token(uow, command)
+
+
+def user_changed(user_id, email, role="organiser", active=True, revision=2):
+    data = dict(user_id=user_id, email=email, role=role, active=active, revision=revision)
+    return parse_event(make_envelope(USER_CHANGED, data))
+
+
+def test_a_private_feed_shows_my_bookings_and_for_infra_the_queue(uow, cache):
+    apply(
+        uow,
+        event(BOOKING_SUBMITTED, booking_id="b-1", title="Mine pending", revision=1),
+        event(BOOKING_CANCELLED, booking_id="b-2", title="Mine cancelled", revision=3),
+        event(
+            BOOKING_SUBMITTED,
+            booking_id="b-3",
+            title="Studio request",
+            revision=1,
+            resources=[STUDIO],
+            organiser={"email": "other@example.org", "name": "Other"},
+        ),
+    )
+    mine = new_token(uow)
+    assert feed(uow, cache, FeedKind.PRIVATE, mine) == {
+        "Mine pending": "TENTATIVE",
+        "Mine cancelled": "CANCELLED",
+    }
+    manager = new_token(uow, "manager@example.org")
+    assert feed(uow, cache, FeedKind.PRIVATE, manager) == {"Studio request": "TENTATIVE"}
+    infra = new_token(uow, "infra@example.org", Role.INFRA)
+    assert feed(uow, cache, FeedKind.PRIVATE, infra) == {
+        "Mine pending": "TENTATIVE",
+        "Studio request": "TENTATIVE",
+    }
+
+
+def test_a_token_follows_its_users_role_and_dies_with_deactivation(uow, cache):
+    apply(uow, event(BOOKING_SUBMITTED, title="Queued", revision=1, organiser={"email": "x@y.org"}))
+    token = new_token(uow, "olga@example.org", user_id="u-olga")
+    assert feed(uow, cache, FeedKind.PRIVATE, token) == {}
+    apply(uow, user_changed("u-olga", "olga@example.org", role="infra"))
+    assert feed(uow, cache, FeedKind.PRIVATE, token) == {"Queued": "TENTATIVE"}
+    apply(uow, user_changed("u-olga", "olga@example.org", active=False, revision=3))
+    assert feed(uow, cache, FeedKind.PRIVATE, token) is None
+    assert feed(uow, cache, FeedKind.PRIVATE, "x" * 101) is None
+
+
+def test_tokens_are_listed_for_their_owner_and_revoked_by_them_or_an_admin(uow, cache):
+    first = new_token(uow, user_id="u-1", label="phone")
+    second = new_token(uow, user_id="u-1", label="laptop")
+    assert [t.label for t in list_feed_tokens(uow, "u-1")] == ["phone", "laptop"]
+    assert not revoke_feed_token(uow, RevokeFeedToken(first, "u-2"))
+    assert revoke_feed_token(uow, RevokeFeedToken(first, "u-1"))
+    assert not revoke_feed_token(uow, RevokeFeedToken(first, "u-1"))  # once
+    assert revoke_feed_token(uow, RevokeFeedToken(second, "u-admin", is_admin=True))
+    assert list_feed_tokens(uow, "u-1") == []
+    assert feed(uow, cache, FeedKind.PRIVATE, first) is None
+    assert all(first not in stored for stored in uow.tokens.tokens)  # only hashes are kept
+
+
+def test_the_subscribe_page_lists_resources_by_kind_and_name_and_my_live_links(uow):
+    apply(
+        uow,
+        event(booking_id="b-1", resources=[STUDIO]),
+        event(booking_id="b-2"),
+        event(
+            booking_id="b-3",
+            resources=[{"id": "r2", "slug": "hall-b", "name": "Hall B", "kind": "venue"}],
+        ),
+    )
+    new_token(uow, user_id="u-1", label="phone")
+    new_token(uow, user_id="u-2", label="not mine")
+    page = subscribe_page(uow, "u-1")
+    assert [(r.kind.value, r.name) for r in page.resources] == [
+        ("studio", "Studio"),
+        ("venue", "Aula"),
+        ("venue", "Hall B"),
+    ]
+    assert [t.label for t in page.tokens] == ["phone"]
+    assert subscribe_page(uow, None).tokens == ()
