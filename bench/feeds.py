@@ -759,15 +759,14 @@ def render_steps(db, expected: bytes, config) -> list[tuple[str, float]]:
     process (median of 3), plus two cheaper variants."""
     from sqlalchemy import and_, or_, select
 
-    from services.calendar.app import feed_settings
     from services.calendar.domain import PUBLIC_FEED, feed_vevents, feed_wording
     from services.calendar.persistence.models import FeedEntry
     from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
-    from services.calendar.usecases.feed_cache import FeedCache
+    from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
     from shared.ical import render_calendar
     from shared.messages import text as word
 
-    settings = feed_settings(config)
+    settings = FeedSettings.from_config(config)
     cache = FeedCache(lambda: SqlAlchemyUnitOfWork(db), settings, check_seconds=0)
     scope = PUBLIC_FEED
     name, description = (word(message, "en") for message in feed_wording(scope))

@@ -11,10 +11,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, jsonify
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from shared.auth import Validator, init_auth
 from shared.bus.connection import ping as ping_broker
 from shared.config import Config
 from shared.csrf import init_csrf
 from shared.db import Database
+from shared.i18n import init_i18n
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.timezones import current_zone
 
@@ -37,8 +39,12 @@ def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
     return base.ensure_secret_key()
 
 
-def make_app(import_name: str, service: str, config: Config, db: Database) -> Flask:
-    """A Flask app wired with the shared config, error handlers and ``/healthz``."""
+def make_app(
+    import_name: str, service: str, config: Config, db: Database, validator: Validator
+) -> Flask:
+    """A Flask app wired with the shared config, error handlers, ``/healthz``, the one
+    session and token check (``validator`` says whether a signed principal still holds)
+    and the message catalogue."""
     app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
     app.jinja_loader = ChoiceLoader(
         [
@@ -59,6 +65,8 @@ def make_app(import_name: str, service: str, config: Config, db: Database) -> Fl
     app.extensions["evenemang"] = {"config": config, "db": db, "service": service}
     install_error_handlers(app)
     install_validation_handler(app)
+    init_auth(app, validator)
+    init_i18n(app)
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

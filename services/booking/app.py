@@ -13,20 +13,16 @@ from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
 from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases.users import booking_validator
-from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
-from shared.i18n import init_i18n
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.booking_database_url)
-    app = make_app(__name__, "booking", cfg, db)
+    app = make_app(__name__, "booking", cfg, db, booking_validator(db))
     app.extensions["booking_context"] = Context(db=db, config=cfg)
-    init_auth(app, booking_validator(db))
-    init_i18n(app)
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

@@ -13,32 +13,19 @@ from services.calendar.entrypoints.pages import pages
 from services.calendar.persistence.models import KnownUser
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
-from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
-from shared.i18n import init_i18n
 from shared.principals import replica_validator
 from shared.web import make_app, resolve_config
-
-
-def feed_settings(config: Config) -> FeedSettings:
-    return FeedSettings(
-        zone=config.timezone,
-        ttl_minutes=config.feed_ttl_minutes,
-        past_days=config.feed_past_days,
-        cancelled_days=config.feed_cancelled_days,
-    )
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.calendar_database_url)
-    app = make_app(__name__, "calendar", cfg, db)
-    init_auth(app, replica_validator(db, KnownUser))
-    init_i18n(app)
+    app = make_app(__name__, "calendar", cfg, db, replica_validator(db, KnownUser))
     app.extensions["feed_cache"] = FeedCache(
         lambda: SqlAlchemyUnitOfWork(db),
-        feed_settings(cfg),
+        FeedSettings.from_config(cfg),
         check_seconds=0 if cfg.testing else 0.1,
     )
     app.register_blueprint(feeds)

@@ -10,10 +10,8 @@ from flask import Flask
 from services.notify.entrypoints.api import api
 from services.notify.entrypoints.pages import pages
 from services.notify.persistence.models import KnownUser
-from shared.auth import init_auth
 from shared.config import Config
 from shared.db import Database
-from shared.i18n import init_i18n
 from shared.principals import replica_validator
 from shared.web import make_app, resolve_config
 
@@ -21,9 +19,7 @@ from shared.web import make_app, resolve_config
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.notify_database_url)
-    app = make_app(__name__, "notify", cfg, db)
-    init_auth(app, replica_validator(db, KnownUser))
-    init_i18n(app)
+    app = make_app(__name__, "notify", cfg, db, replica_validator(db, KnownUser))
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     return app

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, utcnow
-from shared.inbox import ProcessedEventMixin
-from shared.principals import PrincipalMixin
-from shared.readmodel import BookingSnapshotMixin
+from shared.replica import replica_tables
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_events"
-
-
-class Booking(BookingSnapshotMixin, Base):
-    """The newest snapshot of each booking this service has seen."""
-
-    __tablename__ = "bookings"
-
-
-class KnownUser(PrincipalMixin, Base):
-    """Booking's users as the ``user.changed`` events describe them."""
-
-    __tablename__ = "known_users"
+ProcessedEvent, Booking, KnownUser = replica_tables(Base)
 
 
 class FeedEntry(Base):
@@ -55,17 +40,6 @@ class FeedEntry(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vevent_full: Mapped[str] = mapped_column(Text)
     vevent_busy: Mapped[str] = mapped_column(Text)
-
-
-class FeedEntryResource(Base):
-    """Which resource feeds a booking belongs to (an index for the per-resource feed)."""
-
-    __tablename__ = "feed_entry_resources"
-
-    booking_id: Mapped[str] = mapped_column(
-        ForeignKey("feed_entries.booking_id", ondelete="CASCADE"), primary_key=True
-    )
-    slug: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
 
 
 class FeedState(Base):

@@ -4,10 +4,11 @@ values (nothing mapped leaves this module)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.calendar import domain
@@ -98,20 +99,6 @@ class SqlEntries(repositories.EntryRepository):
                 row = self._rows[entry.booking_id] = models.FeedEntry(booking_id=entry.booking_id)
                 self.session.add(row)
             _fill(row, entry, generation, changed_at)
-        self.session.flush()  # the entries exist before their index rows refer to them
-        ids = [e.booking_id for e in entries]
-        index = models.FeedEntryResource.booking_id
-        # one id (the consumer's usual case) needs no expanding IN, rendered anew each time
-        self.session.execute(
-            delete(models.FeedEntryResource).where(
-                index == ids[0] if len(ids) == 1 else index.in_(ids)
-            )
-        )
-        self.session.add_all(
-            models.FeedEntryResource(booking_id=e.booking_id, slug=slug)
-            for e in entries
-            for slug in sorted(e.slugs)
-        )
 
     def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
         rows = self.session.execute(
@@ -228,17 +215,8 @@ class SqlTokens(repositories.TokenRepository):
         self.session = session
 
     def add(self, token: domain.FeedToken) -> None:
-        self.session.add(
-            models.FeedToken(
-                token_hash=token.token_hash,
-                user_id=token.user_id,
-                email=token.email,
-                role=token.role.value,
-                label=token.label,
-                created_at=token.created_at,
-                revoked_at=token.revoked_at,
-            )
-        )
+        # the row's columns are the domain value's fields, the role kept as its value
+        self.session.add(models.FeedToken(**{**asdict(token), "role": token.role.value}))
 
     def get(self, token_hash: str) -> domain.FeedToken | None:
         row = self.session.get(models.FeedToken, token_hash)
@@ -259,12 +237,5 @@ class SqlTokens(repositories.TokenRepository):
 
 
 def _token(row: models.FeedToken) -> domain.FeedToken:
-    return domain.FeedToken(
-        token_hash=row.token_hash,
-        user_id=row.user_id,
-        email=row.email,
-        role=Role(row.role),
-        label=row.label,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    values = {field.name: getattr(row, field.name) for field in fields(domain.FeedToken)}
+    return domain.FeedToken(**{**values, "role": Role(row.role)})

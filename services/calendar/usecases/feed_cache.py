@@ -26,6 +26,7 @@ from services.calendar.domain import (
     feed_wording,
 )
 from services.calendar.persistence.unit_of_work import UnitOfWork
+from shared.config import Config
 from shared.db import utcnow
 from shared.ical import render_calendar
 from shared.messages import text
@@ -35,10 +36,19 @@ MAX_FEEDS = 5000  # rendered feeds kept per process before all are dropped
 
 @dataclass(frozen=True)
 class FeedSettings:
+    """How feeds are shown and kept: the zone, the refresh asked of clients, retention."""
+
     zone: str
     ttl_minutes: int = 15
     past_days: int = 90
     cancelled_days: int = 30
+
+    @classmethod
+    def from_config(cls, config: Config) -> FeedSettings:
+        return cls(
+            config.timezone, config.feed_ttl_minutes, config.feed_past_days,
+            config.feed_cancelled_days,
+        )  # fmt: skip
 
     @property
     def retention(self) -> Retention:

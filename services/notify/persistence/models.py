@@ -18,29 +18,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.notify.domain import DeliveryStatus
 from shared.db import UTCDateTime, utcnow
-from shared.inbox import ProcessedEventMixin
-from shared.principals import PrincipalMixin
-from shared.readmodel import BookingSnapshotMixin
+from shared.replica import replica_tables
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_events"
-
-
-class Booking(BookingSnapshotMixin, Base):
-    """The newest snapshot of each booking this service has seen."""
-
-    __tablename__ = "bookings"
-
-
-class KnownUser(PrincipalMixin, Base):
-    """Booking's users as the ``user.changed`` events describe them."""
-
-    __tablename__ = "known_users"
+ProcessedEvent, Booking, KnownUser = replica_tables(Base)
 
 
 class Delivery(Base):
