@@ -20,8 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from services.booking.commands import BookingQuery, CreateResource, SubmitBooking
+from services.booking.readmodels import BookingView, ResourceView
 from services.booking.usecases import bookings, queries, resources, users
-from services.booking.views import BookingView, ResourceView
 from shared.auth import Principal
 from shared.events import Kind
 from tests.support.booking import MONDAY, NOW, at

@@ -11,8 +11,8 @@ from marshmallow import Schema
 from services.booking import schemas as s
 from services.booking.commands import CancelOccurrence
 from services.booking.persistence.unit_of_work import Context
+from services.booking.readmodels import BookingView
 from services.booking.usecases import bookings, queries, resources
-from services.booking.views import BookingView
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args

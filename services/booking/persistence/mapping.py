@@ -10,7 +10,7 @@ from typing import Any
 from services.booking.commands import OpeningHours
 from services.booking.domain import Conflict, ResourceRules
 from services.booking.persistence.models import Booking, Closure, HistoryEntry, Resource
-from services.booking.views import (
+from services.booking.readmodels import (
     BookingView,
     ClosureView,
     HistoryView,

@@ -1,6 +1,6 @@
 """Booking's marshmallow schemas, at the edge only: each input shape loads straight into its
 command (:mod:`services.booking.commands`), each answer dumps a read model
-(:mod:`services.booking.views`). Every error is a message id (``shared.schema``).
+(:mod:`services.booking.readmodels`). Every error is a message id (``shared.schema``).
 
 ``inputs`` (bodies and query strings), ``answers`` (what the API returns), ``parts`` (what
 both are built of)."""

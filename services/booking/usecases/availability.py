@@ -24,7 +24,7 @@ from services.booking.domain import (
 from services.booking.persistence.mapping import resource_view, rules_of
 from services.booking.persistence.models import Closure, Resource
 from services.booking.persistence.unit_of_work import Context
-from services.booking.views import BusyBlock, RequestCheck, ResourceCheck, ResourceView
+from services.booking.readmodels import BusyBlock, RequestCheck, ResourceCheck, ResourceView
 from shared.events import Status, Visibility
 
 

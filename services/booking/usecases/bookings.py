@@ -21,6 +21,7 @@ from services.booking.persistence.mapping import booking_view, rules_of
 from services.booking.persistence.models import Booking, Resource, new_id
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
+from services.booking.readmodels import BookingView
 from services.booking.usecases.common import (
     add_history,
     bump,
@@ -38,7 +39,6 @@ from services.booking.usecases.decisions import (  # noqa: F401 - one place to f
     cancel_occurrence,
     reject_booking,
 )
-from services.booking.views import BookingView
 from shared.db import utcnow
 from shared.events import BOOKING_APPROVED, BOOKING_CHANGED, BOOKING_SUBMITTED, Change, Status
 

@@ -17,6 +17,7 @@ from services.booking.persistence.mapping import booking_view
 from services.booking.persistence.models import Booking
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
+from services.booking.readmodels import Approval, BookingView
 from services.booking.usecases.common import (
     active_dates,
     add_history,
@@ -27,7 +28,6 @@ from services.booking.usecases.common import (
     publish,
     taken_now,
 )
-from services.booking.views import Approval, BookingView
 from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,

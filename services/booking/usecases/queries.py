@@ -20,9 +20,9 @@ from services.booking.persistence.mapping import booking_view, history_view, rul
 from services.booking.persistence.models import Booking
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
+from services.booking.readmodels import BookingView, HistoryView, QueueItem
 from services.booking.usecases.availability import busy_blocks, check_request, find_available
 from services.booking.usecases.common import blocks_held_by
-from services.booking.views import BookingView, HistoryView, QueueItem
 from shared.events import Status
 from shared.messages import Msg
 

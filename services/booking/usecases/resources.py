@@ -16,7 +16,7 @@ from services.booking.persistence.mapping import (
 )
 from services.booking.persistence.models import Closure, Resource, ResourceManager, new_id
 from services.booking.persistence.unit_of_work import Context
-from services.booking.views import ClosureView, ResourceView
+from services.booking.readmodels import ClosureView, ResourceView
 from shared.db import utcnow
 from shared.messages import Msg
 

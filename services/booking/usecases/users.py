@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from services.booking.domain import NotFound, RuleViolation
 from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
-from services.booking.views import TokenView, UserView
+from services.booking.readmodels import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
 from shared.events import USER_CHANGED, Role, UserSnapshot, make_envelope

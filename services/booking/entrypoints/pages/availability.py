@@ -13,8 +13,8 @@ from services.booking.commands import CheckRequest
 from services.booking.domain import KINDS, Conflict
 from services.booking.entrypoints.pages.common import actor, ctx
 from services.booking.entrypoints.pages.forms.when import When
+from services.booking.readmodels import BookingView, RequestCheck, ResourceCheck, ResourceView
 from services.booking.usecases import queries, resources
-from services.booking.views import BookingView, RequestCheck, ResourceCheck, ResourceView
 from shared.events import ResourceRef
 
 PREVIEW_OCCURRENCES = 20  # a long series is checked in full when it is sent

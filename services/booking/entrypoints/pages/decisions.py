@@ -14,9 +14,9 @@ from services.booking.entrypoints.pages.common import actor, ctx, login_required
 from services.booking.entrypoints.pages.formatting import fdatetime
 from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.pages.request_pages import render_request
+from services.booking.readmodels import BookingView
 from services.booking.schemas import ReasonSchema, RejectSchema
 from services.booking.usecases import bookings
-from services.booking.views import BookingView
 from shared.messages import N_, Msg
 from shared.schema import ValidationError
 

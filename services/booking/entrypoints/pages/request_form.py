@@ -28,8 +28,8 @@ from services.booking.entrypoints.pages.forms.request import (
     request_errors,
 )
 from services.booking.entrypoints.pages.forms.when import read_when
+from services.booking.readmodels import BookingView
 from services.booking.usecases import bookings, queries
-from services.booking.views import BookingView
 from shared.i18n import current_language
 from shared.messages import N_, Msg
 

@@ -18,8 +18,8 @@ from services.booking.entrypoints.pages.availability import (
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import actor, ctx, decides_on, login_required
 from services.booking.entrypoints.pages.forms.errors import Errors
+from services.booking.readmodels import BookingView, RequestCheck
 from services.booking.usecases import queries
-from services.booking.views import BookingView, RequestCheck
 from shared.events import Status
 from shared.messages import Msg
 

@@ -27,9 +27,9 @@ from services.booking.entrypoints.pages.forms.resource import (
     read_resource,
     resource_form_values,
 )
+from services.booking.readmodels import BusyBlock
+from services.booking.readmodels import ResourceView as Resource
 from services.booking.usecases import queries, resources
-from services.booking.views import BusyBlock
-from services.booking.views import ResourceView as Resource
 
 CLOSURES_AHEAD = timedelta(days=365)
 

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import post_load
 
 from services.booking.entrypoints.pages.forms.errors import Errors, flat
-from services.booking.views import BookingView
+from services.booking.readmodels import BookingView
 from shared.events import Kind, OccurrenceStatus
 from shared.schema import Schema, ValidationError, fields, validate
 from shared.timezones import current_zone

@@ -18,9 +18,9 @@ from services.booking.entrypoints.pages.forms.when import (
     rrule_fields,
     take_when,
 )
+from services.booking.readmodels import BookingView
 from services.booking.schemas import BookingInSchema
 from services.booking.usecases.bookings import CONTENT_FIELDS
-from services.booking.views import BookingView
 from shared.events import Person
 from shared.messages import Msg
 from shared.schema import ValidationError

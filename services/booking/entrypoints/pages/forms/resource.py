@@ -13,8 +13,8 @@ from services.booking.commands import ChangeResource, CreateResource
 from services.booking.domain import WEEKDAYS
 from services.booking.entrypoints.pages.forms.errors import Errors, flat, on_form
 from services.booking.entrypoints.pages.words import WEEKDAY
+from services.booking.readmodels import ResourceView
 from services.booking.schemas import ResourceInSchema
-from services.booking.views import ResourceView
 from shared.messages import Msg
 from shared.schema import ValidationError
 
