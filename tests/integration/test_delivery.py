@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +26,12 @@ from tests.support.bus import (
     unpublished,
     write_to_outbox,
 )
-from tests.support.processes import ROOT, process_env, running, start_worker, wait_for
+from tests.support.processes import (
+    run_until_killed,
+    running,
+    start_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -99,14 +101,7 @@ def test_a_consumer_killed_between_commit_and_ack_is_redelivered_and_applied_onc
         config = config.replace(broker_url=config.broker_url + "?lease_seconds=1")
     env = envelope(BOOKING_SUBMITTED)
     publish_events(config, env)
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASHING_CONSUMER],
-        cwd=ROOT,
-        env=process_env(config),
-        timeout=60,
-        capture_output=True,
-    )
-    assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()[-2000:]
+    run_until_killed(CRASHING_CONSUMER, config)
     assert read_model(config, "calendar")[1] == 1  # committed before the crash
     # never acked: back on the queue (RabbitMQ at once, the embedded bus when the lease ends)
     wait_for(

@@ -5,9 +5,6 @@ run's backend (SQLite + embedded bus, or PostgreSQL + RabbitMQ), with the real p
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -25,7 +22,12 @@ from shared.outbox import OutboxRelay
 from tests.factories import envelope
 from tests.support.booking import BookingApi
 from tests.support.bus import queue_size, read_model, unpublished, write_to_outbox
-from tests.support.processes import ROOT, process_env, running, start_worker, wait_for
+from tests.support.processes import (
+    run_until_killed,
+    running,
+    start_worker,
+    wait_for,
+)
 
 
 class SlowPublisher(Publisher):
@@ -144,14 +146,7 @@ def test_a_relay_killed_between_publish_and_mark_republishes_after_its_lease(con
     config = config.replace(relay_lease_seconds=3.0)
     env = envelope(BOOKING_SUBMITTED)
     write_to_outbox(config, env)
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASHING_RELAY],
-        cwd=ROOT,
-        env=process_env(config),
-        timeout=60,
-        capture_output=True,
-    )
-    assert crashed.returncode == -signal.SIGKILL, crashed.stderr.decode()[-2000:]
+    run_until_killed(CRASHING_RELAY, config)
     assert queue_size(config, "calendar.events") == 1  # published ...
     assert unpublished(config) == 1  # ... but never marked sent
 

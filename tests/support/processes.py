@@ -25,6 +25,19 @@ def process_env(config: Config, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_until_killed(code: str, config: Config) -> None:
+    """Run a Python snippet that is meant to SIGKILL itself mid-work; fail with its stderr
+    when it ends any other way."""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=process_env(config),
+        timeout=60,
+        capture_output=True,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+
+
 def start(args: list[str], config: Config, log: Path, **kwargs) -> subprocess.Popen:
     with open(log, "ab") as handle:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
