@@ -477,13 +477,21 @@ def seed(db, bookings: list[dict[str, Any]], batch: int = 100) -> list[dict[str,
     return snapshots
 
 
+def _location(snapshot: dict[str, Any]) -> str:
+    """The baseline's LOCATION, read straight from the stored JSON as booking_ical words it."""
+    places = [r for r in snapshot["resources"] if r["kind"] != "service"]
+    return "; ".join(
+        f"{r['name']}, {r['location']}" if r.get("location") else r["name"] for r in places
+    )
+
+
 def render_with_ics(snapshots: list[dict[str, Any]]) -> str:
     """All the bookings from scratch with the ``ics`` package alone: one Calendar, one Event
     per booking with the same fields, serialized."""
     import ics
     from ics.grammar.parse import ContentLine
 
-    from shared.booking_ical import STATUS, location_of
+    from shared.booking_ical import STATUS
 
     calendar = ics.Calendar(creator="-//Evenemang//Evenemang booking//EN")
     for s in snapshots:
@@ -499,7 +507,7 @@ def render_with_ics(snapshots: list[dict[str, Any]]) -> str:
             begin=datetime.fromisoformat(s["start"]),
             end=datetime.fromisoformat(s["end"]),
             description=description or None,
-            location=location_of(s) or None,
+            location=_location(s) or None,
             url=s.get("url"),
             created=updated,
             last_modified=updated,

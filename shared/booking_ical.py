@@ -3,10 +3,7 @@ notify's invitations, so both carry the same UID, SEQUENCE, times and status."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from shared.events import BookingSnapshot, Kind, Visibility, load_snapshot
+from shared.events import BookingSnapshot, Kind, Visibility
 from shared.ical import Attendee, EventSpec, Person
 from shared.messages import Msg, text
 
@@ -18,27 +15,15 @@ STATUS = {
 }
 BUSY_SUMMARY = Msg("feed_busy_summary")  # "Bokad" / "Booked"
 
-Snapshotish = BookingSnapshot | Mapping[str, Any]
 
-
-def typed(snapshot: Snapshotish) -> BookingSnapshot:
-    """The typed snapshot (a stored JSON copy is loaded once)."""
-    return snapshot if isinstance(snapshot, BookingSnapshot) else load_snapshot(snapshot)
-
-
-def location_of(snapshot: Snapshotish) -> str:
+def location_of(snapshot: BookingSnapshot) -> str:
     """Venues and studios first (where people go), then the services booked."""
-    if isinstance(snapshot, Mapping):  # a stored JSON copy, read without loading it all
-        places = [(r["name"], r.get("location"), r["kind"]) for r in snapshot["resources"]]
-    else:
-        places = [(r.name, r.location, r.kind) for r in snapshot.resources]
-    return "; ".join(
-        f"{name}, {where}" if where else name for name, where, kind in places if kind != "service"
-    )
+    places = [r for r in snapshot.resources if r.kind is not Kind.SERVICE]
+    return "; ".join(f"{r.name}, {r.location}" if r.location else r.name for r in places)
 
 
 def booking_spec(
-    snapshot: Snapshotish,
+    snapshot: BookingSnapshot,
     *,
     busy_only: bool = False,
     status: str | None = None,
@@ -49,7 +34,6 @@ def booking_spec(
     """The VEVENT of a booking. ``busy_only`` hides title, description and people (a
     non-public booking in a resource feed), and says "Booked" in ``language`` (by default
     the booking's own)."""
-    snapshot = typed(snapshot)
     common = dict(
         uid=snapshot.uid,
         sequence=snapshot.revision,
