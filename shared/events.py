@@ -71,6 +71,21 @@ class OccurrenceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class LineStatus(StrEnum):
+    """Where one resource of a request stands: each line is decided by its own deciders."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class AlertMode(StrEnum):
+    """How a decider hears of requests waiting for them: a mail each, or a daily digest."""
+
+    EACH = "each"
+    DAILY = "daily"
+
+
 class EventType(StrEnum):
     BOOKING_SUBMITTED = "booking.submitted"
     BOOKING_APPROVED = "booking.approved"
@@ -78,11 +93,35 @@ class EventType(StrEnum):
     BOOKING_CHANGED = "booking.changed"
     BOOKING_CANCELLED = "booking.cancelled"
     BOOKING_OCCURRENCE_CANCELLED = "booking.occurrence_cancelled"
+    # Some lines decided, the booking's status unchanged (still pending, or approved).
+    BOOKING_LINES_DECIDED = "booking.lines_decided"
+    # A slot this pending request wanted was freed: it may be approvable now. A notice, not
+    # a change: the snapshot's revision is the booking's current one.
+    BOOKING_SLOT_FREED = "booking.slot_freed"
     USER_CHANGED = "user.changed"
+    RESOURCE_CHANGED = "resource.changed"
+
+    @property
+    def aggregate(self) -> str:
+        """What the event is about: ``booking``, ``user`` or ``resource``."""
+        return self.value.split(".", 1)[0]
 
     @property
     def is_user(self) -> bool:
-        return self.value.startswith("user.")
+        return self.aggregate == "user"
+
+    @property
+    def is_resource(self) -> bool:
+        return self.aggregate == "resource"
+
+    @property
+    def is_booking(self) -> bool:
+        return self.aggregate == "booking"
+
+    @property
+    def is_notice(self) -> bool:
+        """An event that tells of a booking without changing it (its revision repeats)."""
+        return self is EventType.BOOKING_SLOT_FREED
 
 
 # The names the services and tests import; each is the enum member (a ``str``).
@@ -92,14 +131,18 @@ BOOKING_REJECTED = EventType.BOOKING_REJECTED
 BOOKING_CHANGED = EventType.BOOKING_CHANGED
 BOOKING_CANCELLED = EventType.BOOKING_CANCELLED
 BOOKING_OCCURRENCE_CANCELLED = EventType.BOOKING_OCCURRENCE_CANCELLED
+BOOKING_LINES_DECIDED = EventType.BOOKING_LINES_DECIDED
+BOOKING_SLOT_FREED = EventType.BOOKING_SLOT_FREED
 USER_CHANGED = EventType.USER_CHANGED
-BOOKING_EVENT_TYPES = tuple(t for t in EventType if not t.is_user)
+RESOURCE_CHANGED = EventType.RESOURCE_CHANGED
+BOOKING_EVENT_TYPES = tuple(t for t in EventType if t.is_booking)
 EVENT_TYPES = tuple(EventType)
 STATUSES = tuple(Status)
 VISIBILITIES = tuple(Visibility)
 KINDS = tuple(Kind)
 ROLES = tuple(Role)
 LANGUAGES = tuple(Language)
+LINE_STATUSES = tuple(LineStatus)
 
 
 # --- the typed snapshots ----------------------------------------------------------------
@@ -112,6 +155,17 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamRef:
+    """The team that decides a resource: its members (lower-case emails) and, when it has
+    one, the shared mailbox its alerts go to."""
+
+    slug: str
+    name: str
+    email: str = ""
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ResourceRef:
     id: str
     slug: str
@@ -120,6 +174,33 @@ class ResourceRef:
     location: str = ""
     requires_approval: bool = True
     managers: tuple[str, ...] = ()
+    team: TeamRef | None = None
+    self_approval: bool = False
+
+    def decided_by(self, email: str) -> bool:
+        """Whether this person decides the resource's lines as a manager or team member
+        (infra and admin decide every line besides)."""
+        email = email.strip().lower()
+        return email in self.managers or (self.team is not None and email in self.team.members)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One resource of a request and its own decision. ``deciders``: the team members and
+    managers who may decide it (infra and admin may besides); ``waiting_since``: when it
+    last started waiting for a decision."""
+
+    resource_id: str
+    status: LineStatus
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    deciders: tuple[str, ...] = ()
+    waiting_since: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status is LineStatus.PENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +252,22 @@ class BookingSnapshot:
     changes: tuple[Change, ...] = ()
     cancelled_occurrence: int | None = None
     url: str | None = None
+    # Every line, declined ones included (``resources`` holds the live ones: pending or
+    # approved), the lines this event decided, and (in ``booking.slot_freed``) the
+    # resources whose wanted slot was freed.
+    lines: tuple[Line, ...] = ()
+    decided: tuple[str, ...] = ()
+    freed: tuple[str, ...] = ()
 
     @property
     def aggregate_id(self) -> str:
         return self.booking_id
+
+    def line(self, resource_id: str) -> Line | None:
+        return next((line for line in self.lines if line.resource_id == resource_id), None)
+
+    def resource(self, resource_id: str) -> ResourceRef | None:
+        return next((r for r in self.resources if r.id == resource_id), None)
 
     def replace(self, **changes: Any) -> BookingSnapshot:
         return dataclasses.replace(self, **changes)
@@ -192,13 +285,37 @@ class UserSnapshot:
     revision: int
     name: str = ""
     revoked_tokens: tuple[str, ...] = ()
+    alerts: AlertMode = AlertMode.EACH
 
     @property
     def aggregate_id(self) -> str:
         return self.user_id
 
 
-Snapshot = BookingSnapshot | UserSnapshot
+@dataclass(frozen=True, slots=True)
+class ResourceSnapshot:
+    """A resource as the other services know it from the moment it exists: its feed, its
+    name in mail, the slugs it was known by before (old feed links redirect)."""
+
+    resource_id: str
+    slug: str
+    name: str
+    kind: Kind
+    active: bool
+    revision: int
+    location: str = ""
+    former_slugs: tuple[str, ...] = ()
+    requires_approval: bool = True
+    self_approval: bool = False
+    managers: tuple[str, ...] = ()
+    team: TeamRef | None = None
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.resource_id
+
+
+Snapshot = BookingSnapshot | UserSnapshot | ResourceSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +345,14 @@ class Event:
     @property
     def is_user(self) -> bool:
         return self.type.is_user
+
+    @property
+    def is_resource(self) -> bool:
+        return self.type.is_resource
+
+    @property
+    def is_booking(self) -> bool:
+        return self.type.is_booking
 
     @property
     def snapshot_json(self) -> dict[str, Any]:
@@ -272,6 +397,15 @@ class PersonSchema(_Lenient):
     blank_if_none = ("name",)
 
 
+class TeamRefSchema(_Lenient):
+    dataclass = TeamRef
+    blank_if_none = ("email",)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(load_default="", allow_none=True)
+    members = _tuple(fields.Email())
+
+
 class ResourceRefSchema(_Lenient):
     dataclass = ResourceRef
     blank_if_none = ("location",)
@@ -282,6 +416,19 @@ class ResourceRefSchema(_Lenient):
     location = fields.String(load_default="", allow_none=True)
     requires_approval = fields.Boolean(load_default=True)
     managers = _tuple(fields.Email())
+    team = fields.Nested(TeamRefSchema, load_default=None, allow_none=True)
+    self_approval = fields.Boolean(load_default=False)
+
+
+class LineSchema(_Lenient):
+    dataclass = Line
+    resource_id = fields.String(required=True)
+    status = fields.Enum(LineStatus, by_value=True, required=True)
+    decided_by = fields.String(load_default=None, allow_none=True)
+    decided_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+    deciders = _tuple(fields.Email())
+    waiting_since = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class OccurrenceSchema(_Lenient):
@@ -325,6 +472,9 @@ class BookingSnapshotSchema(_Lenient):
     url = fields.String(load_default=None, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    lines = _tuple(fields.Nested(LineSchema))
+    decided = _tuple(fields.String())
+    freed = _tuple(fields.String())
     blank_if_none = ("description",)
 
 
@@ -337,6 +487,24 @@ class UserSnapshotSchema(_Lenient):
     active = fields.Boolean(required=True)
     revoked_tokens = _tuple(fields.String())
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    alerts = fields.Enum(AlertMode, by_value=True, load_default=AlertMode.EACH)
+
+
+class ResourceSnapshotSchema(_Lenient):
+    dataclass = ResourceSnapshot
+    blank_if_none = ("location",)
+    resource_id = fields.String(required=True)
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.Enum(Kind, by_value=True, required=True)
+    active = fields.Boolean(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    location = fields.String(load_default="", allow_none=True)
+    former_slugs = _tuple(fields.String())
+    requires_approval = fields.Boolean(load_default=True)
+    self_approval = fields.Boolean(load_default=False)
+    managers = _tuple(fields.Email())
+    team = fields.Nested(TeamRefSchema, load_default=None, allow_none=True)
 
 
 class EnvelopeSchema(Schema):
@@ -359,7 +527,7 @@ class EnvelopeSchema(Schema):
 
     @post_load
     def _load_payload(self, envelope: dict[str, Any], **_: Any) -> dict[str, Any]:
-        schema = USER if envelope["type"].is_user else SNAPSHOT
+        schema = schema_for(envelope["type"])
         try:
             envelope["data"] = schema.load(envelope["data"])
         except ValidationError as exc:
@@ -369,13 +537,23 @@ class EnvelopeSchema(Schema):
 
 SNAPSHOT = BookingSnapshotSchema()
 USER = UserSnapshotSchema()
+RESOURCE = ResourceSnapshotSchema()
 ENVELOPE = EnvelopeSchema()
+_SCHEMAS: dict[str, Schema] = {"booking": SNAPSHOT, "user": USER, "resource": RESOURCE}
+
+
+def schema_for(event_type: EventType) -> Schema:
+    """The payload schema of an event type (by the aggregate it is about)."""
+    return _SCHEMAS[event_type.aggregate]
 
 
 def dump_snapshot(snapshot: Snapshot) -> dict[str, Any]:
     """The JSON form of a typed snapshot (what goes on the wire)."""
-    schema = USER if isinstance(snapshot, UserSnapshot) else SNAPSHOT
-    return schema.dump(snapshot)
+    if isinstance(snapshot, UserSnapshot):
+        return USER.dump(snapshot)
+    if isinstance(snapshot, ResourceSnapshot):
+        return RESOURCE.dump(snapshot)
+    return SNAPSHOT.dump(snapshot)
 
 
 def load_snapshot(data: Mapping[str, Any]) -> BookingSnapshot:
@@ -394,8 +572,7 @@ def make_envelope(
     mapping is loaded first, so a producer never emits what a consumer would refuse)."""
     event_type = EventType(event_type)
     if isinstance(snapshot, Mapping):
-        schema = USER if event_type.is_user else SNAPSHOT
-        snapshot = schema.load(snapshot)
+        snapshot = schema_for(event_type).load(snapshot)
     return {
         "id": str(uuid.uuid4()),
         "type": event_type.value,

@@ -14,8 +14,8 @@ EXCHANGE_NAME = "evenemang.events"
 
 # consuming service -> routing keys it needs
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "calendar": ("booking.#", "user.#"),
-    "notify": ("booking.#", "user.#"),
+    "calendar": ("booking.#", "user.#", "resource.#"),
+    "notify": ("booking.#", "user.#", "resource.#"),
 }
 
 

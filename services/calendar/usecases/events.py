@@ -22,7 +22,7 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
     now = now or utcnow()
     with uow:
         uow.users.store_newest([e for e in events if e.is_user])
-        applied = uow.bookings.store_newest([e for e in events if not e.is_user])
+        applied = uow.bookings.store_newest([e for e in events if e.is_booking])
         if applied:
             version = uow.feed_state.advance(now)
             previous = uow.entries.facts(e.booking_id for e in applied)

@@ -34,7 +34,7 @@ def plan_deliveries(
     Returns how many mails were queued."""
     now = now or utcnow()
     users = [e for e in events if e.is_user]
-    bookings = [e for e in events if not e.is_user]
+    bookings = [e for e in events if e.is_booking]
     with uow:
         if users:
             uow.users.store_newest(users)
