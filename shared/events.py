@@ -177,11 +177,15 @@ class ResourceRef:
     team: TeamRef | None = None
     self_approval: bool = False
 
+    @property
+    def team_members(self) -> tuple[str, ...]:
+        return self.team.members if self.team is not None else ()
+
     def decided_by(self, email: str) -> bool:
         """Whether this person decides the resource's lines as a manager or team member
         (infra and admin decide every line besides)."""
         email = email.strip().lower()
-        return email in self.managers or (self.team is not None and email in self.team.members)
+        return email in self.managers or email in self.team_members
 
 
 @dataclass(frozen=True, slots=True)

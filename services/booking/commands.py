@@ -92,8 +92,29 @@ ChangeBooking = change_of(
 
 
 @dataclass(frozen=True)
+class LinkUse:
+    """A decision made through a mail's link: the link (used once) and the revision it was
+    made for (a request changed since is not decided from an old mail)."""
+
+    link_id: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class ApproveBooking:
+    """Approve the lines the actor decides; ``resource_ids`` (ids or slugs) narrows them."""
+
+    resource_ids: tuple[str, ...] | None = None
+    link: LinkUse | None = None
+
+
+@dataclass(frozen=True)
 class RejectBooking:
+    """Decline the lines the actor decides, with a reason the organiser reads."""
+
     reason: str
+    resource_ids: tuple[str, ...] | None = None
+    link: LinkUse | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.booking.domain import Conflict
+from services.booking.domain import Actor, Conflict, may_decide_line
 from shared import events
 
 # Opening hours as kept and shown: per weekday, ("HH:MM", "HH:MM") windows.
@@ -33,10 +33,16 @@ class ResourceView:
     max_duration_minutes: int | None
     managers: tuple[str, ...]
     active: bool
+    team: events.TeamRef | None = None
+    self_approval: bool = False
 
     @property
     def manager_emails(self) -> tuple[str, ...]:
         return self.managers
+
+    @property
+    def team_members(self) -> tuple[str, ...]:
+        return self.team.members if self.team else ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ class BookingView:
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    lines: tuple[LineView, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
 
     @property
@@ -73,6 +80,33 @@ class BookingView:
     @property
     def last_end(self) -> datetime:
         return max((o.end for o in self.occurrences), default=self.end)
+
+    def lines_for(self, actor: Actor) -> tuple[LineView, ...]:
+        """The lines ``actor`` may decide."""
+        return tuple(line for line in self.lines if line.decidable_by(actor, self.organiser_id))
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One line of a booking as its readers see it: the resource (declined ones too), its
+    state, and who may decide it besides infra and admin."""
+
+    resource: events.ResourceRef
+    status: events.LineStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    deciders: tuple[str, ...]
+    waiting_since: datetime | None
+
+    @property
+    def resource_id(self) -> str:
+        return self.resource.id
+
+    def decidable_by(self, actor: Actor, organiser_id: str) -> bool:
+        """Whether ``actor`` may decide this line (its team, its managers, infra, admin;
+        not the organiser unless the resource allows self-approval)."""
+        return may_decide_line(actor, self.resource, organiser_id)
 
 
 @dataclass(frozen=True)

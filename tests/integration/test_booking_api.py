@@ -1187,10 +1187,18 @@ def test_a_manager_decides_on_their_resources_bookings_only(api, managed):
     assert sorted(listed) == sorted(ids(in_studio))
 
 
-def test_a_manager_cannot_approve_resources_they_do_not_manage(api, managed):
+def test_a_manager_decides_only_the_line_of_their_resource(api, managed):
     studio, hall, sam = managed
     both = api.booking(api.organiser, studio, hall)
-    problem(api.act(both, "approve", sam), 403)
+    problem(api.act(both, "approve", sam, {"resource_ids": [hall["id"]]}), 403)
+    approved = api.act(both, "approve", sam).get_json()
+    assert approved["status"] == "pending"
+    lines = {line["resource_id"]: line for line in approved["lines"]}
+    assert lines[studio["id"]]["status"] == "approved"
+    assert lines[studio["id"]]["decided_by"] == "sam.manager@example.org"
+    assert lines[hall["id"]]["status"] == "pending"
+    assert lines[studio["id"]]["deciders"] == ["sam.manager@example.org"]
+    problem(api.act(both, "approve", sam), 409)  # nothing of Sam's is left to decide
 
 
 def test_the_decision_queue_holds_the_pending_requests_each_may_decide_on(api, managed):

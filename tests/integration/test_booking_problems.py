@@ -104,8 +104,8 @@ def test_refusals_of_who_and_what_say_why_with_a_code(api):
     sv, en = in_both(api, "POST", approve, api.other, {}, 403)
     assert en["code"] == "only_deciders"
     assert (sv["title"], en["title"]) == ("Ingen behörighet", "Forbidden")
-    assert en["detail"].startswith("Only the infrastructure team")
-    assert sv["detail"].startswith("Bara infrastrukturgruppen")
+    assert en["detail"].startswith("Only its deciders")
+    assert sv["detail"].startswith("Bara de som beslutar om den")
     sv, en = in_both(api, "GET", "/api/v1/bookings/nothing", api.infra, None, 404)
     assert en["code"] == "no_such_booking"
     assert (sv["detail"], en["detail"]) == ("Bokningen nothing finns inte.", "No booking nothing.")

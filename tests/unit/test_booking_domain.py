@@ -19,14 +19,17 @@ from services.booking.domain import (
     check_resource_rules,
     check_times,
     expand_occurrences,
+    line_deciders,
     may_decide,
+    may_decide_line,
     may_see,
     next_status,
     normalise_rrule,
-    status_after_change,
+    status_of_lines,
     within_opening_hours,
 )
 from shared.auth import Principal
+from shared.events import LineStatus
 from shared.messages import text
 
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -510,6 +513,7 @@ def test_normalise_rrule_refuses_dtstart_and_several_lines(given):
 ALLOWED = {
     ("pending", "approve"): "approved",
     ("pending", "reject"): "rejected",
+    ("approved", "reject"): "approved",  # an approved line's approval withdrawn
     ("pending", "cancel"): "cancelled",
     ("approved", "cancel"): "cancelled",
     ("pending", "change"): "pending",
@@ -536,28 +540,61 @@ def test_the_transition_table_is_exactly_the_documented_one():
     assert table == ALLOWED
 
 
+P, A, D = LineStatus.PENDING, LineStatus.APPROVED, LineStatus.DECLINED
+
+
 @pytest.mark.parametrize(
-    ("status", "moved", "needs_approval", "expected"),
+    ("lines", "expected"),
     [
-        ("approved", True, True, "pending"),
-        ("approved", True, False, "approved"),
-        ("approved", False, True, "approved"),
-        ("approved", False, False, "approved"),
-        ("pending", True, True, "pending"),
-        ("pending", True, False, "pending"),
-        ("pending", False, True, "pending"),
-        ("pending", False, False, "pending"),
+        ([P], "pending"),
+        ([A], "approved"),
+        ([D], "rejected"),
+        ([A, P], "pending"),
+        ([A, A], "approved"),
+        ([A, D], "approved"),  # a declined line leaves; the rest is approved
+        ([P, D], "pending"),
+        ([D, D], "rejected"),
+        ([], "rejected"),
     ],
 )
-def test_status_after_change(status, moved, needs_approval, expected):
-    assert status_after_change(status, moved, needs_approval) == expected
+def test_a_bookings_status_follows_its_lines(lines, expected):
+    assert status_of_lines(lines) == expected
 
 
-@pytest.mark.parametrize("status", ["rejected", "cancelled"])
-@pytest.mark.parametrize("moved", [True, False])
-def test_a_decided_or_cancelled_booking_cannot_change(status, moved):
-    with pytest.raises(InvalidTransition):
-        status_after_change(status, moved, True)
+TEAM_ROOM = rules(
+    managers=frozenset({"sam@example.org"}), team_members=frozenset({"tove@example.org"})
+)
+SELF_ROOM = rules(managers=frozenset({"sam@example.org"}), self_approval=True)
+
+
+@pytest.mark.parametrize(
+    ("who", "room", "decides"),
+    [
+        (actor("organiser", "tove@example.org", uid="t"), TEAM_ROOM, True),
+        (actor("organiser", "sam@example.org", uid="s"), TEAM_ROOM, True),
+        (actor("infra", "ingrid@example.org", uid="i"), TEAM_ROOM, True),
+        (actor("organiser", "otto@example.org", uid="o"), TEAM_ROOM, False),
+        (actor("organiser", "sam@example.org", uid="organiser-id"), TEAM_ROOM, False),
+        (actor("admin", "ada@example.org", uid="organiser-id"), TEAM_ROOM, False),
+        (actor("organiser", "sam@example.org", uid="organiser-id"), SELF_ROOM, True),
+    ],
+    ids=[
+        "team-member",
+        "manager",
+        "infra",
+        "stranger",
+        "manager-own-request",
+        "admin-own-request",
+        "self-approval-allowed",
+    ],
+)
+def test_who_decides_a_line(who, room, decides):
+    assert may_decide_line(who, room, "organiser-id") is decides
+
+
+def test_a_lines_deciders_leave_out_the_organiser_unless_self_approval():
+    assert line_deciders(TEAM_ROOM, "SAM@example.org") == ("tove@example.org",)
+    assert line_deciders(SELF_ROOM, "sam@example.org") == ("sam@example.org",)
 
 
 # --- who may do what ------------------------------------------------------------------------

@@ -43,12 +43,16 @@ from services.booking.domain.slots import (
 )
 from services.booking.domain.workflow import (
     TRANSITIONS,
+    decides,
+    line_deciders,
     manages_any,
     may_decide,
+    may_decide_line,
+    may_edit,
     may_see,
     next_status,
     require,
-    status_after_change,
+    status_of_lines,
 )
 from shared.events import KINDS, LANGUAGES, ROLES, VISIBILITIES
 
@@ -86,13 +90,17 @@ __all__ = [
     "check_series",
     "check_times",
     "collisions",
+    "decides",
+    "line_deciders",
     "expand_occurrences",
     "manages_any",
     "may_decide",
+    "may_decide_line",
+    "may_edit",
     "may_see",
     "next_status",
     "normalise_rrule",
     "require",
-    "status_after_change",
+    "status_of_lines",
     "within_opening_hours",
 ]

@@ -79,10 +79,17 @@ class InvalidTransition(DomainError):
 
 
 class Managed(Protocol):
-    """A resource as the access rules see it: the emails (lower-case) of its managers."""
+    """A resource as the access rules see it: the emails (lower-case) of its managers and of
+    its team's members, and whether its deciders may approve their own requests."""
 
     @property
     def managers(self) -> Collection[str]: ...
+
+    @property
+    def team_members(self) -> Collection[str]: ...
+
+    @property
+    def self_approval(self) -> bool: ...
 
 
 class Actor(Protocol):
@@ -115,6 +122,8 @@ class ResourceRules:
     max_duration_minutes: int | None = None
     requires_approval: bool = True
     managers: frozenset[str] = field(default_factory=frozenset)
+    team_members: frozenset[str] = field(default_factory=frozenset)
+    self_approval: bool = False
 
     @property
     def buffer(self) -> timedelta:

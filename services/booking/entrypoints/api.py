@@ -25,6 +25,7 @@ BOOKING_OUT, BOOKINGS_OUT, APPROVAL_OUT = s.BookingOut(), s.BookingOut(many=True
 RESOURCE_OUT, RESOURCES_OUT = s.ResourceOut(), s.ResourceOut(many=True)
 BOOKING_IN, RESOURCE_IN = s.BookingInSchema(), s.ResourceInSchema()
 REASON_IN, REJECT_IN, CLOSURE_IN = s.ReasonSchema(), s.RejectSchema(), s.ClosureInSchema()
+APPROVE_IN = s.ApproveSchema()
 
 
 def ctx() -> Context:
@@ -158,13 +159,14 @@ def patch_booking(booking_id: str):
     return answer_booking(bookings.change_booking(ctx(), current_principal(), booking_id, cmd))
 
 
-@booking_action("/approve", "Approve a request")
+@booking_action("/approve", "Approve the lines of a request I decide", s.ApproveSchema)
 def approve(booking_id: str):
-    approval = bookings.approve_booking(ctx(), current_principal(), booking_id)
+    cmd = json_body(APPROVE_IN)
+    approval = bookings.approve_booking(ctx(), current_principal(), booking_id, cmd)
     return jsonify(APPROVAL_OUT.dump({**vars(approval.booking), "competing": approval.competing}))
 
 
-@booking_action("/reject", "Reject a request", s.RejectSchema)
+@booking_action("/reject", "Decline the lines of a request I decide", s.RejectSchema)
 def reject(booking_id: str):
     cmd = json_body(REJECT_IN)
     return answer_booking(bookings.reject_booking(ctx(), current_principal(), booking_id, cmd))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.booking.commands import BookingQuery
-from services.booking.domain import Actor, Block, HeldSlot, Interval, may_decide
+from services.booking.domain import Actor, Block, HeldSlot, Interval, decides, may_decide_line
 from services.booking.persistence.mapping import rules_of
 from services.booking.persistence.models import (
     Booking,
@@ -28,7 +28,7 @@ from services.booking.persistence.repositories import (
     pick_resources,
     slot_rows,
 )
-from shared.events import EventType, Snapshot, Status
+from shared.events import EventType, LineStatus, Snapshot, Status
 
 
 @dataclass
@@ -42,6 +42,7 @@ class MemoryStore:
     history: list[HistoryEntry] = field(default_factory=list)
     slots: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: list[tuple[EventType, Snapshot]] = field(default_factory=list)
+    used_links: set[str] = field(default_factory=set)
     commits: int = 0
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -108,9 +109,10 @@ class FakeBookings(BookingRepository):
         own = booking.organiser_id == actor.user_id
         if mine:
             return own
-        email = actor.email.lower()
         return (
-            actor.is_infra or own or any(email in rules_of(r).managers for r in booking.resources)
+            actor.is_infra
+            or own
+            or any(decides(actor, rules_of(x.resource)) for x in booking.lines)
         )
 
     def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
@@ -119,7 +121,7 @@ class FakeBookings(BookingRepository):
             for b in self.store.bookings.values()
             if self._visible(actor, b, query.mine)
             and (query.status is None or b.status == query.status)
-            and (query.resource_id is None or query.resource_id in {r.id for r in b.resources})
+            and (query.resource_id is None or b.line(query.resource_id) is not None)
             and (query.from_ is None or max(o.end for o in b.occurrences) > query.from_)
             and (query.to is None or b.start < query.to)
         ]
@@ -131,15 +133,24 @@ class FakeBookings(BookingRepository):
                 b
                 for b in self.store.bookings.values()
                 if b.status == Status.PENDING
-                and may_decide(actor, [rules_of(r) for r in b.resources])
+                and any(
+                    x.status == LineStatus.PENDING
+                    and may_decide_line(actor, rules_of(x.resource), b.organiser_id)
+                    for x in b.lines
+                )
             ),
             key=lambda b: (b.start, b.id),
         )
 
     def count_waiting(self, actor: Actor) -> int | None:
-        email = actor.email.lower()
-        manages = any(email in rules_of(r).managers for r in self.store.resources.values())
-        return len(self.waiting(actor)) if actor.is_infra or manages else None
+        decider = any(decides(actor, rules_of(r)) for r in self.store.resources.values())
+        return len(self.waiting(actor)) if actor.is_infra or decider else None
+
+    def use_link(self, link_id: str, booking_id: str) -> bool:
+        if link_id in self.store.used_links or link_id in self.staged:
+            return False
+        self.staged.append(link_id)
+        return True
 
     def history(self, booking_id: str) -> list[HistoryEntry]:
         return [h for h in self.store.history if h.booking_id == booking_id]
@@ -158,8 +169,6 @@ class FakeSlots(SlotRepository):
         held = []
         for booking_id, rows in (self.store.slots | self.synced).items():
             booking = self.bookings.get(booking_id)
-            if booking.status not in wanted:
-                continue
             held += [
                 HeldSlot(
                     booking_id=booking_id,
@@ -167,12 +176,13 @@ class FakeSlots(SlotRepository):
                     start=row["start"],
                     end=row["end"],
                     block=Interval(row["block_start"], row["block_end"]),
-                    status=Status(booking.status),
+                    status=Status.APPROVED if row["holds"] else Status.PENDING,
                     title=booking.title,
                     visibility=booking.visibility,
                     organiser_id=booking.organiser_id,
                 )
                 for row in rows
+                if (Status.APPROVED if row["holds"] else Status.PENDING) in wanted
             ]
         return sorted(held, key=lambda h: (h.start, h.booking_id))
 
@@ -211,6 +221,8 @@ class FakeUnitOfWork(UnitOfWork):
                 self.store.closures.append(row)
             elif isinstance(row, HistoryEntry):
                 self.store.history.append(row)
+            elif isinstance(row, str):
+                self.store.used_links.add(row)
         self.store.slots.update(self.slots.synced)
         self.store.events += self.events
         self.store.commits += 1

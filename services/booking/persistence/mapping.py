@@ -8,13 +8,21 @@ from datetime import time
 from typing import Any
 
 from services.booking.commands import OpeningHours
-from services.booking.domain import Conflict, ResourceRules
-from services.booking.persistence.models import Booking, Closure, HistoryEntry, Resource
+from services.booking.domain import Conflict, ResourceRules, line_deciders
+from services.booking.persistence.models import (
+    Booking,
+    BookingLine,
+    Closure,
+    HistoryEntry,
+    Resource,
+    Team,
+)
 from services.booking.readmodels import (
     BookingView,
     ClosureView,
     HistoryView,
     HoursText,
+    LineView,
     ResourceView,
 )
 from shared.events import (
@@ -22,11 +30,14 @@ from shared.events import (
     Change,
     Kind,
     Language,
+    Line,
+    LineStatus,
     Occurrence,
     OccurrenceStatus,
     Person,
     ResourceRef,
     Status,
+    TeamRef,
     Visibility,
 )
 
@@ -59,6 +70,19 @@ def managers_of(resource: Resource) -> tuple[str, ...]:
     return tuple(sorted(m.email.lower() for m in resource.managers))
 
 
+def team_ref(team: Team | None) -> TeamRef | None:
+    if team is None:
+        return None
+    members = tuple(sorted(m.email.lower() for m in team.members))
+    return TeamRef(team.slug, team.name, (team.email or "").lower(), members)
+
+
+def _team_members(resource: Resource) -> frozenset[str]:
+    return (
+        frozenset(m.email.lower() for m in resource.team.members) if resource.team else frozenset()
+    )
+
+
 def _limits(resource: Resource) -> dict[str, int | None]:
     """The limits a resource puts on a booking's time, as kept, shown and checked."""
     return dict(
@@ -79,6 +103,8 @@ def rules_of(resource: Resource) -> ResourceRules:
         **_limits(resource),
         requires_approval=resource.requires_approval,
         managers=frozenset(managers_of(resource)),
+        team_members=_team_members(resource),
+        self_approval=resource.self_approval,
     )
 
 
@@ -92,6 +118,8 @@ def _named(resource: Resource) -> dict[str, Any]:
         location=resource.location or "",
         requires_approval=resource.requires_approval,
         managers=managers_of(resource),
+        team=team_ref(resource.team),
+        self_approval=resource.self_approval,
     )
 
 
@@ -122,8 +150,37 @@ def participants_of(booking: Booking) -> tuple[Person, ...]:
     return tuple(Person(p["email"], p.get("name") or "") for p in booking.participants or ())
 
 
-def _sorted_resources(booking: Booking) -> list[Resource]:
-    return sorted(booking.resources, key=lambda r: r.name)
+def _line_facts(booking: Booking) -> list[tuple[BookingLine, dict[str, Any]]]:
+    """Each line of a booking (by resource name) with what both its event and its read
+    model say of it, who may decide it included."""
+    organiser = booking.organiser.email
+    return [
+        (
+            line,
+            dict(
+                status=LineStatus(line.status),
+                decided_by=line.decided_by,
+                decided_at=line.decided_at,
+                reason=line.reason,
+                deciders=line_deciders(rules_of(line.resource), organiser),
+                waiting_since=line.waiting_since,
+            ),
+        )
+        for line in sorted(booking.lines, key=lambda x: (x.resource.name, x.resource_id))
+    ]
+
+
+def lines_of(booking: Booking) -> tuple[Line, ...]:
+    return tuple(
+        Line(resource_id=line.resource_id, **facts) for line, facts in _line_facts(booking)
+    )
+
+
+def line_views(booking: Booking) -> tuple[LineView, ...]:
+    return tuple(
+        LineView(resource=resource_ref(line.resource), **facts)
+        for line, facts in _line_facts(booking)
+    )
 
 
 def _described(booking: Booking) -> dict[str, Any]:
@@ -137,7 +194,7 @@ def _described(booking: Booking) -> dict[str, Any]:
         timezone=booking.timezone,
         status=Status(booking.status),
         revision=booking.revision,
-        resources=tuple(resource_ref(r) for r in _sorted_resources(booking)),
+        resources=tuple(resource_ref(r) for r in booking.resources),
         organiser=Person(booking.organiser.email, booking.organiser.name),
         participants=participants_of(booking),
         visibility=Visibility(booking.visibility),
@@ -158,6 +215,7 @@ def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> Bookin
         id=booking.id,
         organiser_id=booking.organiser_id,
         notes=booking.notes or "",
+        lines=line_views(booking),
         conflicts=tuple(conflicts),
     )
 
@@ -168,6 +226,8 @@ def snapshot(
     *,
     changes: Sequence[Change] = (),
     cancelled_occurrence: int | None = None,
+    decided: Sequence[str] = (),
+    freed: Sequence[str] = (),
 ) -> BookingSnapshot:
     """The whole current state of a booking, as every event about it carries it."""
     return BookingSnapshot(
@@ -175,6 +235,9 @@ def snapshot(
         booking_id=booking.id,
         changes=tuple(changes),
         cancelled_occurrence=cancelled_occurrence,
+        lines=lines_of(booking),
+        decided=tuple(decided),
+        freed=tuple(freed),
         url=f"{base_url.rstrip('/')}/bookings/{booking.id}",
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -46,6 +47,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How requests waiting for this person's decision reach them: "each" or "daily".
+    alerts: Mapped[str] = mapped_column(String(8), default="each", server_default="each")
 
 
 class ApiToken(Base):
@@ -62,6 +65,40 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     user: Mapped[User] = relationship()
+
+
+class Team(Base):
+    """A group that decides the lines of its resources (Infrastructure: venues;
+    Kommunikation: photographers, film crews, studios). ``email``: a shared mailbox its
+    alerts go to instead of each member."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[TeamMember]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TeamMember.email"
+    )
+
+    @property
+    def member_emails(self) -> list[str]:
+        return [m.email for m in self.members]
+
+
+class TeamMember(Base):
+    """A person (by email, lower-case) who decides the lines of a team's resources."""
+
+    __tablename__ = "team_members"
+
+    team_id: Mapped[str] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254), primary_key=True, index=True)
 
 
 class Resource(Base):
@@ -81,10 +118,21 @@ class Resource(Base):
     max_advance_days: Mapped[int] = mapped_column(Integer, default=365)
     max_duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=True)
+    # May a decider of this resource approve a request they made themselves?
+    self_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # No foreign key: adding one to SQLite means rebuilding ``resources``, which five tables
+    # reference; the team use cases keep it right (a team is never deleted, only emptied).
+    team_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rises with every change (each one a resource.changed event); old slugs redirect.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    former_slugs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    team: Mapped[Team | None] = relationship(
+        lazy="joined", primaryjoin="foreign(Resource.team_id) == Team.id"
+    )
     managers: Mapped[list[ResourceManager]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ResourceManager.email"
     )
@@ -147,15 +195,27 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organiser: Mapped[User] = relationship(lazy="joined", innerjoin=True)
-    resources: Mapped[list[Resource]] = relationship(
-        secondary="booking_resources", lazy="selectin", order_by="Resource.name"
+    lines: Mapped[list[BookingLine]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="BookingLine.resource_id"
     )
     occurrences: Mapped[list[Occurrence]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="Occurrence.n"
     )
 
+    @property
+    def resources(self) -> list[Resource]:
+        """The resources the booking holds or wants (its lines not declined), by name."""
+        live = [line.resource for line in self.lines if line.status != "declined"]
+        return sorted(live, key=lambda r: (r.name, r.id))
 
-class BookingResource(Base):
+    def line(self, resource_id: str) -> BookingLine | None:
+        return next((line for line in self.lines if line.resource_id == resource_id), None)
+
+
+class BookingLine(Base):
+    """One resource of a request and its own decision (``pending``, ``approved``,
+    ``declined``). A declined line stays as a record; it holds and wants nothing."""
+
     __tablename__ = "booking_resources"
 
     booking_id: Mapped[str] = mapped_column(
@@ -164,6 +224,23 @@ class BookingResource(Base):
     resource_id: Mapped[str] = mapped_column(
         ForeignKey("resources.id"), primary_key=True, index=True
     )
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    resource: Mapped[Resource] = relationship(lazy="selectin")
+
+
+class DecisionLinkUse(Base):
+    """A decision link from a mail that has been used (each works once)."""
+
+    __tablename__ = "decision_link_uses"
+
+    link_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Occurrence(Base):

@@ -20,7 +20,7 @@ from services.booking.domain import (
 )
 from services.booking.persistence import models
 from shared import unit_of_work as shared_uow
-from shared.events import EventType, OccurrenceStatus, Snapshot, Status
+from shared.events import EventType, LineStatus, OccurrenceStatus, Snapshot, Status
 from shared.messages import Msg
 
 # Requests of many dates split their conditions into statements of this many, below
@@ -101,6 +101,11 @@ class BookingRepository(ABC):
     def history(self, booking_id: str) -> list[models.HistoryEntry]: ...
 
     @abstractmethod
+    def use_link(self, link_id: str, booking_id: str) -> bool:
+        """Record a decision link as used; ``False`` when it was used before. Called with
+        the booking locked, so two uses of one link cannot both pass."""
+
+    @abstractmethod
     def add_history(self, entry: models.HistoryEntry) -> None: ...
 
 
@@ -152,25 +157,27 @@ def pick_resources(found: list[models.Resource], keys: Sequence[str]) -> list[mo
 
 
 def slot_rows(booking: models.Booking) -> list[dict[str, Any]]:
-    """The slots a booking holds (approved) or wants (pending): one per resource and active
-    date, blocking the resource's buffer after it too. None once rejected or cancelled."""
+    """The slots a live booking's lines hold (approved) or want (pending): one per line and
+    active date, blocking the resource's buffer after it too. A declined line, and every
+    line of a rejected or cancelled booking, has none."""
     if booking.status not in (Status.PENDING, Status.APPROVED):
         return []
     return [
         {
             "booking_id": booking.id,
             "occurrence_n": occ.n,
-            "resource_id": resource.id,
+            "resource_id": line.resource_id,
             "start": occ.start,
             "end": occ.end,
             "block_start": occ.start,
             "block_end": blocked_interval(
-                Interval(occ.start, occ.end), resource.buffer_minutes
+                Interval(occ.start, occ.end), line.resource.buffer_minutes
             ).end,
-            "holds": booking.status == Status.APPROVED,
-            "pending": booking.status == Status.PENDING,
+            "holds": line.status == LineStatus.APPROVED,
+            "pending": line.status == LineStatus.PENDING,
         }
-        for resource in booking.resources
+        for line in booking.lines
+        if line.status != LineStatus.DECLINED
         for occ in booking.occurrences
         if occ.status == OccurrenceStatus.ACTIVE
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.booking.commands import BookingQuery
@@ -18,13 +18,16 @@ from services.booking.domain import (
 )
 from services.booking.persistence.models import (
     Booking,
-    BookingResource,
+    BookingLine,
     Closure,
+    DecisionLinkUse,
     HistoryEntry,
     Occurrence,
     Resource,
     ResourceManager,
     Slot,
+    Team,
+    TeamMember,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
@@ -34,12 +37,14 @@ from services.booking.persistence.repositories import (
     pick_resources,
     slot_rows,
 )
-from shared.events import Status
+from shared.events import LineStatus, Status
 
-# A booking with what its read model shows: resources with their managers in one statement,
-# dates in another (the organiser is joined to the booking's own).
+# A booking with what its read model shows: its lines with their resources, managers and
+# teams in one statement, dates in another (the organiser is joined to the booking's own).
 WITH_PARTS = (
-    selectinload(Booking.resources).joinedload(Resource.managers),
+    selectinload(Booking.lines)
+    .joinedload(BookingLine.resource)
+    .options(joinedload(Resource.managers), joinedload(Resource.team).joinedload(Team.members)),
     selectinload(Booking.occurrences),
 )
 
@@ -49,7 +54,9 @@ class SqlResources(ResourceRepository):
         self.session = session
 
     def _select(self):
-        return select(Resource).options(joinedload(Resource.managers))
+        return select(Resource).options(
+            joinedload(Resource.managers), joinedload(Resource.team).selectinload(Team.members)
+        )
 
     def _find(self, key: str) -> Resource | None:
         found = self.session.scalars(
@@ -94,17 +101,32 @@ class SqlResources(ResourceRepository):
         self.session.add(closure)
 
 
-def _managed_by(actor: Actor):
-    return select(ResourceManager.resource_id).where(ResourceManager.email == actor.email.lower())
-
-
-def _manages_all(actor: Actor):
-    """Bookings whose every resource the actor manages (and that have one)."""
-    unmanaged = exists().where(
-        BookingResource.booking_id == Booking.id,
-        BookingResource.resource_id.not_in(_managed_by(actor)),
+def _decided_by(actor: Actor):
+    """The resources the actor decides as a manager or a member of their team."""
+    email = actor.email.lower()
+    return union(
+        select(ResourceManager.resource_id).where(ResourceManager.email == email),
+        select(Resource.id)
+        .join(TeamMember, TeamMember.team_id == Resource.team_id)
+        .where(TeamMember.email == email),
     )
-    return and_(exists().where(BookingResource.booking_id == Booking.id), ~unmanaged)
+
+
+def _waits_for(actor: Actor):
+    """Pending requests with a line waiting for the actor's decision (infra: any line), not
+    the actor's own unless the resource allows self-approval."""
+    line = (
+        select(BookingLine.booking_id)
+        .join(Resource, Resource.id == BookingLine.resource_id)
+        .where(
+            BookingLine.booking_id == Booking.id,
+            BookingLine.status == LineStatus.PENDING,
+            or_(Booking.organiser_id != actor.user_id, Resource.self_approval.is_(True)),
+        )
+    )
+    if not actor.is_infra:
+        line = line.where(BookingLine.resource_id.in_(_decided_by(actor)))
+    return and_(Booking.status == Status.PENDING, exists(line))
 
 
 class SqlBookings(BookingRepository):
@@ -126,8 +148,8 @@ class SqlBookings(BookingRepository):
     def list(self, actor: Actor, query: BookingQuery) -> list[Booking]:
         stmt = select(Booking).options(*WITH_PARTS).order_by(Booking.start, Booking.id)
         if query.mine or not actor.is_infra:
-            managed = select(BookingResource.booking_id).where(
-                BookingResource.resource_id.in_(_managed_by(actor))
+            managed = select(BookingLine.booking_id).where(
+                BookingLine.resource_id.in_(_decided_by(actor))
             )
             mine = Booking.organiser_id == actor.user_id
             stmt = stmt.where(mine if query.mine else or_(mine, Booking.id.in_(managed)))
@@ -136,8 +158,8 @@ class SqlBookings(BookingRepository):
         if query.resource_id is not None:
             stmt = stmt.where(
                 Booking.id.in_(
-                    select(BookingResource.booking_id).where(
-                        BookingResource.resource_id == query.resource_id
+                    select(BookingLine.booking_id).where(
+                        BookingLine.resource_id == query.resource_id
                     )
                 )
             )
@@ -154,21 +176,19 @@ class SqlBookings(BookingRepository):
         stmt = (
             select(Booking)
             .options(*WITH_PARTS)
-            .where(Booking.status == Status.PENDING)
+            .where(_waits_for(actor))
             .order_by(Booking.start, Booking.id)
         )
-        if not actor.is_infra:
-            stmt = stmt.where(_manages_all(actor))
         return list(self.session.scalars(stmt))
 
     def count_waiting(self, actor: Actor) -> int | None:
-        pending = select(func.count(Booking.id)).where(Booking.status == Status.PENDING)
+        pending = select(func.count(Booking.id)).where(_waits_for(actor))
         if actor.is_infra:
             return self.session.scalar(pending)
-        manages, count = self.session.execute(
-            select(exists(_managed_by(actor)), pending.where(_manages_all(actor)).scalar_subquery())
+        decides, count = self.session.execute(
+            select(exists(_decided_by(actor)), pending.scalar_subquery())
         ).one()
-        return count if manages else None
+        return count if decides else None
 
     def history(self, booking_id: str) -> list[HistoryEntry]:
         return list(
@@ -182,6 +202,12 @@ class SqlBookings(BookingRepository):
     def add_history(self, entry: HistoryEntry) -> None:
         self.session.add(entry)
 
+    def use_link(self, link_id: str, booking_id: str) -> bool:
+        if self.session.get(DecisionLinkUse, link_id) is not None:
+            return False
+        self.session.add(DecisionLinkUse(link_id=link_id, booking_id=booking_id))
+        return True
+
 
 class SqlSlots(SlotRepository):
     def __init__(self, session: Session) -> None:
@@ -191,7 +217,6 @@ class SqlSlots(SlotRepository):
         return select(
             Slot,
             Booking.title,
-            Booking.status,
             Booking.visibility,
             Booking.organiser_id,
         ).join(Booking, Booking.id == Slot.booking_id)
@@ -204,12 +229,12 @@ class SqlSlots(SlotRepository):
                 start=slot.start,
                 end=slot.end,
                 block=Interval(slot.block_start, slot.block_end),
-                status=Status(status),
+                status=Status.APPROVED if slot.holds else Status.PENDING,
                 title=title,
                 visibility=visibility,
                 organiser_id=organiser_id,
             )
-            for slot, title, status, visibility, organiser_id in self.session.execute(stmt)
+            for slot, title, visibility, organiser_id in self.session.execute(stmt)
         ]
 
     def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:

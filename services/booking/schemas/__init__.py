@@ -19,6 +19,7 @@ from services.booking.schemas.answers import (
     ResourceRefOut,
 )
 from services.booking.schemas.inputs import (
+    ApproveSchema,
     AvailabilityQuerySchema,
     BookingInSchema,
     BookingQuerySchema,
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_RESOURCES",
     "STATUSES",
     "ApprovalOut",
+    "ApproveSchema",
     "AvailabilityQuerySchema",
     "BookingInSchema",
     "BookingOut",

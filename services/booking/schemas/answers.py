@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.booking.schemas.parts import OpeningHoursField, enum_field
-from shared.events import Kind, Language, OccurrenceStatus, Status, Visibility
+from shared.events import Kind, Language, LineStatus, OccurrenceStatus, Status, Visibility
 from shared.schema import Schema, fields
 from shared.timezones import ZonedDateTime
 
@@ -40,6 +40,18 @@ class ConflictOut(SpanOut):
     title = fields.String()
 
 
+class LineOut(Schema):
+    """One resource of a booking and its own decision."""
+
+    resource_id = fields.String()
+    resource = fields.Nested(ResourceRefOut)
+    status = enum_field(LineStatus)
+    decided_by = fields.String(allow_none=True)
+    decided_at = ZonedDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    deciders = fields.List(fields.String())
+
+
 class BookingOut(Schema):
     id = fields.String()
     uid = fields.String()
@@ -59,6 +71,7 @@ class BookingOut(Schema):
     notes = fields.String()
     rrule = fields.String(allow_none=True)
     occurrences = fields.List(fields.Nested(OccurrenceOut))
+    lines = fields.List(fields.Nested(LineOut))
     conflicts = fields.List(fields.Nested(ConflictOut))
     decided_by = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)

@@ -9,6 +9,7 @@ from marshmallow import ValidationError, post_load, validates, validates_schema
 
 from services.booking.commands import (
     AddClosure,
+    ApproveBooking,
     AvailabilityQuery,
     BookingQuery,
     CancelBooking,
@@ -161,12 +162,41 @@ class ReasonSchema(Stripped):
         return CancelBooking(data.get("reason") or None)
 
 
+def _line_keys() -> fields.List:
+    """The lines a decision is about, by resource id or slug (all of the actor's if left
+    out)."""
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=80)),
+        load_default=None,
+        validate=Count(
+            minimum=1,
+            maximum=MAX_RESOURCES,
+            few=Msg("choose_a_resource"),
+            many=Msg("too_many_resources", limit=MAX_RESOURCES),
+        ),
+    )
+
+
+def _keys(data: dict[str, Any]) -> tuple[str, ...] | None:
+    keys = data.get("resource_ids")
+    return None if keys is None else tuple(dict.fromkeys(keys))
+
+
+class ApproveSchema(StrictSchema):
+    resource_ids = _line_keys()
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> ApproveBooking:
+        return ApproveBooking(_keys(data))
+
+
 class RejectSchema(Stripped):
     reason = text(2000, required=True, minimum=1)
+    resource_ids = _line_keys()
 
     @post_load
     def _command(self, data: dict[str, Any], **_: Any) -> RejectBooking:
-        return RejectBooking(data["reason"])
+        return RejectBooking(data["reason"], _keys(data))
 
 
 # --- questions (query strings) -------------------------------------------------------------

@@ -15,10 +15,10 @@ from services.booking.domain import (
     check_capacity,
     next_status,
     normalise_rrule,
-    status_after_change,
+    status_of_lines,
 )
 from services.booking.persistence.mapping import booking_view, rules_of
-from services.booking.persistence.models import Booking, Resource, new_id
+from services.booking.persistence.models import Booking, BookingLine, Resource, new_id
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
 from services.booking.readmodels import BookingView
@@ -27,7 +27,9 @@ from services.booking.usecases.common import (
     bump,
     check_place,
     dates,
-    organiser_or_decider,
+    editable,
+    held_blocks,
+    offer_freed_slots,
     plain,
     publish,
     refuse_taken,
@@ -40,7 +42,16 @@ from services.booking.usecases.decisions import (  # noqa: F401 - one place to f
     reject_booking,
 )
 from shared.db import utcnow
-from shared.events import BOOKING_APPROVED, BOOKING_CHANGED, BOOKING_SUBMITTED, Change, Status
+from shared.events import (
+    BOOKING_APPROVED,
+    BOOKING_CHANGED,
+    BOOKING_SUBMITTED,
+    Change,
+    LineStatus,
+    Status,
+)
+
+AUTOMATIC = "automatic"  # who decided a line that needs no approval
 
 CONTENT_FIELDS = (
     "title",
@@ -80,16 +91,18 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             )
             blocks = blocks_of(rules, occurrences)
             refuse_taken(uow, blocks, None)
-            auto = not any(r.requires_approval for r in rules)
-            booking = _new_booking(ctx, uow, actor, cmd, rrule, auto)
-            booking.resources = list(resources)
+            booking = _new_booking(ctx, uow, actor, cmd, rrule)
+            booking.lines = [_new_line(r, ctx.clock()) for r in resources]
+            auto = status_of_lines(LineStatus(x.status) for x in booking.lines) is Status.APPROVED
+            booking.status = Status.APPROVED if auto else Status.PENDING
+            booking.decided_by = AUTOMATIC if auto else None
             booking.occurrences = dates(occurrences)
             uow.bookings.add(booking)
             uow.flush()
             uow.slots.sync(booking)
             add_history(uow, booking, actor.email, "submitted")
             if auto:
-                add_history(uow, booking, "automatic", "approved")
+                add_history(uow, booking, AUTOMATIC, "approved")
             publish(ctx, uow, booking, BOOKING_APPROVED if auto else BOOKING_SUBMITTED)
             view = booking_view(booking)
             uow.commit()
@@ -98,8 +111,25 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
         raise taken_now(ctx, blocks, None) from None
 
 
+def _new_line(resource: Resource, now: datetime) -> BookingLine:
+    line = BookingLine(resource=resource, resource_id=resource.id)
+    _wait(line, resource, now)
+    return line
+
+
+def _wait(line: BookingLine, resource: Resource, now: datetime) -> None:
+    """A line asked for (again): approved at once when its resource needs no approval,
+    else waiting from now."""
+    auto = not resource.requires_approval
+    line.status = LineStatus.APPROVED if auto else LineStatus.PENDING
+    line.decided_by = AUTOMATIC if auto else None
+    line.decided_at = now if auto else None
+    line.reason = None
+    line.waiting_since = None if auto else now
+
+
 def _new_booking(
-    ctx: Context, uow: UnitOfWork, actor: Actor, cmd: SubmitBooking, rrule: str | None, auto: bool
+    ctx: Context, uow: UnitOfWork, actor: Actor, cmd: SubmitBooking, rrule: str | None
 ) -> Booking:
     now = utcnow()
     booking_id = new_id()
@@ -112,7 +142,7 @@ def _new_booking(
         end=cmd.end,
         timezone=ctx.config.timezone,
         rrule=rrule,
-        status=Status.APPROVED if auto else Status.PENDING,
+        status=Status.PENDING,
         revision=1,
         visibility=cmd.visibility,
         language=cmd.language,
@@ -122,19 +152,20 @@ def _new_booking(
         organiser_id=actor.user_id,
         organiser=uow.user(actor.user_id),
         reason=None,
-        decided_by="automatic" if auto else None,
+        decided_by=None,
         created_at=now,
         updated_at=now,
     )
 
 
 def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooking) -> BookingView:
-    """Change a pending or approved booking. A new time or new resources send an approved
-    booking back to pending unless none of its resources needs approval."""
+    """Change a pending or approved booking (its organiser, infra, admin). A new time sends
+    each approved line that needs approval back to its deciders; a new resource adds a
+    line; a resource left out gives its slot up. Slots no longer held are offered on."""
     blocks: list[Block] = []
     try:
         with ctx.uow() as uow:
-            booking = organiser_or_decider(uow, actor, booking_id)
+            booking = editable(uow, actor, booking_id)
             next_status(booking.status, "change")
             changes = _content_changes(booking, cmd)
             place = _new_place(ctx, uow, booking, cmd)
@@ -144,11 +175,13 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
                 changes += _place_changes(booking, place)
             if not changes:
                 return booking_view(booking)
-            _apply(uow, booking, cmd, place, changes)
+            held_before = held_blocks(booking)
+            _apply(ctx, uow, booking, cmd, place, changes)
             bump(booking)
             uow.slots.sync(booking)
             add_history(uow, booking, actor.email, "changed", changes=changes)
             publish(ctx, uow, booking, BOOKING_CHANGED, changes=changes)
+            offer_freed_slots(ctx, uow, booking, held_before)
             view = booking_view(booking)
             uow.commit()
         return view
@@ -211,6 +244,7 @@ def _place_changes(booking: Booking, place: _Place) -> list[Change]:
 
 
 def _apply(
+    ctx: Context,
     uow: UnitOfWork,
     booking: Booking,
     cmd: ChangeBooking,
@@ -221,18 +255,47 @@ def _apply(
         if cmd.has(name):
             setattr(booking, name, plain(getattr(cmd, name)))
     if place is not None:
+        moved = (place.start, place.end, place.rrule) != (booking.start, booking.end, booking.rrule)
         booking.start, booking.end, booking.rrule = place.start, place.end, place.rrule
-        booking.resources = list(place.resources)
+        _relines(booking, place.resources, moved, ctx.clock())
         uow.bookings.replace_occurrences(booking, dates(place.occurrences, place.cancelled))
-    needs_approval = any(r.requires_approval for r in booking.resources)
     before = Status(booking.status)
-    after = Status(status_after_change(before, place is not None, needs_approval))
+    after = status_of_lines(LineStatus(x.status) for x in booking.lines)
     if after != before:
         changes.append(Change("status", before.value, after.value))
         booking.status = after
-        booking.decided_by = None
+        if after is Status.PENDING:
+            booking.decided_by = None
 
 
+def _relines(booking: Booking, resources: list[Resource], moved: bool, now: datetime) -> None:
+    """The lines after a change of place: a resource left out gives its line up (a declined
+    one stays as a record), a new or re-asked one waits (or is approved at once when it
+    needs no approval), and a new time sends every line that needs approval back to its
+    deciders (a waiting one waits anew: its deciders hear of the change)."""
+    wanted = {r.id: r for r in resources}
+    kept = []
+    for line in booking.lines:
+        if line.resource_id not in wanted and line.status != LineStatus.DECLINED:
+            continue
+        resource = wanted.pop(line.resource_id, None)
+        if resource is not None and (
+            line.status == LineStatus.DECLINED or (moved and resource.requires_approval)
+        ):
+            _wait(line, resource, now)
+        kept.append(line)
+    kept += [_new_line(r, now) for r in wanted.values()]
+    booking.lines = kept
+
+
+__all__ = [
+    "approve_booking",
+    "cancel_booking",
+    "cancel_occurrence",
+    "change_booking",
+    "reject_booking",
+    "submit_booking",
+]
 __all__ = [
     "approve_booking",
     "cancel_booking",

@@ -22,14 +22,23 @@ from services.booking.domain import (
     collisions,
     expand_occurrences,
     may_decide,
+    may_edit,
     require,
 )
 from services.booking.persistence.mapping import rules_of, snapshot
-from services.booking.persistence.models import Booking, HistoryEntry, Occurrence
+from services.booking.persistence.models import Booking, BookingLine, HistoryEntry, Occurrence
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
 from shared.db import utcnow
-from shared.events import Change, EventType, OccurrenceStatus, Person, Status
+from shared.events import (
+    BOOKING_SLOT_FREED,
+    Change,
+    EventType,
+    LineStatus,
+    OccurrenceStatus,
+    Person,
+    Status,
+)
 from shared.messages import Msg
 
 
@@ -90,7 +99,48 @@ def active_dates(booking: Booking) -> list[Interval]:
 
 
 def blocks_held_by(booking: Booking) -> list[Block]:
+    """What a booking's live lines (pending or approved) hold or want."""
     return blocks_of([rules_of(r) for r in booking.resources], active_dates(booking))
+
+
+def line_blocks(booking: Booking, lines: Iterable[BookingLine]) -> list[Block]:
+    """What these lines of a booking hold or want, on its active dates."""
+    return blocks_of([rules_of(line.resource) for line in lines], active_dates(booking))
+
+
+def held_blocks(booking: Booking) -> list[Block]:
+    """What a booking holds now: its approved lines' time, while it is live."""
+    if booking.status not in (Status.PENDING, Status.APPROVED):
+        return []
+    return line_blocks(booking, [x for x in booking.lines if x.status == LineStatus.APPROVED])
+
+
+def offer_freed_slots(
+    ctx: Context, uow: UnitOfWork, booking: Booking, held_before: Sequence[Block]
+) -> None:
+    """Slots this booking held before and no longer holds (its slots already synced) go to
+    the pending requests that wanted them: each request whose wanted time on a resource is
+    now clear gets one ``booking.slot_freed`` naming those resources (once per request,
+    however many dates of a series were freed)."""
+    now_held = {(b.resource_id, b.interval) for b in held_blocks(booking)}
+    freed = [b for b in held_before if (b.resource_id, b.interval) not in now_held]
+    if not freed:
+        return
+    wanted: dict[str, set[str]] = {}
+    for hit in collisions(freed, uow.slots.near(freed, {Status.PENDING}), booking.id):
+        wanted.setdefault(hit.booking_id, set()).add(hit.resource_id)
+    for other_id, resource_ids in sorted(wanted.items()):
+        other = uow.bookings.get(other_id)
+        lines = [
+            x
+            for x in other.lines
+            if x.resource_id in resource_ids and x.status == LineStatus.PENDING
+        ]
+        blocks = line_blocks(other, lines)
+        still = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), other.id)
+        clear = sorted({x.resource_id for x in lines} - {c.resource_id for c in still})
+        if clear:
+            publish(ctx, uow, other, BOOKING_SLOT_FREED, freed=clear)
 
 
 def dates(occurrences: Iterable[Interval], cancelled: Iterable[int] = ()) -> list[Occurrence]:
@@ -106,10 +156,11 @@ def dates(occurrences: Iterable[Interval], cancelled: Iterable[int] = ()) -> lis
     ]
 
 
-def decidable(uow: UnitOfWork, actor: Actor, booking_id: str) -> Booking:
-    """The booking, locked, when the actor may decide on it."""
+def editable(uow: UnitOfWork, actor: Actor, booking_id: str) -> Booking:
+    """The booking, locked, when the actor may change what it says: its organiser, infra
+    and admin (deciders decide; they do not edit)."""
     booking = uow.bookings.get(booking_id, lock=True)
-    require(may_decide(actor, [rules_of(r) for r in booking.resources]), Msg("only_deciders"))
+    require(may_edit(actor, booking.organiser_id), Msg("only_organiser_edits"))
     return booking
 
 
@@ -167,6 +218,8 @@ def publish(
     *,
     changes: Sequence[Change] = (),
     cancelled_occurrence: int | None = None,
+    decided: Sequence[str] = (),
+    freed: Sequence[str] = (),
 ) -> None:
     """The event with the booking's whole snapshot, into the outbox of this transaction."""
     uow.flush()
@@ -175,6 +228,8 @@ def publish(
         ctx.config.base_url,
         changes=changes,
         cancelled_occurrence=cancelled_occurrence,
+        decided=decided,
+        freed=freed,
     )
     uow.publish(event, typed)
 

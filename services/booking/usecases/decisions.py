@@ -1,20 +1,34 @@
-"""Deciding on a request (approve, reject) and cancelling a booking or one of its dates."""
+"""Deciding on a request, line by line (approve, reject), and cancelling a booking or one of
+its dates. Whatever frees a held slot offers it on to the requests that wanted it."""
 
 from __future__ import annotations
 
-from services.booking.commands import CancelBooking, CancelOccurrence, RejectBooking
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from services.booking.commands import (
+    ApproveBooking,
+    CancelBooking,
+    CancelOccurrence,
+    LinkUse,
+    RejectBooking,
+)
 from services.booking.domain import (
     Actor,
     Block,
+    Forbidden,
     InvalidTransition,
     NotFound,
+    RuleViolation,
     SlotTaken,
     check_reason,
     collisions,
+    may_decide_line,
     next_status,
+    status_of_lines,
 )
-from services.booking.persistence.mapping import booking_view
-from services.booking.persistence.models import Booking
+from services.booking.persistence.mapping import booking_view, rules_of
+from services.booking.persistence.models import Booking, BookingLine
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
 from services.booking.readmodels import Approval, BookingView
@@ -23,7 +37,9 @@ from services.booking.usecases.common import (
     add_history,
     blocks_held_by,
     bump,
-    decidable,
+    held_blocks,
+    line_blocks,
+    offer_freed_slots,
     organiser_or_decider,
     publish,
     taken_now,
@@ -31,25 +47,34 @@ from services.booking.usecases.common import (
 from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
+    BOOKING_LINES_DECIDED,
     BOOKING_OCCURRENCE_CANCELLED,
     BOOKING_REJECTED,
     Change,
     EventType,
+    LineStatus,
     OccurrenceStatus,
     Status,
 )
 from shared.messages import Msg
 
 
-def approve_booking(ctx: Context, actor: Actor, booking_id: str) -> Approval:
-    """Approve a pending request. Refused (409) when an approved booking holds the slot; the
-    competing pending requests it beats are returned and stay pending for a decision."""
+def approve_booking(
+    ctx: Context, actor: Actor, booking_id: str, cmd: ApproveBooking | None = None
+) -> Approval:
+    """Approve the pending lines the actor decides (``resource_ids`` narrows them). Refused
+    (409) when an approved booking holds one of their slots; the competing requests it
+    beats are returned and stay pending. The booking is approved once every line that is
+    left is approved."""
+    cmd = cmd or ApproveBooking()
     blocks: list[Block] = []
     try:
         with ctx.uow() as uow:
-            booking = decidable(uow, actor, booking_id)
-            status = next_status(booking.status, "approve")
-            blocks = blocks_held_by(booking)
+            booking = uow.bookings.get(booking_id, lock=True)
+            _check_link(uow, booking, cmd.link)
+            next_status(booking.status, "approve")
+            lines = _lines_to_decide(booking, actor, cmd.resource_ids, {LineStatus.PENDING})
+            blocks = line_blocks(booking, lines)
             near = uow.slots.near(blocks, {Status.APPROVED, Status.PENDING})
             held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], booking.id)
             if held:
@@ -57,8 +82,9 @@ def approve_booking(ctx: Context, actor: Actor, booking_id: str) -> Approval:
             competing = collisions(
                 blocks, [h for h in near if h.status == Status.PENDING], booking.id
             )
-            booking.decided_by = actor.email
-            _settle(ctx, uow, booking, actor, status, "approved", BOOKING_APPROVED)
+            before = held_blocks(booking)
+            changes = _decide(lines, LineStatus.APPROVED, actor.email, ctx.clock(), None)
+            _settle_lines(ctx, uow, booking, actor, changes, "approved", None, before)
             approval = Approval(booking_view(booking), tuple(competing))
             uow.commit()
         return approval
@@ -67,47 +93,165 @@ def approve_booking(ctx: Context, actor: Actor, booking_id: str) -> Approval:
 
 
 def reject_booking(ctx: Context, actor: Actor, booking_id: str, cmd: RejectBooking) -> BookingView:
-    """Reject a pending request; the reason is required and kept."""
+    """Decline the pending lines the actor decides, with a reason (``resource_ids`` narrows
+    them, and may name approved lines too: their approval is withdrawn and their slots are
+    offered on). The booking goes on with the rest; it is rejected when no line is left."""
     with ctx.uow() as uow:
-        booking = decidable(uow, actor, booking_id)
-        status = next_status(booking.status, "reject")
+        booking = uow.bookings.get(booking_id, lock=True)
+        _check_link(uow, booking, cmd.link)
+        next_status(booking.status, "reject")
+        states = {LineStatus.PENDING}
+        if cmd.resource_ids is not None:
+            states.add(LineStatus.APPROVED)
+        lines = _lines_to_decide(booking, actor, cmd.resource_ids, states)
         check_reason(cmd.reason)
-        booking.decided_by = actor.email
-        _settle(ctx, uow, booking, actor, status, "rejected", BOOKING_REJECTED, cmd.reason)
+        before = held_blocks(booking)
+        changes = _decide(lines, LineStatus.DECLINED, actor.email, ctx.clock(), cmd.reason)
+        _settle_lines(ctx, uow, booking, actor, changes, "rejected", cmd.reason, before)
         view = booking_view(booking)
         uow.commit()
     return view
 
 
-def cancel_booking(ctx: Context, actor: Actor, booking_id: str, cmd: CancelBooking) -> BookingView:
-    """Cancel a pending or approved booking (every date)."""
-    with ctx.uow() as uow:
-        booking = organiser_or_decider(uow, actor, booking_id)
-        status = next_status(booking.status, "cancel")
-        _settle(ctx, uow, booking, actor, status, "cancelled", BOOKING_CANCELLED, cmd.reason)
-        view = booking_view(booking)
-        uow.commit()
-    return view
-
-
-def _settle(
+def decline_lines(
     ctx: Context,
     uow: UnitOfWork,
     booking: Booking,
     actor: Actor,
-    status: Status,
-    action: str,
-    event: EventType,
-    reason: str | None = None,
+    lines: Sequence[BookingLine],
+    reason: str,
 ) -> None:
-    """A booking's new status and its reason: the slots follow, the history and the outbox
-    record it (in this transaction)."""
-    booking.status = status
+    """Decline these lines of a live booking for a reason not the organiser's (a closure):
+    the booking goes on with the rest, and is cancelled when nothing is left of it."""
+    before = held_blocks(booking)
+    changes = _decide(lines, LineStatus.DECLINED, actor.email, ctx.clock(), reason)
+    if status_of_lines(LineStatus(line.status) for line in booking.lines) is Status.REJECTED:
+        _cancel(ctx, uow, booking, actor, reason, before)
+    else:
+        _settle_lines(ctx, uow, booking, actor, changes, "rejected", reason, before)
+
+
+def _check_link(uow: UnitOfWork, booking: Booking, link: LinkUse | None) -> None:
+    """A mail's link decides only the revision it was written for, and only once."""
+    if link is None:
+        return
+    if link.revision != booking.revision:
+        raise InvalidTransition(Msg("request_changed_since"))
+    if not uow.bookings.use_link(link.link_id, booking.id):
+        raise InvalidTransition(Msg("link_used"))
+
+
+def _lines_to_decide(
+    booking: Booking,
+    actor: Actor,
+    resource_ids: Sequence[str] | None,
+    states: Collection[LineStatus],
+) -> list[BookingLine]:
+    """The lines (in ``states``) the actor decides among those asked for: every line of the
+    booking, or the named ones (ids or slugs; 422 for one the booking does not have).
+    403 when the actor decides none of them; 409 when none of theirs is left to decide."""
+    asked = list(booking.lines)
+    if resource_ids is not None:
+        by_key = {line.resource.slug: line for line in asked} | {
+            line.resource_id: line for line in asked
+        }
+        unknown = [key for key in resource_ids if key not in by_key]
+        if unknown:
+            raise RuleViolation(
+                {"resource_ids": [Msg("not_a_line_of_booking", key=key) for key in unknown]}
+            )
+        asked = list({by_key[key].resource_id: by_key[key] for key in resource_ids}.values())
+    mine = [
+        line
+        for line in asked
+        if may_decide_line(actor, rules_of(line.resource), booking.organiser_id)
+    ]
+    if not mine:
+        own = actor.user_id == booking.organiser_id
+        raise Forbidden(Msg("no_self_approval") if own else Msg("only_deciders"))
+    todo = [line for line in mine if LineStatus(line.status) in states]
+    if not todo:
+        raise InvalidTransition(Msg("lines_already_decided"))
+    return todo
+
+
+def _decide(
+    lines: Sequence[BookingLine],
+    status: LineStatus,
+    actor: str,
+    now: datetime,
+    reason: str | None,
+) -> list[tuple[BookingLine, Change]]:
+    """Each line decided, with the change its history records (``lines.<slug>``)."""
+    changes = [
+        (line, Change(f"lines.{line.resource.slug}", line.status, status.value)) for line in lines
+    ]
+    for line in lines:
+        line.status = status
+        line.decided_by = actor
+        line.decided_at = now
+        line.reason = reason
+        line.waiting_since = None
+    return changes
+
+
+def _settle_lines(
+    ctx: Context,
+    uow: UnitOfWork,
+    booking: Booking,
+    actor: Actor,
+    decided: Sequence[tuple[BookingLine, Change]],
+    action: str,
+    reason: str | None,
+    held_before: Sequence[Block],
+) -> None:
+    """The booking's status after some of its lines were decided: the slots follow, the
+    history and the outbox record which lines (in this transaction), and slots it no longer
+    holds are offered on."""
+    before = Status(booking.status)
+    after = status_of_lines(LineStatus(line.status) for line in booking.lines)
+    booking.status = after
+    booking.decided_by = actor.email
+    booking.reason = reason if after is Status.REJECTED else None
     bump(booking)
-    booking.reason = reason
     uow.slots.sync(booking)
-    add_history(uow, booking, actor.email, action, reason=reason)
-    publish(ctx, uow, booking, event)
+    changes = [change for _, change in decided]
+    add_history(uow, booking, actor.email, action, changes=changes, reason=reason)
+    if after is Status.APPROVED and before is not Status.APPROVED:
+        event: EventType = BOOKING_APPROVED
+    elif after is Status.REJECTED:
+        event = BOOKING_REJECTED
+    else:
+        event = BOOKING_LINES_DECIDED
+    publish(ctx, uow, booking, event, decided=[line.resource_id for line, _ in decided])
+    offer_freed_slots(ctx, uow, booking, held_before)
+
+
+def cancel_booking(ctx: Context, actor: Actor, booking_id: str, cmd: CancelBooking) -> BookingView:
+    """Cancel a pending or approved booking (every date); its slots are offered on."""
+    with ctx.uow() as uow:
+        booking = organiser_or_decider(uow, actor, booking_id)
+        _cancel(ctx, uow, booking, actor, cmd.reason, held_blocks(booking))
+        view = booking_view(booking)
+        uow.commit()
+    return view
+
+
+def _cancel(
+    ctx: Context,
+    uow: UnitOfWork,
+    booking: Booking,
+    actor: Actor,
+    reason: str | None,
+    held_before: Sequence[Block],
+) -> None:
+    booking.status = next_status(booking.status, "cancel")
+    booking.reason = reason
+    bump(booking)
+    uow.slots.sync(booking)
+    add_history(uow, booking, actor.email, "cancelled", reason=reason)
+    publish(ctx, uow, booking, BOOKING_CANCELLED)
+    offer_freed_slots(ctx, uow, booking, held_before)
 
 
 def cancel_occurrence(
@@ -122,6 +266,7 @@ def cancel_occurrence(
             raise NotFound(Msg("no_such_occurrence", n=cmd.n))
         if occurrence.status == OccurrenceStatus.CANCELLED:
             raise InvalidTransition(Msg("occurrence_already_cancelled", n=cmd.n))
+        before = held_blocks(booking)
         occurrence.status = OccurrenceStatus.CANCELLED
         bump(booking)
         if not active_dates(booking):
@@ -140,6 +285,17 @@ def cancel_occurrence(
             BOOKING_CANCELLED if whole else BOOKING_OCCURRENCE_CANCELLED,
             cancelled_occurrence=cmd.n,
         )
+        offer_freed_slots(ctx, uow, booking, before)
         view = booking_view(booking)
         uow.commit()
     return view
+
+
+__all__ = [
+    "approve_booking",
+    "blocks_held_by",
+    "cancel_booking",
+    "cancel_occurrence",
+    "decline_lines",
+    "reject_booking",
+]
