@@ -125,3 +125,70 @@ def test_parallel_approvals_of_overlapping_requests_give_exactly_one_approval(bo
     assert codes == [200] + [409] * (PARALLEL - 1)
     assert _count(app, Booking.status == "approved") == 1
     assert _count(app, Booking.status == "pending") == PARALLEL - 1
+
+
+def test_parallel_approvals_of_one_line_each_hold_the_slot_once(booking):
+    """Twenty requests for one hall, each with a photographer of its own: approving just the
+    hall's line of all of them at once approves exactly one; the photographers' lines wait."""
+    app, tokens = booking
+    hall = _resource(app, tokens, name="Hall", requires_approval=True)
+    client = app.test_client()
+    ids = []
+    for minute in range(PARALLEL):
+        own = _resource(app, tokens, name=f"Photographer {minute}", kind="service")
+        body = {**_request(hall, minute), "resource_ids": [hall, own]}
+        response = client.post("/api/v1/bookings", json=body, headers=_headers(tokens["organiser"]))
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+
+    def approve_hall(booking_id):
+        return lambda: app.test_client().post(
+            f"/api/v1/bookings/{booking_id}/approve",
+            json={"resource_ids": [hall]},
+            headers=_headers(tokens["infra"]),
+        )
+
+    answers = _all_at_once([approve_hall(i) for i in ids])
+    assert sorted(a.status_code for a in answers) == [200] + [409] * (PARALLEL - 1)
+    winner = next(a.get_json() for a in answers if a.status_code == 200)
+    assert winner["status"] == "pending"  # its photographer still waits
+    assert {line["resource_id"]: line["status"] for line in winner["lines"]}[hall] == "approved"
+    assert _count(app, Booking.status == "pending") == PARALLEL
+
+
+def test_two_deciders_approving_two_lines_at_once_both_count(booking):
+    """The venue's and the photographer's deciders act at the same moment, twenty times over:
+    each booking ends approved with both lines, and one event per decision."""
+    app, tokens = booking
+    hall = _resource(app, tokens, name="Hall", requires_approval=True)
+    photo = _resource(app, tokens, name="Photographer", kind="service")
+    client = app.test_client()
+    ids = []
+    for n in range(PARALLEL // 2):
+        body = {
+            **_request(hall),
+            "start": f"2030-02-{n + 1:02d}T10:00:00+01:00",
+            "end": f"2030-02-{n + 1:02d}T12:00:00+01:00",
+            "resource_ids": [hall, photo],
+        }
+        response = client.post("/api/v1/bookings", json=body, headers=_headers(tokens["organiser"]))
+        assert response.status_code == 201, response.get_json()
+        ids.append(response.get_json()["id"])
+
+    def approve(booking_id, resource_id):
+        return lambda: app.test_client().post(
+            f"/api/v1/bookings/{booking_id}/approve",
+            json={"resource_ids": [resource_id]},
+            headers=_headers(tokens["infra"]),
+        )
+
+    answers = _all_at_once([approve(i, r) for i in ids for r in (hall, photo)])
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert _count(app, Booking.status == "approved") == len(ids)
+    with app.extensions["evenemang"]["db"].transaction(readonly=True) as session:
+        decided = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.event_type.in_(["booking.lines_decided", "booking.approved"]))
+        )
+    assert decided == 2 * len(ids)
