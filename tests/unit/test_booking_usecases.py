@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.booking.commands import (
+    ApproveBooking,
     CancelBooking,
     ChangeBooking,
     CheckRequest,
@@ -25,7 +26,7 @@ from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import bookings, queries, resources
 from shared.auth import Principal
 from shared.config import Config
-from shared.events import BookingSnapshot, EventType, Kind, Status
+from shared.events import BookingSnapshot, EventType, Kind, LineStatus, Status
 from shared.messages import text
 
 ZONE = ZoneInfo("Europe/Stockholm")
@@ -219,3 +220,62 @@ def test_checking_a_series_names_what_is_free_taken_and_unavailable(app):
     assert (check.occurrences, check.checked) == (20, 20)
     assert [r.name for r in check.alternatives({"venue"}, {app.room.id})] == ["Hall"]
     assert closed.id not in {r.id for r in check.free()}
+
+
+# --- lines: one decision per resource -------------------------------------------------------
+
+
+def test_each_manager_decides_their_own_line_and_the_status_follows(app):
+    studio = app.resource("Studio", managers=("sam@example.org",))
+    sam = app.person("sam@example.org", "organiser")
+    booking = app.submit(app.olle, app.hall, studio)
+    with pytest.raises(Forbidden):
+        bookings.approve_booking(app.ctx, sam, booking.id, ApproveBooking((app.hall.id,)))
+    after_sam = bookings.approve_booking(app.ctx, sam, booking.id).booking
+    assert after_sam.status == Status.PENDING
+    assert {x.resource.name: x.status for x in after_sam.lines} == {
+        "Hall": LineStatus.PENDING,
+        "Studio": LineStatus.APPROVED,
+    }
+    assert [x.resource.name for x in after_sam.lines_for(sam)] == ["Studio"]
+    done = bookings.approve_booking(app.ctx, app.infra, booking.id).booking
+    assert done.status == Status.APPROVED
+    assert [t for t, _ in app.events(booking.id)] == [
+        EventType.BOOKING_SUBMITTED,
+        EventType.BOOKING_LINES_DECIDED,
+        EventType.BOOKING_APPROVED,
+    ]
+
+
+def test_declining_the_only_line_left_waiting_approves_the_rest(app):
+    studio = app.resource("Studio")
+    booking = app.submit(app.olle, app.hall, studio)
+    bookings.approve_booking(app.ctx, app.infra, booking.id, ApproveBooking(("hall",)))
+    declined = bookings.reject_booking(app.ctx, app.infra, booking.id, RejectBooking("Busy"))
+    assert declined.status == Status.APPROVED
+    assert [r.name for r in declined.resources] == ["Hall"]
+    event_type, snapshot = app.events(booking.id)[-1]
+    assert event_type == EventType.BOOKING_APPROVED and snapshot.decided == (studio.id,)
+    assert snapshot.line(studio.id).reason == "Busy"
+
+
+def test_no_self_approval_unless_the_resource_allows_it(app):
+    own = app.submit(app.infra, app.hall)
+    with pytest.raises(Forbidden) as caught:
+        bookings.approve_booking(app.ctx, app.infra, own.id)
+    assert caught.value.message.code == "no_self_approval"
+    relaxed = app.resource("Relaxed")
+    app.store.resources[relaxed.id].self_approval = True
+    mine = app.submit(app.infra, relaxed, day=5)
+    assert bookings.approve_booking(app.ctx, app.infra, mine.id).booking.status == "approved"
+
+
+def test_a_cancelled_booking_offers_its_slot_to_the_request_that_wanted_it(app):
+    held = app.submit(app.olle, app.hall)
+    wanting = app.submit(app.otto, app.hall)
+    bookings.approve_booking(app.ctx, app.infra, held.id)
+    with pytest.raises(SlotTaken):
+        bookings.approve_booking(app.ctx, app.infra, wanting.id)
+    bookings.cancel_booking(app.ctx, app.olle, held.id, CancelBooking("Called off"))
+    offered = [s for t, s in app.events(wanting.id) if t == EventType.BOOKING_SLOT_FREED]
+    assert [(s.freed, s.revision) for s in offered] == [((app.hall.id,), 1)]
