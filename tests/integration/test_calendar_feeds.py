@@ -16,11 +16,14 @@ from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
+    BOOKING_LINES_DECIDED,
     BOOKING_OCCURRENCE_CANCELLED,
+    BOOKING_SLOT_FREED,
     BOOKING_SUBMITTED,
+    make_envelope,
 )
 from shared.messages import text as _
-from tests.factories import envelope
+from tests.factories import envelope, line, resource_ref
 from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
 
@@ -501,3 +504,24 @@ def test_what_is_missing_is_said_in_both_languages(
         assert response.status_code == 404
         problem = response.get_json()
         assert (problem["title"], problem["detail"], problem["code"]) == (title, detail, code)
+
+
+PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service", location="")
+
+
+def test_a_slot_freed_notice_leaves_every_feed_as_it_was(calendar):
+    held = envelope(
+        BOOKING_LINES_DECIDED,
+        revision=4,
+        title="Waiting for the photographer",
+        resources=[resource_ref(), PHOTO],
+        lines=[line("r1", "approved"), line("r-photo", "pending")],
+    )
+    deliver(calendar, held)
+    before = get(calendar, "/feeds/resources/aula.ics")
+    notice = {**held["data"], "freed": ["r-photo"]}
+    # a notice repeats the booking's revision; even one ahead of calendar's copy is no change
+    ahead = {**notice, "revision": 5, "title": "Not a change"}
+    deliver(calendar, *(make_envelope(BOOKING_SLOT_FREED, data) for data in (notice, ahead)))
+    after = get(calendar, "/feeds/resources/aula.ics")
+    assert after.data == before.data and after.headers["ETag"] == before.headers["ETag"]

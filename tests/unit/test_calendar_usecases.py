@@ -24,6 +24,7 @@ from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
+    BOOKING_SLOT_FREED,
     BOOKING_SUBMITTED,
     USER_CHANGED,
     Role,
@@ -58,6 +59,7 @@ STATUS_AFTER = {
     BOOKING_APPROVED: "approved",
     BOOKING_CHANGED: "approved",
     BOOKING_CANCELLED: "cancelled",
+    BOOKING_SLOT_FREED: "pending",
 }
 
 
@@ -245,3 +247,14 @@ def test_the_subscribe_page_lists_resources_by_kind_and_name_and_my_live_links(u
     ]
     assert [t.label for t in page.tokens] == ["phone"]
     assert subscribe_page(uow, None).tokens == ()
+
+
+def test_a_slot_freed_notice_changes_nothing(uow, cache):
+    apply(uow, event(BOOKING_SUBMITTED, booking_id="b-1", title="Waiting", revision=3))
+    generation = uow.feed_state.current().generation
+    notice = event(BOOKING_SLOT_FREED, booking_id="b-1", title="Waiting", revision=3, freed=["r1"])
+    assert apply(uow, notice) == 0
+    assert uow.feed_state.current().generation == generation
+    # even one that arrives before the change it follows is no change of calendar's
+    ahead = event(BOOKING_SLOT_FREED, booking_id="b-2", title="Ahead", revision=4, freed=["r1"])
+    assert apply(uow, ahead) == 0 and "b-2" not in uow.bookings.snapshots

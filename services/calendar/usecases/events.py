@@ -17,12 +17,14 @@ from shared.ical import render_event
 def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None = None) -> int:
     """Apply booking and user events. Per booking or user only the newest revision counts,
     and only when it is newer than the one held (stale and repeated events change nothing);
-    every booking that changed is rendered once, and the feeds move on by one generation.
-    Returns how many bookings changed."""
+    a notice (``booking.slot_freed``) tells of a booking without changing it, so it changes
+    nothing here. Every booking that changed is rendered once, and the feeds move on by one
+    generation. Returns how many bookings changed."""
     now = now or utcnow()
     with uow:
         uow.users.store_newest([e for e in events if e.is_user])
-        applied = uow.bookings.store_newest([e for e in events if e.is_booking])
+        changes = [e for e in events if e.is_booking and not e.type.is_notice]
+        applied = uow.bookings.store_newest(changes)
         if applied:
             version = uow.feed_state.advance(now)
             previous = uow.entries.facts(e.booking_id for e in applied)
