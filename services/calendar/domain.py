@@ -1,6 +1,6 @@
 """Calendar's rules, pure (no Flask, no SQLAlchemy, no I/O): which booking goes into which
-feed and how (in full, or only as busy), how long a cancelled booking stays, what a feed is
-called, and whose a private feed token is."""
+feed and how (in full, or only as busy), how long a cancelled booking stays, which resources
+have feeds, what a feed is called, and whose a private feed token is."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class FeedScope:
     address) and takes no part in which bookings it holds."""
 
     kind: FeedKind
-    slug: str | None = None
+    resource_id: str | None = None
     owner_email: str | None = None
     sees_queue: bool = False
     owner_key: str = ""
@@ -52,9 +52,10 @@ class FeedScope:
 
     @property
     def key(self) -> str:
-        """One key per distinct content, for caching the rendered feed."""
+        """One key per distinct content, for caching the rendered feed (a resource's by its
+        id: its slug and name may change, its bookings stay)."""
         if self.kind is FeedKind.RESOURCE:
-            return f"resource:{self.slug}"
+            return f"resource:{self.resource_id}"
         if self.kind is FeedKind.PRIVATE:
             return f"private:{self.owner_key}"
         return "public"
@@ -63,9 +64,9 @@ class FeedScope:
 PUBLIC_FEED = FeedScope(FeedKind.PUBLIC)
 
 
-def resource_feed(slug: str, name: str) -> FeedScope:
+def resource_feed(resource_id: str, name: str) -> FeedScope:
     """One resource's feed: its published bookings, the non-public ones only as busy."""
-    return FeedScope(FeedKind.RESOURCE, slug=slug, label=name)
+    return FeedScope(FeedKind.RESOURCE, resource_id=resource_id, label=name)
 
 
 def private_feed(owner: FeedOwner) -> FeedScope:
@@ -95,6 +96,29 @@ def feed_wording(scope: FeedScope) -> tuple[Msg, Msg]:
     return Msg("feed_name", feed=Msg("feed_public_name")), Msg("feed_public_description")
 
 
+# --- resources: the resource feeds there are -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFeed:
+    """A resource as calendar knows it: from its ``resource.changed`` events (which have the
+    last word), or, before its first one, from the bookings that name it."""
+
+    resource_id: str
+    slug: str
+    name: str
+    kind: Kind
+    location: str = ""
+    active: bool = True
+
+
+def offered(resources: Iterable[ResourceFeed]) -> list[ResourceFeed]:
+    """The resource feeds the subscribe page offers: those of active resources. A deactivated
+    resource's feed is still served at its address, so no subscription breaks and the
+    cancellations of its bookings still reach subscribers; it is only not offered anew."""
+    return [resource for resource in resources if resource.active]
+
+
 # --- entries: one booking as the feeds see it --------------------------------------------
 
 
@@ -108,7 +132,7 @@ class EntryFacts:
     status: Status
     visibility: Visibility
     organiser_email: str
-    slugs: frozenset[str]
+    resources: frozenset[str]  # ids: a resource's slug may change
     deciders: frozenset[str]
     last_end: datetime
     cancelled_at: datetime | None
@@ -139,15 +163,6 @@ class FeedVersion:
     changed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceFeed:
-    """A resource seen in bookings, offered as a feed on the subscribe page."""
-
-    slug: str
-    name: str
-    kind: Kind
-
-
 def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> EntryFacts:
     """The facts of a booking's newest snapshot; ``previous``: what was stored before it."""
     status = snapshot.status
@@ -161,7 +176,7 @@ def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> Entry
         status=status,
         visibility=snapshot.visibility,
         organiser_email=snapshot.organiser.email.lower(),
-        slugs=frozenset(r.slug for r in snapshot.resources),
+        resources=frozenset(r.id for r in snapshot.resources),
         deciders=frozenset(m.lower() for r in snapshot.resources for m in r.managers),
         last_end=max((o.end for o in snapshot.occurrences), default=snapshot.end),
         cancelled_at=cancelled_at,
@@ -203,7 +218,7 @@ def feed_vevents(
         return [
             e.full if e.visibility is Visibility.PUBLIC else e.busy
             for e in kept
-            if e.published and scope.slug in e.slugs
+            if e.published and scope.resource_id in e.resources
         ]
     owner = scope.owner_email
     return [

@@ -23,7 +23,7 @@ from shared.events import (
     make_envelope,
 )
 from shared.messages import text as _
-from tests.factories import envelope, line, resource_ref
+from tests.factories import envelope, line, resource_envelope, resource_ref
 from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
 
@@ -504,6 +504,66 @@ def test_what_is_missing_is_said_in_both_languages(
         assert response.status_code == 404
         problem = response.get_json()
         assert (problem["title"], problem["detail"], problem["code"]) == (title, detail, code)
+
+
+# -- resources known from the start, renamed, deactivated ------------------------------------
+
+
+def test_a_resource_feed_exists_from_the_resources_creation_before_any_booking(calendar):
+    assert get(calendar, "/feeds/resources/aula.ics").status_code == 404
+    deliver(calendar, resource_envelope())
+    first = get(calendar, "/feeds/resources/aula.ics")
+    assert first.status_code == 200
+    assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert parse_both(first.data) == ([], [])
+    parsed = icalendar.Calendar.from_ical(first.data)
+    assert str(parsed["X-WR-CALNAME"]) == "Evenemang – Aula"
+    assert restriction_errors(first.data.decode()) == []
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert (
+        get(calendar, "/feeds/resources/aula.ics", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
+    dated = get(calendar, "/feeds/resources/aula.ics", headers={"If-Modified-Since": modified})
+    assert dated.status_code == 304
+    assert calendar.test_client().head("/feeds/resources/aula.ics").headers["ETag"] == etag
+    deliver(calendar, approved(title="First booking"))
+    [ical], _ = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "First booking"
+
+
+def test_a_renamed_resources_old_feed_address_redirects_to_the_new_one(calendar):
+    deliver(calendar, resource_envelope(), approved(title="Lecture"))
+    deliver(
+        calendar,
+        resource_envelope(revision=2, slug="aula-magna", name="Aula Magna", former_slugs=["aula"]),
+    )
+    moved = get(calendar, "/feeds/resources/aula.ics?lang=sv")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/feeds/resources/aula-magna.ics?lang=sv"
+    assert "max-age=900" in moved.headers["Cache-Control"]
+    assert (
+        get(calendar, "/feeds/resources/aula.ics").headers["Location"].endswith("/aula-magna.ics")
+    )
+    followed = calendar.test_client().get(
+        "/feeds/resources/aula.ics?lang=sv", follow_redirects=True
+    )
+    assert followed.status_code == 200
+    [ical], _ = parse_both(followed.data)
+    assert str(ical["SUMMARY"]) == "Lecture"
+    parsed = icalendar.Calendar.from_ical(followed.data)
+    assert str(parsed["X-WR-CALNAME"]) == "Evenemang – Aula Magna"
+    html = get(calendar, "/?lang=en").get_data(as_text=True)
+    assert ">Aula Magna</h3>" in html and "/calendar/feeds/resources/aula-magna.ics" in html
+    assert "/calendar/feeds/resources/aula.ics" not in html and ">Aula</h3>" not in html
+
+
+def test_a_deactivated_resource_keeps_serving_its_feed_but_is_not_offered(calendar):
+    deliver(calendar, resource_envelope(), approved(title="Last lecture"))
+    deliver(calendar, resource_envelope(revision=2, active=False))
+    [ical], _ = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "Last lecture"
+    assert "resources/aula.ics" not in get(calendar, "/").get_data(as_text=True)
 
 
 PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service", location="")

@@ -13,17 +13,19 @@ from services.calendar.domain import (
     FeedOwner,
     FeedToken,
     RenderedEntry,
+    ResourceFeed,
     Retention,
     UserStanding,
     entry_facts,
     feed_vevents,
     feed_wording,
     may_revoke,
+    offered,
     owner_of,
     private_feed,
     resource_feed,
 )
-from shared.events import Role, Status, Visibility, load_snapshot
+from shared.events import Kind, Role, Status, Visibility, load_snapshot
 from shared.messages import text
 from tests.factories import snapshot
 
@@ -37,7 +39,7 @@ def entry(
     visibility: Visibility = Visibility.PUBLIC,
     *,
     organiser: str = ORGANISER,
-    slugs: tuple[str, ...] = ("aula",),
+    resources: tuple[str, ...] = ("aula",),
     deciders: tuple[str, ...] = (),
     last_end: datetime = NOW + timedelta(days=3),
     cancelled_at: datetime | None = None,
@@ -50,7 +52,7 @@ def entry(
         status=status,
         visibility=visibility,
         organiser_email=organiser,
-        slugs=frozenset(slugs),
+        resources=frozenset(resources),
         deciders=frozenset(deciders),
         last_end=last_end,
         cancelled_at=cancelled_at,
@@ -104,7 +106,7 @@ def test_a_resource_feed_shows_public_bookings_in_full_and_others_only_as_busy()
         entry("b-1", visibility=Visibility.PUBLIC),
         entry("b-2", visibility=Visibility.INTERNAL),
         entry("b-3", visibility=Visibility.PRIVATE),
-        entry("b-4", slugs=("studio",)),
+        entry("b-4", resources=("studio",)),
         entry("b-5", Status.PENDING),
         entry("b-6", Status.CANCELLED, visibility=Visibility.INTERNAL, published=True),
         entry("b-7", Status.CANCELLED, published=False),
@@ -242,9 +244,19 @@ def test_a_cancellation_is_dated_once_and_an_entry_knows_its_people_and_end():
         end=start + timedelta(hours=1),
     )
     assert facts.organiser_email == "olga@example.org"
-    assert facts.deciders == {"m@x.org"} and facts.slugs == {"studio"}
+    assert facts.deciders == {"m@x.org"} and facts.resources == {"r"}  # by id
     assert facts.last_end == start + timedelta(weeks=2, hours=1)
     assert facts.cancelled_at is None
+
+
+# -- resources -------------------------------------------------------------------------------
+
+
+def test_deactivated_resources_keep_their_feed_but_are_not_offered_anew():
+    active = ResourceFeed("r1", "aula", "Aula", Kind.VENUE)
+    retired = ResourceFeed("r2", "old-hall", "Old hall", Kind.VENUE, active=False)
+    assert offered([active, retired]) == [active]
+    assert resource_feed("r1", "Aula").key == resource_feed("r1", "Aula Magna").key  # by id
 
 
 # -- names of feeds, in both languages -------------------------------------------------------

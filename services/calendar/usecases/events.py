@@ -1,5 +1,5 @@
-"""The consumer's work: booking and user events into calendar's read model, each changed
-booking rendered once into its feed entry."""
+"""The consumer's work: booking, resource and user events into calendar's read model, each
+changed booking rendered once into its feed entry."""
 
 from __future__ import annotations
 
@@ -15,18 +15,21 @@ from shared.ical import render_event
 
 
 def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None = None) -> int:
-    """Apply booking and user events. Per booking or user only the newest revision counts,
-    and only when it is newer than the one held (stale and repeated events change nothing);
-    a notice (``booking.slot_freed``) tells of a booking without changing it, so it changes
-    nothing here. Every booking that changed is rendered once, and the feeds move on by one
-    generation. Returns how many bookings changed."""
+    """Apply booking, resource and user events. Per booking, resource or user only the
+    newest revision counts, and only when it is newer than the one held (stale and repeated
+    events change nothing); a notice (``booking.slot_freed``) tells of a booking without
+    changing it, so it changes nothing here. Every booking that changed is rendered once,
+    and the feeds move on by one generation (a resource's new name shows in its feed).
+    Returns how many bookings changed."""
     now = now or utcnow()
     with uow:
         uow.users.store_newest([e for e in events if e.is_user])
+        resources = uow.resources.store_newest([e for e in events if e.is_resource])
         changes = [e for e in events if e.is_booking and not e.type.is_notice]
         applied = uow.bookings.store_newest(changes)
-        if applied:
+        if applied or resources:
             version = uow.feed_state.advance(now)
+        if applied:
             previous = uow.entries.facts(e.booking_id for e in applied)
             entries = [render_entry(e.data, previous.get(e.booking_id)) for e in applied]
             uow.entries.save_all(entries, version.generation, now)
