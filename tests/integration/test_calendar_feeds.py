@@ -566,7 +566,65 @@ def test_a_deactivated_resource_keeps_serving_its_feed_but_is_not_offered(calend
     assert "resources/aula.ics" not in get(calendar, "/").get_data(as_text=True)
 
 
+# -- feeds follow lines ----------------------------------------------------------------------
+
 PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service", location="")
+
+
+def test_an_approved_line_of_a_pending_request_shows_in_its_resource_feed_only(calendar):
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_LINES_DECIDED,
+            revision=2,
+            status="pending",
+            title="Defence with a photographer",
+            resources=[resource_ref(), PHOTO],
+            lines=[line("r1", "approved"), line("r-photo", "pending")],
+        ),
+    )
+    [ical], [vob] = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "Defence with a photographer"
+    assert str(ical["STATUS"]) == "TENTATIVE" == vob.status.value  # the request still waits
+    assert events_of(calendar, "/feeds/resources/photographer.ics") == ([], [])
+    assert events_of(calendar, "/feeds/public.ics") == ([], [])
+
+
+def test_a_declined_line_leaves_its_resource_feed_as_cancelled_then_goes(calendar):
+    both = approved(
+        title="Defence",
+        resources=[resource_ref(), PHOTO],
+        lines=[line("r1", "approved"), line("r-photo", "approved")],
+    )
+    bid, uid = both["data"]["booking_id"], both["data"]["uid"]
+    deliver(calendar, both)
+    [shown], _ = events_of(calendar, "/feeds/resources/photographer.ics")
+    assert str(shown["STATUS"]) == "CONFIRMED"
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_LINES_DECIDED,
+            booking_id=bid,
+            revision=3,
+            status="approved",
+            title="Defence",
+            resources=[resource_ref()],
+            lines=[line("r1", "approved"), line("r-photo", "declined")],
+            decided=["r-photo"],
+            updated_at=datetime.now(UTC).isoformat(),
+        ),
+    )
+    response = get(calendar, "/feeds/resources/photographer.ics")
+    [ical], [vob] = parse_both(response.data)
+    assert str(ical["STATUS"]) == "CANCELLED" == vob.status.value
+    assert (str(ical["UID"]), int(ical["SEQUENCE"])) == (uid, 3)
+    assert restriction_errors(response.data.decode()) == []
+    for path in ("/feeds/resources/aula.ics", "/feeds/public.ics"):
+        [kept], _ = events_of(calendar, path)
+        assert (str(kept["STATUS"]), int(kept["SEQUENCE"])) == ("CONFIRMED", 3)
+    later = datetime.now(UTC) + timedelta(days=31)
+    calendar.extensions["feed_cache"].clock = lambda: later
+    assert events_of(calendar, "/feeds/resources/photographer.ics") == ([], [])
 
 
 def test_a_slot_freed_notice_leaves_every_feed_as_it_was(calendar):

@@ -62,11 +62,11 @@ def fresh_calendar_url(tmp_path) -> Iterator[str]:
         databases.drop_all()
 
 
-def test_calendar_0006_knows_resources_and_the_entries_resources_by_id(
+def test_calendar_0006_keeps_what_each_feed_showed_and_knows_resources_by_id(
     fresh_calendar_url,
 ):
-    """Resources learnt from bookings get their ids from the stored snapshots, and so do the
-    entries' resources."""
+    """Resources learnt from bookings get their ids from the stored snapshots; entries are
+    listed in the feeds of the resources they named (a cancelled one as called off)."""
     upgrade("calendar", fresh_calendar_url, "calendar_0005")
     ended = datetime(2030, 2, 1, tzinfo=UTC)
     rows = [  # booking, status, published, cancelled at
@@ -118,9 +118,11 @@ def test_calendar_0006_knows_resources_and_the_entries_resources_by_id(
             facts = {entry.booking_id: entry for _, entry in uow.entries.since(0)}
         db.dispose()
         assert resource == ResourceFeed("r1", "aula", "Aula", Kind.VENUE, "Building A")
-        assert {booking: entry.resources for booking, entry in facts.items()} == {
-            booking_id: {"r1"} for booking_id, *_ in rows
-        }
+        assert facts["b-approved"].listed == {"r1"} and facts["b-approved"].withdrawn == ()
+        assert facts["b-cancelled"].listed == set()
+        assert facts["b-cancelled"].withdrawn == (("r1", ended),)
+        for quiet in ("b-withdrawn", "b-pending"):
+            assert (facts[quiet].listed, facts[quiet].withdrawn) == (set(), ())
         downgrade("calendar", fresh_calendar_url, "calendar_0005")
         with engine.connect() as connection:
             assert connection.execute(sa.select(known)).all() == [("aula", "Aula", "venue")]

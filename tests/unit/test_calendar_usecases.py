@@ -24,6 +24,7 @@ from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
+    BOOKING_LINES_DECIDED,
     BOOKING_SLOT_FREED,
     BOOKING_SUBMITTED,
     USER_CHANGED,
@@ -31,7 +32,7 @@ from shared.events import (
     make_envelope,
     parse_event,
 )
-from tests.factories import envelope, resource_envelope
+from tests.factories import envelope, line, resource_envelope, resource_ref
 
 NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
 STUDIO = {
@@ -59,6 +60,7 @@ STATUS_AFTER = {
     BOOKING_APPROVED: "approved",
     BOOKING_CHANGED: "approved",
     BOOKING_CANCELLED: "cancelled",
+    BOOKING_LINES_DECIDED: "pending",
     BOOKING_SLOT_FREED: "pending",
 }
 
@@ -313,6 +315,52 @@ def test_a_deactivated_resource_keeps_its_feed_but_is_no_longer_offered(uow, cac
     apply(uow, resource_changed(revision=2, active=False))
     assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Last lecture": "CONFIRMED"}
     assert subscribe_page(uow, None).resources == ()
+
+
+# -- feeds follow lines ----------------------------------------------------------------------
+
+PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service")
+BOTH = [resource_ref(), PHOTO]
+
+
+def test_an_approved_line_shows_in_its_resource_feed_while_the_request_is_pending(uow, cache):
+    apply(
+        uow,
+        event(
+            BOOKING_LINES_DECIDED,
+            title="Defence",
+            resources=BOTH,
+            lines=[line("r1", "approved"), line("r-photo", "pending")],
+        ),
+    )
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Defence": "TENTATIVE"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {}
+    assert feed(uow, cache) == {}  # the public feed: approved bookings only
+
+
+def test_a_line_declined_after_its_approval_is_cancelled_in_its_feed_only(uow, cache):
+    both_approved = [line("r1", "approved"), line("r-photo", "approved")]
+    apply(uow, event(booking_id="b-1", title="Defence", resources=BOTH, lines=both_approved))
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {"Defence": "CONFIRMED"}
+    apply(
+        uow,
+        event(
+            BOOKING_LINES_DECIDED,
+            booking_id="b-1",
+            revision=3,
+            status="approved",
+            title="Defence",
+            resources=[resource_ref()],
+            lines=[line("r1", "approved"), line("r-photo", "declined")],
+            updated_at=NOW.isoformat(),
+        ),
+    )
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {"Defence": "CANCELLED"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Defence": "CONFIRMED"}
+    assert feed(uow, cache) == {"Defence": "CONFIRMED"}
+    later = NOW + timedelta(days=31)
+    cache = FeedCache(lambda: uow, FeedSettings("UTC"), check_seconds=0, clock=lambda: later)
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {}
 
 
 def test_a_slot_freed_notice_changes_nothing(uow, cache):

@@ -20,7 +20,9 @@ ProcessedEvent, Booking, KnownUser = replica_tables(Base)
 
 class FeedEntry(Base):
     """One booking as the feeds need it: what selects it, and its rendered VEVENTs (full, and
-    busy-only for a non-public booking in a resource feed), rendered once per revision."""
+    busy-only for a non-public booking in a resource feed; both again as CANCELLED while the
+    booking goes ahead but some resource feed shows it called off), rendered once per
+    revision."""
 
     __tablename__ = "feed_entries"
     __table_args__ = (Index("ix_feed_entries_window", "last_end"),)
@@ -31,7 +33,11 @@ class FeedEntry(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     visibility: Mapped[str] = mapped_column(String(16))
     organiser_email: Mapped[str] = mapped_column(String(254), index=True)
-    resource_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # the resources (ids) whose feeds list it, and those that show it called off, with when
+    listed_resources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    withdrawn_resources: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     deciders: Mapped[list[str]] = mapped_column(JSON)
     last_end: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -40,6 +46,8 @@ class FeedEntry(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vevent_full: Mapped[str] = mapped_column(Text)
     vevent_busy: Mapped[str] = mapped_column(Text)
+    vevent_withdrawn_full: Mapped[str] = mapped_column(Text, default="", server_default="")
+    vevent_withdrawn_busy: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class FeedState(Base):

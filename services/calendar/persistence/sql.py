@@ -57,7 +57,8 @@ ENTRY_COLUMNS = (
     models.FeedEntry.status,
     models.FeedEntry.visibility,
     models.FeedEntry.organiser_email,
-    models.FeedEntry.resource_ids,
+    models.FeedEntry.listed_resources,
+    models.FeedEntry.withdrawn_resources,
     models.FeedEntry.deciders,
     models.FeedEntry.last_end,
     models.FeedEntry.cancelled_at,
@@ -65,6 +66,8 @@ ENTRY_COLUMNS = (
     models.FeedEntry.revision,
     models.FeedEntry.vevent_full,
     models.FeedEntry.vevent_busy,
+    models.FeedEntry.vevent_withdrawn_full,
+    models.FeedEntry.vevent_withdrawn_busy,
     models.FeedEntry.generation,
 )
 
@@ -113,6 +116,8 @@ class SqlEntries(repositories.EntryRepository):
                     revision=row.revision,
                     full=row.vevent_full,
                     busy=row.vevent_busy,
+                    withdrawn_full=row.vevent_withdrawn_full,
+                    withdrawn_busy=row.vevent_withdrawn_busy,
                 ),
             )
             for row in rows
@@ -130,11 +135,14 @@ def _fact_fields(row: Any) -> dict[str, Any]:
         "status": Status(row.status),
         "visibility": Visibility(row.visibility),
         "organiser_email": row.organiser_email,
-        "resources": frozenset(row.resource_ids),
         "deciders": frozenset(row.deciders),
         "last_end": row.last_end,
         "cancelled_at": row.cancelled_at,
         "published": row.published,
+        "listed": frozenset(row.listed_resources),
+        "withdrawn": tuple(
+            sorted((rid, datetime.fromisoformat(at)) for rid, at in row.withdrawn_resources.items())
+        ),
     }
 
 
@@ -145,13 +153,16 @@ def _fill(
     row.status = entry.status.value
     row.visibility = entry.visibility.value
     row.organiser_email = entry.organiser_email
-    row.resource_ids = sorted(entry.resources)
     row.deciders = sorted(entry.deciders)
     row.last_end = entry.last_end
     row.cancelled_at = entry.cancelled_at
     row.published = entry.published
+    row.listed_resources = sorted(entry.listed)
+    row.withdrawn_resources = {rid: when.isoformat() for rid, when in entry.withdrawn}
     row.vevent_full = entry.full
     row.vevent_busy = entry.busy
+    row.vevent_withdrawn_full = entry.withdrawn_full
+    row.vevent_withdrawn_busy = entry.withdrawn_busy
     row.generation = generation
     row.changed_at = at
 

@@ -6,12 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.calendar.domain import BUSY_ORGANIZER, EntryFacts, RenderedEntry, entry_facts
+from services.calendar.domain import (
+    BUSY_ORGANIZER,
+    ENDED,
+    EntryFacts,
+    RenderedEntry,
+    entry_facts,
+)
 from services.calendar.persistence.unit_of_work import UnitOfWork
 from shared.booking_ical import booking_spec
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event
 from shared.ical import render_event
+
+CANCELLED = "CANCELLED"
 
 
 def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None = None) -> int:
@@ -39,9 +47,19 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
 
 
 def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
-    """A booking's feed entry: its facts and both VEVENTs (the busy one says "Booked" in the
-    booking's own language and names no one)."""
+    """A booking's feed entry: its facts and VEVENTs (the busy one says "Booked" in the
+    booking's own language and names no one); while it goes ahead but is called off in some
+    resource's feed, both also as CANCELLED for that feed."""
     facts = entry_facts(snapshot, previous)
-    full = render_event(booking_spec(snapshot, fallback_organizer=BUSY_ORGANIZER))
-    busy = render_event(booking_spec(snapshot, busy_only=True, fallback_organizer=BUSY_ORGANIZER))
-    return RenderedEntry.of(facts, revision=snapshot.revision, full=full, busy=busy)
+    vevents = {"full": _vevent(snapshot), "busy": _vevent(snapshot, busy_only=True)}
+    if facts.withdrawn and facts.status not in ENDED:
+        vevents["withdrawn_full"] = _vevent(snapshot, status=CANCELLED)
+        vevents["withdrawn_busy"] = _vevent(snapshot, busy_only=True, status=CANCELLED)
+    return RenderedEntry.of(facts, revision=snapshot.revision, **vevents)
+
+
+def _vevent(snapshot: BookingSnapshot, busy_only: bool = False, status: str | None = None) -> str:
+    spec = booking_spec(
+        snapshot, busy_only=busy_only, status=status, fallback_organizer=BUSY_ORGANIZER
+    )
+    return render_event(spec)

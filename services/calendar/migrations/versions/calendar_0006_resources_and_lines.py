@@ -1,5 +1,5 @@
 """resources known from their own events (by id, with former slugs that redirect); feed
-entries name their resources by id
+entries list the resources whose feeds show them, and those that show them called off
 
 Revision ID: calendar_0006
 Revises: calendar_0005
@@ -29,7 +29,11 @@ BOOKINGS = sa.table(
 ENTRIES = sa.table(
     "feed_entries",
     sa.column("booking_id", sa.String),
-    sa.column("resource_ids", sa.JSON),
+    sa.column("status", sa.String),
+    sa.column("published", sa.Boolean),
+    sa.column("cancelled_at", shared.db.UTCDateTime),
+    sa.column("listed_resources", sa.JSON),
+    sa.column("withdrawn_resources", sa.JSON),
     sa.column("resource_slugs", sa.JSON),
 )
 
@@ -51,17 +55,44 @@ def upgrade() -> None:
 def _entries_list_resources_by_id(snapshots: dict[str, dict]) -> None:
     with op.batch_alter_table("feed_entries", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("resource_ids", sa.JSON(), server_default="[]", nullable=False)
+            sa.Column("listed_resources", sa.JSON(), server_default="[]", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("withdrawn_resources", sa.JSON(), server_default="{}", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("vevent_withdrawn_full", sa.Text(), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("vevent_withdrawn_busy", sa.Text(), server_default="", nullable=False)
         )
         batch_op.drop_column("resource_slugs")
-    # entries stored before: the resources their booking's snapshot names
+    # entries stored before: an approved booking is listed in its resources' feeds (those of
+    # its approved lines, if it has lines), a published one that ended shows there as
+    # cancelled since it ended, as the public feed shows it
     connection = op.get_bind()
-    for booking_id in connection.execute(sa.select(ENTRIES.c.booking_id)).scalars().all():
+    rows = connection.execute(
+        sa.select(
+            ENTRIES.c.booking_id, ENTRIES.c.status, ENTRIES.c.published, ENTRIES.c.cancelled_at
+        )
+    ).all()
+    for booking_id, status, published, cancelled_at in rows:
         snapshot = snapshots.get(booking_id) or {}
         ids = sorted(r["id"] for r in snapshot.get("resources") or ())
-        if ids:
+        lines = snapshot.get("lines") or ()
+        listed: list[str] = []
+        if status in ("pending", "approved") and lines:
+            listed = sorted(line["resource_id"] for line in lines if line["status"] == "approved")
+        elif status == "approved":
+            listed = ids
+        withdrawn = {}
+        if status in ("cancelled", "rejected") and published and cancelled_at is not None:
+            withdrawn = {rid: cancelled_at.isoformat() for rid in ids}
+        if listed or withdrawn:
             connection.execute(
-                ENTRIES.update().where(ENTRIES.c.booking_id == booking_id).values(resource_ids=ids)
+                ENTRIES.update()
+                .where(ENTRIES.c.booking_id == booking_id)
+                .values(listed_resources=listed, withdrawn_resources=withdrawn)
             )
 
 
@@ -148,4 +179,7 @@ def downgrade() -> None:
             ENTRIES.update().where(ENTRIES.c.booking_id == booking_id).values(resource_slugs=booked)
         )
     with op.batch_alter_table("feed_entries", schema=None) as batch_op:
-        batch_op.drop_column("resource_ids")
+        batch_op.drop_column("vevent_withdrawn_busy")
+        batch_op.drop_column("vevent_withdrawn_full")
+        batch_op.drop_column("withdrawn_resources")
+        batch_op.drop_column("listed_resources")
