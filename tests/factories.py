@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.events import BOOKING_SUBMITTED, make_envelope
+from shared.events import BOOKING_SUBMITTED, RESOURCE_CHANGED, make_envelope
 
 
 def snapshot(**overrides: Any) -> dict[str, Any]:
@@ -55,3 +55,59 @@ def snapshot(**overrides: Any) -> dict[str, Any]:
 
 def envelope(event_type: str = BOOKING_SUBMITTED, **snapshot_overrides: Any) -> dict[str, Any]:
     return make_envelope(event_type, snapshot(**snapshot_overrides))
+
+
+# --- lines and resources (decisions per resource, resource.changed) ------------------------
+
+
+def resource_ref(
+    resource_id: str = "r1", slug: str = "aula", name: str = "Aula", **overrides: Any
+) -> dict[str, Any]:
+    """A resource as a booking snapshot names it (the default is the snapshot's own)."""
+    data = {
+        "id": resource_id,
+        "slug": slug,
+        "name": name,
+        "kind": "venue",
+        "location": "Building A",
+        "requires_approval": True,
+        "managers": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def line(resource_id: str = "r1", status: str = "pending", **overrides: Any) -> dict[str, Any]:
+    """One resource's line of a request; a decided one says by whom and when."""
+    data: dict[str, Any] = {"resource_id": resource_id, "status": status, "deciders": []}
+    if status != "pending":
+        data["decided_by"] = "infra@example.org"
+        data["decided_at"] = datetime(2030, 1, 2, tzinfo=UTC).isoformat()
+    if status == "declined":
+        data["reason"] = "Not available"
+    data.update(overrides)
+    return data
+
+
+def resource_snapshot(**overrides: Any) -> dict[str, Any]:
+    """A resource as ``resource.changed`` describes it (the default: the snapshot's Aula)."""
+    data = {
+        "resource_id": "r1",
+        "slug": "aula",
+        "name": "Aula",
+        "kind": "venue",
+        "active": True,
+        "revision": 1,
+        "location": "Building A",
+        "former_slugs": [],
+        "requires_approval": True,
+        "self_approval": False,
+        "managers": [],
+        "team": None,
+    }
+    data.update(overrides)
+    return data
+
+
+def resource_envelope(**overrides: Any) -> dict[str, Any]:
+    return make_envelope(RESOURCE_CHANGED, resource_snapshot(**overrides))

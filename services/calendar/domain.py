@@ -1,6 +1,6 @@
 """Calendar's rules, pure (no Flask, no SQLAlchemy, no I/O): which booking goes into which
-feed and how (in full, or only as busy), how long a cancelled booking stays, what a feed is
-called, and whose a private feed token is."""
+feed and how (in full, or only as busy, or as called off), how long a cancelled booking
+stays, which resources have feeds, what a feed is called, and whose a private feed token is."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
-from shared.events import BookingSnapshot, Kind, Role, Status, Visibility
+from shared.events import BookingSnapshot, Kind, LineStatus, Role, Status, Visibility
 from shared.ical import Person
 from shared.messages import Msg
 
@@ -19,6 +19,7 @@ from shared.messages import Msg
 # real organiser of a non-public booking is not for a resource feed to tell).
 BUSY_ORGANIZER = Person("noreply@evenemang.invalid", "Evenemang")
 ENDED = frozenset({Status.CANCELLED, Status.REJECTED})
+LIVE = frozenset({Status.PENDING, Status.APPROVED})
 MAX_TOKEN_LENGTH = 100  # longer is no token of ours: refused without a lookup
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)  # when the feeds changed, before any change
 
@@ -44,7 +45,7 @@ class FeedScope:
     address) and takes no part in which bookings it holds."""
 
     kind: FeedKind
-    slug: str | None = None
+    resource_id: str | None = None
     owner_email: str | None = None
     sees_queue: bool = False
     owner_key: str = ""
@@ -52,9 +53,10 @@ class FeedScope:
 
     @property
     def key(self) -> str:
-        """One key per distinct content, for caching the rendered feed."""
+        """One key per distinct content, for caching the rendered feed (a resource's by its
+        id: its slug and name may change, its bookings stay)."""
         if self.kind is FeedKind.RESOURCE:
-            return f"resource:{self.slug}"
+            return f"resource:{self.resource_id}"
         if self.kind is FeedKind.PRIVATE:
             return f"private:{self.owner_key}"
         return "public"
@@ -63,9 +65,9 @@ class FeedScope:
 PUBLIC_FEED = FeedScope(FeedKind.PUBLIC)
 
 
-def resource_feed(slug: str, name: str) -> FeedScope:
-    """One resource's feed: its published bookings, the non-public ones only as busy."""
-    return FeedScope(FeedKind.RESOURCE, slug=slug, label=name)
+def resource_feed(resource_id: str, name: str) -> FeedScope:
+    """One resource's feed: the bookings holding it, the non-public ones only as busy."""
+    return FeedScope(FeedKind.RESOURCE, resource_id=resource_id, label=name)
 
 
 def private_feed(owner: FeedOwner) -> FeedScope:
@@ -95,39 +97,82 @@ def feed_wording(scope: FeedScope) -> tuple[Msg, Msg]:
     return Msg("feed_name", feed=Msg("feed_public_name")), Msg("feed_public_description")
 
 
+# --- resources: the resource feeds there are -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFeed:
+    """A resource as calendar knows it: from its ``resource.changed`` events (which have the
+    last word), or, before its first one, from the bookings that name it."""
+
+    resource_id: str
+    slug: str
+    name: str
+    kind: Kind
+    location: str = ""
+    active: bool = True
+
+
+def offered(resources: Iterable[ResourceFeed]) -> list[ResourceFeed]:
+    """The resource feeds the subscribe page offers: those of active resources. A deactivated
+    resource's feed is still served at its address, so no subscription breaks and the
+    cancellations of its bookings still reach subscribers; it is only not offered anew."""
+    return [resource for resource in resources if resource.active]
+
+
 # --- entries: one booking as the feeds see it --------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class EntryFacts:
-    """What decides which feeds show a booking. ``published``: the shared (public and
-    resource) feeds list it: approved, or cancelled while approved, so subscribers see the
-    cancellation; a request withdrawn before approval never appears there."""
+    """What decides which feeds show a booking. ``published``: the public feed lists it:
+    approved, or ended (cancelled, rejected) after its approval, so subscribers see it go; a
+    request withdrawn before approval never appears there. ``listed``: the resources (ids)
+    whose feeds list it: those whose line is approved while the booking goes ahead.
+    ``withdrawn``: the resources whose feeds listed it until it was called off there (the
+    booking ended, the line declined, the resource taken out), each with when: those feeds
+    show it as cancelled, as long as a cancelled booking stays."""
 
     booking_id: str
     status: Status
     visibility: Visibility
     organiser_email: str
-    slugs: frozenset[str]
     deciders: frozenset[str]
     last_end: datetime
     cancelled_at: datetime | None
     published: bool
+    listed: frozenset[str] = frozenset()
+    withdrawn: tuple[tuple[str, datetime], ...] = ()
+
+    def withdrawn_at(self, resource_id: str) -> datetime | None:
+        """When the booking was called off in this resource's feed, if it was."""
+        return next((at for rid, at in self.withdrawn if rid == resource_id), None)
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedEntry(EntryFacts):
-    """An entry with its two VEVENTs, ``full`` and ``busy`` (time and place only), rendered
-    once per ``revision`` of the booking."""
+    """An entry with its VEVENTs, rendered once per ``revision`` of the booking: ``full``
+    and ``busy`` (time and place only), and, while the booking goes ahead but some resource
+    feed shows it called off, ``withdrawn_full`` and ``withdrawn_busy`` (the same, CANCELLED)."""
 
     revision: int = 0
     full: str = ""
     busy: str = ""
+    withdrawn_full: str = ""
+    withdrawn_busy: str = ""
 
     @classmethod
-    def of(cls, facts: EntryFacts, *, revision: int, full: str, busy: str) -> RenderedEntry:
+    def of(cls, facts: EntryFacts, *, revision: int, **vevents: str) -> RenderedEntry:
         values = {f.name: getattr(facts, f.name) for f in fields(EntryFacts)}
-        return cls(**values, revision=revision, full=full, busy=busy)
+        return cls(**values, revision=revision, **vevents)
+
+    def in_resource_feed(self, called_off: bool) -> str:
+        """The VEVENT a resource feed shows: in full for a public booking, else only busy;
+        ``called_off``: as CANCELLED (the booking's own VEVENTs are, once it has ended)."""
+        public = self.visibility is Visibility.PUBLIC
+        if called_off and self.status not in ENDED:
+            return self.withdrawn_full if public else self.withdrawn_busy
+        return self.full if public else self.busy
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +184,6 @@ class FeedVersion:
     changed_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceFeed:
-    """A resource seen in bookings, offered as a feed on the subscribe page."""
-
-    slug: str
-    name: str
-    kind: Kind
-
-
 def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> EntryFacts:
     """The facts of a booking's newest snapshot; ``previous``: what was stored before it."""
     status = snapshot.status
@@ -156,17 +192,72 @@ def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> Entry
         cancelled_at = (previous and previous.cancelled_at) or snapshot.updated_at
     else:
         cancelled_at = None
+    listed = held_resources(snapshot)
     return EntryFacts(
         booking_id=snapshot.booking_id,
         status=status,
         visibility=snapshot.visibility,
         organiser_email=snapshot.organiser.email.lower(),
-        slugs=frozenset(r.slug for r in snapshot.resources),
-        deciders=frozenset(m.lower() for r in snapshot.resources for m in r.managers),
+        deciders=deciders_of(snapshot),
         last_end=max((o.end for o in snapshot.occurrences), default=snapshot.end),
         cancelled_at=cancelled_at,
-        published=status is Status.APPROVED or (status is Status.CANCELLED and was_published),
+        published=status is Status.APPROVED or (status in ENDED and was_published),
+        listed=listed,
+        withdrawn=withdrawals(snapshot, previous, listed, cancelled_at),
     )
+
+
+def held_resources(snapshot: BookingSnapshot) -> frozenset[str]:
+    """The resources whose feeds list a booking: each one whose line is approved (its slot is
+    held) while the booking goes ahead, also while another line still waits. A snapshot
+    from before lines: every resource, once the booking is approved."""
+    if snapshot.status not in LIVE:
+        return frozenset()
+    if not snapshot.lines:
+        approved = snapshot.status is Status.APPROVED
+        return frozenset(r.id for r in snapshot.resources) if approved else frozenset()
+    return frozenset(
+        line.resource_id for line in snapshot.lines if line.status is LineStatus.APPROVED
+    )
+
+
+def waiting_resources(snapshot: BookingSnapshot) -> frozenset[str]:
+    """The resources whose line waits for a decision (before lines: all of a pending one)."""
+    if not snapshot.lines:
+        pending = snapshot.status is Status.PENDING
+        return frozenset(r.id for r in snapshot.resources) if pending else frozenset()
+    return frozenset(line.resource_id for line in snapshot.lines if line.pending)
+
+
+def withdrawals(
+    snapshot: BookingSnapshot,
+    previous: EntryFacts | None,
+    listed: frozenset[str],
+    cancelled_at: datetime | None,
+) -> tuple[tuple[str, datetime], ...]:
+    """Where a booking is called off: each resource feed that listed it and no longer does
+    because the booking ended (from ``cancelled_at``), or the resource's line was declined or
+    the resource taken out of the booking (from this snapshot's time). A line sent back to
+    wait (a moved booking) leaves its feed quietly, as a moved booking leaves the public
+    feed; a resource listed again is no longer called off."""
+    before_listed = previous.listed if previous else frozenset()
+    called_off = dict(previous.withdrawn) if previous else {}
+    called_off = {rid: at for rid, at in called_off.items() if rid not in listed}
+    waiting = waiting_resources(snapshot)
+    for rid in sorted(before_listed - listed):
+        if cancelled_at is not None:
+            called_off.setdefault(rid, cancelled_at)
+        elif rid not in waiting:
+            called_off.setdefault(rid, snapshot.updated_at)
+    return tuple(sorted(called_off.items()))
+
+
+def deciders_of(snapshot: BookingSnapshot) -> frozenset[str]:
+    """Who decides what a request still waits for: the deciders of its pending lines (the
+    resources' team members and managers); a snapshot from before lines: its managers."""
+    if not snapshot.lines:
+        return frozenset(m.lower() for r in snapshot.resources for m in r.managers)
+    return frozenset(d.lower() for line in snapshot.lines if line.pending for d in line.deciders)
 
 
 E = TypeVar("E", bound=EntryFacts)
@@ -175,20 +266,24 @@ E = TypeVar("E", bound=EntryFacts)
 @dataclass(frozen=True, slots=True)
 class Retention:
     """How long feeds keep a booking: until ``past_days`` after it ended; a cancelled or
-    rejected one shows as CANCELLED for ``cancelled_days``, then leaves (clients drop it)."""
+    rejected one shows as CANCELLED for ``cancelled_days``, then leaves (clients drop it),
+    and so does one called off in a resource's feed."""
 
     past_days: int = 90
     cancelled_days: int = 30
 
+    def in_window(self, entries: Iterable[E], now: datetime) -> list[E]:
+        """The entries that ended no longer ago than ``past_days``, in their order."""
+        window = now - timedelta(days=self.past_days)
+        return [e for e in entries if e.last_end >= window]
+
+    def still_shown(self, called_off_at: datetime | None, now: datetime) -> bool:
+        """Whether something called off at ``called_off_at`` (None: it was not) still shows."""
+        return called_off_at is None or called_off_at > now - timedelta(days=self.cancelled_days)
+
     def kept(self, entries: Iterable[E], now: datetime) -> list[E]:
         """The entries a feed still holds at ``now``, in their order."""
-        window = now - timedelta(days=self.past_days)
-        dropped = now - timedelta(days=self.cancelled_days)
-        return [
-            e
-            for e in entries
-            if e.last_end >= window and (e.cancelled_at is None or e.cancelled_at > dropped)
-        ]
+        return [e for e in self.in_window(entries, now) if self.still_shown(e.cancelled_at, now)]
 
 
 def feed_vevents(
@@ -196,15 +291,11 @@ def feed_vevents(
 ) -> list[str]:
     """The VEVENTs of a feed, in the order of ``entries``: a non-public booking in a
     resource feed only as busy, everything else in full."""
+    if scope.kind is FeedKind.RESOURCE:
+        return resource_vevents(scope.resource_id or "", entries, now, retention)
     kept = retention.kept(entries, now)
     if scope.kind is FeedKind.PUBLIC:
         return [e.full for e in kept if e.published and e.visibility is Visibility.PUBLIC]
-    if scope.kind is FeedKind.RESOURCE:
-        return [
-            e.full if e.visibility is Visibility.PUBLIC else e.busy
-            for e in kept
-            if e.published and scope.slug in e.slugs
-        ]
     owner = scope.owner_email
     return [
         e.full
@@ -212,6 +303,20 @@ def feed_vevents(
         if e.organiser_email == owner
         or (e.status is Status.PENDING and (scope.sees_queue or owner in e.deciders))
     ]
+
+
+def resource_vevents(
+    resource_id: str, entries: Iterable[RenderedEntry], now: datetime, retention: Retention
+) -> list[str]:
+    """A resource feed's VEVENTs: the bookings that hold the resource, and as CANCELLED
+    those called off there (for as long as a cancelled booking stays)."""
+    vevents = []
+    for e in retention.in_window(entries, now):
+        if resource_id in e.listed:
+            vevents.append(e.in_resource_feed(called_off=False))
+        elif (at := e.withdrawn_at(resource_id)) is not None and retention.still_shown(at, now):
+            vevents.append(e.in_resource_feed(called_off=True))
+    return vevents
 
 
 # --- private feed tokens -------------------------------------------------------------------

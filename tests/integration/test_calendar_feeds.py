@@ -16,11 +16,14 @@ from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
+    BOOKING_LINES_DECIDED,
     BOOKING_OCCURRENCE_CANCELLED,
+    BOOKING_SLOT_FREED,
     BOOKING_SUBMITTED,
+    make_envelope,
 )
 from shared.messages import text as _
-from tests.factories import envelope
+from tests.factories import envelope, line, resource_envelope, resource_ref
 from tests.support.calendar import deliver, parse_both
 from tests.support.libical import restriction_errors
 
@@ -501,3 +504,142 @@ def test_what_is_missing_is_said_in_both_languages(
         assert response.status_code == 404
         problem = response.get_json()
         assert (problem["title"], problem["detail"], problem["code"]) == (title, detail, code)
+
+
+# -- resources known from the start, renamed, deactivated ------------------------------------
+
+
+def test_a_resource_feed_exists_from_the_resources_creation_before_any_booking(calendar):
+    assert get(calendar, "/feeds/resources/aula.ics").status_code == 404
+    deliver(calendar, resource_envelope())
+    first = get(calendar, "/feeds/resources/aula.ics")
+    assert first.status_code == 200
+    assert first.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert parse_both(first.data) == ([], [])
+    parsed = icalendar.Calendar.from_ical(first.data)
+    assert str(parsed["X-WR-CALNAME"]) == "Evenemang – Aula"
+    assert restriction_errors(first.data.decode()) == []
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert (
+        get(calendar, "/feeds/resources/aula.ics", headers={"If-None-Match": etag}).status_code
+        == 304
+    )
+    dated = get(calendar, "/feeds/resources/aula.ics", headers={"If-Modified-Since": modified})
+    assert dated.status_code == 304
+    assert calendar.test_client().head("/feeds/resources/aula.ics").headers["ETag"] == etag
+    deliver(calendar, approved(title="First booking"))
+    [ical], _ = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "First booking"
+
+
+def test_a_renamed_resources_old_feed_address_redirects_to_the_new_one(calendar):
+    deliver(calendar, resource_envelope(), approved(title="Lecture"))
+    deliver(
+        calendar,
+        resource_envelope(revision=2, slug="aula-magna", name="Aula Magna", former_slugs=["aula"]),
+    )
+    moved = get(calendar, "/feeds/resources/aula.ics?lang=sv")
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "/feeds/resources/aula-magna.ics?lang=sv"
+    assert "max-age=900" in moved.headers["Cache-Control"]
+    assert (
+        get(calendar, "/feeds/resources/aula.ics").headers["Location"].endswith("/aula-magna.ics")
+    )
+    followed = calendar.test_client().get(
+        "/feeds/resources/aula.ics?lang=sv", follow_redirects=True
+    )
+    assert followed.status_code == 200
+    [ical], _ = parse_both(followed.data)
+    assert str(ical["SUMMARY"]) == "Lecture"
+    parsed = icalendar.Calendar.from_ical(followed.data)
+    assert str(parsed["X-WR-CALNAME"]) == "Evenemang – Aula Magna"
+    html = get(calendar, "/?lang=en").get_data(as_text=True)
+    assert ">Aula Magna</h3>" in html and "/calendar/feeds/resources/aula-magna.ics" in html
+    assert "/calendar/feeds/resources/aula.ics" not in html and ">Aula</h3>" not in html
+
+
+def test_a_deactivated_resource_keeps_serving_its_feed_but_is_not_offered(calendar):
+    deliver(calendar, resource_envelope(), approved(title="Last lecture"))
+    deliver(calendar, resource_envelope(revision=2, active=False))
+    [ical], _ = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "Last lecture"
+    assert "resources/aula.ics" not in get(calendar, "/").get_data(as_text=True)
+
+
+# -- feeds follow lines ----------------------------------------------------------------------
+
+PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service", location="")
+
+
+def test_an_approved_line_of_a_pending_request_shows_in_its_resource_feed_only(calendar):
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_LINES_DECIDED,
+            revision=2,
+            status="pending",
+            title="Defence with a photographer",
+            resources=[resource_ref(), PHOTO],
+            lines=[line("r1", "approved"), line("r-photo", "pending")],
+        ),
+    )
+    [ical], [vob] = events_of(calendar, "/feeds/resources/aula.ics")
+    assert str(ical["SUMMARY"]) == "Defence with a photographer"
+    assert str(ical["STATUS"]) == "TENTATIVE" == vob.status.value  # the request still waits
+    assert events_of(calendar, "/feeds/resources/photographer.ics") == ([], [])
+    assert events_of(calendar, "/feeds/public.ics") == ([], [])
+
+
+def test_a_declined_line_leaves_its_resource_feed_as_cancelled_then_goes(calendar):
+    both = approved(
+        title="Defence",
+        resources=[resource_ref(), PHOTO],
+        lines=[line("r1", "approved"), line("r-photo", "approved")],
+    )
+    bid, uid = both["data"]["booking_id"], both["data"]["uid"]
+    deliver(calendar, both)
+    [shown], _ = events_of(calendar, "/feeds/resources/photographer.ics")
+    assert str(shown["STATUS"]) == "CONFIRMED"
+    deliver(
+        calendar,
+        envelope(
+            BOOKING_LINES_DECIDED,
+            booking_id=bid,
+            revision=3,
+            status="approved",
+            title="Defence",
+            resources=[resource_ref()],
+            lines=[line("r1", "approved"), line("r-photo", "declined")],
+            decided=["r-photo"],
+            updated_at=datetime.now(UTC).isoformat(),
+        ),
+    )
+    response = get(calendar, "/feeds/resources/photographer.ics")
+    [ical], [vob] = parse_both(response.data)
+    assert str(ical["STATUS"]) == "CANCELLED" == vob.status.value
+    assert (str(ical["UID"]), int(ical["SEQUENCE"])) == (uid, 3)
+    assert restriction_errors(response.data.decode()) == []
+    for path in ("/feeds/resources/aula.ics", "/feeds/public.ics"):
+        [kept], _ = events_of(calendar, path)
+        assert (str(kept["STATUS"]), int(kept["SEQUENCE"])) == ("CONFIRMED", 3)
+    later = datetime.now(UTC) + timedelta(days=31)
+    calendar.extensions["feed_cache"].clock = lambda: later
+    assert events_of(calendar, "/feeds/resources/photographer.ics") == ([], [])
+
+
+def test_a_slot_freed_notice_leaves_every_feed_as_it_was(calendar):
+    held = envelope(
+        BOOKING_LINES_DECIDED,
+        revision=4,
+        title="Waiting for the photographer",
+        resources=[resource_ref(), PHOTO],
+        lines=[line("r1", "approved"), line("r-photo", "pending")],
+    )
+    deliver(calendar, held)
+    before = get(calendar, "/feeds/resources/aula.ics")
+    notice = {**held["data"], "freed": ["r-photo"]}
+    # a notice repeats the booking's revision; even one ahead of calendar's copy is no change
+    ahead = {**notice, "revision": 5, "title": "Not a change"}
+    deliver(calendar, *(make_envelope(BOOKING_SLOT_FREED, data) for data in (notice, ahead)))
+    after = get(calendar, "/feeds/resources/aula.ics")
+    assert after.data == before.data and after.headers["ETag"] == before.headers["ETag"]

@@ -20,9 +20,17 @@ from shared.bus.consumer import EventConsumer
 from shared.bus.sqlite_transport import broker_url_for, register
 from shared.bus.topology import build_topology
 from shared.db import Database
-from shared.events import BOOKING_APPROVED, BOOKING_CHANGED, BOOKING_SUBMITTED, parse_event
-from tests.factories import envelope
-from tests.support.bus import publish_events, queue_size, read_model
+from shared.events import (
+    BOOKING_APPROVED,
+    BOOKING_CHANGED,
+    BOOKING_LINES_DECIDED,
+    BOOKING_SLOT_FREED,
+    BOOKING_SUBMITTED,
+    make_envelope,
+    parse_event,
+)
+from tests.factories import envelope, line, resource_envelope, resource_ref
+from tests.support.bus import publish_events, publish_raw, queue_size, read_model
 
 EXCHANGE = Exchange("evenemang.events", type="topic", durable=True)
 CALENDAR = Queue("calendar.events", exchange=EXCHANGE, routing_key="booking.#", durable=True)
@@ -158,3 +166,31 @@ def test_concurrent_overlapping_batches_neither_deadlock_nor_apply_twice(config)
     rows, processed = read_model(config, "calendar")
     assert processed == len(events)
     assert set(rows.values()) == {(3, "approved")} and len(rows) == 30
+
+
+def test_calendar_takes_resource_events_decided_lines_and_notices_without_dead_letters(config):
+    """Each under its own routing key, as booking's relay publishes them: all acked, none
+    dead-lettered; the notice (the booking's own revision again) leaves the read model."""
+    photo = resource_ref("r-photo", "photographer", "Photographer", kind="service")
+    held = envelope(
+        BOOKING_LINES_DECIDED,
+        revision=2,
+        resources=[resource_ref(), photo],
+        lines=[line("r1", "approved"), line("r-photo", "pending")],
+    )
+    notice = make_envelope(BOOKING_SLOT_FREED, {**held["data"], "freed": ["r-photo"]})
+    sent = [resource_envelope(), held, notice]
+    for event in sent:
+        publish_raw(config, json.dumps(event), routing_key=event["type"])
+
+    def done() -> bool:
+        return (
+            read_model(config, "calendar")[1] == len(sent)
+            and queue_size(config, "calendar.events") == 0
+        )
+
+    consumers = _consume_with_workers(config, 1, done, prefetch=10)
+    assert sum(c.dead_lettered for c in consumers) == 0
+    assert queue_size(config, "calendar.events.dlq") == 0
+    rows, _ = read_model(config, "calendar")
+    assert rows == {held["data"]["booking_id"]: (2, "pending")}

@@ -3,15 +3,35 @@ database (SQLite, or PostgreSQL in the servers pass)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from importlib import import_module
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
+from services.calendar.domain import ResourceFeed
+from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from shared.config import SERVICES
+from shared.db import Database, UTCDateTime
+from shared.events import Kind
+from shared.migrations import alembic_config, upgrade
+from tests.factories import snapshot
+from tests.support.backends import BACKEND, PostgresDatabases, require_postgres
+
+ENTRY_COLUMNS = (
+    "booking_id", "revision", "generation", "status", "visibility", "organiser_email",
+    "published", "vevent_full", "vevent_busy",
+)  # fmt: skip
+
+
+def downgrade(service: str, url: str, revision: str) -> None:
+    command.downgrade(alembic_config(service, url), revision)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -27,3 +47,86 @@ def test_the_migrations_match_the_models(config, service):
     finally:
         engine.dispose()
     assert differences == []
+
+
+@pytest.fixture
+def fresh_calendar_url(tmp_path) -> Iterator[str]:
+    """An empty calendar database of its own on the run's backend."""
+    if BACKEND != "servers":
+        yield f"sqlite:///{tmp_path / 'calendar.db'}"
+        return
+    databases = PostgresDatabases(require_postgres())
+    try:
+        yield databases.create("evtest_calendar_migration")
+    finally:
+        databases.drop_all()
+
+
+def test_calendar_0006_keeps_what_each_feed_showed_and_knows_resources_by_id(
+    fresh_calendar_url,
+):
+    """Resources learnt from bookings get their ids from the stored snapshots; entries are
+    listed in the feeds of the resources they named (a cancelled one as called off)."""
+    upgrade("calendar", fresh_calendar_url, "calendar_0005")
+    ended = datetime(2030, 2, 1, tzinfo=UTC)
+    rows = [  # booking, status, published, cancelled at
+        ("b-approved", "approved", True, None),
+        ("b-cancelled", "cancelled", True, ended),
+        ("b-withdrawn", "cancelled", False, ended),
+        ("b-pending", "pending", False, None),
+    ]
+    bookings = sa.table(
+        "bookings",
+        *(sa.column(name) for name in ("booking_id", "revision", "status", "last_event_type")),
+        sa.column("snapshot", sa.JSON),
+        sa.column("updated_at", UTCDateTime),
+    )
+    entries = sa.table(
+        "feed_entries",
+        *(sa.column(name) for name in ENTRY_COLUMNS),
+        sa.column("resource_slugs", sa.JSON),
+        sa.column("deciders", sa.JSON),
+        *(sa.column(name, UTCDateTime) for name in ("last_end", "cancelled_at", "changed_at")),
+    )
+    known = sa.table("known_resources", *(sa.column(name) for name in ("slug", "name", "kind")))
+    engine = sa.create_engine(fresh_calendar_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            for booking_id, status, published, cancelled_at in rows:
+                data = snapshot(booking_id=booking_id, status=status)
+                connection.execute(
+                    bookings.insert().values(
+                        booking_id=booking_id, revision=1, status=status,
+                        last_event_type="booking.changed", snapshot=data, updated_at=ended,
+                    )
+                )  # fmt: skip
+                connection.execute(
+                    entries.insert().values(
+                        booking_id=booking_id, revision=1, generation=1, status=status,
+                        visibility="public", organiser_email="org@example.org",
+                        resource_slugs=["aula"], deciders=[], last_end=ended,
+                        cancelled_at=cancelled_at, changed_at=ended, published=published,
+                        vevent_full="", vevent_busy="",
+                    )
+                )  # fmt: skip
+            connection.execute(known.insert().values(slug="aula", name="Aula", kind="venue"))
+        upgrade("calendar", fresh_calendar_url)
+        db = Database(fresh_calendar_url)
+        uow = SqlAlchemyUnitOfWork(db)
+        with uow.reading():
+            resource = uow.resources.get("aula")
+            facts = {entry.booking_id: entry for _, entry in uow.entries.since(0)}
+        db.dispose()
+        assert resource == ResourceFeed("r1", "aula", "Aula", Kind.VENUE, "Building A")
+        assert facts["b-approved"].listed == {"r1"} and facts["b-approved"].withdrawn == ()
+        assert facts["b-cancelled"].listed == set()
+        assert facts["b-cancelled"].withdrawn == (("r1", ended),)
+        for quiet in ("b-withdrawn", "b-pending"):
+            assert (facts[quiet].listed, facts[quiet].withdrawn) == (set(), ())
+        downgrade("calendar", fresh_calendar_url, "calendar_0005")
+        with engine.connect() as connection:
+            assert connection.execute(sa.select(known)).all() == [("aula", "Aula", "venue")]
+            slugs = connection.execute(sa.select(entries.c.resource_slugs)).scalars().all()
+            assert slugs == [["aula"]] * len(rows)
+    finally:
+        engine.dispose()

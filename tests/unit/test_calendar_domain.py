@@ -13,19 +13,21 @@ from services.calendar.domain import (
     FeedOwner,
     FeedToken,
     RenderedEntry,
+    ResourceFeed,
     Retention,
     UserStanding,
     entry_facts,
     feed_vevents,
     feed_wording,
     may_revoke,
+    offered,
     owner_of,
     private_feed,
     resource_feed,
 )
-from shared.events import Role, Status, Visibility, load_snapshot
+from shared.events import Kind, Role, Status, Visibility, load_snapshot
 from shared.messages import text
-from tests.factories import snapshot
+from tests.factories import line, resource_ref, snapshot
 
 NOW = datetime(2030, 3, 1, 12, tzinfo=UTC)
 ORGANISER = "org@example.org"
@@ -37,27 +39,34 @@ def entry(
     visibility: Visibility = Visibility.PUBLIC,
     *,
     organiser: str = ORGANISER,
-    slugs: tuple[str, ...] = ("aula",),
+    listed: tuple[str, ...] | None = None,
+    withdrawn: tuple[tuple[str, datetime], ...] = (),
     deciders: tuple[str, ...] = (),
     last_end: datetime = NOW + timedelta(days=3),
     cancelled_at: datetime | None = None,
     published: bool | None = None,
 ) -> RenderedEntry:
+    """An entry whose VEVENTs say which they are; by default an approved booking of Aula."""
     if published is None:
         published = status is Status.APPROVED
+    if listed is None:
+        listed = ("aula",) if status is Status.APPROVED else ()
     return RenderedEntry(
         booking_id=booking_id,
         status=status,
         visibility=visibility,
         organiser_email=organiser,
-        slugs=frozenset(slugs),
         deciders=frozenset(deciders),
         last_end=last_end,
         cancelled_at=cancelled_at,
         published=published,
+        listed=frozenset(listed),
+        withdrawn=withdrawn,
         revision=1,
         full=f"full:{booking_id}",
         busy=f"busy:{booking_id}",
+        withdrawn_full=f"called-off:{booking_id}",
+        withdrawn_busy=f"called-off-busy:{booking_id}",
     )
 
 
@@ -100,13 +109,14 @@ def test_the_public_feed_holds_published_public_bookings_only(
 
 def test_a_resource_feed_shows_public_bookings_in_full_and_others_only_as_busy():
     aula = resource_feed("aula", "Aula")
+    called_off = (("aula", NOW - timedelta(days=1)),)
     entries = [
         entry("b-1", visibility=Visibility.PUBLIC),
         entry("b-2", visibility=Visibility.INTERNAL),
         entry("b-3", visibility=Visibility.PRIVATE),
-        entry("b-4", slugs=("studio",)),
+        entry("b-4", listed=("studio",)),
         entry("b-5", Status.PENDING),
-        entry("b-6", Status.CANCELLED, visibility=Visibility.INTERNAL, published=True),
+        entry("b-6", Status.CANCELLED, Visibility.INTERNAL, withdrawn=called_off, published=True),
         entry("b-7", Status.CANCELLED, published=False),
     ]
     assert shown(aula, *entries) == ["full:b-1", "busy:b-2", "busy:b-3", "busy:b-6"]
@@ -199,6 +209,7 @@ def facts_after(previous: EntryFacts | None, **overrides) -> EntryFacts:
         (Status.APPROVED, Status.CANCELLED, True),  # subscribers must see it go
         (Status.APPROVED, Status.PENDING, False),  # moved: waits for a new decision
         (Status.PENDING, Status.REJECTED, False),
+        (Status.APPROVED, Status.REJECTED, True),  # its last approved line declined
     ],
 )
 def test_a_booking_is_published_when_approved_and_stays_so_when_cancelled(before, now, published):
@@ -242,9 +253,110 @@ def test_a_cancellation_is_dated_once_and_an_entry_knows_its_people_and_end():
         end=start + timedelta(hours=1),
     )
     assert facts.organiser_email == "olga@example.org"
-    assert facts.deciders == {"m@x.org"} and facts.slugs == {"studio"}
+    assert facts.deciders == {"m@x.org"} and facts.listed == set()  # pending: held nowhere
     assert facts.last_end == start + timedelta(weeks=2, hours=1)
     assert facts.cancelled_at is None
+
+
+# -- lines: which resource feeds hold a booking ----------------------------------------------
+
+AULA = resource_ref("aula", "aula", "Aula")
+PHOTO = resource_ref("photo", "photographer", "Photographer", kind="service")
+DECIDED = datetime(2030, 2, 10, 12, tzinfo=UTC)
+
+
+def with_lines(previous: EntryFacts | None, status: str, *lines, **overrides) -> EntryFacts:
+    """The facts of a venue + photographer request whose lines stand as given (a declined
+    line's resource is no longer among the booking's resources)."""
+    live = {each["resource_id"] for each in lines if each["status"] != "declined"}
+    overrides.setdefault("updated_at", DECIDED.isoformat())
+    resources = [r for r in (AULA, PHOTO) if r["id"] in live]
+    return facts_after(previous, status=status, resources=resources, lines=list(lines), **overrides)
+
+
+def in_feeds(facts: EntryFacts, now: datetime = NOW) -> dict[str, list[str]]:
+    """What the public feed and each resource feed show of the booking."""
+    rendered = RenderedEntry.of(
+        facts, revision=1, full="full", busy="busy", withdrawn_full="called-off"
+    )
+    scopes = {"public": PUBLIC_FEED, "aula": resource_feed("aula", "Aula")}
+    scopes["photo"] = resource_feed("photo", "Photographer")
+    return {name: shown(scope, rendered, now=now) for name, scope in scopes.items()}
+
+
+def test_an_approved_line_is_in_its_resources_feed_while_another_still_waits():
+    facts = with_lines(None, "pending", line("aula", "approved"), line("photo", "pending"))
+    assert facts.listed == {"aula"} and not facts.published
+    assert in_feeds(facts) == {"public": [], "aula": ["full"], "photo": []}
+    approved = with_lines(facts, "approved", line("aula", "approved"), line("photo", "approved"))
+    assert in_feeds(approved) == {"public": ["full"], "aula": ["full"], "photo": ["full"]}
+
+
+def test_a_line_declined_after_its_approval_is_called_off_in_its_feed_for_30_days():
+    approved = with_lines(None, "approved", line("aula", "approved"), line("photo", "approved"))
+    declined = with_lines(approved, "approved", line("aula", "approved"), line("photo", "declined"))
+    assert declined.listed == {"aula"}
+    assert declined.withdrawn == (("photo", DECIDED),)
+    assert in_feeds(declined) == {"public": ["full"], "aula": ["full"], "photo": ["called-off"]}
+    later = in_feeds(declined, now=DECIDED + timedelta(days=31))
+    assert later == {"public": ["full"], "aula": ["full"], "photo": []}
+    # a later change keeps the date it was called off
+    moved_on = with_lines(
+        declined, "approved", line("aula", "approved"), line("photo", "declined"),
+        updated_at=(DECIDED + timedelta(days=5)).isoformat(),
+    )  # fmt: skip
+    assert moved_on.withdrawn == (("photo", DECIDED),)
+
+
+def test_a_line_never_shown_leaves_nothing_behind_and_one_approved_again_is_listed_again():
+    pending = with_lines(None, "pending", line("aula", "pending"), line("photo", "pending"))
+    declined = with_lines(pending, "pending", line("aula", "pending"), line("photo", "declined"))
+    assert declined.listed == set() and declined.withdrawn == ()
+    assert in_feeds(declined) == {"public": [], "aula": [], "photo": []}
+    shown_once = with_lines(None, "approved", line("aula", "approved"))
+    removed = with_lines(shown_once, "approved", line("photo", "approved"))  # aula taken out
+    assert removed.withdrawn == (("aula", DECIDED),)
+    back = with_lines(removed, "approved", line("aula", "approved"), line("photo", "approved"))
+    assert back.listed == {"aula", "photo"} and back.withdrawn == ()
+
+
+def test_a_moved_booking_leaves_its_resource_feeds_quietly_until_approved_again():
+    approved = with_lines(None, "approved", line("aula", "approved"), line("photo", "approved"))
+    moved = with_lines(approved, "pending", line("aula", "pending"), line("photo", "approved"))
+    assert moved.listed == {"photo"} and moved.withdrawn == ()
+    assert in_feeds(moved) == {"public": [], "aula": [], "photo": ["full"]}
+
+
+def test_a_cancelled_booking_is_called_off_where_it_was_listed():
+    held = with_lines(None, "pending", line("aula", "approved"), line("photo", "pending"))
+    cancelled = with_lines(held, "cancelled", line("aula", "approved"), line("photo", "pending"))
+    assert cancelled.withdrawn == (("aula", DECIDED),) and cancelled.cancelled_at == DECIDED
+    # the booking's own VEVENT says CANCELLED now
+    assert in_feeds(cancelled) == {"public": [], "aula": ["full"], "photo": []}
+
+
+def test_a_snapshot_from_before_lines_is_held_by_all_its_resources_once_approved():
+    assert facts_after(None, status="approved").listed == {"r1"}
+    assert facts_after(None, status="pending").listed == set()
+    cancelled = facts_after(facts_after(None, status="approved"), status="cancelled")
+    assert [rid for rid, _ in cancelled.withdrawn] == ["r1"]
+
+
+def test_the_deciders_of_a_request_are_those_of_its_waiting_lines():
+    facts = with_lines(
+        None,
+        "pending",
+        line("aula", "pending", deciders=["Infra-Team@x.org", "m@x.org"]),
+        line("photo", "approved", deciders=["photo@x.org"]),
+    )
+    assert facts.deciders == {"infra-team@x.org", "m@x.org"}
+
+
+def test_deactivated_resources_keep_their_feed_but_are_not_offered_anew():
+    active = ResourceFeed("r1", "aula", "Aula", Kind.VENUE)
+    retired = ResourceFeed("r2", "old-hall", "Old hall", Kind.VENUE, active=False)
+    assert offered([active, retired]) == [active]
+    assert resource_feed("r1", "Aula").key == resource_feed("r1", "Aula Magna").key  # by id
 
 
 # -- names of feeds, in both languages -------------------------------------------------------

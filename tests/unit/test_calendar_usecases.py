@@ -13,7 +13,7 @@ from services.calendar.domain import FeedKind
 from services.calendar.persistence.fake import FakeUnitOfWork
 from services.calendar.usecases.events import apply_events
 from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
-from services.calendar.usecases.feeds import serve_feed
+from services.calendar.usecases.feeds import FeedMoved, serve_feed
 from services.calendar.usecases.subscribe import subscribe_page
 from services.calendar.usecases.tokens import (
     create_feed_token,
@@ -24,13 +24,15 @@ from shared.events import (
     BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
+    BOOKING_LINES_DECIDED,
+    BOOKING_SLOT_FREED,
     BOOKING_SUBMITTED,
     USER_CHANGED,
     Role,
     make_envelope,
     parse_event,
 )
-from tests.factories import envelope
+from tests.factories import envelope, line, resource_envelope, resource_ref
 
 NOW = datetime(2030, 1, 15, 12, tzinfo=UTC)
 STUDIO = {
@@ -58,6 +60,8 @@ STATUS_AFTER = {
     BOOKING_APPROVED: "approved",
     BOOKING_CHANGED: "approved",
     BOOKING_CANCELLED: "cancelled",
+    BOOKING_LINES_DECIDED: "pending",
+    BOOKING_SLOT_FREED: "pending",
 }
 
 
@@ -72,10 +76,10 @@ def apply(uow, *events) -> int:
 
 
 def feed(uow, cache, kind=FeedKind.PUBLIC, key="", language="en"):
-    """{title: status} of a feed, or None when there is no such feed."""
+    """{title: status} of a feed, None when there is no such feed, or where it moved."""
     rendered = serve_feed(uow, cache, FeedRequest(kind, key, language))
-    if rendered is None:
-        return None
+    if rendered is None or isinstance(rendered, FeedMoved):
+        return rendered
     calendar = icalendar.Calendar.from_ical(rendered.body)
     return {str(e["SUMMARY"]): str(e["STATUS"]) for e in calendar.walk("VEVENT")}
 
@@ -245,3 +249,126 @@ def test_the_subscribe_page_lists_resources_by_kind_and_name_and_my_live_links(u
     ]
     assert [t.label for t in page.tokens] == ["phone"]
     assert subscribe_page(uow, None).tokens == ()
+
+
+# -- resources known from their own events ---------------------------------------------------
+
+
+def resource_changed(**overrides):
+    return parse_event(resource_envelope(**overrides))
+
+
+def feed_name(uow, cache, slug, language="en") -> str:
+    rendered = serve_feed(uow, cache, FeedRequest(FeedKind.RESOURCE, slug, language))
+    return str(icalendar.Calendar.from_ical(rendered.body)["X-WR-CALNAME"])
+
+
+def test_a_resource_has_its_feed_from_its_first_event_before_any_booking(uow, cache):
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") is None
+    assert apply(uow, resource_changed()) == 0  # no booking changed
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {}
+    assert feed_name(uow, cache, "aula") == "Evenemang – Aula"
+    assert [r.slug for r in subscribe_page(uow, None).resources] == ["aula"]
+
+
+def test_a_renamed_resource_keeps_its_bookings_and_its_old_slug_moves_to_the_new(uow, cache):
+    apply(uow, resource_changed(), event(title="Lecture"))
+    generation = uow.feed_state.current().generation
+    renamed = dict(revision=2, slug="aula-magna", name="Aula Magna", former_slugs=["aula"])
+    apply(uow, resource_changed(**renamed))
+    assert uow.feed_state.current().generation == generation + 1  # cached feeds re-render
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == FeedMoved("aula-magna")
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula-magna") == {"Lecture": "CONFIRMED"}
+    assert feed_name(uow, cache, "aula-magna") == "Evenemang – Aula Magna"
+    page = subscribe_page(uow, None)
+    assert [(r.slug, r.name) for r in page.resources] == [("aula-magna", "Aula Magna")]
+
+
+def test_resource_events_are_gated_by_revision_and_outrank_older_booking_snapshots(uow, cache):
+    apply(uow, resource_changed(revision=3, slug="aula-magna", name="Aula Magna"))
+    apply(uow, resource_changed(revision=2, slug="aula-2", name="Second name"))  # stale
+    apply(uow, event(title="Booked before the rename"))  # names the resource as "aula"
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") is None
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula-magna") == {
+        "Booked before the rename": "CONFIRMED"
+    }
+    assert [r.name for r in subscribe_page(uow, None).resources] == ["Aula Magna"]
+
+
+def test_while_two_renames_are_on_their_way_the_resource_changed_last_holds_the_slug(uow, cache):
+    # Hall B took the slug "aula" after Aula left it; Aula's rename arrives last
+    earlier = datetime(2030, 1, 10, tzinfo=UTC)
+    hall = resource_envelope(resource_id="r2", revision=2, slug="aula", name="Hall B")
+    hall["occurred_at"] = (earlier + timedelta(minutes=1)).isoformat()
+    aula = resource_envelope(revision=2, slug="aula-magna", name="Aula Magna")
+    aula["occurred_at"] = earlier.isoformat()
+    apply(uow, resource_changed())  # Aula as "aula"
+    apply(uow, parse_event(hall))
+    assert feed_name(uow, cache, "aula") == "Evenemang – Hall B"
+    apply(uow, parse_event(aula))
+    assert feed_name(uow, cache, "aula") == "Evenemang – Hall B"
+    assert feed_name(uow, cache, "aula-magna") == "Evenemang – Aula Magna"
+
+
+def test_a_deactivated_resource_keeps_its_feed_but_is_no_longer_offered(uow, cache):
+    apply(uow, resource_changed(), event(title="Last lecture"))
+    apply(uow, resource_changed(revision=2, active=False))
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Last lecture": "CONFIRMED"}
+    assert subscribe_page(uow, None).resources == ()
+
+
+# -- feeds follow lines ----------------------------------------------------------------------
+
+PHOTO = resource_ref("r-photo", "photographer", "Photographer", kind="service")
+BOTH = [resource_ref(), PHOTO]
+
+
+def test_an_approved_line_shows_in_its_resource_feed_while_the_request_is_pending(uow, cache):
+    apply(
+        uow,
+        event(
+            BOOKING_LINES_DECIDED,
+            title="Defence",
+            resources=BOTH,
+            lines=[line("r1", "approved"), line("r-photo", "pending")],
+        ),
+    )
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Defence": "TENTATIVE"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {}
+    assert feed(uow, cache) == {}  # the public feed: approved bookings only
+
+
+def test_a_line_declined_after_its_approval_is_cancelled_in_its_feed_only(uow, cache):
+    both_approved = [line("r1", "approved"), line("r-photo", "approved")]
+    apply(uow, event(booking_id="b-1", title="Defence", resources=BOTH, lines=both_approved))
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {"Defence": "CONFIRMED"}
+    apply(
+        uow,
+        event(
+            BOOKING_LINES_DECIDED,
+            booking_id="b-1",
+            revision=3,
+            status="approved",
+            title="Defence",
+            resources=[resource_ref()],
+            lines=[line("r1", "approved"), line("r-photo", "declined")],
+            updated_at=NOW.isoformat(),
+        ),
+    )
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {"Defence": "CANCELLED"}
+    assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Defence": "CONFIRMED"}
+    assert feed(uow, cache) == {"Defence": "CONFIRMED"}
+    later = NOW + timedelta(days=31)
+    cache = FeedCache(lambda: uow, FeedSettings("UTC"), check_seconds=0, clock=lambda: later)
+    assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {}
+
+
+def test_a_slot_freed_notice_changes_nothing(uow, cache):
+    apply(uow, event(BOOKING_SUBMITTED, booking_id="b-1", title="Waiting", revision=3))
+    generation = uow.feed_state.current().generation
+    notice = event(BOOKING_SLOT_FREED, booking_id="b-1", title="Waiting", revision=3, freed=["r1"])
+    assert apply(uow, notice) == 0
+    assert uow.feed_state.current().generation == generation
+    # even one that arrives before the change it follows is no change of calendar's
+    ahead = event(BOOKING_SLOT_FREED, booking_id="b-2", title="Ahead", revision=4, freed=["r1"])
+    assert apply(uow, ahead) == 0 and "b-2" not in uow.bookings.snapshots

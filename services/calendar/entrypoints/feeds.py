@@ -1,15 +1,15 @@
 """The feeds, answered the way calendar clients poll them: strong ETag, Last-Modified,
-304 for a current copy, gzip on request."""
+304 for a current copy, gzip on request; a renamed resource's old address redirects."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request, url_for
 
 from services.calendar.commands import FeedRequest
 from services.calendar.domain import FeedKind
 from services.calendar.entrypoints.wiring import feed_cache
 from services.calendar.usecases.feed_cache import RenderedFeed
-from services.calendar.usecases.feeds import serve_feed
+from services.calendar.usecases.feeds import FeedMoved, serve_feed
 from shared.messages import LANGUAGES, Msg
 from shared.problems import problem
 from shared.web import app_config
@@ -43,7 +43,21 @@ def _serve(kind: FeedKind, key: str, filename: str) -> Response:
         if kind is FeedKind.RESOURCE:
             return problem(404, detail=Msg("no_resource_feed", slug=key))
         return problem(404, detail=Msg("no_such_feed"))
+    if isinstance(feed, FeedMoved):
+        return _moved(feed)
     return _answer(feed, filename, private=kind is FeedKind.PRIVATE)
+
+
+def _moved(moved: FeedMoved) -> Response:
+    """301 to the resource's feed under its current slug, the query kept. Permanent (clients
+    that update a subscription's address on a 301 do so), yet cached only as long as a feed
+    is, since an old slug may one day name another resource."""
+    location = url_for("feeds.resource_feed", slug=moved.slug)
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = redirect(location, 301)
+    response.headers["Cache-Control"] = f"public, max-age={app_config().feed_ttl_minutes * 60}"
+    return response
 
 
 def _answer(feed: RenderedFeed, filename: str, private: bool) -> Response:

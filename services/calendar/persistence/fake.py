@@ -76,17 +76,44 @@ class FakeFeedState(repositories.FeedStateRepository):
 
 class FakeResources(repositories.ResourceRepository):
     def __init__(self) -> None:
-        self.resources: dict[str, domain.ResourceFeed] = {}
+        # id -> (the resource, its revision: 0 when known only from bookings, changed at)
+        self.resources: dict[str, tuple[domain.ResourceFeed, int, datetime]] = {}
+        self.former_slugs: dict[str, str] = {}
+
+    def store_newest(self, events: Sequence[Event]) -> list[str]:
+        stored = []
+        newest = newest_per_key(list(events), lambda e: e.aggregate_id)
+        for resource_id, event in sorted(newest.items()):
+            held = self.resources.get(resource_id)
+            data = event.data
+            if held is None or data.revision > held[1]:
+                resource = domain.ResourceFeed(
+                    resource_id, data.slug, data.name, data.kind, data.location, data.active
+                )
+                self.resources[resource_id] = (resource, data.revision, event.occurred_at)
+                for slug in data.former_slugs:
+                    if slug != data.slug:
+                        self.former_slugs[slug] = resource_id
+                stored.append(resource_id)
+        return stored
 
     def remember(self, resources: Iterable[ResourceRef]) -> None:
         for ref in resources:
-            self.resources[ref.slug] = domain.ResourceFeed(ref.slug, ref.name, ref.kind)
+            held = self.resources.get(ref.id)
+            if held is None or held[1] == 0:
+                resource = domain.ResourceFeed(ref.id, ref.slug, ref.name, ref.kind, ref.location)
+                self.resources[ref.id] = (resource, 0, domain.NEVER)
 
     def get(self, slug: str) -> domain.ResourceFeed | None:
-        return self.resources.get(slug)
+        holders = [held for held in self.resources.values() if held[0].slug == slug]
+        if holders:
+            return max(holders, key=lambda held: (held[2], held[1]))[0]
+        held = self.resources.get(self.former_slugs.get(slug, ""))
+        return held[0] if held else None
 
     def listed(self) -> list[domain.ResourceFeed]:
-        return sorted(self.resources.values(), key=lambda r: (r.kind.value, r.name))
+        resources = [held[0] for held in self.resources.values()]
+        return sorted(resources, key=lambda r: (r.kind.value, r.name))
 
 
 class FakeTokens(repositories.TokenRepository):

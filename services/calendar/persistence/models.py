@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, utcnow
@@ -20,7 +20,9 @@ ProcessedEvent, Booking, KnownUser = replica_tables(Base)
 
 class FeedEntry(Base):
     """One booking as the feeds need it: what selects it, and its rendered VEVENTs (full, and
-    busy-only for a non-public booking in a resource feed), rendered once per revision."""
+    busy-only for a non-public booking in a resource feed; both again as CANCELLED while the
+    booking goes ahead but some resource feed shows it called off), rendered once per
+    revision."""
 
     __tablename__ = "feed_entries"
     __table_args__ = (Index("ix_feed_entries_window", "last_end"),)
@@ -31,7 +33,11 @@ class FeedEntry(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     visibility: Mapped[str] = mapped_column(String(16))
     organiser_email: Mapped[str] = mapped_column(String(254), index=True)
-    resource_slugs: Mapped[list[str]] = mapped_column(JSON)
+    # the resources (ids) whose feeds list it, and those that show it called off, with when
+    listed_resources: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    withdrawn_resources: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     deciders: Mapped[list[str]] = mapped_column(JSON)
     last_end: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -40,6 +46,8 @@ class FeedEntry(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     vevent_full: Mapped[str] = mapped_column(Text)
     vevent_busy: Mapped[str] = mapped_column(Text)
+    vevent_withdrawn_full: Mapped[str] = mapped_column(Text, default="", server_default="")
+    vevent_withdrawn_busy: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class FeedState(Base):
@@ -68,10 +76,26 @@ class FeedToken(Base):
 
 
 class KnownResource(Base):
-    """Resources seen in bookings: the resource feeds offered on the subscribe page."""
+    """Each resource as its ``resource.changed`` events describe it (``revision`` 0: known
+    only from the bookings that name it, until its first one): its feed."""
 
     __tablename__ = "known_resources"
 
-    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # when booking last changed it: while two renames are in flight, the later holds a slug
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FormerSlug(Base):
+    """A slug a resource had before: its feed's old address, redirected to the current one."""
+
+    __tablename__ = "resource_former_slugs"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), index=True)

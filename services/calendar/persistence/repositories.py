@@ -71,14 +71,25 @@ class FeedStateRepository(ABC):
 
 
 class ResourceRepository(ABC):
-    """Resources seen in bookings: the resource feeds there are."""
+    """Resources and the slugs they are known by: the resource feeds there are."""
+
+    @abstractmethod
+    def store_newest(self, events: Sequence[Event]) -> list[str]:
+        """Per resource, keep the newest ``resource.changed`` snapshot when its revision is
+        newer than the stored one (one known only from bookings has none yet), and the
+        slugs it had before; the ids of the resources stored."""
 
     @abstractmethod
     def remember(self, resources: Iterable[ResourceRef]) -> None:
-        """Add resources not seen before; keep the newest name and kind of the others."""
+        """Add resources not known before, as bookings name them; follow their name, slug
+        and kind only while no ``resource.changed`` has described them (those have the last
+        word: a booking's snapshot may be older than the resource's rename)."""
 
     @abstractmethod
-    def get(self, slug: str) -> ResourceFeed | None: ...
+    def get(self, slug: str) -> ResourceFeed | None:
+        """The resource with this slug now; else the one that had it before (whose feed
+        moved to its current slug). While two resources' renames are on their way, the
+        one changed last holds the slug."""
 
     @abstractmethod
     def listed(self) -> list[ResourceFeed]:

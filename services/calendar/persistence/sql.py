@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from services.calendar import domain
 from services.calendar.persistence import models, repositories
-from shared.events import Event, Kind, ResourceRef, Role, Status, Visibility
+from shared.events import Event, Kind, ResourceRef, ResourceSnapshot, Role, Status, Visibility
+from shared.inbox import insert_for
 from shared.principals import store_users
-from shared.readmodel import store_if_newer, store_newest
+from shared.readmodel import newest_per_key, store_if_newer, store_newest, upsert_if_newer
 
 
 def bind_repositories(uow: Any, session: Session) -> None:
@@ -56,7 +57,8 @@ ENTRY_COLUMNS = (
     models.FeedEntry.status,
     models.FeedEntry.visibility,
     models.FeedEntry.organiser_email,
-    models.FeedEntry.resource_slugs,
+    models.FeedEntry.listed_resources,
+    models.FeedEntry.withdrawn_resources,
     models.FeedEntry.deciders,
     models.FeedEntry.last_end,
     models.FeedEntry.cancelled_at,
@@ -64,6 +66,8 @@ ENTRY_COLUMNS = (
     models.FeedEntry.revision,
     models.FeedEntry.vevent_full,
     models.FeedEntry.vevent_busy,
+    models.FeedEntry.vevent_withdrawn_full,
+    models.FeedEntry.vevent_withdrawn_busy,
     models.FeedEntry.generation,
 )
 
@@ -112,6 +116,8 @@ class SqlEntries(repositories.EntryRepository):
                     revision=row.revision,
                     full=row.vevent_full,
                     busy=row.vevent_busy,
+                    withdrawn_full=row.vevent_withdrawn_full,
+                    withdrawn_busy=row.vevent_withdrawn_busy,
                 ),
             )
             for row in rows
@@ -129,11 +135,14 @@ def _fact_fields(row: Any) -> dict[str, Any]:
         "status": Status(row.status),
         "visibility": Visibility(row.visibility),
         "organiser_email": row.organiser_email,
-        "slugs": frozenset(row.resource_slugs),
         "deciders": frozenset(row.deciders),
         "last_end": row.last_end,
         "cancelled_at": row.cancelled_at,
         "published": row.published,
+        "listed": frozenset(row.listed_resources),
+        "withdrawn": tuple(
+            sorted((rid, datetime.fromisoformat(at)) for rid, at in row.withdrawn_resources.items())
+        ),
     }
 
 
@@ -144,13 +153,16 @@ def _fill(
     row.status = entry.status.value
     row.visibility = entry.visibility.value
     row.organiser_email = entry.organiser_email
-    row.resource_slugs = sorted(entry.slugs)
     row.deciders = sorted(entry.deciders)
     row.last_end = entry.last_end
     row.cancelled_at = entry.cancelled_at
     row.published = entry.published
+    row.listed_resources = sorted(entry.listed)
+    row.withdrawn_resources = {rid: when.isoformat() for rid, when in entry.withdrawn}
     row.vevent_full = entry.full
     row.vevent_busy = entry.busy
+    row.vevent_withdrawn_full = entry.withdrawn_full
+    row.vevent_withdrawn_busy = entry.withdrawn_busy
     row.generation = generation
     row.changed_at = at
 
@@ -183,18 +195,57 @@ class SqlResources(repositories.ResourceRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def store_newest(self, events: Sequence[Event]) -> list[str]:
+        newest = newest_per_key(list(events), key=lambda event: event.aggregate_id)
+        if not newest:
+            return []
+        rows = [_resource_row(e.data, e.occurred_at) for _, e in sorted(newest.items())]
+        table = models.KnownResource.__table__
+        stored = sorted(upsert_if_newer(self.session, table, rows, key="resource_id"))
+        former = {
+            slug: resource_id
+            for resource_id in stored
+            for slug in newest[resource_id].data.former_slugs
+            if slug != newest[resource_id].data.slug
+        }
+        if former:
+            slugs = models.FormerSlug.__table__
+            insert = insert_for(self.session)(slugs)
+            self.session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[slugs.c.slug],
+                    set_={"resource_id": insert.excluded.resource_id},
+                ),
+                [{"slug": slug, "resource_id": rid} for slug, rid in sorted(former.items())],
+            )
+        return stored
+
     def remember(self, resources: Iterable[ResourceRef]) -> None:
-        for slug, ref in sorted({r.slug: r for r in resources}.items()):
-            row = self.session.get(models.KnownResource, slug)  # few: one per resource
-            if row is None:
-                self.session.add(
-                    models.KnownResource(slug=slug, name=ref.name, kind=ref.kind.value)
-                )
-            else:
-                row.name, row.kind = ref.name, ref.kind.value
+        refs = {r.id: r for r in resources}
+        if not refs:
+            return
+        table = models.KnownResource.__table__
+        insert = insert_for(self.session)(table)
+        followed = ("slug", "name", "kind", "location")
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[table.c.resource_id],
+                set_={name: insert.excluded[name] for name in followed},
+                where=table.c.revision == 0,  # a resource event has the last word
+            ),
+            [_remembered_row(ref) for _, ref in sorted(refs.items())],
+        )
 
     def get(self, slug: str) -> domain.ResourceFeed | None:
-        row = self.session.get(models.KnownResource, slug)
+        resource = models.KnownResource
+        row = self.session.scalars(
+            select(resource)
+            .where(resource.slug == slug)
+            .order_by(resource.changed_at.desc(), resource.revision.desc())
+            .limit(1)
+        ).first()
+        if row is None and (former := self.session.get(models.FormerSlug, slug)) is not None:
+            row = self.session.get(resource, former.resource_id)
         return _resource(row) if row else None
 
     def listed(self) -> list[domain.ResourceFeed]:
@@ -206,8 +257,36 @@ class SqlResources(repositories.ResourceRepository):
         return [_resource(row) for row in rows]
 
 
+def _resource_row(resource: ResourceSnapshot, changed_at: datetime) -> dict[str, Any]:
+    return {
+        "resource_id": resource.resource_id,
+        "slug": resource.slug,
+        "name": resource.name,
+        "kind": resource.kind.value,
+        "location": resource.location,
+        "active": resource.active,
+        "revision": resource.revision,
+        "changed_at": changed_at,
+    }
+
+
+def _remembered_row(ref: ResourceRef) -> dict[str, Any]:
+    return {
+        "resource_id": ref.id,
+        "slug": ref.slug,
+        "name": ref.name,
+        "kind": ref.kind.value,
+        "location": ref.location,
+        "active": True,
+        "revision": 0,
+        "changed_at": domain.NEVER,
+    }
+
+
 def _resource(row: models.KnownResource) -> domain.ResourceFeed:
-    return domain.ResourceFeed(row.slug, row.name, Kind(row.kind))
+    return domain.ResourceFeed(
+        row.resource_id, row.slug, row.name, Kind(row.kind), row.location, row.active
+    )
 
 
 class SqlTokens(repositories.TokenRepository):

@@ -1,30 +1,43 @@
-"""The consumer's work: booking and user events into calendar's read model, each changed
-booking rendered once into its feed entry."""
+"""The consumer's work: booking, resource and user events into calendar's read model, each
+changed booking rendered once into its feed entry."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.calendar.domain import BUSY_ORGANIZER, EntryFacts, RenderedEntry, entry_facts
+from services.calendar.domain import (
+    BUSY_ORGANIZER,
+    ENDED,
+    EntryFacts,
+    RenderedEntry,
+    entry_facts,
+)
 from services.calendar.persistence.unit_of_work import UnitOfWork
 from shared.booking_ical import booking_spec
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event
 from shared.ical import render_event
 
+CANCELLED = "CANCELLED"
+
 
 def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None = None) -> int:
-    """Apply booking and user events. Per booking or user only the newest revision counts,
-    and only when it is newer than the one held (stale and repeated events change nothing);
-    every booking that changed is rendered once, and the feeds move on by one generation.
+    """Apply booking, resource and user events. Per booking, resource or user only the
+    newest revision counts, and only when it is newer than the one held (stale and repeated
+    events change nothing); a notice (``booking.slot_freed``) tells of a booking without
+    changing it, so it changes nothing here. Every booking that changed is rendered once,
+    and the feeds move on by one generation (a resource's new name shows in its feed).
     Returns how many bookings changed."""
     now = now or utcnow()
     with uow:
         uow.users.store_newest([e for e in events if e.is_user])
-        applied = uow.bookings.store_newest([e for e in events if e.is_booking])
-        if applied:
+        resources = uow.resources.store_newest([e for e in events if e.is_resource])
+        changes = [e for e in events if e.is_booking and not e.type.is_notice]
+        applied = uow.bookings.store_newest(changes)
+        if applied or resources:
             version = uow.feed_state.advance(now)
+        if applied:
             previous = uow.entries.facts(e.booking_id for e in applied)
             entries = [render_entry(e.data, previous.get(e.booking_id)) for e in applied]
             uow.entries.save_all(entries, version.generation, now)
@@ -34,9 +47,19 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
 
 
 def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
-    """A booking's feed entry: its facts and both VEVENTs (the busy one says "Booked" in the
-    booking's own language and names no one)."""
+    """A booking's feed entry: its facts and VEVENTs (the busy one says "Booked" in the
+    booking's own language and names no one); while it goes ahead but is called off in some
+    resource's feed, both also as CANCELLED for that feed."""
     facts = entry_facts(snapshot, previous)
-    full = render_event(booking_spec(snapshot, fallback_organizer=BUSY_ORGANIZER))
-    busy = render_event(booking_spec(snapshot, busy_only=True, fallback_organizer=BUSY_ORGANIZER))
-    return RenderedEntry.of(facts, revision=snapshot.revision, full=full, busy=busy)
+    vevents = {"full": _vevent(snapshot), "busy": _vevent(snapshot, busy_only=True)}
+    if facts.withdrawn and facts.status not in ENDED:
+        vevents["withdrawn_full"] = _vevent(snapshot, status=CANCELLED)
+        vevents["withdrawn_busy"] = _vevent(snapshot, busy_only=True, status=CANCELLED)
+    return RenderedEntry.of(facts, revision=snapshot.revision, **vevents)
+
+
+def _vevent(snapshot: BookingSnapshot, busy_only: bool = False, status: str | None = None) -> str:
+    spec = booking_spec(
+        snapshot, busy_only=busy_only, status=status, fallback_organizer=BUSY_ORGANIZER
+    )
+    return render_event(spec)

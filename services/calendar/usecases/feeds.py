@@ -3,6 +3,8 @@ from the cache."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from services.calendar.commands import FeedRequest
 from services.calendar.domain import (
     MAX_TOKEN_LENGTH,
@@ -19,21 +21,39 @@ from services.calendar.persistence.unit_of_work import UnitOfWork
 from services.calendar.usecases.feed_cache import FeedCache, RenderedFeed
 
 
-def serve_feed(uow: UnitOfWork, cache: FeedCache, request: FeedRequest) -> RenderedFeed | None:
-    """The feed a client asked for, or None when there is no such feed (an unknown
-    resource; a token unknown, revoked, or of a deactivated user)."""
+@dataclass(frozen=True, slots=True)
+class FeedMoved:
+    """The feed lives at another address now: the resource's current slug (it was renamed)."""
+
+    slug: str
+
+
+def serve_feed(
+    uow: UnitOfWork, cache: FeedCache, request: FeedRequest
+) -> RenderedFeed | FeedMoved | None:
+    """The feed a client asked for; where it moved (a resource's former slug); or None when
+    there is no such feed (an unknown resource; a token unknown, revoked, or of a
+    deactivated user)."""
     scope = feed_scope(uow, request)
-    return None if scope is None else cache.get(scope, request.language)
+    if scope is None or isinstance(scope, FeedMoved):
+        return scope
+    return cache.get(scope, request.language)
 
 
-def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | None:
-    """Which bookings the requested feed shows (the public feed needs no lookup)."""
+def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | FeedMoved | None:
+    """Which bookings the requested feed shows (the public feed needs no lookup). A
+    resource's feed exists from the moment calendar knows the resource, bookings or not,
+    and stays while it is deactivated (its subscribers keep their link)."""
     if request.kind is FeedKind.PUBLIC:
         return PUBLIC_FEED
     if request.kind is FeedKind.RESOURCE:
         with uow.reading():
             resource = uow.resources.get(request.key)
-        return resource_feed(resource.slug, resource.name) if resource else None
+        if resource is None:
+            return None
+        if resource.slug != request.key:
+            return FeedMoved(resource.slug)
+        return resource_feed(resource.resource_id, resource.name)
     owner = feed_owner(uow, request.key)
     return private_feed(owner) if owner else None
 
