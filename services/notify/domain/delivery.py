@@ -30,6 +30,7 @@ SHOWN_STATUSES = tuple(s for s in DeliveryStatus if s is not DeliveryStatus.SEND
 
 DROPPED_SUPERSEDED = "superseded by a newer calendar message"
 DROPPED_MOVED = "the occurrence moved or was cancelled"
+DROPPED_DECIDED = "the line was decided or its booking ended"
 
 
 @dataclass(frozen=True)

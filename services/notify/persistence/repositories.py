@@ -24,15 +24,15 @@ class SqlBookings:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
+    def lock(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
         """Locked in id order, as the upsert takes them, so two workers never deadlock."""
         rows = self.session.execute(
-            select(Booking.booking_id, Booking.revision)
+            select(Booking.booking_id, Booking.snapshot)
             .where(Booking.booking_id.in_(sorted(set(booking_ids))))
             .order_by(Booking.booking_id)
             .with_for_update()
         )
-        return {booking_id: revision for booking_id, revision in rows}
+        return {booking_id: load_snapshot(snapshot) for booking_id, snapshot in rows}
 
     def store_newest(self, events: list[Event]) -> list[Event]:
         return store_newest(self.session, Booking, events)
