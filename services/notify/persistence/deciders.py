@@ -48,6 +48,32 @@ class SqlResources:
 
         _store_newest(self.session, KnownResource.__table__, events, "resource_id", row)
 
+    def remember(self, refs: Iterable[ResourceRef]) -> None:
+        rows = {
+            ref.id: {
+                "resource_id": ref.id,
+                "revision": 0,
+                "slug": ref.slug,
+                "name": ref.name,
+                "kind": ref.kind.value,
+                "location": ref.location or "",
+                "active": True,
+            }
+            for ref in refs
+        }
+        if not rows:
+            return
+        table = KnownResource.__table__
+        insert = insert_for(self.session)(table)
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["resource_id"],
+                set_={k: insert.excluded[k] for k in ("slug", "name", "kind", "location")},
+                where=table.c.revision == 0,
+            ),
+            [rows[key] for key in sorted(rows)],
+        )
+
     def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
         wanted = sorted(set(resource_ids))
         if not wanted:

@@ -85,6 +85,14 @@ class FakeResources:
             if before is None or before.revision < resource.revision:
                 self.stored[resource.resource_id] = resource
 
+    def remember(self, refs: Iterable[ResourceRef]) -> None:
+        for ref in refs:
+            before = self.stored.get(ref.id)
+            if before is None or before.revision == 0:
+                self.stored[ref.id] = ResourceSnapshot(
+                    ref.id, ref.slug, ref.name, ref.kind, True, 0, ref.location
+                )
+
     def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
         known = (self.stored[r] for r in set(resource_ids) if r in self.stored)
         return {

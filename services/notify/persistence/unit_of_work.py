@@ -58,10 +58,14 @@ class Users(Protocol):
 
 
 class Resources(Protocol):
-    """The resources' newest names and places, from ``resource.changed``."""
+    """The resources' newest names and places, from ``resource.changed`` (and, for those
+    no such event has told of yet, as booking snapshots last named them)."""
 
     def store_newest(self, events: list[Event]) -> None:
         """Per resource keep the newest revision."""
+
+    def remember(self, refs: Iterable[ResourceRef]) -> None:
+        """Keep these names for resources no ``resource.changed`` has told of."""
 
     def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
         """What is known of these resources (those notify has heard of)."""

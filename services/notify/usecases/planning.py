@@ -76,8 +76,10 @@ def plan_deliveries(
 
 def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> None:
     before = uow.bookings.lock({e.booking_id for e in bookings})
-    known = _known(uow, [*before.values(), *(e.data for e in bookings)])
-    for newest in uow.bookings.store_newest(bookings):
+    stored = uow.bookings.store_newest(bookings)
+    uow.resources.remember(r for e in stored for r in e.data.resources)
+    known = _known(uow, [*before.values(), *(e.data for e in stored)])
+    for newest in stored:
         previous = before.get(newest.booking_id)
         floor = previous.revision if previous else 0
         fresh = _by_revision(
@@ -87,8 +89,9 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
 
 
 def _known(uow: UnitOfWork, snapshots: Sequence[Any]) -> dict[str, ResourceRef]:
-    """What mail may say of the resources of these snapshots: as they last named them,
-    newer names from the resource replica winning."""
+    """What mail may say of the resources of these snapshots (also of declined lines, no
+    longer among a snapshot's resources): as the resource replica knows them, else as the
+    snapshots named them."""
     known: dict[str, ResourceRef] = {}
     for snapshot in snapshots:
         known.update((r.id, r) for r in snapshot.resources)
