@@ -79,19 +79,6 @@ def words(language: str) -> dict[str, str]:
     return WORDS[language]
 
 
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def notify(config, smtp):
-    harness = Notify(config, smtp.url)
-    yield harness
-    harness.close()
-
-
 class Request:
     """One booking's events, each a new revision of the whole snapshot with its lines."""
 

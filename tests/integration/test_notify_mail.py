@@ -196,19 +196,6 @@ def words(language: str) -> dict[str, str]:
     return WORDS[language]
 
 
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def notify(config, smtp):
-    harness = Notify(config, smtp.url)
-    yield harness
-    harness.close()
-
-
 def _deliver_and_send(notify: Notify, *envelopes: dict) -> None:
     notify.deliver(*envelopes)
     notify.send_all()

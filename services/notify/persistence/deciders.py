@@ -17,6 +17,7 @@ from services.notify.persistence.models import (
     KnownResource,
     WaitingReminder,
 )
+from services.notify.persistence.repositories import upsert
 from shared.events import AlertMode, Event, Kind, ResourceRef
 from shared.inbox import insert_for
 from shared.readmodel import newest_per_key, upsert_if_newer
@@ -64,15 +65,8 @@ class SqlResources:
         if not rows:
             return
         table = KnownResource.__table__
-        insert = insert_for(self.session)(table)
-        self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["resource_id"],
-                set_={k: insert.excluded[k] for k in ("slug", "name", "kind", "location")},
-                where=table.c.revision == 0,
-            ),
-            [rows[key] for key in sorted(rows)],
-        )
+        named = [rows[key] for key in sorted(rows)]
+        upsert(self.session, table, named, ("resource_id",), where=table.c.revision == 0)
 
     def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
         wanted = sorted(set(resource_ids))
@@ -164,9 +158,6 @@ class SqlDigests:
             )
 
 
-WAITING_FIELDS = ("waiting_since", "remind_at", "event_id")
-
-
 class SqlWaitingReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -205,14 +196,7 @@ class SqlWaitingReminders:
                 }
                 for resource_id, (since, remind_at) in sorted(add.items())
             ]
-            insert = insert_for(self.session)(WaitingReminder.__table__)
-            self.session.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["booking_id", "resource_id"],
-                    set_={k: insert.excluded[k] for k in WAITING_FIELDS},
-                ),
-                rows,
-            )
+            upsert(self.session, WaitingReminder.__table__, rows, ("booking_id", "resource_id"))
         return taken
 
     def _due(self, now: datetime):

@@ -62,28 +62,25 @@ class FakeBookings:
         return {b: self.stored[b] for b in booking_ids if b in self.stored}
 
 
-class FakeUsers:
+class _Replica:
+    """The newest revision of each user or resource the events tell of."""
+
     def __init__(self) -> None:
-        self.stored: dict[str, UserSnapshot] = {}
+        self.stored: dict[str, Any] = {}
 
     def store_newest(self, events: list[Event]) -> None:
         for event in events:
-            user = event.data
-            before = self.stored.get(user.user_id)  # type: ignore[union-attr]
-            if before is None or before.revision < user.revision:
-                self.stored[user.user_id] = user  # type: ignore[union-attr,assignment]
+            before = self.stored.get(event.aggregate_id)
+            if before is None or before.revision < event.revision:
+                self.stored[event.aggregate_id] = event.data
 
 
-class FakeResources:
-    def __init__(self) -> None:
-        self.stored: dict[str, ResourceSnapshot] = {}
+class FakeUsers(_Replica):
+    stored: dict[str, UserSnapshot]
 
-    def store_newest(self, events: list[Event]) -> None:
-        for event in events:
-            resource: ResourceSnapshot = event.data  # type: ignore[assignment]
-            before = self.stored.get(resource.resource_id)
-            if before is None or before.revision < resource.revision:
-                self.stored[resource.resource_id] = resource
+
+class FakeResources(_Replica):
+    stored: dict[str, ResourceSnapshot]
 
     def remember(self, refs: Iterable[ResourceRef]) -> None:
         for ref in refs:
@@ -101,16 +98,8 @@ class FakeResources:
         }
 
 
-class FakePreferences:
-    def __init__(self) -> None:
-        self.stored: dict[str, UserSnapshot] = {}
-
-    def store_newest(self, events: list[Event]) -> None:
-        for event in events:
-            user: UserSnapshot = event.data  # type: ignore[assignment]
-            before = self.stored.get(user.user_id)
-            if before is None or before.revision < user.revision:
-                self.stored[user.user_id] = user
+class FakePreferences(_Replica):
+    stored: dict[str, UserSnapshot]
 
     def daily(self) -> frozenset[str]:
         return frozenset(
