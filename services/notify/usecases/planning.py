@@ -21,6 +21,7 @@ from services.notify.domain import (
     reminder_times,
     reschedule,
     reschedule_waiting,
+    waiting_lines,
     with_names,
 )
 from services.notify.persistence.unit_of_work import UnitOfWork
@@ -63,7 +64,8 @@ def plan_deliveries(
             uow.preferences.store_newest(users)
         if resources:
             uow.resources.store_newest(resources)
-        batch = _Batch(settings, now, uow.preferences.daily() if bookings or notices else ())
+        asking = notices or any(waiting_lines(e.data) for e in bookings)  # type: ignore[arg-type]
+        batch = _Batch(settings, now, uow.preferences.daily() if asking else ())
         if bookings:
             _plan_bookings(uow, bookings, batch)
         if notices:
@@ -77,8 +79,7 @@ def plan_deliveries(
 def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> None:
     before = uow.bookings.lock({e.booking_id for e in bookings})
     stored = uow.bookings.store_newest(bookings)
-    uow.resources.remember(r for e in stored for r in e.data.resources)
-    known = _known(uow, [*before.values(), *(e.data for e in stored)])
+    known = _known(uow, [*before.values(), *(e.data for e in stored)], remember=stored)
     for newest in stored:
         previous = before.get(newest.booking_id)
         floor = previous.revision if previous else 0
@@ -88,15 +89,28 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
         _plan_booking(uow, fresh, previous, known, batch)
 
 
-def _known(uow: UnitOfWork, snapshots: Sequence[Any]) -> dict[str, ResourceRef]:
+def _known(
+    uow: UnitOfWork, snapshots: Sequence[Any], remember: Sequence[Event] = ()
+) -> dict[str, ResourceRef]:
     """What mail may say of the resources of these snapshots (also of declined lines, no
     longer among a snapshot's resources): as the resource replica knows them, else as the
-    snapshots named them."""
+    snapshots named them. The replica remembers the names the ``remember`` events give
+    (written only when they differ from what it holds)."""
     known: dict[str, ResourceRef] = {}
     for snapshot in snapshots:
         known.update((r.id, r) for r in snapshot.resources)
     line_ids = {line.resource_id for s in snapshots for line in s.lines}
-    return {**known, **uow.resources.refs(set(known) | line_ids)}
+    replica = uow.resources.refs(set(known) | line_ids)
+    told = {r.id: r for e in remember for r in e.data.resources}  # type: ignore[union-attr]
+    new = [r for r in told.values() if r.id not in replica or _naming(replica[r.id]) != _naming(r)]
+    if new:
+        uow.resources.remember(new)
+        replica.update(uow.resources.refs(r.id for r in new))
+    return {**known, **replica}
+
+
+def _naming(ref: ResourceRef) -> tuple[str, str, str, str]:
+    return (ref.slug, ref.name, ref.kind.value, ref.location)
 
 
 def _by_revision(events: Iterable[Event]) -> list[Event]:
