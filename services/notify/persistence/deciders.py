@@ -4,10 +4,11 @@ waiting for each digest, and the 48-hour reminders of waiting lines."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, select, tuple_, update
+from sqlalchemy import Table, delete, exists, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from services.notify.domain import DigestItem
@@ -23,7 +24,9 @@ from shared.inbox import insert_for
 from shared.readmodel import newest_per_key, upsert_if_newer
 
 
-def _store_newest(session: Session, table, events: list[Event], key: str, row) -> None:
+def _store_newest(
+    session: Session, table: Table, events: list[Event], key: str, row: Callable[[Any], dict]
+) -> None:
     """Per aggregate, the newest event's row when it is newer than the stored one."""
     newest = newest_per_key(events, key=lambda event: event.aggregate_id)
     if newest:

@@ -5,7 +5,7 @@ recipient's waiting lines become one digest mail (one a day)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from services.notify.domain import Mail, digest_cutoff, digest_mail, waiting_reminder_mails
 from services.notify.domain.mail import MailKind
@@ -71,7 +71,7 @@ def _queue_digest(
     uow: UnitOfWork,
     settings: MailSettings,
     recipient: str,
-    day,
+    day: date,
     cutoff: datetime,
     now: datetime,
 ) -> int:
