@@ -161,3 +161,22 @@ def make_app(config):
     yield make
     for app in built:
         app.extensions["evenemang"]["db"].dispose()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on loopback that keeps what it accepts."""
+    from tests.support.smtp import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def notify(config, smtp):
+    """Notify's consumer, scheduler and sender on the test's database, mailing ``smtp``."""
+    from tests.support.smtp import Notify
+
+    harness = Notify(config, smtp.url)
+    yield harness
+    harness.close()

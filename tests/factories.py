@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.events import BOOKING_SUBMITTED, RESOURCE_CHANGED, make_envelope
+from shared.events import BOOKING_SUBMITTED, RESOURCE_CHANGED, USER_CHANGED, make_envelope
+
+WAITING_SINCE = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def snapshot(**overrides: Any) -> dict[str, Any]:
@@ -60,10 +62,33 @@ def envelope(event_type: str = BOOKING_SUBMITTED, **snapshot_overrides: Any) -> 
 # --- lines and resources (decisions per resource, resource.changed) ------------------------
 
 
+def line(resource_id: str = "r1", status: str = "pending", **overrides: Any) -> dict[str, Any]:
+    """One resource's line of a request: a pending one waits since ``WAITING_SINCE``, a
+    decided one says by whom and when, a declined one why (unless told)."""
+    since = overrides.pop("waiting_since", WAITING_SINCE if status == "pending" else None)
+    decided = status != "pending"
+    data: dict[str, Any] = {
+        "resource_id": resource_id,
+        "status": status,
+        "decided_by": "infra@example.org" if decided else None,
+        "decided_at": WAITING_SINCE.isoformat() if decided else None,
+        "reason": "Not available" if status == "declined" else None,
+        "deciders": [],
+        "waiting_since": since.isoformat() if isinstance(since, datetime) else since,
+    }
+    data.update(overrides)
+    return data
+
+
+def team(slug: str, name: str, email: str = "", members: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"slug": slug, "name": name, "email": email, "members": list(members)}
+
+
 def resource_ref(
     resource_id: str = "r1", slug: str = "aula", name: str = "Aula", **overrides: Any
 ) -> dict[str, Any]:
-    """A resource as a booking snapshot names it (the default is the snapshot's own)."""
+    """A resource as a booking snapshot names it (the default is the snapshot's own: a venue
+    needing approval)."""
     data = {
         "id": resource_id,
         "slug": slug,
@@ -72,21 +97,16 @@ def resource_ref(
         "location": "Building A",
         "requires_approval": True,
         "managers": [],
+        "team": None,
+        "self_approval": False,
     }
     data.update(overrides)
     return data
 
 
-def line(resource_id: str = "r1", status: str = "pending", **overrides: Any) -> dict[str, Any]:
-    """One resource's line of a request; a decided one says by whom and when."""
-    data: dict[str, Any] = {"resource_id": resource_id, "status": status, "deciders": []}
-    if status != "pending":
-        data["decided_by"] = "infra@example.org"
-        data["decided_at"] = datetime(2030, 1, 2, tzinfo=UTC).isoformat()
-    if status == "declined":
-        data["reason"] = "Not available"
-    data.update(overrides)
-    return data
+def resource(resource_id: str, slug: str, name: str, **overrides: Any) -> dict[str, Any]:
+    """A resource as a booking snapshot names it, with no location unless told."""
+    return resource_ref(resource_id, slug, name, **{"location": "", **overrides})
 
 
 def resource_snapshot(**overrides: Any) -> dict[str, Any]:
@@ -111,3 +131,23 @@ def resource_snapshot(**overrides: Any) -> dict[str, Any]:
 
 def resource_envelope(**overrides: Any) -> dict[str, Any]:
     return make_envelope(RESOURCE_CHANGED, resource_snapshot(**overrides))
+
+
+def resource_changed(resource_id: str, slug: str, name: str, **overrides: Any) -> dict[str, Any]:
+    """A ``resource.changed`` envelope (revision 1 unless told)."""
+    overrides = {"location": "", **overrides}
+    return resource_envelope(resource_id=resource_id, slug=slug, name=name, **overrides)
+
+
+def user_changed(email: str, alerts: str = "each", **overrides: Any) -> dict[str, Any]:
+    """A ``user.changed`` envelope for an organiser (revision 1 unless told)."""
+    data = {
+        "user_id": overrides.pop("user_id", f"u-{email}"),
+        "email": email,
+        "role": "organiser",
+        "active": True,
+        "revision": 1,
+        "alerts": alerts,
+        **overrides,
+    }
+    return make_envelope(USER_CHANGED, data)

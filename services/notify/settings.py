@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from services.notify.domain import Retry
 from services.notify.mail.addresses import address_list, domain_of, sender_parts
@@ -44,6 +45,8 @@ class MailSettings:
     infra_team: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
     reminder_lead: timedelta = timedelta(hours=24)
+    secret_key: str = ""  # signs the decision links in deciders' mail (none without it)
+    timezone: str = "Europe/Stockholm"  # where the daily digest's 07:00 is
 
     @classmethod
     def from_config(cls, config: Config, env: Mapping[str, str] | None = None) -> MailSettings:
@@ -54,6 +57,8 @@ class MailSettings:
             infra_team=address_list(config.infra_team_email),
             base_url=config.base_url.rstrip("/"),
             reminder_lead=timedelta(hours=hours),
+            secret_key=config.secret_key,
+            timezone=config.timezone,
         )
 
     # parsed once per settings object: every mail's headers and Message-ID use them
@@ -68,6 +73,10 @@ class MailSettings:
     @cached_property
     def domain(self) -> str:
         return domain_of(self.sender_address)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)

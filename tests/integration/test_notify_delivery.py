@@ -22,19 +22,6 @@ from tests.support.smtp import Accounts, Notify, SmtpServer, make_certificate
 PARTICIPANTS = [{"email": f"p{i}@example.org", "name": f"P {i}"} for i in range(3)]
 
 
-@pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def notify(config, smtp):
-    harness = Notify(config, smtp.url)
-    yield harness
-    harness.close()
-
-
 def _approved(**overrides):
     return envelope(BOOKING_APPROVED, status="approved", participants=PARTICIPANTS, **overrides)
 

@@ -275,7 +275,11 @@ class Notify:
         self.config = config
         self.db = Database(config.notify_database_url)
         self.settings = MailSettings(
-            mail_from=self.MAIL_FROM, infra_team=self.INFRA, base_url=self.BASE_URL
+            mail_from=self.MAIL_FROM,
+            infra_team=self.INFRA,
+            base_url=self.BASE_URL,
+            secret_key=config.secret_key,
+            timezone=config.timezone,
         )
         self.handler = make_handler(self.db, self.settings)
         self.clock = Clock()
@@ -329,6 +333,13 @@ class Notify:
         from services.notify.usecases.reminders import queue_due_reminders
 
         return queue_due_reminders(SqlAlchemyUnitOfWork(self.db), self.settings, now=now)
+
+    def scheduled(self, now: Any) -> int:
+        """One round of the worker's scheduler (reminders, 48-hour reminders, digests)."""
+        from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
+        from services.notify.usecases.reminders import queue_scheduled_mail
+
+        return queue_scheduled_mail(SqlAlchemyUnitOfWork(self.db), self.settings, now=now)
 
     def deliveries(self, booking_id: str | None = None) -> list[Any]:
         from sqlalchemy import select

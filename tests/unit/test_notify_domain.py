@@ -4,28 +4,39 @@ participant's calendar is sent, when reminders go out, and how hard a mail is re
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.notify.domain import (
     DeliveryStatus,
+    DigestItem,
     Invited,
     MailKind,
     Outcome,
     Retry,
     decider_mails,
+    digest_cutoff,
+    digest_id,
+    digest_mail,
     fingerprint,
+    freed_mails,
     participant_mails,
     plan_mail,
     reminder_id,
     reminder_mails,
     reply_to,
     reschedule,
+    reschedule_waiting,
+    waiting_id,
+    waiting_reminder_mails,
+    waiting_times,
+    with_names,
 )
-from shared.events import load_snapshot, make_envelope, parse_event
-from tests.factories import snapshot
+from shared.events import Kind, Language, ResourceRef, load_snapshot, make_envelope, parse_event
+from tests.factories import WAITING_SINCE, line, resource, snapshot, team
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 AULA = {**snapshot()["resources"][0], "managers": ["Manager@example.org", "infra@example.org"]}
@@ -51,34 +62,206 @@ def who(mails) -> list[tuple[str, str]]:
     return sorted((m.recipient, m.kind.value) for m in mails)
 
 
-def test_a_new_request_asks_the_infra_team_and_the_managers_whose_approval_it_needs():
-    mails = decider_mails(event(), INFRA)
-    # each address once (a manager who is also the infra team, any case), and not the
-    # photographer's manager: that service needs no approval
+def test_without_lines_a_new_request_asks_the_managers_whose_approval_it_needs():
+    """A snapshot from before lines (its lines follow its status): the aula waits for its
+    managers (each address once, in any case); the photographer needs no approval."""
+    mails, items = decider_mails(event(), None, INFRA)
     assert who(mails) == [
         ("infra@example.org", "decision_needed"),
         ("manager@example.org", "decision_needed"),
     ]
-    assert not any(m.again for m in mails)
+    assert items == [] and not any(m.again for m in mails)
+    assert {m.lines for m in mails} == {("r1",)}
 
 
-def test_a_change_back_to_pending_asks_again_and_an_added_resource_asks_only_its_managers():
+def test_without_lines_a_change_back_to_pending_asks_again_and_an_added_resource_its_managers():
+    approved = event("booking.approved", status="approved").data
     back = event(
         "booking.changed", changes=[{"field": "status", "from": "approved", "to": "pending"}]
     )
-    assert all(m.again for m in decider_mails(back, INFRA))
-    assert len(decider_mails(back, INFRA)) == 2
+    mails, _ = decider_mails(back, approved, INFRA)
+    assert len(mails) == 2 and all(m.again for m in mails)
+    assert all(m.again for m in decider_mails(back, None, INFRA)[0])  # nothing stored yet
     added = event(
         "booking.changed",
         resources=[AULA, STUDIO],
         changes=[{"field": "resources", "from": ["aula"], "to": ["aula", "studio"]}],
     )
-    assert who(decider_mails(added, INFRA)) == [("s@example.org", "decision_needed")]
-    assert decider_mails(event("booking.changed"), INFRA) == []  # nothing new to decide
+    assert who(decider_mails(added, event().data, INFRA)[0]) == [
+        ("s@example.org", "decision_needed")
+    ]
+    assert decider_mails(event("booking.changed"), event().data, INFRA) == ([], [])
 
 
 def test_deciders_hear_nothing_of_a_booking_that_is_not_waiting():
-    assert decider_mails(event("booking.approved", status="approved"), INFRA) == []
+    assert decider_mails(event("booking.approved", status="approved"), None, INFRA) == ([], [])
+    assert decider_mails(event("booking.cancelled", status="cancelled"), None, INFRA) == ([], [])
+
+
+# --- lines: who is asked to decide what ------------------------------------------------------
+
+INFRA_TEAM = team("infra", "Infrastructure", "infra-box@example.org", ("ines@example.org",))
+KOMM = team("komm", "Kommunikation", members=("kim@example.org", "kai@example.org"))
+VENUE = resource("v1", "aula-magna", "Aula Magna", location="Building A", team=INFRA_TEAM)
+PHOTOS = resource("p1", "photo", "Photographer", kind="service", team=KOMM, managers=["mia@x.org"])
+FILM = resource("f1", "film", "Film crew", kind="service", team=KOMM, managers=["mia@x.org"])
+LONELY = resource("x1", "lonely", "Lonely room")
+
+
+def request(event_type: str = "booking.submitted", resources=(VENUE, PHOTOS), **overrides: Any):
+    """A request of lines: each resource waiting since ``WAITING_SINCE`` unless told."""
+    lines = overrides.pop("lines", [line(r["id"]) for r in resources])
+    data = snapshot(booking_id="b-2", resources=list(resources), lines=lines, **overrides)
+    return parse_event(make_envelope(event_type, data))
+
+
+def asked(mails) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(m.recipient, m.kind.value, m.lines) for m in mails}
+
+
+def test_each_waiting_line_alerts_its_team_s_mailbox_else_its_members_and_its_managers():
+    mails, items = decider_mails(request(resources=(VENUE, PHOTOS, FILM)), None, INFRA)
+    # one mail per recipient, with just their lines; not the venue team's members (it has
+    # a mailbox), and not the infra team's address (every line has its deciders)
+    assert asked(mails) == {
+        ("infra-box@example.org", "decision_needed", ("v1",)),
+        ("kim@example.org", "decision_needed", ("p1", "f1")),
+        ("kai@example.org", "decision_needed", ("p1", "f1")),
+        ("mia@x.org", "decision_needed", ("p1", "f1")),
+    }
+    assert items == []
+
+
+def test_the_organiser_is_not_asked_to_decide_their_own_request_unless_the_resource_allows_it():
+    kim = {"email": "Kim@example.org", "name": "Kim"}
+    mails, _ = decider_mails(request(resources=(PHOTOS,), organiser=kim), None, INFRA)
+    assert {m.recipient for m in mails} == {"kai@example.org", "mia@x.org"}
+    allowed = {**PHOTOS, "self_approval": True}
+    mails, _ = decider_mails(request(resources=(allowed,), organiser=kim), None, INFRA)
+    assert {m.recipient for m in mails} == {"kim@example.org", "kai@example.org", "mia@x.org"}
+
+
+def test_a_line_no_one_else_decides_alerts_the_infra_team_address():
+    mails, _ = decider_mails(request(resources=(LONELY, PHOTOS)), None, INFRA)
+    assert ("infra@example.org", "decision_needed", ("x1",)) in asked(mails)
+    assert all(m.lines == ("p1",) for m in mails if m.recipient != "infra@example.org")
+    own = {**LONELY, "managers": ["org@example.org"]}  # only the organiser manages it
+    assert asked(decider_mails(request(resources=(own,)), None, INFRA)[0]) == {
+        ("infra@example.org", "decision_needed", ("x1",))
+    }
+    assert decider_mails(request(resources=(LONELY,)), None, ()) == ([], [])  # none set
+
+
+def test_only_lines_that_newly_wait_alert_and_a_line_sent_back_is_asked_again():
+    submitted = request()
+    part = request(
+        "booking.lines_decided", lines=[line("v1", "approved"), line("p1")], decided=["v1"]
+    )
+    assert decider_mails(part, submitted.data, INFRA) == ([], [])  # p1 was asked already
+    later = WAITING_SINCE + timedelta(days=1)
+    moved = request(
+        "booking.changed", lines=[line("v1", "approved"), line("p1", waiting_since=later)]
+    )
+    mails, _ = decider_mails(moved, part.data, INFRA)
+    assert {m.recipient for m in mails} == {"kim@example.org", "kai@example.org", "mia@x.org"}
+    assert all(m.revised and not m.again for m in mails)
+    back = request("booking.changed", lines=[line("v1", waiting_since=later), line("p1")])
+    (mail,) = decider_mails(back, part.data, INFRA)[0]
+    assert (mail.recipient, mail.lines, mail.again) == ("infra-box@example.org", ("v1",), True)
+
+
+def test_a_decider_who_chose_the_daily_digest_gets_items_instead_of_mail():
+    mails, items = decider_mails(
+        request(resources=(VENUE, PHOTOS, FILM)), None, INFRA, daily={"mia@x.org"}
+    )
+    assert "mia@x.org" not in {m.recipient for m in mails}
+    assert items == [DigestItem("mia@x.org", "b-2", "p1"), DigestItem("mia@x.org", "b-2", "f1")]
+
+
+def test_a_freed_slot_offers_the_freed_lines_that_still_wait_to_their_deciders_and_organiser():
+    notice = request("booking.slot_freed", freed=["v1"])
+    mails, _ = freed_mails(notice, notice.data, INFRA)
+    assert asked(mails) == {
+        ("infra-box@example.org", "decision_possible", ("v1",)),
+        ("org@example.org", "slot_freed", ("v1",)),
+    }
+    declined = request(
+        "booking.lines_decided", lines=[line("v1", "declined"), line("p1")], revision=2
+    )
+    assert freed_mails(notice, declined.data, INFRA) == ([], [])  # decided since
+    assert len(freed_mails(notice, None, INFRA)[0]) == 2  # a booking notify never saw
+
+
+def test_a_line_waiting_48_hours_before_the_booking_starts_is_reminded_once():
+    since = START - timedelta(days=5)
+    late = START - timedelta(hours=47)  # will not have waited 48 hours before it starts
+    waiting = request(lines=[line("v1", waiting_since=since), line("p1", waiting_since=late)]).data
+    due = since + timedelta(hours=48)
+    assert waiting_times(waiting) == {"v1": (since, due)}
+    assert reschedule_waiting(waiting, {}) == ([], {"v1": (since, due)})
+    assert reschedule_waiting(waiting, {"v1": since}) == ([], {})
+    decided = request(lines=[line("v1", "approved"), line("p1", waiting_since=late)]).data
+    assert reschedule_waiting(decided, {"v1": since}) == (["v1"], {})
+    event_id, mails, _ = waiting_reminder_mails(waiting, {"v1": since}, due, INFRA)
+    assert asked(mails) == {("infra-box@example.org", "waiting_reminder", ("v1",))}
+    assert event_id == waiting_id("b-2", [("v1", since)]) == mails[0].event_id
+    assert waiting_reminder_mails(waiting, {"v1": since}, START, INFRA) == (None, [], [])
+    anew = {"v1": since - timedelta(hours=1)}  # it started waiting anew since
+    assert waiting_reminder_mails(waiting, anew, due, INFRA) == (None, [], [])
+
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "cutoff"),
+    [
+        (datetime(2030, 3, 4, 5, 59, tzinfo=UTC), date(2030, 3, 3), "2030-03-03T06:00:00+00:00"),
+        (datetime(2030, 3, 4, 6, 0, tzinfo=UTC), date(2030, 3, 4), "2030-03-04T06:00:00+00:00"),
+        (datetime(2030, 7, 1, 5, 0, tzinfo=UTC), date(2030, 7, 1), "2030-07-01T05:00:00+00:00"),
+    ],
+)
+def test_a_day_s_digest_covers_the_lines_waiting_by_seven_in_the_suite_s_time_zone(
+    now, day, cutoff
+):
+    due_day, due_cutoff = digest_cutoff(now, STOCKHOLM)
+    assert (due_day, due_cutoff.astimezone(UTC).isoformat()) == (day, cutoff)
+
+
+def test_a_digest_lists_what_still_waits_for_its_recipient_soonest_first_once_a_day():
+    later = request(resources=(VENUE, PHOTOS), language="en").data
+    sooner = request(
+        resources=(PHOTOS,), start=START - timedelta(days=1), language="en"
+    ).data.replace(booking_id="b-3")
+    decided = request(lines=[line("v1"), line("p1", "approved")]).data.replace(booking_id="b-4")
+    snapshots = {"b-2": later, "b-3": sooner, "b-4": decided}
+    items = [("b-2", "v1"), ("b-2", "p1"), ("b-3", "p1"), ("b-4", "p1"), ("gone", "p1")]
+    mail = digest_mail("Mia@x.org", date(2030, 3, 4), items, snapshots, INFRA)
+    # not the venue (mia does not decide it), nor lines decided or bookings unknown
+    assert [(w.snapshot.booking_id, w.lines) for w in mail.items] == [
+        ("b-3", ("p1",)),
+        ("b-2", ("p1",)),
+    ]
+    assert mail.kind is MailKind.DIGEST and mail.booking_id == ""
+    assert mail.event_id == digest_id("mia@x.org", date(2030, 3, 4))
+    assert mail.event_id != digest_id("mia@x.org", date(2030, 3, 5))
+    assert mail.snapshot.language.value == "en"  # the bookings' common language
+    mixed = {**snapshots, "b-2": later.replace(language=Language.SV)}
+    assert digest_mail("mia@x.org", date(2030, 3, 4), items, mixed, INFRA).snapshot.language == (
+        Language.SV
+    )
+    assert digest_mail("mia@x.org", date(2030, 3, 4), [("b-4", "p1")], snapshots, INFRA) is None
+
+
+def test_mail_names_resources_as_they_are_called_now():
+    (mail,), _ = decider_mails(request(resources=(VENUE,)), None, INFRA)
+    newer = ResourceRef("v1", "aula", "Aula Nova", Kind.VENUE, "Building B")
+    gone = ResourceRef("g1", "old", "Old hall", Kind.VENUE)
+    (named,) = with_names([mail], {"v1": newer, "g1": gone})
+    assert (named.resource("v1").name, named.resource("v1").location) == ("Aula Nova", "Building B")
+    assert named.resource("v1").team == mail.resource("v1").team  # the rest as the booking said
+    assert named.resource("g1") == gone  # a declined line's resource, named all the same
+    assert with_names([mail], {}) == [mail]
 
 
 def test_approval_invites_every_participant_and_remembers_what_each_calendar_was_sent():
@@ -164,7 +347,7 @@ def test_a_cancelled_occurrence_is_cancelled_alone_in_each_calendar():
 def test_a_batch_tells_the_organiser_each_step_and_the_others_only_the_newest_state():
     submitted = event()
     approved = event("booking.approved", status="approved", revision=2)
-    plan = plan_mail([submitted, approved], {}, INFRA)
+    plan = plan_mail([submitted, approved], None, {}, INFRA)
     assert who(plan.mails) == [
         ("anna@example.org", "invitation"),
         ("bob@example.org", "invitation"),
@@ -176,13 +359,15 @@ def test_a_batch_tells_the_organiser_each_step_and_the_others_only_the_newest_st
 
 def test_replies_reach_whoever_can_answer():
     submitted = event()
-    receipt, *_ = plan_mail([submitted], {}, INFRA).mails
+    receipt, *_ = plan_mail([submitted], None, {}, INFRA).mails
     assert [p.email for p in reply_to(receipt, INFRA)] == ["infra@example.org"]
-    (to_infra, to_manager) = decider_mails(submitted, INFRA)
+    (to_infra, to_manager), _ = decider_mails(submitted, None, INFRA)
     assert [p.email for p in reply_to(to_manager, INFRA)] == ["org@example.org"]
     assert [p.email for p in reply_to(to_infra, INFRA)] == ["org@example.org"]
-    organiser_decides = decider_mails(event(organiser={"email": "INFRA@example.org"}), INFRA)
-    assert reply_to(organiser_decides[0], INFRA) == []  # never to oneself
+    own = {**AULA, "self_approval": True}  # a manager may decide their own request
+    mails, _ = decider_mails(event(resources=[own], organiser={"email": INFRA[0]}), None, INFRA)
+    (to_themself,) = [m for m in mails if m.for_organiser]
+    assert reply_to(to_themself, INFRA) == []  # never to oneself
 
 
 def test_the_calendar_fingerprint_is_the_one_stored_before_the_typed_contract():

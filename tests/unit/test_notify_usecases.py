@@ -5,6 +5,7 @@ due mail sent and retried, and the delivery log read back."""
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -15,16 +16,17 @@ from zoneinfo import ZoneInfoNotFoundError
 import pytest
 
 from services.notify.commands import ListDeliveries
-from services.notify.domain import DeliveryStatus
+from services.notify.domain import DROPPED_DECIDED, DeliveryStatus
 from services.notify.persistence.fake import FakeUnitOfWork
 from services.notify.settings import MailSettings, SenderSettings
 from services.notify.usecases.deliveries import list_deliveries
 from services.notify.usecases.planning import plan_deliveries
-from services.notify.usecases.reminders import queue_due_reminders
+from services.notify.usecases.reminders import queue_due_reminders, queue_scheduled_mail
 from services.notify.usecases.sending import claim_due_mail, send_due_mail
+from shared.decision_links import Action, DecisionLink, read
 from shared.events import make_envelope, parse_event
 from shared.mail import MailSink, SinkConnection, SmtpConnection, parse_smtp_url
-from tests.factories import snapshot
+from tests.factories import line, resource, resource_changed, snapshot, team, user_changed
 from tests.support.smtp import free_port
 
 NOW = datetime(2030, 2, 1, 12, 0, tzinfo=UTC)
@@ -32,10 +34,12 @@ START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 INFRA = "infra@example.org"
 ORGANISER = "org@example.org"
 GUESTS = ["anna@example.org", "bob@example.org"]
+SECRET = "a-secret-key-for-decision-links"
 SETTINGS = MailSettings(
     mail_from="Evenemang <noreply@evenemang.example>",
     infra_team=(INFRA,),
     base_url="https://evenemang.example",
+    secret_key=SECRET,
 )
 AULA = {**snapshot()["resources"][0], "managers": ["manager@example.org"]}
 
@@ -105,9 +109,8 @@ def test_each_event_type_mails_whom_the_table_says(uow):
     booking = Booking()
     steps = [
         (
-            booking.event("booking.submitted"),
-            [("infra@example.org", "decision_needed"), ("manager@example.org", "decision_needed")]
-            + [(ORGANISER, "receipt")],
+            booking.event("booking.submitted"),  # the aula's manager decides it
+            [("manager@example.org", "decision_needed"), (ORGANISER, "receipt")],
         ),
         (
             booking.event("booking.approved", status="approved"),
@@ -144,7 +147,7 @@ def test_a_rejection_tells_only_the_organiser_when_no_calendar_was_invited(uow):
     assert queued(uow, rejected) == [(ORGANISER, "rejected")]
 
 
-def test_an_approved_change_back_to_pending_asks_every_decider_again(uow):
+def test_an_approved_change_back_to_pending_asks_its_deciders_again(uow):
     booking = Booking()
     plan(uow, booking.event("booking.approved", status="approved"))
     back = booking.move(
@@ -156,11 +159,192 @@ def test_an_approved_change_back_to_pending_asks_every_decider_again(uow):
     assert queued(uow, back) == sorted(
         [
             *everyone("invitation_update"),
-            ("infra@example.org", "decision_needed"),
             ("manager@example.org", "decision_needed"),
             (ORGANISER, "changed"),
         ]
     )
+
+
+# --- lines: each decider their own, with links; the organiser told of each part -----------
+
+KOMM = team("komm", "Kommunikation", "komm@example.org", ("kim@example.org",))
+VENUE = resource("v1", "aula-magna", "Aula Magna", location="Building A", managers=["ines@x.org"])
+PHOTOS = resource("p1", "photo", "Photographer", kind="service", team=KOMM)
+DECIDE = re.compile(r"https://evenemang\.example/decide/(\S+)")
+
+
+def lines_request(**overrides: Any) -> Booking:
+    """A venue and a photographer, each waiting for its own deciders since ``NOW``."""
+    lines = [line("v1", waiting_since=NOW), line("p1", waiting_since=NOW)]
+    defaults = {"resources": [VENUE, PHOTOS], "lines": lines}
+    return Booking(**{**defaults, **overrides})
+
+
+def message(uow: FakeUnitOfWork, recipient: str, kind: str):
+    (row,) = [r for r in uow.deliveries.rows if (r.recipient, r.kind) == (recipient, kind)]
+    return BytesParser(policy=policy.default).parsebytes(row.message)
+
+
+def links_in(mail) -> list[DecisionLink]:
+    """Every decision link of a mail's text part, read back as booking reads them."""
+    text = mail.get_body(("plain",)).get_content()
+    return [read(SECRET, token, NOW) for token in DECIDE.findall(text)]
+
+
+def test_a_request_asks_each_decider_once_about_their_own_lines_with_links(uow):
+    booking = lines_request()
+    submitted = booking.event("booking.submitted")
+    plan(uow, submitted)
+    assert queued(uow, submitted) == [
+        ("ines@x.org", "decision_needed"),
+        ("komm@example.org", "decision_needed"),  # the team's mailbox, not its members
+        (ORGANISER, "receipt"),
+    ]
+    links = links_in(message(uow, "komm@example.org", "decision_needed"))
+    assert {(x.action, x.resource_ids) for x in links} == {
+        (Action.APPROVE, ("p1",)),
+        (Action.REJECT, ("p1",)),
+    }
+    assert {(x.decider, x.booking_id, x.revision) for x in links} == {
+        ("komm@example.org", booking.data["booking_id"], 1)
+    }
+    html = message(uow, "ines@x.org", "decision_needed").get_body(("html",)).get_content()
+    assert len(DECIDE.findall(html)) == 2 and "Aula Magna, Building A" in html
+
+
+def test_a_decider_of_several_lines_gets_links_for_each_and_for_all(uow):
+    studio = resource("s1", "studio", "Studio", kind="studio", team=KOMM)
+    booking = lines_request(resources=[PHOTOS, studio], lines=[line("p1"), line("s1")])
+    plan(uow, booking.event("booking.submitted"))
+    links = links_in(message(uow, "komm@example.org", "decision_needed"))
+    assert sorted((x.action.value, x.resource_ids) for x in links) == [
+        ("approve", ("p1",)),
+        ("approve", ("p1", "s1")),
+        ("approve", ("s1",)),
+        ("reject", ("p1",)),
+        ("reject", ("p1", "s1")),
+        ("reject", ("s1",)),
+    ]
+
+
+def test_the_organiser_hears_which_part_was_decided_and_why(uow):
+    booking = lines_request(language="en")
+    plan(uow, booking.event("booking.submitted"))
+    declined = line("p1", "declined", reason="No photographer free that day")
+    part = booking.event(
+        "booking.lines_decided", lines=[line("v1", "approved"), declined], decided=["v1", "p1"]
+    )
+    plan(uow, part)
+    assert queued(uow, part) == [(ORGANISER, "lines_decided")]
+    text = message(uow, ORGANISER, "lines_decided").get_body(("plain",)).get_content()
+    assert "Approved:\r\n- Aula Magna, Building A" in text
+    assert "Declined:\r\n- Photographer: No photographer free that day" in text
+    # the photographer is not among the live resources any more: named from before
+    approved = booking.event(
+        "booking.approved",
+        status="approved",
+        resources=[VENUE],
+        lines=[line("v1", "approved"), declined],
+        decided=[],
+    )
+    plan(uow, approved)
+    text = message(uow, ORGANISER, "approved").get_body(("plain",)).get_content()
+    assert "Part of what you asked for was declined" in text
+    assert "- Photographer: No photographer free that day" in text
+
+
+def test_a_freed_slot_is_offered_once_though_its_revision_is_the_stored_one(uow):
+    booking = lines_request()
+    plan(uow, booking.event("booking.submitted"))
+    notice = parse_event(make_envelope("booking.slot_freed", {**booking.data, "freed": ["v1"]}))
+    assert plan(uow, notice) == 2
+    assert queued(uow, notice) == [("ines@x.org", "decision_possible"), (ORGANISER, "slot_freed")]
+    assert [x.resource_ids for x in links_in(message(uow, "ines@x.org", "decision_possible"))] == [
+        ("v1",),
+        ("v1",),
+    ]
+    assert plan(uow, notice) == 0  # the same notice again: nothing twice
+    assert uow.bookings.stored[booking.data["booking_id"]].freed == ()  # not stored
+
+
+def test_names_in_mail_follow_a_resource_renamed_after_the_booking(uow):
+    booking = Booking(resources=[VENUE], participants=[])
+    plan(uow, booking.event("booking.approved", status="approved"))
+    renamed = resource_changed("v1", "aula-nova", "Aula Nova", revision=3, location="Building B")
+    plan(uow, parse_event(renamed))
+    plan(uow, parse_event(resource_changed("v1", "aula-magna", "Aula Magna", revision=2)))
+    assert uow.resources.stored["v1"].name == "Aula Nova"  # an older revision changes nothing
+    assert queue_due_reminders(uow, SETTINGS, now=START - timedelta(hours=24)) == 1
+    text = message(uow, ORGANISER, "reminder").get_body(("plain",)).get_content()
+    assert "Aula Nova, Building B" in text and "Aula Magna" not in text
+
+
+# --- the daily digest and the 48-hour reminder -------------------------------------------------
+
+SEVEN = datetime(2030, 2, 2, 6, 0, tzinfo=UTC)  # 07:00 in Stockholm
+
+
+def test_a_decider_who_chose_the_digest_gets_one_mail_a_day_of_what_still_waits(uow):
+    plan(uow, parse_event(user_changed("komm@example.org", "daily")))
+    first, second, third = lines_request(), lines_request(), lines_request()
+    plan(uow, first.event("booking.submitted"), second.event("booking.submitted"))
+    assert ("komm@example.org", "decision_needed") not in queued(uow)
+    assert ("ines@x.org", "decision_needed") in queued(uow)  # each mode is the decider's
+    approved = second.event(
+        "booking.lines_decided", lines=[line("v1", waiting_since=NOW), line("p1", "approved")]
+    )
+    plan(uow, approved)  # decided before the digest: not listed
+    plan(uow, third.event("booking.submitted"), now=SEVEN + timedelta(minutes=1))
+    assert queue_scheduled_mail(uow, SETTINGS, SEVEN - timedelta(seconds=1)) == 0
+    assert queue_scheduled_mail(uow, SETTINGS, SEVEN) == 1
+    assert queue_scheduled_mail(uow, SETTINGS, SEVEN + timedelta(hours=2)) == 0  # once a day
+    digest = message(uow, "komm@example.org", "digest")
+    links = links_in(digest)
+    assert {(x.booking_id, x.resource_ids) for x in links} == {(first.data["booking_id"], ("p1",))}
+    assert digest["References"] is None
+    # the request that waited since after 07:00 is in the next day's digest
+    assert queue_scheduled_mail(uow, SETTINGS, SEVEN + timedelta(days=1)) == 1
+    rows = [r for r in uow.deliveries.rows if r.kind == "digest"]
+    assert len({r.event_id for r in rows}) == 2
+
+
+def test_a_line_waiting_48_hours_reminds_its_deciders_once_unless_decided_first(uow):
+    since = NOW - timedelta(hours=1)
+    waiting = lines_request(
+        lines=[line("v1", waiting_since=since), line("p1", waiting_since=since)]
+    )
+    plan(uow, waiting.event("booking.submitted"))
+    due = since + timedelta(hours=48)
+    assert queue_scheduled_mail(uow, SETTINGS, due - timedelta(seconds=1)) == 0
+    plan(
+        uow,
+        waiting.event(
+            "booking.lines_decided", lines=[line("v1", "approved"), line("p1", waiting_since=since)]
+        ),
+    )
+    assert queue_scheduled_mail(uow, SETTINGS, due) == 1  # the photographer's team alone
+    assert queue_scheduled_mail(uow, SETTINGS, due + timedelta(hours=1)) == 0  # once
+    reminder = message(uow, "komm@example.org", "waiting_reminder")
+    assert [x.resource_ids for x in links_in(reminder)] == [("p1",), ("p1",)]
+    # decided before the sender sent it: dropped, never sent
+    plan(
+        uow,
+        waiting.event(
+            "booking.approved",
+            status="approved",
+            lines=[line("v1", "approved"), line("p1", "approved")],
+        ),
+    )
+    (row,) = [r for r in uow.deliveries.rows if r.kind == "waiting_reminder"]
+    assert (row.status, row.last_error) == (DeliveryStatus.DROPPED, DROPPED_DECIDED)
+
+
+def test_a_waiting_line_of_a_booking_that_has_started_is_not_reminded(uow):
+    since = START - timedelta(hours=49)
+    booking = lines_request(lines=[line("v1", waiting_since=since)], resources=[VENUE])
+    plan(uow, booking.event("booking.submitted"))
+    assert queue_scheduled_mail(uow, SETTINGS, START + timedelta(minutes=1)) == 0
+    assert queue_scheduled_mail(uow, SETTINGS, START + timedelta(hours=1)) == 0
 
 
 # --- nothing twice -------------------------------------------------------------------------------

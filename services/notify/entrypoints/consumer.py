@@ -19,7 +19,7 @@ from shared.inbox import InboxHandler
 def make_handler(db: Database, settings: MailSettings | None = None) -> InboxHandler:
     """Apply each event once: ``handler(event)`` alone, ``handler.batch(events)`` together.
     ``settings`` default to the environment's."""
-    mail_settings = settings or MailSettings.from_config(Config.from_env())
+    mail_settings = settings or MailSettings.from_config(Config.from_env().ensure_secret_key())
 
     def apply(session: Session, events: list[Event]) -> None:
         plan_deliveries(SqlAlchemyUnitOfWork.joining(session), events, mail_settings)

@@ -1,5 +1,6 @@
 """Notify's background work as threads of one process: its bus consumer (which plans mail),
-the sender (which sends it) and the reminder scheduler."""
+the sender (which sends it) and the scheduler (reminders, 48-hour reminders of waiting
+lines, the daily digests)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from services.notify.entrypoints.consumer import make_handler
 from services.notify.mail.smtp import Connect
 from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.notify.settings import MailSettings, SenderSettings
-from services.notify.usecases.reminders import queue_due_reminders
+from services.notify.usecases.reminders import queue_scheduled_mail
 from services.notify.usecases.sending import Clock, send_due_mail
 from shared.config import Config
 from shared.consumer_worker import consumer_loop
@@ -22,7 +23,7 @@ from shared.mail import connection_for, parse_smtp_url
 log = logging.getLogger(__name__)
 
 Loop = Callable[[threading.Event], None]
-REMINDER_INTERVAL = 30.0  # seconds between looks for due reminders
+REMINDER_INTERVAL = 30.0  # seconds between looks for due reminders and digests
 
 
 def repeat(stop: threading.Event, work: Callable[[], int], interval: float, what: str) -> None:
@@ -70,7 +71,7 @@ def reminder_loop(
     def run(stop: threading.Event) -> None:
         db = Database(config.notify_database_url)
         try:
-            work = partial(queue_due_reminders, SqlAlchemyUnitOfWork(db), settings)
+            work = partial(queue_scheduled_mail, SqlAlchemyUnitOfWork(db), settings)
             repeat(stop, work, interval, "reminders")
         finally:
             db.dispose()

@@ -125,10 +125,12 @@ def shared_headers(
     fields: list[tuple[str, Any]] = [("From", _from(mail, settings))]
     if replies:
         fields.append(("Reply-To", [header_address(p) for p in replies]))
+    fields += [("Subject", subject), ("Date", format_datetime(created))]
+    if mail.booking_id:  # a digest is about several
+        fields.append(
+            ("References", f"<booking-{one_line(mail.booking_id, 64)}@{settings.domain}>")
+        )
     fields += [
-        ("Subject", subject),
-        ("Date", format_datetime(created)),
-        ("References", f"<booking-{one_line(mail.booking_id, 64)}@{settings.domain}>"),
         ("Auto-Submitted", "auto-generated"),
         ("Content-Language", mail.snapshot.language.value),
     ]
@@ -150,7 +152,8 @@ def compose(
         mail.kind,
         mail.occurrence,
         mail.for_organiser,
-        mail.recipient if mail.removed else "",  # a removal's calendar names that attendee
+        # a removal's calendar names that attendee; a decider's lines and links are theirs
+        mail.recipient if mail.removed or mail.kind.to_decider else "",
     )
     cached = cache.get(key)
     if cached is None:

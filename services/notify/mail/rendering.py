@@ -14,13 +14,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from services.notify.domain import Mail, MailKind, needs_new_decision, occurrence_of
 from services.notify.mail.addresses import one_line
-from services.notify.mail.wording import Wording, first_occurrence, organiser_of
+from services.notify.mail.lines import decisions, outcomes, reasons_listed
+from services.notify.mail.wording import MAX_REASON, Wording, first_occurrence, organiser_of
 from services.notify.settings import MailSettings
-from shared.events import Status
+from shared.events import LineStatus, Status
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_TITLE = 300
-MAX_REASON = 2000
 
 
 @lru_cache(maxsize=1)
@@ -42,7 +42,7 @@ class Bodies:
     html: str
 
 
-def context(mail: Mail, wording: Wording) -> dict[str, Any]:
+def context(mail: Mail, wording: Wording, settings: MailSettings) -> dict[str, Any]:
     """What a kind's template may say: the booking's facts, worded."""
     snapshot = mail.snapshot
     organiser = organiser_of(snapshot)
@@ -64,6 +64,12 @@ def context(mail: Mail, wording: Wording) -> dict[str, Any]:
         "pending": snapshot.status is Status.PENDING,
         "removed": mail.removed,
         "for_organiser": mail.for_organiser,
+        "revised": mail.revised,
+        "count": sum(len(w.lines) for w in mail.waiting),
+        "reason_listed": snapshot.reason is not None
+        and one_line(snapshot.reason, MAX_REASON) in reasons_listed(mail),
+        "declined": any(x.status is LineStatus.DECLINED for x in snapshot.lines),
+        "links": bool(settings.secret_key),
     }
 
 
@@ -80,7 +86,7 @@ def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodi
     """Subject, text and HTML of a mail in its booking's language."""
     wording = Wording(mail.snapshot)
     env = mail_templates()
-    values = context(mail, wording)
+    values = context(mail, wording, settings)
     template = env.get_template(f"notify/mail/{mail.kind.value}.txt")
     subject = one_line(_block(template, "subject", values))
     paragraphs = _paragraphs(_block(template, "body", values))
@@ -92,9 +98,13 @@ def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodi
         "heading": subject,
         "body": "\n\n".join(paragraphs),
         "paragraphs": paragraphs,
-        "details": wording.details(mail, values["occurrence_when"] or values["when"]),
+        "details": []
+        if mail.kind is MailKind.DIGEST
+        else wording.details(mail, values["occurrence_when"] or values["when"]),
         "occurrences": wording.occurrence_lines(mail, created),
         "changes": wording.changes(mail.snapshot.changes) if mail.kind is MailKind.CHANGED else [],
+        "decisions": decisions(mail, settings, wording, created),
+        "outcomes": outcomes(mail, wording),
         "calendar": mail.kind.imip_method is not None,
         "action_label": action_label,
         "action_url": action_url(mail, settings) if action_label else "",
@@ -106,6 +116,6 @@ def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodi
 
 def action_url(mail: Mail, settings: MailSettings) -> str:
     """Deciders go to the queue; everyone else to the booking's page."""
-    if mail.kind is MailKind.DECISION_NEEDED:
+    if mail.kind.to_decider:
         return f"{settings.base_url}/queue"
     return mail.snapshot.url or f"{settings.base_url}/bookings/{mail.booking_id}"

@@ -18,6 +18,7 @@ from shared.formatting import DateWords
 from shared.messages import N_, text
 
 MAX_VALUE = 300
+MAX_REASON = 2000
 MAX_OCCURRENCES = 10
 NOTHING = "–"
 OCCURRENCE_FIELD = re.compile(r"occurrences\[(\d+)\]\.status")
@@ -26,6 +27,8 @@ SERIES_KINDS = {
     MailKind.APPROVED,
     MailKind.CHANGED,
     MailKind.DECISION_NEEDED,
+    MailKind.DECISION_POSSIBLE,
+    MailKind.WAITING_REMINDER,
     MailKind.INVITATION,
     MailKind.INVITATION_UPDATE,
 }

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
 from services.notify.domain import (
+    DROPPED_DECIDED,
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
     IMIP_METHOD,
@@ -79,6 +80,21 @@ class SqlDeliveries:
             Delivery.kind == MailKind.REMINDER.value,
             Delivery.event_id.not_in(sorted(keep)),
         )
+
+    def drop_queued_waiting(self, booking_id: str, event_ids: Collection[str]) -> None:
+        if event_ids:
+            self._drop(
+                DROPPED_DECIDED,
+                Delivery.booking_id == booking_id,
+                Delivery.kind == MailKind.WAITING_REMINDER.value,
+                Delivery.event_id.in_(sorted(event_ids)),
+            )
+
+    def exists(self, event_id: str, recipient: str, kind: str) -> bool:
+        found = exists().where(
+            Delivery.event_id == event_id, Delivery.recipient == recipient, Delivery.kind == kind
+        )
+        return bool(self.session.scalar(select(found)))
 
     def _drop(self, reason: str, *where: Any) -> None:
         self.session.execute(

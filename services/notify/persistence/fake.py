@@ -13,17 +13,26 @@ from typing import Any
 
 from services.notify.commands import ListDeliveries
 from services.notify.domain import (
+    DROPPED_DECIDED,
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
     IMIP_METHOD,
     DeliveryStatus,
+    DigestItem,
     Invited,
     MailKind,
     Outcome,
 )
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
-from shared.events import BookingSnapshot, Event, UserSnapshot
+from shared.events import (
+    AlertMode,
+    BookingSnapshot,
+    Event,
+    ResourceRef,
+    ResourceSnapshot,
+    UserSnapshot,
+)
 
 QUEUED, SENDING = DeliveryStatus.QUEUED, DeliveryStatus.SENDING
 
@@ -32,8 +41,8 @@ class FakeBookings:
     def __init__(self) -> None:
         self.stored: dict[str, BookingSnapshot] = {}
 
-    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
-        return {b: self.stored[b].revision for b in booking_ids if b in self.stored}
+    def lock(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
+        return self.snapshots(booking_ids)
 
     def store_newest(self, events: list[Event]) -> list[Event]:
         newest: dict[str, Event] = {}
@@ -53,16 +62,112 @@ class FakeBookings:
         return {b: self.stored[b] for b in booking_ids if b in self.stored}
 
 
-class FakeUsers:
+class _Replica:
+    """The newest revision of each user or resource the events tell of."""
+
     def __init__(self) -> None:
-        self.stored: dict[str, UserSnapshot] = {}
+        self.stored: dict[str, Any] = {}
 
     def store_newest(self, events: list[Event]) -> None:
         for event in events:
-            user = event.data
-            before = self.stored.get(user.user_id)  # type: ignore[union-attr]
-            if before is None or before.revision < user.revision:
-                self.stored[user.user_id] = user  # type: ignore[union-attr,assignment]
+            before = self.stored.get(event.aggregate_id)
+            if before is None or before.revision < event.revision:
+                self.stored[event.aggregate_id] = event.data
+
+
+class FakeUsers(_Replica):
+    stored: dict[str, UserSnapshot]
+
+
+class FakeResources(_Replica):
+    stored: dict[str, ResourceSnapshot]
+
+    def remember(self, refs: Iterable[ResourceRef]) -> None:
+        for ref in refs:
+            before = self.stored.get(ref.id)
+            if before is None or before.revision == 0:
+                self.stored[ref.id] = ResourceSnapshot(
+                    ref.id, ref.slug, ref.name, ref.kind, True, 0, ref.location
+                )
+
+    def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
+        known = (self.stored[r] for r in set(resource_ids) if r in self.stored)
+        return {
+            r.resource_id: ResourceRef(r.resource_id, r.slug, r.name, r.kind, r.location)
+            for r in known
+        }
+
+
+class FakePreferences(_Replica):
+    stored: dict[str, UserSnapshot]
+
+    def daily(self) -> frozenset[str]:
+        return frozenset(
+            u.email.lower() for u in self.stored.values() if u.alerts is AlertMode.DAILY
+        )
+
+
+class FakeDigests:
+    def __init__(self) -> None:
+        self.stored: dict[tuple[str, str, str], datetime] = {}  # (to, booking, line): added
+
+    def add(self, items: Iterable[DigestItem], now: datetime) -> None:
+        for item in items:
+            self.stored.setdefault((item.recipient, item.booking_id, item.resource_id), now)
+
+    def any_due(self, cutoff: datetime) -> bool:
+        return any(added <= cutoff for added in self.stored.values())
+
+    def recipients_due(self, cutoff: datetime, limit: int) -> list[str]:
+        return sorted({to for (to, _, _), added in self.stored.items() if added <= cutoff})[:limit]
+
+    def lock(self, recipient: str, cutoff: datetime) -> list[tuple[str, str]]:
+        return sorted(
+            (booking_id, line)
+            for (to, booking_id, line), added in self.stored.items()
+            if to == recipient and added <= cutoff
+        )
+
+    def remove(self, recipient: str, keys: Collection[tuple[str, str]]) -> None:
+        for booking_id, line in keys:
+            self.stored.pop((recipient, booking_id, line), None)
+
+
+class FakeWaitingReminders:
+    def __init__(self) -> None:
+        # (booking, line): [waiting since, remind at, taken under this event id]
+        self.stored: dict[tuple[str, str], list[Any]] = {}
+
+    def lock_for_booking(self, booking_id: str) -> dict[str, datetime]:
+        return {r: row[0] for (b, r), row in self.stored.items() if b == booking_id}
+
+    def reschedule(
+        self, booking_id: str, drop: Collection[str], add: Mapping[str, tuple[datetime, datetime]]
+    ) -> list[str]:
+        taken = []
+        for resource_id in drop:
+            row = self.stored.pop((booking_id, resource_id), None)
+            if row is not None and row[2]:
+                taken.append(row[2])
+        for resource_id, (since, remind_at) in add.items():
+            self.stored[(booking_id, resource_id)] = [since, remind_at, None]
+        return taken
+
+    @staticmethod
+    def _due(row: list[Any], now: datetime) -> bool:
+        return row[1] <= now and row[2] is None
+
+    def any_due(self, now: datetime) -> bool:
+        return any(self._due(row, now) for row in self.stored.values())
+
+    def take_due(self, now: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        due = sorted((row[1], b, r) for (b, r), row in self.stored.items() if self._due(row, now))
+        due = due[:limit]
+        return [(b, r, self.stored[(b, r)][0]) for _, b, r in due]
+
+    def mark_taken(self, booking_id: str, resource_ids: Collection[str], event_id: str) -> None:
+        for resource_id in resource_ids:
+            self.stored[(booking_id, resource_id)][2] = event_id
 
 
 class FakeInvitations:
@@ -161,6 +266,19 @@ class FakeDeliveries:
             ),
         )
 
+    def drop_queued_waiting(self, booking_id: str, event_ids: Collection[str]) -> None:
+        self._drop(
+            DROPPED_DECIDED,
+            lambda r: (
+                r.booking_id == booking_id
+                and r.kind == MailKind.WAITING_REMINDER
+                and r.event_id in event_ids
+            ),
+        )
+
+    def exists(self, event_id: str, recipient: str, kind: str) -> bool:
+        return any(row.key == (event_id, recipient, kind) for row in self.rows)
+
     def _drop(self, reason: str, matches: Callable[[Row], bool]) -> None:
         for row in self.rows:
             if row.status is QUEUED and matches(row):
@@ -216,6 +334,10 @@ class FakeUnitOfWork(UnitOfWork):
         self.invitations = FakeInvitations()
         self.reminders = FakeReminders()
         self.deliveries = FakeDeliveries()
+        self.resources = FakeResources()
+        self.preferences = FakePreferences()
+        self.digests = FakeDigests()
+        self.waiting = FakeWaitingReminders()
         self.commits = 0
         self._saved: dict | None = None
 
@@ -223,7 +345,17 @@ class FakeUnitOfWork(UnitOfWork):
         return self
 
     def _state(self) -> dict:
-        names = ("bookings", "users", "invitations", "reminders", "deliveries")
+        names = (
+            "bookings",
+            "users",
+            "invitations",
+            "reminders",
+            "deliveries",
+            "resources",
+            "preferences",
+            "digests",
+            "waiting",
+        )
         return {name: getattr(self, name) for name in names}
 
     def __enter__(self) -> FakeUnitOfWork:

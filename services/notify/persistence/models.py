@@ -1,5 +1,7 @@
 """Notify's own database: its read model of bookings, the events it has applied, the
-delivery log, what each participant's calendar was last told, and the reminders ahead."""
+delivery log, what each participant's calendar was last told, the reminders ahead, and
+for deciders: how each wants to be alerted, their digest's lines, the 48-hour reminders
+of waiting lines, and the resources' newest names."""
 
 from __future__ import annotations
 
@@ -80,3 +82,55 @@ class Reminder(Base):
     n: Mapped[int] = mapped_column(Integer, primary_key=True)
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     remind_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class KnownResource(Base):
+    """A resource as its newest ``resource.changed`` says (revision-gated): mail names
+    resources as they are called now, also in a reminder of a booking made before a rename."""
+
+    __tablename__ = "resources"
+
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class DeciderPreference(Base):
+    """How a user wants to hear of lines waiting for them (``user.changed``'s ``alerts``):
+    ``each`` (a mail per request) or ``daily`` (one digest a day)."""
+
+    __tablename__ = "decider_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower-cased
+    alerts: Mapped[str] = mapped_column(String(8))
+    revision: Mapped[int] = mapped_column(Integer)
+
+
+class DigestEntry(Base):
+    """A line waiting for a decider who chose the daily digest, until their next digest."""
+
+    __tablename__ = "digest_items"
+
+    recipient: Mapped[str] = mapped_column(String(254), primary_key=True)  # lower-cased
+    booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class WaitingReminder(Base):
+    """A waiting line's 48-hour reminder: due at ``remind_at``; ``event_id`` once a
+    scheduler has taken it (the reminder's delivery log id, empty when nothing was sent),
+    so it is never taken twice and its mail is dropped if the line is decided first."""
+
+    __tablename__ = "waiting_reminders"
+
+    booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

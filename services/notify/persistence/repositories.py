@@ -4,10 +4,11 @@ participants' calendars were sent, and the reminders ahead (the delivery log is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select, tuple_
+from sqlalchemy import Table, delete, exists, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.notify.domain import Invited
@@ -20,19 +21,34 @@ from shared.readmodel import store_newest
 NAME_LENGTH = 200
 
 
+def upsert(
+    session: Session, table: Table, rows: list[dict], key: Sequence[str], where: Any = None
+) -> None:
+    """Insert the rows, or update the other columns of a row already there (on ``key``;
+    only where ``where`` holds, when given)."""
+    insert = insert_for(session)(table)
+    columns = [name for name in rows[0] if name not in key]
+    statement = insert.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: insert.excluded[name] for name in columns},
+        where=where,
+    )
+    session.execute(statement, rows)
+
+
 class SqlBookings:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
+    def lock(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
         """Locked in id order, as the upsert takes them, so two workers never deadlock."""
         rows = self.session.execute(
-            select(Booking.booking_id, Booking.revision)
+            select(Booking.booking_id, Booking.snapshot)
             .where(Booking.booking_id.in_(sorted(set(booking_ids))))
             .order_by(Booking.booking_id)
             .with_for_update()
         )
-        return {booking_id: revision for booking_id, revision in rows}
+        return {booking_id: load_snapshot(snapshot) for booking_id, snapshot in rows}
 
     def store_newest(self, events: list[Event]) -> list[Event]:
         return store_newest(self.session, Booking, events)
@@ -79,14 +95,7 @@ class SqlInvitations:
             }
             for recipient, state in sorted(invited.items())
         ]
-        insert = insert_for(self.session)(Invitation.__table__)
-        self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["booking_id", "recipient"],
-                set_={k: insert.excluded[k] for k in ("name", "fingerprint", "active", "sequence")},
-            ),
-            rows,
-        )
+        upsert(self.session, Invitation.__table__, rows, ("booking_id", "recipient"))
 
 
 class SqlReminders:
@@ -115,14 +124,7 @@ class SqlReminders:
             {"booking_id": booking_id, "n": n, "start": start, "remind_at": start - lead}
             for n, start in sorted(add.items())
         ]
-        insert = insert_for(self.session)(Reminder.__table__)
-        self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["booking_id", "n"],
-                set_={"start": insert.excluded.start, "remind_at": insert.excluded.remind_at},
-            ),
-            rows,
-        )
+        upsert(self.session, Reminder.__table__, rows, ("booking_id", "n"))
 
     def any_due(self, now: datetime) -> bool:
         return bool(self.session.scalar(select(exists().where(Reminder.remind_at <= now))))

@@ -18,7 +18,13 @@ from typing import Any, Protocol, Self
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
-from services.notify.domain import Invited, Outcome
+from services.notify.domain import DigestItem, Invited, Outcome
+from services.notify.persistence.deciders import (
+    SqlDigests,
+    SqlPreferences,
+    SqlResources,
+    SqlWaitingReminders,
+)
 from services.notify.persistence.delivery_log import SqlDeliveries
 from services.notify.persistence.repositories import (
     SqlBookings,
@@ -29,14 +35,14 @@ from services.notify.persistence.repositories import (
 from services.notify.readmodels import Claimed, DeliveryView, NewDelivery
 from shared import unit_of_work as shared_uow
 from shared.db import Database
-from shared.events import BookingSnapshot, Event
+from shared.events import BookingSnapshot, Event, ResourceRef
 
 
 class Bookings(Protocol):
     """Notify's read model: the newest snapshot of each booking."""
 
-    def lock_revisions(self, booking_ids: Iterable[str]) -> dict[str, int]:
-        """The stored revision of each booking (rows locked, in id order)."""
+    def lock(self, booking_ids: Iterable[str]) -> dict[str, BookingSnapshot]:
+        """The stored snapshot of each booking notify has (rows locked, in id order)."""
 
     def store_newest(self, events: list[Event]) -> list[Event]:
         """Per booking keep the newest event's snapshot when it is newer than the stored
@@ -49,6 +55,69 @@ class Bookings(Protocol):
 class Users(Protocol):
     def store_newest(self, events: list[Event]) -> None:
         """Per user keep the newest ``user.changed`` revision."""
+
+
+class Resources(Protocol):
+    """The resources' newest names and places, from ``resource.changed`` (and, for those
+    no such event has told of yet, as booking snapshots last named them)."""
+
+    def store_newest(self, events: list[Event]) -> None:
+        """Per resource keep the newest revision."""
+
+    def remember(self, refs: Iterable[ResourceRef]) -> None:
+        """Keep these names for resources no ``resource.changed`` has told of."""
+
+    def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
+        """What is known of these resources (those notify has heard of)."""
+
+
+class Preferences(Protocol):
+    """How each user wants to hear of lines waiting for them."""
+
+    def store_newest(self, events: list[Event]) -> None:
+        """Per user keep the newest ``user.changed`` revision's alert mode."""
+
+    def daily(self) -> frozenset[str]:
+        """The addresses (lower-case) of those who chose the daily digest."""
+
+
+class Digests(Protocol):
+    """The lines waiting for each digest recipient until their next digest."""
+
+    def add(self, items: Iterable[DigestItem], now: datetime) -> None:
+        """Keep each item not kept already (added ``now``)."""
+
+    def any_due(self, cutoff: datetime) -> bool: ...
+
+    def recipients_due(self, cutoff: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` recipients with items added by ``cutoff``."""
+
+    def lock(self, recipient: str, cutoff: datetime) -> list[tuple[str, str]]:
+        """A recipient's items added by ``cutoff`` (booking id, resource id), locked."""
+
+    def remove(self, recipient: str, keys: Collection[tuple[str, str]]) -> None: ...
+
+
+class WaitingReminders(Protocol):
+    """The 48-hour reminders of waiting lines."""
+
+    def lock_for_booking(self, booking_id: str) -> dict[str, datetime]:
+        """Resource id → waiting since, of the booking's scheduled reminders (locked)."""
+
+    def reschedule(
+        self, booking_id: str, drop: Collection[str], add: Mapping[str, tuple[datetime, datetime]]
+    ) -> list[str]:
+        """Remove the ``drop`` lines' reminders, schedule ``add`` (resource id → waiting
+        since, remind at); the event ids of removed reminders a scheduler had taken."""
+
+    def any_due(self, now: datetime) -> bool: ...
+
+    def take_due(self, now: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """Up to ``limit`` due reminders not taken yet (booking, resource, waiting since),
+        locked, skipping those another worker holds."""
+
+    def mark_taken(self, booking_id: str, resource_ids: Collection[str], event_id: str) -> None:
+        """Taken under ``event_id`` (empty: nothing was sent)."""
 
 
 class Invitations(Protocol):
@@ -90,6 +159,11 @@ class Deliveries(Protocol):
         """The booking's reminders still queued, except those of the ``keep`` event ids,
         are ``dropped``."""
 
+    def drop_queued_waiting(self, booking_id: str, event_ids: Collection[str]) -> None:
+        """The booking's 48-hour reminders of these event ids still queued are ``dropped``."""
+
+    def exists(self, event_id: str, recipient: str, kind: str) -> bool: ...
+
     def any_due(self, now: datetime, stale_before: datetime) -> bool: ...
 
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
@@ -112,6 +186,10 @@ class UnitOfWork(shared_uow.UnitOfWork):
     invitations: Invitations
     reminders: Reminders
     deliveries: Deliveries
+    resources: Resources
+    preferences: Preferences
+    digests: Digests
+    waiting: WaitingReminders
 
     @abc.abstractmethod
     def reading(self) -> AbstractContextManager[UnitOfWork]:
@@ -159,6 +237,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.invitations = SqlInvitations(session)
         self.reminders = SqlReminders(session)
         self.deliveries = SqlDeliveries(session)
+        self.resources = SqlResources(session)
+        self.preferences = SqlPreferences(session)
+        self.digests = SqlDigests(session)
+        self.waiting = SqlWaitingReminders(session)
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         transaction, self._transaction = self._transaction, None

@@ -1,56 +1,116 @@
 """The consumer's work: a batch of events applied to notify's read model and the mail they
 call for planned in the same transaction — delivery log rows (``queued``, unique by event,
-recipient and kind), what each participant's calendar has been sent, and the reminders
-ahead. Nothing is sent here; the sender sends what this committed, so a redelivered event,
-a replayed dead letter or a second worker finds the rows there and plans nothing twice."""
+recipient and kind), what each participant's calendar has been sent, the reminders ahead,
+the 48-hour reminders of waiting lines and the digest's items. Nothing is sent here; the
+sender sends what this committed, so a redelivered event, a replayed dead letter or a
+second worker finds the rows there and plans nothing twice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.notify.domain import (
+    DigestItem,
+    Mail,
+    freed_mails,
     plan_mail,
     reminder_id,
     reminder_times,
     reschedule,
+    reschedule_waiting,
+    waiting_lines,
+    with_names,
 )
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import NewDelivery
 from services.notify.settings import MailSettings
 from services.notify.usecases.queueing import compose_deliveries, supersede_calendar_mail
 from shared.db import utcnow
-from shared.events import BookingSnapshot, Event
+from shared.events import BookingSnapshot, Event, ResourceRef
+
+
+@dataclass
+class _Batch:
+    """What planning one batch gathers: the rows to queue and the digest's items."""
+
+    settings: MailSettings
+    now: datetime
+    daily: Collection[str]
+    rows: list[NewDelivery] = field(default_factory=list)
+    digest: list[DigestItem] = field(default_factory=list)
+    cache: dict[tuple, Any] = field(default_factory=dict)
 
 
 def plan_deliveries(
     uow: UnitOfWork, events: Sequence[Event], settings: MailSettings, now: datetime | None = None
 ) -> int:
-    """Apply a batch of events (per booking or user only the newest revision is stored) and
-    plan their mail: every event newer than what was stored before counts for the
-    organiser, the newest state for everyone else — the same mail as applying them one by
-    one, except that deciders are not asked about a request the batch shows decided.
+    """Apply a batch of events (per booking, user or resource only the newest revision is
+    stored) and plan their mail: every event newer than what was stored before counts for
+    the organiser, the newest state for everyone else — the same mail as applying them one
+    by one, except that deciders are not asked about a request the batch shows decided.
+    Notices (``booking.slot_freed``) repeat a revision and are planned as they come.
     Returns how many mails were queued."""
     now = now or utcnow()
     users = [e for e in events if e.is_user]
-    bookings = [e for e in events if e.is_booking]
+    resources = [e for e in events if e.is_resource]
+    bookings = [e for e in events if e.is_booking and not e.type.is_notice]
+    notices = [e for e in events if e.is_booking and e.type.is_notice]
     with uow:
         if users:
             uow.users.store_newest(users)
-        rows: list[NewDelivery] = []
+            uow.preferences.store_newest(users)
+        if resources:
+            uow.resources.store_newest(resources)
+        asking = notices or any(waiting_lines(e.data) for e in bookings)  # type: ignore[arg-type]
+        batch = _Batch(settings, now, uow.preferences.daily() if asking else ())
         if bookings:
-            before = uow.bookings.lock_revisions({e.booking_id for e in bookings})
-            cache: dict[tuple, Any] = {}
-            for newest in uow.bookings.store_newest(bookings):
-                floor = before.get(newest.booking_id, 0)
-                fresh = _by_revision(
-                    e for e in bookings if e.booking_id == newest.booking_id and e.revision > floor
-                )
-                rows += _plan_booking(uow, fresh, settings, now, cache)
-        queued = uow.deliveries.add(rows, now)
+            _plan_bookings(uow, bookings, batch)
+        if notices:
+            _plan_notices(uow, notices, batch)
+        queued = uow.deliveries.add(batch.rows, now)
+        uow.digests.add(batch.digest, now)
         uow.commit()
     return queued
+
+
+def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> None:
+    before = uow.bookings.lock({e.booking_id for e in bookings})
+    stored = uow.bookings.store_newest(bookings)
+    known = _known(uow, [*before.values(), *(e.data for e in stored)], remember=stored)
+    for newest in stored:
+        previous = before.get(newest.booking_id)
+        floor = previous.revision if previous else 0
+        fresh = _by_revision(
+            e for e in bookings if e.booking_id == newest.booking_id and e.revision > floor
+        )
+        _plan_booking(uow, fresh, previous, known, batch)
+
+
+def _known(
+    uow: UnitOfWork, snapshots: Sequence[Any], remember: Sequence[Event] = ()
+) -> dict[str, ResourceRef]:
+    """What mail may say of the resources of these snapshots (also of declined lines, no
+    longer among a snapshot's resources): as the resource replica knows them, else as the
+    snapshots named them. The replica remembers the names the ``remember`` events give
+    (written only when they differ from what it holds)."""
+    known: dict[str, ResourceRef] = {}
+    for snapshot in snapshots:
+        known.update((r.id, r) for r in snapshot.resources)
+    line_ids = {line.resource_id for s in snapshots for line in s.lines}
+    replica = uow.resources.refs(set(known) | line_ids)
+    told = {r.id: r for e in remember for r in e.data.resources}  # type: ignore[union-attr]
+    new = [r for r in told.values() if r.id not in replica or _naming(replica[r.id]) != _naming(r)]
+    if new:
+        uow.resources.remember(new)
+        replica.update(uow.resources.refs(r.id for r in new))
+    return {**known, **replica}
+
+
+def _naming(ref: ResourceRef) -> tuple[str, str, str, str]:
+    return (ref.slug, ref.name, ref.kind.value, ref.location)
 
 
 def _by_revision(events: Iterable[Event]) -> list[Event]:
@@ -64,18 +124,40 @@ def _by_revision(events: Iterable[Event]) -> list[Event]:
 def _plan_booking(
     uow: UnitOfWork,
     events: list[Event],
-    settings: MailSettings,
-    now: datetime,
-    cache: dict[tuple, Any],
-) -> list[NewDelivery]:
+    previous: BookingSnapshot | None,
+    known: Mapping[str, ResourceRef],
+    batch: _Batch,
+) -> None:
     newest = events[-1]
+    snapshot: BookingSnapshot = newest.data  # type: ignore[assignment]
     booking_id = newest.booking_id
-    plan = plan_mail(events, uow.invitations.lock_for_booking(booking_id), settings.infra_team)
+    settings = batch.settings
+    invited = uow.invitations.lock_for_booking(booking_id)
+    plan = plan_mail(events, previous, invited, settings.infra_team, batch.daily)
     uow.invitations.save(booking_id, plan.invited, newest.revision)
-    _reschedule_reminders(uow, newest.data, settings.reminder_lead, now)  # type: ignore[arg-type]
-    rows = compose_deliveries(plan.mails, settings, now, cache)
+    _reschedule_reminders(uow, snapshot, settings.reminder_lead, batch.now)
+    _reschedule_waiting(uow, snapshot, previous)
+    rows = _compose(plan.mails, known, batch)
     supersede_calendar_mail(uow, booking_id, rows)
-    return rows
+    batch.rows += rows
+    batch.digest += plan.digest
+
+
+def _compose(mails: Iterable[Mail], known: Mapping[str, ResourceRef], batch: _Batch):
+    return compose_deliveries(with_names(mails, known), batch.settings, batch.now, batch.cache)
+
+
+def _plan_notices(uow: UnitOfWork, notices: list[Event], batch: _Batch) -> None:
+    """A notice is mailed once (the delivery log's key), judged by the newest snapshot
+    notify holds: only lines that still wait are offered."""
+    stored = uow.bookings.snapshots({e.booking_id for e in notices})
+    known = _known(uow, [*stored.values(), *(e.data for e in notices)])
+    for notice in notices:
+        mails, digest = freed_mails(
+            notice, stored.get(notice.booking_id), batch.settings.infra_team, batch.daily
+        )
+        batch.rows += _compose(mails, known, batch)
+        batch.digest += digest
 
 
 def _reschedule_reminders(
@@ -90,3 +172,18 @@ def _reschedule_reminders(
         reminder_id(booking_id, n, start) for n, start in reminder_times(snapshot, now).items()
     ]
     uow.deliveries.drop_queued_reminders(booking_id, wanted)
+
+
+def _reschedule_waiting(
+    uow: UnitOfWork, snapshot: BookingSnapshot, previous: BookingSnapshot | None
+) -> None:
+    """A waiting line's 48-hour reminder is scheduled when it starts waiting, and dropped
+    (also one queued for sending) once it is decided or its booking ends. A booking that
+    never had a line waiting with a time has none to look up."""
+    if not any(line.waiting_since for s in (snapshot, previous) if s for line in s.lines):
+        return
+    booking_id = snapshot.booking_id
+    drop, add = reschedule_waiting(snapshot, uow.waiting.lock_for_booking(booking_id))
+    if drop or add:
+        taken = uow.waiting.reschedule(booking_id, drop, add)
+        uow.deliveries.drop_queued_waiting(booking_id, taken)

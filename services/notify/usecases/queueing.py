@@ -1,5 +1,5 @@
-"""Turning planned mail into delivery log rows: composed once per event and kind, and an
-older calendar message to the same calendar superseded."""
+"""Turning planned mail into delivery log rows: composed once per event and kind (each
+decider's own), an older calendar message to the same calendar superseded."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-from services.notify.domain import IMIP_METHOD, Mail, MailKind
+from services.notify.domain import IMIP_METHOD, Mail, MailKind, with_names
 from services.notify.mail.message import compose
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import NewDelivery
@@ -44,6 +44,17 @@ def compose_deliveries(
             )
         )
     return rows
+
+
+def queue_named(uow: UnitOfWork, mails: list[Mail], settings: MailSettings, now: datetime) -> int:
+    """Compose and queue mail about stored snapshots (reminders, digests), naming resources
+    as the resource replica knows them now; how many were queued."""
+    if not mails:
+        return 0
+    snapshots = [m.snapshot for m in mails] + [w.snapshot for m in mails for w in m.items]
+    known = uow.resources.refs({r.id for s in snapshots for r in s.resources})
+    rows = compose_deliveries(with_names(mails, known), settings, now, {})
+    return uow.deliveries.add(rows, now)
 
 
 def supersede_calendar_mail(uow: UnitOfWork, booking_id: str, rows: list[NewDelivery]) -> None:

@@ -1,4 +1,5 @@
-"""Reminders that are due become queued mail, each once, also with several workers."""
+"""Reminders that are due become queued mail, each once, also with several workers; and one
+round of the scheduler (these, the 48-hour reminders of waiting lines, the digests)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime
 from services.notify.domain import Mail, reminder_mails, reminder_times
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.settings import MailSettings
-from services.notify.usecases.queueing import compose_deliveries
+from services.notify.usecases.queueing import queue_named
+from services.notify.usecases.waiting import queue_due_digests, queue_due_waiting_reminders
 from shared.db import utcnow
 
 BATCH = 100
@@ -31,6 +33,19 @@ def queue_due_reminders(
             snapshot = snapshots.get(booking_id)
             if snapshot is not None and reminder_times(snapshot, now).get(n) == start:
                 mails += reminder_mails(snapshot, n, start)
-        queued = uow.deliveries.add(compose_deliveries(mails, settings, now, {}), now)
+        queued = queue_named(uow, mails, settings, now)
         uow.commit()
     return queued
+
+
+def queue_scheduled_mail(
+    uow: UnitOfWork, settings: MailSettings, now: datetime | None = None
+) -> int:
+    """One round of the scheduler: the reminders of occurrences and of lines waiting 48
+    hours that are due, and the daily digests. Returns how many mails were queued."""
+    now = now or utcnow()
+    return (
+        queue_due_reminders(uow, settings, now)
+        + queue_due_waiting_reminders(uow, settings, now)
+        + queue_due_digests(uow, settings, now)
+    )

@@ -1,0 +1,198 @@
+"""Mail and its recipients: what a mail is about (its kind), to whom, and the organiser's
+mail of each step of their booking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from shared.events import BookingSnapshot, Event, EventType, Person, ResourceRef, Status
+
+
+class MailKind(StrEnum):
+    """What a mail is about; the delivery log's ``kind`` and the template's name."""
+
+    RECEIPT = "receipt"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CHANGED = "changed"
+    CANCELLED = "cancelled"
+    OCCURRENCE_CANCELLED = "occurrence_cancelled"
+    DECISION_NEEDED = "decision_needed"
+    INVITATION = "invitation"
+    INVITATION_UPDATE = "invitation_update"
+    INVITATION_CANCEL = "invitation_cancel"
+    REMINDER = "reminder"
+    LINES_DECIDED = "lines_decided"  # to the organiser: some lines approved or declined
+    SLOT_FREED = "slot_freed"  # to the organiser: the time they asked for is free again
+    DECISION_POSSIBLE = "decision_possible"  # to deciders: a freed slot, approvable now
+    WAITING_REMINDER = "waiting_reminder"  # to deciders: a line waiting for 48 hours
+    DIGEST = "digest"  # to a decider who chose it: the day's waiting lines
+
+    @property
+    def imip_method(self) -> str | None:
+        """The iTIP METHOD of a calendar mail (RFC 5546), None for the others."""
+        return IMIP_METHOD.get(self)
+
+    @property
+    def about_own_booking(self) -> bool:
+        """Mail that tells the organiser of a step of their booking."""
+        return self in ORGANISER_KINDS.values() or self is MailKind.SLOT_FREED
+
+    @property
+    def to_decider(self) -> bool:
+        """Mail that asks its recipient to decide lines (each recipient's own lines, with
+        their decision links)."""
+        return self in DECIDER_KINDS
+
+
+ORGANISER_KINDS = {
+    EventType.BOOKING_SUBMITTED: MailKind.RECEIPT,
+    EventType.BOOKING_APPROVED: MailKind.APPROVED,
+    EventType.BOOKING_REJECTED: MailKind.REJECTED,
+    EventType.BOOKING_CHANGED: MailKind.CHANGED,
+    EventType.BOOKING_CANCELLED: MailKind.CANCELLED,
+    EventType.BOOKING_OCCURRENCE_CANCELLED: MailKind.OCCURRENCE_CANCELLED,
+    EventType.BOOKING_LINES_DECIDED: MailKind.LINES_DECIDED,
+}
+DECIDER_KINDS = frozenset(
+    {
+        MailKind.DECISION_NEEDED,
+        MailKind.DECISION_POSSIBLE,
+        MailKind.WAITING_REMINDER,
+        MailKind.DIGEST,
+    }
+)
+IMIP_METHOD = {
+    MailKind.INVITATION: "REQUEST",
+    MailKind.INVITATION_UPDATE: "REQUEST",
+    MailKind.INVITATION_CANCEL: "CANCEL",
+}
+ENDED = (Status.CANCELLED, Status.REJECTED)
+
+
+def address_key(email: str) -> str:
+    """An address as the delivery log keys it (case does not make another person)."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Some lines of one booking waiting for a recipient (by resource id, in its order)."""
+
+    snapshot: BookingSnapshot
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Mail:
+    """One mail to plan: its kind, its recipient, the event (or reminder) it is about and
+    the booking snapshot it describes. A digest is about several bookings (``items``; its
+    snapshot is the first one's, for the language)."""
+
+    kind: MailKind
+    to: Person
+    event_id: str
+    snapshot: BookingSnapshot
+    occurrence: int | None = None  # the occurrence a CANCEL or a reminder is about
+    removed: bool = False  # a participant taken off the list
+    again: bool = False  # a decision asked for again after a change
+    revised: bool = False  # a waiting request changed, to be decided as it now is
+    lines: tuple[str, ...] = ()  # the lines (resource ids) a decider's mail is about
+    items: tuple[Waiting, ...] = ()  # a digest's bookings and lines
+    # what the mail may name of resources the snapshot no longer holds (declined lines),
+    # and the newest names of those it holds (renamed since), by resource id
+    known: Mapping[str, ResourceRef] = field(default_factory=dict)
+
+    @property
+    def booking_id(self) -> str:
+        return "" if self.kind is MailKind.DIGEST else self.snapshot.booking_id
+
+    @property
+    def waiting(self) -> tuple[Waiting, ...]:
+        """The lines the recipient is asked to decide, booking by booking."""
+        if self.items:
+            return self.items
+        return (Waiting(self.snapshot, self.lines),) if self.kind.to_decider else ()
+
+    def resource(self, resource_id: str) -> ResourceRef | None:
+        """A resource as the mail names it: the snapshot's (renamed to the newest name
+        known), else what is known of it (a declined line's resource)."""
+        return self.snapshot.resource(resource_id) or self.known.get(resource_id)
+
+    @property
+    def recipient(self) -> str:
+        return address_key(self.to.email)
+
+    @property
+    def for_organiser(self) -> bool:
+        return self.recipient == address_key(self.snapshot.organiser.email)
+
+
+def people(persons: Iterable[Person]) -> list[Person]:
+    """Each address once (first spelling wins), blanks around address and name dropped."""
+    seen: dict[str, Person] = {}
+    for person in persons:
+        seen.setdefault(
+            address_key(person.email), Person(person.email.strip(), person.name.strip())
+        )
+    return list(seen.values())
+
+
+def organiser_mail(event: Event) -> Mail | None:
+    """The organiser hears of every step of their booking."""
+    kind = ORGANISER_KINDS.get(event.type)
+    if kind is None:
+        return None
+    snapshot = event.data
+    organiser = people([snapshot.organiser])[0]
+    return Mail(kind, organiser, event.id, snapshot, snapshot.cancelled_occurrence)
+
+
+def reply_to(mail: Mail, infra_team: Sequence[str]) -> list[Person]:
+    """Replies reach whoever can answer: the infra team for an organiser's mail about their
+    booking, the organiser for deciders and participants (never the recipient themself)."""
+    if mail.kind is MailKind.DIGEST:  # about many bookings: no one in particular
+        return []
+    if mail.kind.about_own_booking or mail.for_organiser:
+        candidates = [Person(address) for address in infra_team]
+    else:
+        candidates = people([mail.snapshot.organiser])
+    return [p for p in candidates if address_key(p.email) != mail.recipient]
+
+
+def renamed(snapshot: BookingSnapshot, known: Mapping[str, ResourceRef]) -> BookingSnapshot:
+    """The snapshot naming each resource as ``known`` does where it knows it (slug, name,
+    place): the resource replica follows renames that a stored snapshot predates."""
+    if not any(r.id in known for r in snapshot.resources):
+        return snapshot
+    resources = tuple(
+        replace(r, slug=k.slug, name=k.name, location=k.location) if (k := known.get(r.id)) else r
+        for r in snapshot.resources
+    )
+    return snapshot.replace(resources=resources)
+
+
+def with_names(mails: Iterable[Mail], known: Mapping[str, ResourceRef]) -> list[Mail]:
+    """Mail naming resources by their newest known names (each snapshot renamed once), and
+    knowing the names of resources their snapshots no longer hold (declined lines)."""
+    mails = list(mails)
+    if not known:
+        return mails
+    done: dict[int, BookingSnapshot] = {}
+
+    def rename(snapshot: BookingSnapshot) -> BookingSnapshot:
+        if id(snapshot) not in done:
+            done[id(snapshot)] = renamed(snapshot, known)
+        return done[id(snapshot)]
+
+    return [
+        replace(
+            mail,
+            snapshot=rename(mail.snapshot),
+            items=tuple(Waiting(rename(w.snapshot), w.lines) for w in mail.items),
+            known=known,
+        )
+        for mail in mails
+    ]
