@@ -22,7 +22,7 @@ from services.booking.persistence.models import (
     User,
 )
 from shared.events import parse_event
-from tests.support.booking import MONDAY, BookingApi, at
+from tests.support.booking import MONDAY, BookingApi, at, problem
 
 TABLES = (Team, TeamMember, Resource, Closure, OutboxMessage, User)
 
@@ -30,14 +30,6 @@ TABLES = (Team, TeamMember, Resource, Closure, OutboxMessage, User)
 @pytest.fixture
 def api(make_app) -> BookingApi:
     return BookingApi(make_app("booking"))
-
-
-def problem(response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.get_json())
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status and body["title"]
-    return body
 
 
 def rows(api: BookingApi) -> dict[str, Any]:

@@ -5,7 +5,6 @@ on a refusal. The clock is fixed at Friday 1 March 2030, 12:00 in Stockholm."""
 
 from __future__ import annotations
 
-import html
 import re
 from typing import Any
 
@@ -22,10 +21,10 @@ from services.booking.usecases import bookings, queries, resources, teams, users
 from shared.auth import Principal
 from shared.events import Kind
 from tests.support.booking import MONDAY, NOW, at
+from tests.support.pages import field_error, login, post, say, text
 
 PASSWORD = "a long enough password"
 LANGUAGES = ("en", "sv")
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 DAY = MONDAY.isoformat()
 
 
@@ -81,8 +80,7 @@ class Site:
         client = self.app.test_client()
         client.set_cookie("evenemang_lang", lang)
         if who is not None:
-            data = {"csrf_token": token(client, "/login"), "email": who.email, "password": PASSWORD}
-            assert client.post("/login", data=data).status_code == 302
+            assert login(client, who.email, PASSWORD).status_code == 302
         return client
 
 
@@ -90,30 +88,6 @@ def _moment(value: str):
     from datetime import datetime
 
     return datetime.fromisoformat(value)
-
-
-def token(client: FlaskClient, path: str) -> str:
-    found = TOKEN.search(client.get(path).get_data(as_text=True))
-    assert found, path
-    return found.group(1)
-
-
-def post(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):
-    return client.post(path, data={"csrf_token": token(client, page or path), **data})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def say(lang: str, en: str, sv: str) -> str:
-    return {"en": en, "sv": sv}[lang]
-
-
-def field_error(response, name: str) -> str:
-    found = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', text(response), re.S)
-    assert found, f"no error beside {name}"
-    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
 
 
 @pytest.fixture

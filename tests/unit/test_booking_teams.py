@@ -4,9 +4,7 @@ fixed at Friday 1 March 2030, 12:00 in Stockholm."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,9 +13,7 @@ from services.booking.commands import (
     CancelBooking,
     ChangeResource,
     ChangeTeam,
-    CreateResource,
     CreateTeam,
-    SubmitBooking,
 )
 from services.booking.domain import (
     AlreadyExists,
@@ -26,56 +22,20 @@ from services.booking.domain import (
     NotFound,
     RuleViolation,
 )
-from services.booking.persistence.fake import FakeUnits, MemoryStore
-from services.booking.persistence.models import User
-from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases import bookings, queries, resources, teams
-from shared.auth import Principal
-from shared.config import Config
 from shared.events import EventType, Kind, LineStatus, ResourceSnapshot, Status, TeamRef
-
-ZONE = ZoneInfo("Europe/Stockholm")
-NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
+from tests.support.fake_booking import FakeBooking, at
 
 
-def at(day: int, hour: int) -> datetime:
-    """March 2030 in Stockholm."""
-    return datetime(2030, 3, day, hour, tzinfo=ZONE).astimezone(UTC)
-
-
-class School:
-    """A fake store, its context, its people and two teams' worth of resources."""
+class School(FakeBooking):
+    """The fake store with one more person (Vera, a team member to be) and teams."""
 
     def __init__(self) -> None:
-        self.store = MemoryStore()
-        self.ctx = Context(db=None, config=Config(), clock=lambda: NOW, units=FakeUnits(self.store))
-        self.admin = self.person("admin@example.org", "admin")
-        self.infra = self.person("infra@example.org", "infra")
-        self.olle = self.person("olle@example.org", "organiser")
-        self.otto = self.person("otto@example.org", "organiser")
+        super().__init__()
         self.vera = self.person("vera@example.org", "organiser")
-
-    def person(self, email: str, role: str) -> Principal:
-        user = User(id=email.split("@")[0], email=email, name=email.title(), role=role)
-        self.store.users[user.id] = user
-        return Principal(user.id, user.email, user.name, user.role)
 
     def team(self, name: str, **values: Any):
         return teams.create_team(self.ctx, self.admin, CreateTeam(name=name, **values))
-
-    def resource(self, name: str, **rules: Any):
-        cmd = CreateResource(name=name, kind=rules.pop("kind", Kind.VENUE), **rules)
-        return resources.create_resource(self.ctx, self.admin, cmd)
-
-    def submit(self, who: Principal, *chosen, day: int = 4, **extra: Any):
-        cmd = SubmitBooking(
-            title=extra.pop("title", "Seminar"),
-            start=at(day, extra.pop("hour", 10)),
-            end=at(day, extra.pop("until", 12)),
-            resource_ids=tuple(r.id for r in chosen),
-            **extra,
-        )
-        return bookings.submit_booking(self.ctx, who, cmd)
 
     def resource_events(self, resource_id: str | None = None) -> list[ResourceSnapshot]:
         return [
@@ -86,7 +46,7 @@ class School:
         ]
 
     def booking_events(self, booking_id: str) -> list[EventType]:
-        return [t for t, s in self.store.events if s.aggregate_id == booking_id]
+        return [t for t, _ in self.events(booking_id)]
 
 
 @pytest.fixture

@@ -3,6 +3,10 @@ mailbox, members one a line). A resource is given its team on the resource form.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
@@ -35,10 +39,20 @@ def _team_form(values: MultiDict, errors: Errors, team: TeamView | None = None, 
     ), status
 
 
-def _refused(exc: AlreadyExists | RuleViolation) -> Errors:
-    if isinstance(exc, AlreadyExists):
-        return {exc.field: [exc.message]}
-    return on_form(exc.errors)
+def _save(
+    save: Callable[[Any], TeamView], form: dict[str, Any], *, creating: bool
+) -> tuple[TeamView | None, Errors, int]:
+    """The form read and saved: the team, or the errors by field and the status (422 for
+    bad input, 409 for a taken short name)."""
+    cmd, errors = read_team(form, creating=creating)
+    if cmd is None:
+        return None, errors, 422
+    try:
+        return save(cmd), {}, 200
+    except AlreadyExists as exc:
+        return None, {exc.field: [exc.message]}, 409
+    except RuleViolation as exc:
+        return None, on_form(exc.errors), 422
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
@@ -47,17 +61,12 @@ def new_team():
     require(actor().is_admin)
     if request.method == "GET":
         return _team_form(MultiDict(), {})
-    cmd, errors = read_team(form_fields(), creating=True)
-    status = 422
-    if cmd is not None:
-        try:
-            created = teams.create_team(ctx(), actor(), cmd)
-        except (AlreadyExists, RuleViolation) as exc:
-            errors, status = _refused(exc), 409 if isinstance(exc, AlreadyExists) else 422
-        else:
-            flash(t("team_created", name=created.name), "ok")
-            return redirect(url_for("pages.teams_page"))
-    return _team_form(request.form, errors, status=status)
+    create = functools.partial(teams.create_team, ctx(), actor())
+    created, errors, status = _save(create, form_fields(), creating=True)
+    if created is None:
+        return _team_form(request.form, errors, status=status)
+    flash(t("team_created", name=created.name), "ok")
+    return redirect(url_for("pages.teams_page"))
 
 
 @bp.route("/teams/<slug>/edit", methods=["GET", "POST"])
@@ -67,14 +76,9 @@ def edit_team(slug: str):
     team = teams.read_team(ctx(), slug)
     if request.method == "GET":
         return _team_form(MultiDict(team_form_values(team)), {}, team)
-    cmd, errors = read_team(form_fields(), creating=False)
-    status = 422
-    if cmd is not None:
-        try:
-            changed = teams.update_team(ctx(), actor(), team.slug, cmd)
-        except (AlreadyExists, RuleViolation) as exc:
-            errors, status = _refused(exc), 409 if isinstance(exc, AlreadyExists) else 422
-        else:
-            flash(t("team_saved", name=changed.name), "ok")
-            return redirect(url_for("pages.teams_page"))
-    return _team_form(request.form, errors, team, status=status)
+    change = functools.partial(teams.update_team, ctx(), actor(), team.slug)
+    changed, errors, status = _save(change, form_fields(), creating=False)
+    if changed is None:
+        return _team_form(request.form, errors, team, status=status)
+    flash(t("team_saved", name=changed.name), "ok")
+    return redirect(url_for("pages.teams_page"))
