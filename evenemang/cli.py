@@ -123,27 +123,28 @@ def _wait_healthy(url: str, timeout: float, stop) -> bool:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Load demo venues, studios, services and users first.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Load demo venues, studios, services, teams and users first "
+    "(and send unclaimed alerts to a demo address unless EVENEMANG_INFRA_TEAM_EMAIL is set).",
+)
 @with_config
 def up(host: str, port: int, demo: bool, config: Config) -> None:
     """Run the whole suite on one port, with every worker, until Ctrl-C."""
-    from evenemang.supervisor import (
-        Child,
-        Supervisor,
-        child_argv,
-        child_env,
-        install_stop_signals,
-    )
+    from evenemang.supervisor import Child, Supervisor, child_argv, install_stop_signals
 
     _check_port_free(host, port)
     config = config.ensure_secret_key()
     migrate_all(config)
     if demo:
         _load_demo(config)
-    env = child_env(str(config.data_dir))
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    # links in mail and feeds point at where this suite runs, unless configured otherwise
-    env.setdefault("EVENEMANG_BASE_URL", f"http://{shown_host}:{port}")
+    env = suite_env(config, host, port, demo=demo)
+    if demo and not config.infra_team_email:
+        click.echo(
+            f"demo: alerts no team or manager takes go to {env['EVENEMANG_INFRA_TEAM_EMAIL']} "
+            "(EVENEMANG_INFRA_TEAM_EMAIL)"
+        )
     children = [Child("web", _gunicorn_argv("evenemang.suite:create_suite()", host, port))]
     children += [Child(f"worker {s}", child_argv("worker", s)) for s in SERVICES]
     supervisor = Supervisor(children, env)
@@ -164,6 +165,22 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
         raise click.ClickException(supervisor.failed + "; see the log above")
 
 
+def suite_env(config: Config, host: str, port: int, *, demo: bool = False) -> dict[str, str]:
+    """The environment ``up`` gives every child: links in mail and feeds point at where
+    this suite runs, unless configured otherwise; with ``--demo`` the infrastructure
+    team's fallback address is a demo one when none is set, so its alerts are visible."""
+    from evenemang.supervisor import child_env
+
+    env = child_env(str(config.data_dir))
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    env.setdefault("EVENEMANG_BASE_URL", f"http://{shown_host}:{port}")
+    if demo and not config.infra_team_email:
+        from services.booking.demo import INFRA_TEAM_EMAIL
+
+        env["EVENEMANG_INFRA_TEAM_EMAIL"] = INFRA_TEAM_EMAIL
+    return env
+
+
 def _load_demo(config: Config) -> None:
     from services.booking.demo import load_demo
 
@@ -174,7 +191,7 @@ def _load_demo(config: Config) -> None:
 @cli.command()
 @with_config
 def demo(config: Config) -> None:
-    """Load demo venues, studios, services and users (running it twice changes nothing)."""
+    """Load demo venues, studios, services, teams and users (running it twice changes nothing)."""
     migrate_all(config, ("booking",))
     _load_demo(config)
 

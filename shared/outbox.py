@@ -64,13 +64,21 @@ class OutboxMixin:
         )
 
 
+AGGREGATE_KEYS = ("booking_id", "resource_id", "user_id")
+
+
+def aggregate_of(data: dict[str, Any]) -> str:
+    """The id of what an event's snapshot is about (a booking, a resource or a user)."""
+    return next(data[key] for key in AGGREGATE_KEYS if data.get(key))
+
+
 def enqueue(session: Session, model: type[OutboxMixin], envelope: dict[str, Any]) -> None:
     """Add an event to the outbox inside the caller's transaction."""
     session.add(
         model(
             event_id=envelope["id"],
             event_type=envelope["type"],
-            aggregate_id=envelope["data"].get("booking_id") or envelope["data"]["user_id"],
+            aggregate_id=aggregate_of(envelope["data"]),
             payload=json.dumps(envelope, separators=(",", ":"), ensure_ascii=False),
         )
     )

@@ -72,6 +72,8 @@ class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it sta
     Dict = _with_ids(ma_fields.Dict, invalid=Msg("invalid_input"))
     Nested = _with_ids(ma_fields.Nested, type=Msg("invalid_input"))
     UUID = _with_ids(ma_fields.UUID, invalid_uuid=Msg("invalid_value"))
+    Function = _with_ids(ma_fields.Function)  # answers only: a value computed from the object
+    Pluck = _with_ids(ma_fields.Pluck, type=Msg("invalid_input"))
     Enum = _with_ids(
         ma_fields.Enum, unknown=Msg("choose_one_of"), unknown_by_value=Msg("choose_one_of")
     )

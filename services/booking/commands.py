@@ -148,6 +148,8 @@ class CreateResource:
     max_duration_minutes: int | None = None
     managers: tuple[str, ...] = ()  # email addresses, lower-case
     active: bool = True
+    team: str | None = None  # the slug of the team that decides it
+    self_approval: bool = False  # may its deciders approve their own requests?
 
 
 ChangeResource = change_of(
@@ -159,9 +161,32 @@ ChangeResource = change_of(
 
 @dataclass(frozen=True)
 class AddClosure(TimeRange):
-    """A resource closed from ``start`` to ``end``, and why."""
+    """A resource closed from ``start`` to ``end``, and why. Over approved bookings it is
+    refused unless ``cancel_bookings``: then their lines of this resource are declined."""
 
     reason: str
+    cancel_bookings: bool = False
+
+
+# --- teams ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateTeam:
+    """A team that decides its resources' lines: its members, and a shared mailbox its
+    alerts go to instead of each member (``""``: none)."""
+
+    name: str
+    slug: str | None = None  # made from the name when not given
+    email: str = ""  # lower-case
+    members: tuple[str, ...] = ()  # email addresses, lower-case
+
+
+ChangeTeam = change_of(
+    CreateTeam,
+    "ChangeTeam",
+    "New values for some of a team's fields (those named in ``given``).",
+)
 
 
 # --- questions -----------------------------------------------------------------------------
@@ -175,6 +200,14 @@ class BookingQuery:
     from_: datetime | None = None
     to: datetime | None = None
     limit: int = 500
+
+
+@dataclass(frozen=True)
+class OpenRange:
+    """From ``start`` to ``end``; ``None`` leaves that end to the asker's default."""
+
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Demo data: a realistic set of venues, studios, services and users. Loading it twice
-changes nothing."""
+"""Demo data: a realistic set of venues, studios, services, the two teams that decide them
+(Infrastructure: the venues; Kommunikation: studios and services) and users. Loading it
+twice changes nothing."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import Iterator
 from datetime import time
 from typing import Any
 
-from services.booking.commands import CreateResource
+from services.booking.commands import ChangeResource, CreateResource, CreateTeam
 from services.booking.persistence.unit_of_work import Context
-from services.booking.usecases.resources import create_resource, list_resources
+from services.booking.usecases.resources import create_resource, list_resources, update_resource
+from services.booking.usecases.teams import create_team, list_teams
 from services.booking.usecases.users import ensure_user
 from shared.auth import Principal
 from shared.config import Config
@@ -19,12 +21,35 @@ from shared.events import Kind
 WEEKDAYS = {d: [["07:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 OFFICE = {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
+# Where ``evenemang up --demo`` sends the alerts no team or manager takes (a resource with
+# neither), when EVENEMANG_INFRA_TEAM_EMAIL is unset: the fallback shows in the mail sink.
+INFRA_TEAM_EMAIL = "infra-team@evenemang.example"
+
 USERS = [
     ("admin@example.org", "Ada Admin", "admin", "demo-admin-pass"),
     ("infra@example.org", "Ingrid Infra", "infra", "demo-infra-pass"),
     ("studio.manager@example.org", "Sam Studio", "organiser", "demo-manager-pass"),
     ("organiser@example.org", "Olle Organiser", "organiser", "demo-organiser-pass"),
+    ("vera.venues@example.org", "Vera Venues", "organiser", "demo-venues-pass"),
+    ("kim.kommunikation@example.org", "Kim Kommunikation", "organiser", "demo-komm-pass"),
 ]
+
+TEAMS = [
+    CreateTeam(
+        name="Infrastructure",
+        slug="infrastructure",
+        members=("infra@example.org", "vera.venues@example.org"),
+    ),
+    CreateTeam(
+        name="Kommunikation",
+        slug="kommunikation",
+        email="kommunikation@example.org",
+        members=("kim.kommunikation@example.org", "studio.manager@example.org"),
+    ),
+]
+# The venues are Infrastructure's; studios and services (photographer, film crew,
+# streaming) the communication office's.
+TEAM_OF_KIND = {"venue": "infrastructure", "studio": "kommunikation", "service": "kommunikation"}
 
 RESOURCES: list[dict[str, Any]] = [
     {
@@ -126,10 +151,19 @@ def load_demo(config: Config) -> Iterator[str]:
         admin = people["admin"]
         actor = Principal(admin.id, admin.email, admin.name, admin.role)
         ctx = Context(db=db, config=config)
-        existing = {r.slug for r in list_resources(ctx)}
+        teams = {t.slug for t in list_teams(ctx)}
+        for team in TEAMS:
+            if team.slug not in teams:
+                create_team(ctx, actor, team)
+        yield f"demo teams: {', '.join(t.name for t in TEAMS)}"
+        existing = {r.slug: r for r in list_resources(ctx)}
         for spec in RESOURCES:
-            if spec["slug"] not in existing:
+            found = existing.get(spec["slug"])
+            if found is None:
                 create_resource(ctx, actor, demo_resource(spec))
+            elif found.team is None:  # loaded before demo resources had teams
+                team = ChangeResource.of(team=TEAM_OF_KIND[spec["kind"]])
+                update_resource(ctx, actor, found.id, team)
         yield f"demo resources: {len(RESOURCES)} venues, studios and services"
     finally:
         db.dispose()
@@ -145,6 +179,7 @@ def demo_resource(spec: dict[str, Any]) -> CreateResource:
             for day, windows in hours.items()
         }
     values["kind"] = Kind(values["kind"])
+    values["team"] = TEAM_OF_KIND[values["kind"]]
     for name in ("features", "managers"):
         values[name] = tuple(values.get(name, ()))
     return CreateResource(**values)

@@ -35,6 +35,7 @@ class ResourceView:
     active: bool
     team: events.TeamRef | None = None
     self_approval: bool = False
+    revision: int = 1
 
     @property
     def manager_emails(self) -> tuple[str, ...]:
@@ -43,6 +44,18 @@ class ResourceView:
     @property
     def team_members(self) -> tuple[str, ...]:
         return self.team.members if self.team else ()
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """A team: who decides its resources' lines, and where its alerts go (``email``, its
+    shared mailbox; ``""``: to each member)."""
+
+    slug: str
+    name: str
+    email: str
+    members: tuple[str, ...]
+    resources: tuple[events.ResourceRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,7 @@ class UserView:
     name: str
     role: events.Role
     active: bool
+    alerts: events.AlertMode = events.AlertMode.EACH
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from services.booking.usecases import users
 from shared.auth import Principal
-from tests.support.booking import MONDAY, NOW, BookingApi, at, parse
+from tests.support.booking import MONDAY, NOW, BookingApi, at, parse, problem
 
 DROP = object()  # a body override that removes the key
 TUESDAY = MONDAY + timedelta(days=1)
@@ -25,15 +25,6 @@ THURSDAY = MONDAY + timedelta(days=3)
 @pytest.fixture
 def api(make_app) -> BookingApi:
     return BookingApi(make_app("booking"))
-
-
-def problem(response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, (response.status_code, response.get_json())
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["title"]
-    return body
 
 
 def errors_of(response) -> dict[str, list[str]]:

@@ -25,11 +25,11 @@ from services.booking.usecases import bookings, queries, resources, users
 from shared.auth import Principal
 from shared.events import Kind
 from tests.support.booking import MONDAY, NOW, at
+from tests.support.pages import field_error, login, post, say, text, token
 
 PASSWORD = "a long enough password"
 LANGUAGES = ("en", "sv")
 DAY = MONDAY.isoformat()  # Monday 4 March 2030
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -107,41 +107,6 @@ def _utc(value: str):
     from datetime import datetime
 
     return datetime.fromisoformat(value)
-
-
-def token(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path)
-    found = TOKEN.search(page.get_data(as_text=True))
-    assert found, (path, page.status_code)
-    return found.group(1)
-
-
-def login(client: FlaskClient, email: str, password: str, next_: str | None = None):
-    data = {"csrf_token": token(client), "email": email, "password": password}
-    if next_ is not None:
-        data["next"] = next_
-    return client.post("/login", data=data)
-
-
-def post(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None):
-    """A form post the way a browser sends it: with the token of a page it just loaded."""
-    return client.post(path, data={"csrf_token": token(client, page or path), **data})
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def say(lang: str, en: str, sv: str) -> str:
-    """What a page says in the visitor's language."""
-    return {"en": en, "sv": sv}[lang]
-
-
-def field_error(response, name: str) -> str:
-    """The message shown beside one field."""
-    found = re.search(rf'<p class="field-error" id="{name}-error">(.*?)</p>', text(response), re.S)
-    assert found, f"no error beside {name}"
-    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
 
 
 def request_form(site: Site, **overrides: Any) -> dict[str, Any]:

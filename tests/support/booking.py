@@ -38,6 +38,16 @@ def parse(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def problem(response, status: int) -> dict[str, Any]:
+    """The problem details of a refusal with this status (asserting their shape)."""
+    assert response.status_code == status, (response.status_code, response.get_json())
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["title"]
+    return body
+
+
 @dataclass(frozen=True)
 class ApiUser:
     email: str

@@ -4,9 +4,8 @@ decisions, cancelling and changing, with no database. The clock is fixed at Frid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,63 +14,30 @@ from services.booking.commands import (
     CancelBooking,
     ChangeBooking,
     CheckRequest,
-    CreateResource,
     RejectBooking,
-    SubmitBooking,
 )
 from services.booking.domain import Forbidden, RuleViolation, SlotTaken
-from services.booking.persistence.fake import FakeUnits, MemoryStore
-from services.booking.persistence.models import User
-from services.booking.persistence.unit_of_work import Context
-from services.booking.usecases import bookings, queries, resources
+from services.booking.usecases import bookings, queries
 from shared.auth import Principal
-from shared.config import Config
-from shared.events import BookingSnapshot, EventType, Kind, LineStatus, Status
+from shared.events import EventType, LineStatus, Status
 from shared.messages import text
-
-ZONE = ZoneInfo("Europe/Stockholm")
-NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
+from tests.support.fake_booking import FakeBooking, at
 
 
-def at(day: int, hour: int) -> datetime:
-    """March 2030 in Stockholm."""
-    return datetime(2030, 3, day, hour, tzinfo=ZONE).astimezone(UTC)
-
-
-class Booking:
-    """A fake store, its context, people and the resources they book."""
+class Booking(FakeBooking):
+    """The fake store with a hall that needs approval and a room that does not; a request
+    is for the hall unless it names resources."""
 
     def __init__(self) -> None:
-        self.store = MemoryStore()
-        self.ctx = Context(db=None, config=Config(), clock=lambda: NOW, units=FakeUnits(self.store))
-        self.admin = self.person("admin@example.org", "admin")
-        self.infra = self.person("infra@example.org", "infra")
-        self.olle = self.person("olle@example.org", "organiser")
-        self.otto = self.person("otto@example.org", "organiser")
+        super().__init__()
         self.hall = self.resource("Hall")
         self.room = self.resource("Open room", requires_approval=False)
 
-    def person(self, email: str, role: str) -> Principal:
-        user = User(id=email.split("@")[0], email=email, name=email.title(), role=role)
-        self.store.users[user.id] = user
-        return Principal(user.id, user.email, user.name, user.role)
-
     def resource(self, name: str, **rules: Any):
-        cmd = CreateResource(name=name, kind=Kind.VENUE, capacity=50, **rules)
-        return resources.create_resource(self.ctx, self.admin, cmd)
+        return super().resource(name, capacity=50, **rules)
 
     def submit(self, who: Principal, *chosen, day: int = 4, **extra: Any):
-        cmd = SubmitBooking(
-            title=extra.pop("title", "Seminar"),
-            start=at(day, 10),
-            end=at(day, 12),
-            resource_ids=tuple(r.id for r in chosen or [self.hall]),
-            **extra,
-        )
-        return bookings.submit_booking(self.ctx, who, cmd)
-
-    def events(self, booking_id: str) -> list[tuple[EventType, BookingSnapshot]]:
-        return [(t, s) for t, s in self.store.events if s.aggregate_id == booking_id]
+        return super().submit(who, *(chosen or [self.hall]), day=day, **extra)
 
 
 @pytest.fixture

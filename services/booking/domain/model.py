@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from shared.events import Status
-from shared.messages import Msg
+from shared.messages import N_, Msg
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -58,9 +58,31 @@ class Conflict:
 class SlotTaken(DomainError):
     """The slot is held by an approved booking: 409 listing what it collides with."""
 
-    def __init__(self, conflicts: Sequence[Conflict]) -> None:
-        super().__init__(Msg("slot_taken_detail"))
+    code = "slot_taken"
+    title = N_("slot_taken_title")
+
+    def __init__(self, conflicts: Sequence[Conflict], message: Msg | None = None) -> None:
+        super().__init__(message or Msg("slot_taken_detail"))
         self.conflicts = list(conflicts)
+
+
+class ClosureOverBookings(SlotTaken):
+    """A closure would fall on approved bookings: 409 listing them, until the closer
+    chooses to cancel those bookings' lines of the resource."""
+
+    code = "closure_over_bookings"
+    title = N_("closure_over_bookings_title")
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        super().__init__(conflicts, Msg("closure_over_bookings", n=len(conflicts)))
+
+
+class AlreadyExists(DomainError):
+    """Something by that name exists already (a team's slug): 409 naming the field."""
+
+    def __init__(self, field_name: str, message: Msg) -> None:
+        super().__init__(message)
+        self.field = field_name
 
 
 class Forbidden(DomainError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify
@@ -12,7 +13,7 @@ from services.booking import schemas as s
 from services.booking.commands import CancelOccurrence
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView
-from services.booking.usecases import bookings, queries, resources
+from services.booking.usecases import bookings, queries, resources, teams, users
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args
@@ -20,12 +21,16 @@ from shared.requests import json_body, query_args
 bp = Blueprint("api", __name__)
 doc = ApiDoc(title="Evenemang booking API")
 doc.blueprint_route(bp, "/api/v1")
+CLOSURES_AHEAD = timedelta(days=365)
 
 BOOKING_OUT, BOOKINGS_OUT, APPROVAL_OUT = s.BookingOut(), s.BookingOut(many=True), s.ApprovalOut()
 RESOURCE_OUT, RESOURCES_OUT = s.ResourceOut(), s.ResourceOut(many=True)
 BOOKING_IN, RESOURCE_IN = s.BookingInSchema(), s.ResourceInSchema()
 REASON_IN, REJECT_IN, CLOSURE_IN = s.ReasonSchema(), s.RejectSchema(), s.ClosureInSchema()
 APPROVE_IN = s.ApproveSchema()
+TEAM_IN, TEAM_OUT, TEAMS_OUT = s.TeamInSchema(), s.TeamOut(), s.TeamOut(many=True)
+CLOSURES_OUT = s.ClosureOut(many=True)
+SETTINGS_IN, SETTINGS_OUT = s.SettingsSchema(), s.SettingsOut()
 
 
 def ctx() -> Context:
@@ -50,7 +55,7 @@ def endpoint(
     return decorate
 
 
-def listing(rule: str, summary: str, query: type[Schema], answer: type[Schema], **spec: Any):
+def listing(rule: str, summary: str, query: type[Schema] | None, answer: type[Schema], **spec: Any):
     """A GET answering with a list, filtered by a query."""
     return endpoint(rule, "GET", summary=summary, query=query, answer=answer, many=True, **spec)
 
@@ -108,10 +113,96 @@ def patch_resource(resource_id: str):
     return jsonify(RESOURCE_OUT.dump(resource))
 
 
-@creation("/resources/<resource_id>/closures", "Close a resource", s.ClosureInSchema, s.ClosureOut)
+@creation(
+    "/resources/<resource_id>/closures",
+    "Close a resource (409 listing approved bookings then, unless cancel_bookings)",
+    s.ClosureInSchema,
+    s.ClosureOut,
+    errors=(409,),
+)
 def add_closure(resource_id: str):
     closure = resources.add_closure(ctx(), current_principal(), resource_id, json_body(CLOSURE_IN))
     return jsonify(s.ClosureOut().dump(closure)), 201
+
+
+@listing(
+    "/resources/<resource_id>/closures",
+    "A resource's closures (from now, a year ahead, unless from and to say)",
+    s.ClosureQuerySchema,
+    s.ClosureOut,
+)
+def list_closures(resource_id: str):
+    span = query_args(s.ClosureQuerySchema())
+    start = span.start or ctx().clock()
+    end = span.end or start + CLOSURES_AHEAD
+    found = resources.list_closures(ctx(), resource_id, start, end)
+    return jsonify(closures=CLOSURES_OUT.dump(found))
+
+
+@endpoint(
+    "/resources/<resource_id>/closures/<closure_id>",
+    "DELETE",
+    summary="Open a resource again: remove a closure",
+    status=204,
+)
+def remove_closure(resource_id: str, closure_id: str):
+    resources.remove_closure(ctx(), current_principal(), resource_id, closure_id)
+    return "", 204
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+@listing("/teams", "List teams", None, s.TeamOut)
+def list_teams():
+    return jsonify(teams=TEAMS_OUT.dump(teams.list_teams(ctx())))
+
+
+@creation("/teams", "Add a team (admin)", s.TeamInSchema, s.TeamOut, role="admin", errors=(409,))
+def create_team():
+    team = teams.create_team(ctx(), current_principal(), json_body(TEAM_IN))
+    return jsonify(TEAM_OUT.dump(team)), 201
+
+
+@endpoint("/teams/<slug>", "GET", summary="One team", answer=s.TeamOut)
+def get_team(slug: str):
+    return jsonify(TEAM_OUT.dump(teams.read_team(ctx(), slug)))
+
+
+@endpoint(
+    "/teams/<slug>",
+    "PATCH",
+    summary="Change a team (admin); its resources get resource.changed",
+    body=s.TeamInSchema,
+    answer=s.TeamOut,
+    role="admin",
+    errors=(409,),
+)
+def patch_team(slug: str):
+    cmd = json_body(TEAM_IN, partial=True)
+    return jsonify(TEAM_OUT.dump(teams.update_team(ctx(), current_principal(), slug, cmd)))
+
+
+# --- my settings ------------------------------------------------------------------------------
+
+
+@endpoint("/me/settings", "GET", summary="My settings (alerts)", answer=s.SettingsOut)
+def my_settings():
+    me = users.read_user(ctx().db, current_principal().user_id)
+    return jsonify(SETTINGS_OUT.dump(me))
+
+
+@endpoint(
+    "/me/settings",
+    "PATCH",
+    summary="Change my settings: alerts each (a mail per request) or daily (a digest)",
+    body=s.SettingsSchema,
+    answer=s.SettingsOut,
+)
+def patch_my_settings():
+    wanted = json_body(SETTINGS_IN)
+    me = users.set_alerts(ctx().db, current_principal().user_id, wanted["alerts"])
+    return jsonify(SETTINGS_OUT.dump(me))
 
 
 @listing(

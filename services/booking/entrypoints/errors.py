@@ -8,7 +8,7 @@ from flask import Flask
 from services.booking import domain
 from services.booking.schemas import ConflictOut
 from shared.messages import Msg
-from shared.problems import problem, validation_problem
+from shared.problems import api_language, problem, validation_problem, word
 
 _CONFLICTS = ConflictOut(many=True)
 
@@ -22,10 +22,21 @@ def install_domain_errors(app: Flask) -> None:
     def _taken(exc: domain.SlotTaken):
         return problem(
             409,
-            Msg("slot_taken_title"),
+            Msg(exc.title),
             exc.message,
-            code="slot_taken",
+            code=exc.code,
             conflicts=_CONFLICTS.dump(exc.conflicts),
+        )
+
+    @app.errorhandler(domain.AlreadyExists)
+    def _exists(exc: domain.AlreadyExists):
+        return problem(
+            409,
+            Msg("already_exists_title"),
+            exc.message,
+            code=exc.message.code,
+            errors={exc.field: [word(exc.message, api_language())]},
+            codes={exc.field: [exc.message.code]},
         )
 
     @app.errorhandler(domain.InvalidTransition)

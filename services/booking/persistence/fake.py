@@ -18,12 +18,14 @@ from services.booking.persistence.models import (
     HistoryEntry,
     Occurrence,
     Resource,
+    Team,
     User,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
     ResourceRepository,
     SlotRepository,
+    TeamRepository,
     UnitOfWork,
     pick_resources,
     slot_rows,
@@ -36,6 +38,7 @@ class MemoryStore:
     """What a test's database would hold."""
 
     users: dict[str, User] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     closures: list[Closure] = field(default_factory=list)
     bookings: dict[str, Booking] = field(default_factory=dict)
@@ -47,11 +50,25 @@ class MemoryStore:
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
+class FakeTeams(TeamRepository):
+    def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
+        self.store, self.staged = store, staged
+
+    def _find(self, slug: str, lock: bool) -> Team | None:
+        return next((t for t in self.store.teams.values() if t.slug == slug), None)
+
+    def list(self) -> list[Team]:
+        return sorted(self.store.teams.values(), key=lambda t: (t.name, t.slug))
+
+    def add(self, team: Team) -> None:
+        self.staged.append(team)
+
+
 class FakeResources(ResourceRepository):
     def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
         self.store, self.staged = store, staged
 
-    def _find(self, key: str) -> Resource | None:
+    def _find(self, key: str, lock: bool = False) -> Resource | None:
         return self.store.resources.get(key) or next(
             (r for r in self.store.resources.values() if r.slug == key), None
         )
@@ -69,18 +86,34 @@ class FakeResources(ResourceRepository):
             key=lambda r: (r.kind, r.name),
         )
 
-    def slug_taken(self, slug: str) -> bool:
-        return any(r.slug == slug for r in self.store.resources.values())
+    def slug_taken(self, slug: str, resource_id: str | None = None) -> bool:
+        return any(
+            slug == r.slug or slug in (r.former_slugs or ())
+            for r in self.store.resources.values()
+            if r.id != resource_id
+        )
 
     def add(self, resource: Resource) -> None:
         self.staged.append(resource)
+
+    def of_team(self, team_id: str, *, lock: bool = False) -> list[Resource]:
+        return sorted(
+            (r for r in self.store.resources.values() if r.team_id == team_id),
+            key=lambda r: r.name,
+        )
+
+    def _all_closures(self) -> list[Closure]:
+        """Committed closures, and this unit's own (a database sees its transaction's)."""
+        staged = [c for c in self.staged if isinstance(c, Closure)]
+        removed = {id(r.row) for r in self.staged if isinstance(r, _Removed)}
+        return [c for c in self.store.closures + staged if id(c) not in removed]
 
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
         ids = set(resource_ids)
         return sorted(
             (
                 c
-                for c in self.store.closures
+                for c in self._all_closures()
                 if c.resource_id in ids and Interval(c.start, c.end).overlaps(span)
             ),
             key=lambda c: c.start,
@@ -88,6 +121,26 @@ class FakeResources(ResourceRepository):
 
     def add_closure(self, closure: Closure) -> None:
         self.staged.append(closure)
+
+    def _closure(self, resource_id: str, closure_id: str) -> Closure | None:
+        return next(
+            (
+                c
+                for c in self._all_closures()
+                if c.id == closure_id and c.resource_id == resource_id
+            ),
+            None,
+        )
+
+    def remove_closure(self, closure: Closure) -> None:
+        self.staged.append(_Removed(closure))
+
+
+@dataclass(frozen=True, eq=False)
+class _Removed:
+    """A row this unit of work deletes at its commit."""
+
+    row: Any
 
 
 class FakeBookings(BookingRepository):
@@ -205,6 +258,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.store, self.readonly = store, readonly
         self.staged: list[Any] = []
         self.events: list[tuple[EventType, Snapshot]] = []
+        self.teams = FakeTeams(store, self.staged)
         self.resources = FakeResources(store, self.staged)
         self.bookings = FakeBookings(store, self.staged)
         self.slots = FakeSlots(store, self.bookings)
@@ -217,6 +271,10 @@ class FakeUnitOfWork(UnitOfWork):
                 self.store.bookings[row.id] = row
             elif isinstance(row, Resource):
                 self.store.resources[row.id] = row
+            elif isinstance(row, Team):
+                self.store.teams[row.id] = row
+            elif isinstance(row, _Removed):
+                self.store.closures = [c for c in self.store.closures if c is not row.row]
             elif isinstance(row, Closure):
                 self.store.closures.append(row)
             elif isinstance(row, HistoryEntry):

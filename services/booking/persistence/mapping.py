@@ -24,6 +24,7 @@ from services.booking.readmodels import (
     HoursText,
     LineView,
     ResourceView,
+    TeamView,
 )
 from shared.events import (
     BookingSnapshot,
@@ -36,6 +37,7 @@ from shared.events import (
     OccurrenceStatus,
     Person,
     ResourceRef,
+    ResourceSnapshot,
     Status,
     TeamRef,
     Visibility,
@@ -132,6 +134,31 @@ def resource_view(resource: Resource) -> ResourceView:
         opening_hours=_hours_view(resource.opening_hours),
         **_limits(resource),
         active=resource.active,
+        revision=resource.revision,
+    )
+
+
+def resource_snapshot(resource: Resource) -> ResourceSnapshot:
+    """A resource as its ``resource.changed`` event carries it."""
+    named = _named(resource)
+    return ResourceSnapshot(
+        resource_id=named.pop("id"),
+        **named,
+        active=resource.active,
+        revision=resource.revision,
+        former_slugs=tuple(resource.former_slugs or ()),
+    )
+
+
+def team_view(team: Team, resources: Iterable[Resource] = ()) -> TeamView:
+    ref = team_ref(team)
+    assert ref is not None
+    return TeamView(
+        slug=ref.slug,
+        name=ref.name,
+        email=ref.email,
+        members=ref.members,
+        resources=tuple(resource_ref(r) for r in resources),
     )
 
 

@@ -29,15 +29,16 @@ CHUNK = 500
 
 
 class ResourceRepository(ABC):
-    def get(self, key: str) -> models.Resource:
-        """A resource by id or slug (``NotFound`` if none)."""
-        found = self._find(key)
+    def get(self, key: str, *, lock: bool = False) -> models.Resource:
+        """A resource by id or slug (``NotFound`` if none); ``lock`` holds it until the
+        commit (its revision rises with each change, one change at a time)."""
+        found = self._find(key, lock)
         if found is None:
             raise NotFound(Msg("no_such_resource", key=key))
         return found
 
     @abstractmethod
-    def _find(self, key: str) -> models.Resource | None:
+    def _find(self, key: str, lock: bool = False) -> models.Resource | None:
         """The resource with this id, else the one with this slug."""
 
     @abstractmethod
@@ -50,10 +51,16 @@ class ResourceRepository(ABC):
         """Resources by kind and name."""
 
     @abstractmethod
-    def slug_taken(self, slug: str) -> bool: ...
+    def slug_taken(self, slug: str, resource_id: str | None = None) -> bool:
+        """Whether another resource than ``resource_id`` is, or was, known by this slug (an
+        old slug stays its resource's: old feed links redirect to it)."""
 
     @abstractmethod
     def add(self, resource: models.Resource) -> None: ...
+
+    @abstractmethod
+    def of_team(self, team_id: str, *, lock: bool = False) -> list[models.Resource]:
+        """The resources a team decides, by name; ``lock`` holds them until the commit."""
 
     @abstractmethod
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[models.Closure]:
@@ -61,6 +68,41 @@ class ResourceRepository(ABC):
 
     @abstractmethod
     def add_closure(self, closure: models.Closure) -> None: ...
+
+    def closure(self, resource_id: str, closure_id: str) -> models.Closure:
+        """One closure of a resource (``NotFound`` if it has none by that id)."""
+        found = self._closure(resource_id, closure_id)
+        if found is None:
+            raise NotFound(Msg("no_such_closure", id=closure_id))
+        return found
+
+    @abstractmethod
+    def _closure(self, resource_id: str, closure_id: str) -> models.Closure | None: ...
+
+    @abstractmethod
+    def remove_closure(self, closure: models.Closure) -> None: ...
+
+
+class TeamRepository(ABC):
+    def get(self, slug: str, *, lock: bool = False) -> models.Team:
+        """A team by slug (``NotFound`` if none); ``lock`` holds it until the commit."""
+        found = self._find(slug, lock)
+        if found is None:
+            raise NotFound(Msg("no_such_team", slug=slug))
+        return found
+
+    def exists(self, slug: str) -> bool:
+        return self._find(slug, False) is not None
+
+    @abstractmethod
+    def _find(self, slug: str, lock: bool) -> models.Team | None: ...
+
+    @abstractmethod
+    def list(self) -> list[models.Team]:
+        """Every team, by name."""
+
+    @abstractmethod
+    def add(self, team: models.Team) -> None: ...
 
 
 class BookingRepository(ABC):
@@ -125,8 +167,9 @@ class SlotRepository(ABC):
 
 
 class UnitOfWork(shared_uow.UnitOfWork):
-    """Booking's transaction over its resources, bookings and slots."""
+    """Booking's transaction over its teams, resources, bookings and slots."""
 
+    teams: TeamRepository
     resources: ResourceRepository
     bookings: BookingRepository
     slots: SlotRepository

@@ -33,6 +33,7 @@ from services.booking.persistence.repositories import (
     BookingRepository,
     ResourceRepository,
     SlotRepository,
+    TeamRepository,
     chunks,
     pick_resources,
     slot_rows,
@@ -58,10 +59,11 @@ class SqlResources(ResourceRepository):
             joinedload(Resource.managers), joinedload(Resource.team).selectinload(Team.members)
         )
 
-    def _find(self, key: str) -> Resource | None:
-        found = self.session.scalars(
-            self._select().where(or_(Resource.id == key, Resource.slug == key))
-        ).unique()
+    def _find(self, key: str, lock: bool = False) -> Resource | None:
+        stmt = self._select().where(or_(Resource.id == key, Resource.slug == key))
+        if lock:
+            stmt = stmt.with_for_update(of=Resource)
+        found = self.session.scalars(stmt).unique()
         return min(found, key=lambda r: r.id != key, default=None)  # an id before a slug
 
     def get_many(self, keys: Sequence[str]) -> list[Resource]:
@@ -78,11 +80,22 @@ class SqlResources(ResourceRepository):
             stmt = stmt.where(Resource.active.is_(active))
         return list(self.session.scalars(stmt).unique())
 
-    def slug_taken(self, slug: str) -> bool:
-        return self.session.scalar(select(Resource.id).where(Resource.slug == slug)) is not None
+    def slug_taken(self, slug: str, resource_id: str | None = None) -> bool:
+        known = self.session.execute(
+            select(Resource.id, Resource.slug, Resource.former_slugs).where(
+                Resource.id != (resource_id or "")
+            )
+        )
+        return any(slug == current or slug in (former or ()) for _, current, former in known)
 
     def add(self, resource: Resource) -> None:
         self.session.add(resource)
+
+    def of_team(self, team_id: str, *, lock: bool = False) -> list[Resource]:
+        stmt = self._select().where(Resource.team_id == team_id).order_by(Resource.name)
+        if lock:
+            stmt = stmt.with_for_update(of=Resource)
+        return list(self.session.scalars(stmt).unique())
 
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
         return list(
@@ -99,6 +112,31 @@ class SqlResources(ResourceRepository):
 
     def add_closure(self, closure: Closure) -> None:
         self.session.add(closure)
+
+    def _closure(self, resource_id: str, closure_id: str) -> Closure | None:
+        return self.session.scalar(
+            select(Closure).where(Closure.id == closure_id, Closure.resource_id == resource_id)
+        )
+
+    def remove_closure(self, closure: Closure) -> None:
+        self.session.delete(closure)
+
+
+class SqlTeams(TeamRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _find(self, slug: str, lock: bool) -> Team | None:
+        stmt = select(Team).where(Team.slug == slug)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalar(stmt)
+
+    def list(self) -> list[Team]:
+        return list(self.session.scalars(select(Team).order_by(Team.name, Team.slug)))
+
+    def add(self, team: Team) -> None:
+        self.session.add(team)
 
 
 def _decided_by(actor: Actor):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.booking.persistence.models import OutboxMessage, User
 from services.booking.persistence.repositories import UnitOfWork
-from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots
+from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots, SqlTeams
 from shared.config import Config
 from shared.db import Database, utcnow
 from shared.events import EventType, Snapshot, make_envelope
@@ -58,6 +58,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         bind = _reader(self.db) if self.readonly else self.db.engine
         self.session = Session(bind, expire_on_commit=False)
         self.session.begin()
+        self.teams = SqlTeams(self.session)
         self.resources = SqlResources(self.session)
         self.bookings = SqlBookings(self.session)
         self.slots = SqlSlots(self.session)

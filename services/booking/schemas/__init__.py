@@ -17,6 +17,8 @@ from services.booking.schemas.answers import (
     PersonOut,
     ResourceOut,
     ResourceRefOut,
+    SettingsOut,
+    TeamOut,
 )
 from services.booking.schemas.inputs import (
     ApproveSchema,
@@ -24,17 +26,26 @@ from services.booking.schemas.inputs import (
     BookingInSchema,
     BookingQuerySchema,
     ClosureInSchema,
+    ClosureQuerySchema,
     ParticipantSchema,
     RangeQuerySchema,
     ReasonSchema,
     RejectSchema,
     ResourceInSchema,
     ResourceQuerySchema,
+    SettingsSchema,
+    TeamInSchema,
 )
-from services.booking.schemas.parts import MAX_RESOURCES, STATUSES, OpeningHoursField
+from services.booking.schemas.parts import (
+    MAX_RESOURCES,
+    MAX_TEAM_MEMBERS,
+    STATUSES,
+    OpeningHoursField,
+)
 
 __all__ = [
     "MAX_RESOURCES",
+    "MAX_TEAM_MEMBERS",
     "STATUSES",
     "ApprovalOut",
     "ApproveSchema",
@@ -45,6 +56,7 @@ __all__ = [
     "BusyBlockOut",
     "ChangeOut",
     "ClosureInSchema",
+    "ClosureQuerySchema",
     "ClosureOut",
     "ConflictOut",
     "HistoryOut",
@@ -59,4 +71,8 @@ __all__ = [
     "ResourceOut",
     "ResourceQuerySchema",
     "ResourceRefOut",
+    "SettingsOut",
+    "SettingsSchema",
+    "TeamInSchema",
+    "TeamOut",
 ]

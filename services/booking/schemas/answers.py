@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from services.booking.schemas.parts import OpeningHoursField, enum_field
-from shared.events import Kind, Language, LineStatus, OccurrenceStatus, Status, Visibility
+from shared.events import (
+    AlertMode,
+    Kind,
+    Language,
+    LineStatus,
+    OccurrenceStatus,
+    Status,
+    Visibility,
+)
 from shared.schema import Schema, fields
 from shared.timezones import ZonedDateTime
 
@@ -99,6 +107,27 @@ class ResourceOut(ResourceRefOut):
     max_duration_minutes = fields.Integer(allow_none=True)
     managers = fields.List(fields.String())
     active = fields.Boolean()
+    team = fields.Function(
+        lambda r: r.team.slug if r.team else None,
+        allow_none=True,
+        metadata={"type": "string", "nullable": True, "description": "the team's slug"},
+    )
+    self_approval = fields.Boolean()
+    revision = fields.Integer()
+
+
+class TeamOut(Schema):
+    """A team: who decides its resources' lines, where its alerts go, which resources."""
+
+    slug = fields.String()
+    name = fields.String()
+    email = fields.String()
+    members = fields.List(fields.String())
+    resources = fields.Pluck(ResourceRefOut, "slug", many=True)
+
+
+class SettingsOut(Schema):
+    alerts = enum_field(AlertMode)
 
 
 class ChangeOut(Schema):

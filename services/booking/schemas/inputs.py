@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, post_load, validates, validates_schema
+from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
 
 from services.booking.commands import (
     AddClosure,
@@ -15,7 +15,10 @@ from services.booking.commands import (
     CancelBooking,
     ChangeBooking,
     ChangeResource,
+    ChangeTeam,
     CreateResource,
+    CreateTeam,
+    OpenRange,
     RejectBooking,
     ResourceQuery,
     SubmitBooking,
@@ -24,15 +27,18 @@ from services.booking.commands import (
 from services.booking.domain import MAX_BUFFER_MINUTES
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
-    SLUG,
+    MAX_TEAM_MEMBERS,
     Count,
     OpeningHoursField,
     Stripped,
+    emails,
     end_after_start,
     enum_field,
+    people,
+    slug_field,
     text,
 )
-from shared.events import Kind, Language, Person, Status, Visibility
+from shared.events import AlertMode, Kind, Language, Person, Status, Visibility
 from shared.messages import Msg
 from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
@@ -43,12 +49,7 @@ class ResourceInSchema(Stripped):
 
     name = text(200, required=True, minimum=1)
     kind = enum_field(Kind, required=True)
-    slug = fields.String(
-        validate=[
-            validate.Length(min=1, max=80),
-            validate.Regexp(SLUG, error=Msg("slug_format")),
-        ]
-    )
+    slug = slug_field()
     description = text(5000)
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
     location = text(300)
@@ -63,25 +64,50 @@ class ResourceInSchema(Stripped):
     max_duration_minutes = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=14 * 24 * 60)
     )
-    managers = fields.List(
-        fields.Email(validate=validate.Length(max=254)),
-        validate=Count(maximum=50, many=Msg("too_many_items", max=50)),
-    )
+    managers = emails(50)
     active = fields.Boolean()
+    team = slug_field(allow_none=True)
+    self_approval = fields.Boolean()
 
     @post_load
     def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
         if "managers" in data:
-            data["managers"] = tuple(sorted({m.lower() for m in data["managers"]}))
+            data["managers"] = people(data["managers"])
         if "features" in data:
             data["features"] = tuple(data["features"])
         return ChangeResource.of(**data) if partial else CreateResource(**data)
+
+
+class TeamInSchema(Stripped):
+    """A new team (``CreateTeam``); loaded partially, a change (``ChangeTeam``)."""
+
+    name = text(200, required=True, minimum=1)
+    slug = slug_field()
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    members = emails(MAX_TEAM_MEMBERS)
+
+    @pre_load
+    def _no_mailbox(self, data: Any, **_: Any) -> Any:
+        """An empty mailbox is none (alerts go to each member)."""
+        email = data.get("email") if isinstance(data, dict) else None
+        if isinstance(email, str) and not email.strip():
+            return {**data, "email": None}
+        return data
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "email" in data:
+            data["email"] = (data["email"] or "").lower()
+        if "members" in data:
+            data["members"] = people(data["members"])
+        return ChangeTeam.of(**data) if partial else CreateTeam(**data)
 
 
 class ClosureInSchema(Stripped):
     start = ZonedDateTime(required=True)
     end = ZonedDateTime(required=True)
     reason = text(500, required=True, minimum=1)
+    cancel_bookings = fields.Boolean(load_default=False)
 
     @validates_schema(skip_on_field_errors=False)
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -199,6 +225,12 @@ class RejectSchema(Stripped):
         return RejectBooking(data["reason"], _keys(data))
 
 
+class SettingsSchema(StrictSchema):
+    """A person's own settings: how requests waiting for their decision reach them."""
+
+    alerts = enum_field(AlertMode, required=True)
+
+
 # --- questions (query strings) -------------------------------------------------------------
 
 
@@ -240,6 +272,22 @@ class RangeQuerySchema(StrictSchema):
     @post_load
     def _query(self, data: dict[str, Any], **_: Any) -> TimeRange:
         return TimeRange(data["from_"], data["to"])
+
+
+class ClosureQuerySchema(StrictSchema):
+    """A stretch of time to list closures in; either end may be left open."""
+
+    from_ = ZonedDateTime(data_key="from")
+    to = ZonedDateTime()
+
+    @validates_schema(skip_on_field_errors=True)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
+            raise ValidationError(Msg("end_before_start"), "to")
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> OpenRange:
+        return OpenRange(data.get("from_"), data.get("to"))
 
 
 class ResourceQuerySchema(StrictSchema):

@@ -19,6 +19,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 STATUSES = tuple(Status)
 MAX_RESOURCES = 10
+MAX_TEAM_MEMBERS = 100
 
 
 def printable(value: str) -> None:
@@ -50,6 +51,27 @@ class Count(ma_validate.Length):
         if self.max is not None and len(value) > self.max:
             raise ValidationError(self.many)
         return value
+
+
+def slug_field(**kw: Any) -> fields.String:
+    """A short name for addresses: lower-case letters and digits between single hyphens."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=80), validate.Regexp(SLUG, error=Msg("slug_format"))],
+        **kw,
+    )
+
+
+def emails(maximum: int) -> fields.List:
+    """A list of at most ``maximum`` email addresses (managers, a team's members)."""
+    return fields.List(
+        fields.Email(validate=validate.Length(max=254)),
+        validate=Count(maximum=maximum, many=Msg("too_many_items", max=maximum)),
+    )
+
+
+def people(addresses: list[str]) -> tuple[str, ...]:
+    """Email addresses as kept: lower-case, each once, sorted."""
+    return tuple(sorted({a.lower() for a in addresses}))
 
 
 def enum_field(enum: type, **kw: Any) -> fields.Enum:

@@ -120,8 +120,8 @@ def offer_freed_slots(
 ) -> None:
     """Slots this booking held before and no longer holds (its slots already synced) go to
     the pending requests that wanted them: each request whose wanted time on a resource is
-    now clear gets one ``booking.slot_freed`` naming those resources (once per request,
-    however many dates of a series were freed)."""
+    now clear (no approved booking, no closure) gets one ``booking.slot_freed`` naming those
+    resources (once per request, however many dates of a series were freed)."""
     now_held = {(b.resource_id, b.interval) for b in held_blocks(booking)}
     freed = [b for b in held_before if (b.resource_id, b.interval) not in now_held]
     if not freed:
@@ -138,9 +138,24 @@ def offer_freed_slots(
         ]
         blocks = line_blocks(other, lines)
         still = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), other.id)
-        clear = sorted({x.resource_id for x in lines} - {c.resource_id for c in still})
+        closed = closed_during(uow, [x.resource_id for x in lines], active_dates(other))
+        clear = sorted({x.resource_id for x in lines} - {c.resource_id for c in still} - closed)
         if clear:
             publish(ctx, uow, other, BOOKING_SLOT_FREED, freed=clear)
+
+
+def closed_during(
+    uow: UnitOfWork, resource_ids: Sequence[str], dates: Sequence[Interval]
+) -> set[str]:
+    """Those of the resources that are closed on one of these dates."""
+    if not resource_ids or not dates:
+        return set()
+    span = Interval(min(d.start for d in dates), max(d.end for d in dates))
+    return {
+        c.resource_id
+        for c in uow.resources.closures(resource_ids, span)
+        if any(Interval(c.start, c.end).overlaps(d) for d in dates)
+    }
 
 
 def dates(occurrences: Iterable[Interval], cancelled: Iterable[int] = ()) -> list[Occurrence]:

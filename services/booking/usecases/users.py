@@ -10,13 +10,15 @@ from services.booking.persistence.models import ApiToken, OutboxMessage, User, n
 from services.booking.readmodels import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
-from shared.events import USER_CHANGED, Role, UserSnapshot, make_envelope
+from shared.events import USER_CHANGED, AlertMode, Role, UserSnapshot, make_envelope
 from shared.messages import Msg
 from shared.outbox import enqueue
 
 
 def _view(user: User) -> UserView:
-    return UserView(user.id, user.email, user.name, Role(user.role), user.active)
+    return UserView(
+        user.id, user.email, user.name, Role(user.role), user.active, AlertMode(user.alerts)
+    )
 
 
 def _principal(user: User, token_id: str | None = None) -> Principal:
@@ -42,6 +44,7 @@ def _publish_user(session, user: User) -> None:
                 active=user.active,
                 revoked_tokens=tuple(sorted(revoked)),
                 revision=user.revision,
+                alerts=AlertMode(user.alerts),
             ),
         ),
     )
@@ -99,6 +102,30 @@ def update_user(
             user.password_hash = hash_password(password)
         user.revision += 1
         _publish_user(session, user)
+        return _view(user)
+
+
+def read_user(db: Database, user_id: str) -> UserView:
+    """One user by id (their own settings)."""
+    with db.transaction(readonly=True) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(Msg("no_such_user", email=user_id))
+        return _view(user)
+
+
+def set_alerts(db: Database, user_id: str, alerts: AlertMode) -> UserView:
+    """How requests waiting for this person's decision reach them: a mail each, or a daily
+    digest. Notify learns of it from ``user.changed``; choosing what is chosen writes
+    nothing."""
+    with db.transaction() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(Msg("no_such_user", email=user_id))
+        if user.alerts != alerts:
+            user.alerts = alerts.value
+            user.revision += 1
+            _publish_user(session, user)
         return _view(user)
 
 

@@ -9,6 +9,8 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     request_form,
     request_pages,
     resource_pages,
+    settings_pages,
+    team_pages,
 )
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.formatting import install_filters

@@ -22,6 +22,9 @@ SECTIONS = {
     "pages.new_resource": "resources",
     "pages.edit_resource": "resources",
     "pages.week_page": "resources",
+    "pages.teams_page": "teams",
+    "pages.new_team": "teams",
+    "pages.edit_team": "teams",
 }
 
 
@@ -57,6 +60,8 @@ def navigation() -> dict[str, Any]:
     links.append(
         {"href": url_for("pages.resources_page"), "label": t("nav_resources"), "id": "resources"}
     )
+    if principal.is_admin:
+        links.append({"href": url_for("pages.teams_page"), "label": t("nav_teams"), "id": "teams"})
     for link in links:
         link["current"] = link["id"] == section
     return {"nav_links": links, "nav_label": t("nav_label")}

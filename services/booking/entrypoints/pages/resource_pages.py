@@ -1,5 +1,6 @@
 """Resources: the list everyone sees, a week of one resource's bookings, and for admins
-creating and changing resources (opening hours, managers); closures for infra and managers."""
+creating and changing resources (opening hours, team, managers); closures (added, and
+removed) for those who decide on the resource."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import KINDS, WEEKDAYS, RuleViolation
+from services.booking.domain import KINDS, WEEKDAYS, ClosureOverBookings, RuleViolation
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import (
     actor,
@@ -17,6 +18,7 @@ from services.booking.entrypoints.pages.common import (
     form_fields,
     login_required,
     require,
+    safe_next,
     t,
 )
 from services.booking.entrypoints.pages.formatting import local
@@ -27,9 +29,10 @@ from services.booking.entrypoints.pages.forms.resource import (
     read_resource,
     resource_form_values,
 )
-from services.booking.readmodels import BusyBlock
+from services.booking.readmodels import ClosureView
 from services.booking.readmodels import ResourceView as Resource
-from services.booking.usecases import queries, resources
+from services.booking.usecases import queries, resources, teams
+from shared.messages import N_
 
 CLOSURES_AHEAD = timedelta(days=365)
 
@@ -60,9 +63,11 @@ def _resource_form(values: MultiDict, errors: Errors, resource=None, status: int
         resource=resource,
         kinds=KINDS,
         weekdays=WEEKDAYS,
+        team_choices=[(team.slug, team.name) for team in teams.list_teams(ctx())],
         closures=closures,
         closure_values={},
         closure_errors={},
+        closure_conflicts=[],
     ), status
 
 
@@ -106,26 +111,49 @@ def edit_resource(key: str):
 # --- closures --------------------------------------------------------------------------------
 
 
-def _closures(resource: Resource) -> list[BusyBlock]:
+def _closures(resource: Resource) -> list[ClosureView]:
+    """The resource's closures from now on (a year ahead), soonest first."""
     now = ctx().clock()
-    blocks = queries.busy_blocks(ctx(), actor(), resource.id, now, now + CLOSURES_AHEAD)
-    return [b for b in blocks if b.kind == "closure"]
+    return resources.list_closures(ctx(), resource.id, now, now + CLOSURES_AHEAD)
 
 
 @bp.post("/resources/<key>/closures")
 @login_required
 def add_closure(key: str):
+    """A closure over approved bookings is shown with them and asks for the choice: close
+    and cancel their part of the resource (``cancel_bookings``), or not close."""
     resource = resources.read_resource(ctx(), key)
     require(_decides_on(resource))
     cmd, errors = read_closure(form_fields())
-    if cmd is not None:
+    if cmd is None:
+        return _week_page(
+            resource, _week_start(None), 422, closure_values=request.form, closure_errors=errors
+        )
+    try:
         resources.add_closure(ctx(), actor(), resource.id, cmd)
-        flash(t("closure_added", name=resource.name), "ok")
-        week = local(cmd.start).date().isoformat()
-        return redirect(url_for("pages.week_page", key=resource.slug, week=week))
-    return _week_page(
-        resource, _week_start(None), status=422, closure_values=request.form, closure_errors=errors
-    )
+    except ClosureOverBookings as exc:
+        return _week_page(
+            resource,
+            _week_start(local(cmd.start).date().isoformat()),
+            409,
+            closure_values=request.form,
+            closure_conflicts=exc.conflicts,
+        )
+    said = N_("closure_added_lines_declined") if cmd.cancel_bookings else N_("closure_added")
+    flash(t(said, name=resource.name), "ok")
+    week = local(cmd.start).date().isoformat()
+    return redirect(url_for("pages.week_page", key=resource.slug, week=week))
+
+
+@bp.post("/resources/<key>/closures/<closure_id>/remove")
+@login_required
+def remove_closure(key: str, closure_id: str):
+    resource = resources.read_resource(ctx(), key)
+    require(_decides_on(resource))
+    resources.remove_closure(ctx(), actor(), resource.id, closure_id)
+    flash(t("closure_removed", name=resource.name), "ok")
+    back = safe_next(request.form.get("next"))
+    return redirect(back or url_for("pages.week_page", key=resource.slug))
 
 
 # --- a week of one resource -------------------------------------------------------------------
@@ -147,12 +175,18 @@ def week_page(key: str):
 
 
 def _week_page(
-    resource: Resource, monday: date, status: int = 200, closure_values=None, closure_errors=None
+    resource: Resource,
+    monday: date,
+    status: int = 200,
+    closure_values=None,
+    closure_errors=None,
+    closure_conflicts=(),
 ):
     zone = ctx().zone
     start = datetime.combine(monday, time(0), zone)
     end = datetime.combine(monday + timedelta(days=7), time(0), zone)
     blocks = queries.busy_blocks(ctx(), actor(), resource.id, start, end)
+    decider = _decides_on(resource)
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
@@ -173,8 +207,10 @@ def _week_page(
         monday=monday,
         previous=(monday - timedelta(days=7)).isoformat(),
         next=(monday + timedelta(days=7)).isoformat(),
-        decider=_decides_on(resource),
+        decider=decider,
+        closures=_closures(resource) if decider else [],
         closure_values=closure_values or {},
         closure_errors=closure_errors or {},
+        closure_conflicts=closure_conflicts,
         weekdays=WEEKDAYS,
     ), status

@@ -46,7 +46,8 @@ class ClosureForm(ClosureInSchema):
     @post_load
     def _command(self, data: dict[str, Any], **_: Any) -> AddClosure:
         start, end = (moment.astimezone(UTC) for moment in _interval(data))
-        return super()._command({"start": start, "end": end, "reason": data["reason"]})
+        chosen = {"cancel_bookings": data["cancel_bookings"]}
+        return super()._command({"start": start, "end": end, "reason": data["reason"], **chosen})
 
 
 CLOSURE_FORM = ClosureForm()

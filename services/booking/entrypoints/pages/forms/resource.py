@@ -29,7 +29,7 @@ NUMBERS = (
 )
 NULLABLE = ("capacity", "max_duration_minutes")
 TEXTS = ("description", "location")
-FLAGS = ("requires_approval", "active")
+FLAGS = ("requires_approval", "active", "self_approval")
 HOURS = tuple(f"hours_{day}" for day in WEEKDAYS)
 NEW_RESOURCE = {
     "kind": "venue",
@@ -74,6 +74,7 @@ class ResourceForm(ResourceInSchema):
         typed = SEPARATORS.split(data.get("features", ""))
         data["features"] = [f.strip() for f in typed if f.strip()]
         data["managers"] = [m for m in re.split(r"[\s,;]+", data.get("managers", "")) if m]
+        data["team"] = data.get("team") or None  # the blank choice: no team
         hours = {day: parse_windows(data.pop(f"hours_{day}", "")) for day in WEEKDAYS}
         if data.pop("always_open", None):
             data["opening_hours"] = None
@@ -131,6 +132,7 @@ def resource_form_values(resource: ResourceView) -> dict[str, Any]:
             values[name] = "on"
     values["features"] = ", ".join(resource.features)
     values["managers"] = "\n".join(resource.managers)
+    values["team"] = resource.team.slug if resource.team else ""
     if resource.opening_hours is None:
         values["always_open"] = "on"
     for day in WEEKDAYS:
