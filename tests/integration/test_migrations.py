@@ -19,7 +19,7 @@ from services.calendar.domain import ResourceFeed
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from shared.config import SERVICES
 from shared.db import Database, UTCDateTime
-from shared.events import Kind
+from shared.events import Kind, parse_event
 from shared.migrations import alembic_config, upgrade
 from tests.factories import snapshot
 from tests.support.backends import BACKEND, PostgresDatabases, require_postgres
@@ -130,3 +130,78 @@ def test_calendar_0006_keeps_what_each_feed_showed_and_knows_resources_by_id(
             assert slugs == [["aula"]] * len(rows)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def fresh_booking_url(tmp_path) -> Iterator[str]:
+    """An empty booking database of its own on the run's backend."""
+    if BACKEND != "servers":
+        yield f"sqlite:///{tmp_path / 'booking.db'}"
+        return
+    databases = PostgresDatabases(require_postgres())
+    try:
+        yield databases.create("evtest_booking_migration")
+    finally:
+        databases.drop_all()
+
+
+def test_booking_0005_announces_every_resource_that_exists(fresh_booking_url):
+    """Resources made before resource.changed get one event each, so calendar and notify
+    know them (a resource's feed exists) before anything else happens to them."""
+    upgrade("booking", fresh_booking_url, "booking_0004")
+    made = datetime(2030, 1, 1, tzinfo=UTC)
+    resources = sa.table(
+        "resources",
+        *(sa.column(name) for name in ("id", "slug", "name", "kind", "description", "location")),
+        *(sa.column(name) for name in ("buffer_minutes", "min_notice_hours", "max_advance_days")),
+        *(sa.column(name, sa.Boolean) for name in ("requires_approval", "active")),
+        sa.column("features", sa.JSON),
+        sa.column("team_id"),
+        *(sa.column(name, UTCDateTime) for name in ("created_at", "updated_at")),
+    )
+    teams = sa.table(
+        "teams",
+        *(sa.column(n) for n in ("id", "slug", "name", "email")),
+        *(sa.column(n, UTCDateTime) for n in ("created_at", "updated_at")),
+    )
+    members = sa.table("team_members", sa.column("team_id"), sa.column("email"))
+    managers = sa.table("resource_managers", sa.column("resource_id"), sa.column("email"))
+    engine = sa.create_engine(fresh_booking_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                teams.insert().values(id="t1", slug="kommunikation", name="Kommunikation",
+                                      email="Komm@example.org", created_at=made, updated_at=made)
+            )  # fmt: skip
+            connection.execute(members.insert().values(team_id="t1", email="kim@example.org"))
+            for rid, slug, team in (("r1", "aula", None), ("r2", "studio", "t1")):
+                connection.execute(
+                    resources.insert().values(
+                        id=rid, slug=slug, name=slug.title(), kind="venue", description="",
+                        location="Building A", buffer_minutes=0, min_notice_hours=0,
+                        max_advance_days=365, requires_approval=True, active=True, features=[],
+                        team_id=team, created_at=made, updated_at=made,
+                    )
+                )  # fmt: skip
+            connection.execute(managers.insert().values(resource_id="r1", email="Sam@example.org"))
+        upgrade("booking", fresh_booking_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT event_type, aggregate_id, payload FROM outbox ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    events = {aggregate: parse_event(payload) for _, aggregate, payload in rows}
+    assert {t for t, _, _ in rows} == {"resource.changed"}
+    assert sorted(events) == ["r1", "r2"]
+    aula, studio = events["r1"].data, events["r2"].data
+    assert (aula.slug, aula.revision, aula.managers, aula.team) == (
+        "aula",
+        1,
+        ("sam@example.org",),
+        None,
+    )
+    assert studio.team is not None
+    assert (studio.team.slug, studio.team.email, studio.team.members) == (
+        "kommunikation", "komm@example.org", ("kim@example.org",),
+    )  # fmt: skip
