@@ -6,7 +6,8 @@ secret key) covers the token id, the user's id, email and role, so every service
 it belongs to on its own. Booking stores only a SHA-256 of the token and is the one that
 revokes it; revocations reach calendar and notify as ``user.*`` events on the bus, which each
 keeps in its own database (see ``shared.principals``). A browser session is Flask's signed
-cookie, shared by the three services (same secret, same cookie name)."""
+cookie, shared by the three services (same secret, same cookie name); it names a session
+booking keeps (``shared.sessions``), which logging out ends on every service."""
 
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from functools import wraps
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, wraps
+from typing import Any, Protocol, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request, session
 
+from shared.db import utcnow
 from shared.events import ROLES, Role
 from shared.messages import Msg
 from shared.problems import problem
+from shared.sessions import SessionClaim, SessionLimits
 
 TOKEN_PREFIX = "evt_"
 
@@ -38,12 +42,18 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
+    """Whether ``password`` matches. Without a hash (an unknown address, an account that
+    has none) a dummy hash is checked all the same, so the answer takes as long as for a
+    wrong password and tells nothing about who exists."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -63,11 +73,6 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
-
-    def as_session(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("token_id")
-        return data
 
 
 def _b64(data: bytes) -> str:
@@ -127,14 +132,44 @@ def token_hash(token: str) -> str:
 
 # --- per request -----------------------------------------------------------------------
 
-# A service decides whether a principal read from a token or the session is still valid
-# (booking: its users and tokens tables; calendar/notify: their replica of user events).
-Validator = Callable[[Principal, str | None], Principal | None]
+SESSION_KEY = "auth"  # the session cookie's entry naming the session (shared.sessions)
+LEGACY_KEY = "user"  # what cookies held before sessions were kept (31 days of them)
 
 
-def init_auth(app, validate: Validator) -> None:
+class Authority(Protocol):
+    """What a service knows about credentials: booking its own tables (and it alone starts
+    and ends sessions); calendar and notify their replica of ``user.changed``."""
+
+    def check_token(self, claimed: Principal, token: str) -> Principal | None:
+        """The principal a signed token stands for now; ``None`` when it no longer holds."""
+
+    def check_session(self, claim: SessionClaim, now: datetime) -> Principal | None:
+        """The principal of a live session the cookie names (its own times already checked);
+        ``None`` when the session ended or its user may no longer log in."""
+
+
+class SessionKeeper(Authority, Protocol):
+    """Booking: the one that starts and ends sessions."""
+
+    def start_session(self, user_id: str, now: datetime) -> SessionClaim: ...
+
+    def end_session(self, claim: SessionClaim, now: datetime) -> None: ...
+
+
+@dataclass
+class Auth:
+    """A service's credential checks, the sessions' limits and the clock they are read by
+    (tests move it)."""
+
+    authority: Authority
+    limits: SessionLimits
+    clock: Callable[[], datetime] = utcnow
+
+
+def init_auth(app, authority: Authority, limits: SessionLimits) -> Auth:
     """Resolve ``g.principal`` before each request from a bearer token or the session."""
-    app.extensions["evenemang_auth"] = validate
+    auth = Auth(authority, limits)
+    app.extensions["evenemang_auth"] = auth
     app.register_blueprint(whoami_blueprint())
 
     @app.before_request
@@ -144,31 +179,73 @@ def init_auth(app, validate: Validator) -> None:
         if header[:7].lower() == "bearer ":
             token = header[7:].strip()
             claimed = read_token(app.config["SECRET_KEY"], token)
-            g.principal = validate(claimed, token) if claimed else None
+            g.principal = authority.check_token(claimed, token) if claimed else None
             g.auth_failed = g.principal is None
             return
-        data = session.get("user")
-        if isinstance(data, dict):
-            try:
-                claimed = Principal(**data)
-            except TypeError:
-                return
-            g.principal = validate(claimed, None)
+        if LEGACY_KEY in session:
+            session.pop(LEGACY_KEY)  # a cookie from before: the user's name and email in clear
+        if SESSION_KEY in session:
+            _load_session(auth)
+
+    return auth
+
+
+def _load_session(auth: Auth) -> None:
+    """The session's principal, its last seen time written again when it is
+    :meth:`SessionLimits.stale`. A session that is over is dropped from the cookie when its
+    own times say so or booking refuses it; calendar and notify only refuse it (they may
+    not know its user yet, and the cookie is booking's too)."""
+    claim = SessionClaim.load(session[SESSION_KEY])
+    now = auth.clock()
+    over = claim is None or auth.limits.over(claim.started_at, claim.seen_at, now)
+    principal = None if over else auth.authority.check_session(claim, now)
+    if principal is None:
+        if over or hasattr(auth.authority, "start_session"):
+            session.pop(SESSION_KEY)
+            if set(session) <= {"_permanent"}:
+                session.clear()  # nothing left to keep: the cookie is deleted
+        return
+    if auth.limits.stale(claim.seen_at, now):
+        claim = claim.seen(now)
+        session[SESSION_KEY] = claim.dump()
+    g.principal = principal
+    g.session_claim = claim
+
+
+def _auth() -> Auth:
+    return current_app.extensions["evenemang_auth"]
 
 
 def current_principal() -> Principal | None:
     return g.get("principal")
 
 
-def login(principal: Principal) -> None:
-    """Start a fresh session for ``principal`` (a new cookie: no session fixation)."""
+def current_session() -> SessionClaim | None:
+    """The session this request came with, when it is live (not a bearer token)."""
+    return g.get("session_claim")
+
+
+def login(principal: Principal) -> SessionClaim:
+    """Start a fresh session for ``principal`` (a new cookie: no session fixation); only
+    booking keeps sessions."""
+    auth = _auth()
+    keeper = cast(SessionKeeper, auth.authority)
+    claim = keeper.start_session(principal.user_id, auth.clock())
     session.clear()
-    session["user"] = principal.as_session()
+    session[SESSION_KEY] = claim.dump()
     session.permanent = True
+    g.principal, g.session_claim = principal, claim
+    return claim
 
 
 def logout() -> None:
+    """End this request's session (every service learns of it) and clear the cookie."""
+    claim = current_session()
+    if claim is not None:
+        auth = _auth()
+        cast(SessionKeeper, auth.authority).end_session(claim, auth.clock())
     session.clear()
+    g.principal = g.session_claim = None
 
 
 def require_role(minimum: str = "organiser") -> Callable:

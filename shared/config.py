@@ -41,6 +41,9 @@ class Config:
     relay_interval: float = 0.2
     relay_lease_seconds: float = 60.0
     proxy_hops: int = 0
+    # Sessions end after this long without a request, and this long after logging in.
+    session_idle_hours: float = 8.0
+    session_max_days: float = 30.0
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
@@ -89,6 +92,13 @@ class Config:
             ) from exc
         if self.queue_type not in ("classic", "quorum"):
             raise ConfigError("EVENEMANG_QUEUE_TYPE must be 'classic' or 'quorum'")
+        for name in ("session_idle_hours", "session_max_days"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be a positive number")
+        if self.session_idle_hours > self.session_max_days * 24:
+            raise ConfigError(
+                "EVENEMANG_SESSION_IDLE_HOURS must not exceed EVENEMANG_SESSION_MAX_DAYS"
+            )
 
     def database_url(self, service: str) -> str:
         if service not in SERVICES:

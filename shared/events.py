@@ -279,8 +279,10 @@ class BookingSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class UserSnapshot:
-    """A user as the other services need to know it: to honour role changes, deactivation
-    and revoked API tokens without calling booking."""
+    """A user as the other services need to know it: to honour role changes, deactivation,
+    revoked API tokens and ended sessions without calling booking. ``ended_sessions``: the
+    ids of the user's sessions that were ended and are younger than the sessions' maximum
+    age (older ones are refused by their age alone)."""
 
     user_id: str
     email: str
@@ -290,6 +292,7 @@ class UserSnapshot:
     name: str = ""
     revoked_tokens: tuple[str, ...] = ()
     alerts: AlertMode = AlertMode.EACH
+    ended_sessions: tuple[str, ...] = ()
 
     @property
     def aggregate_id(self) -> str:
@@ -490,6 +493,7 @@ class UserSnapshotSchema(_Lenient):
     role = fields.Enum(Role, by_value=True, required=True)
     active = fields.Boolean(required=True)
     revoked_tokens = _tuple(fields.String())
+    ended_sessions = _tuple(fields.String())
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
     alerts = fields.Enum(AlertMode, by_value=True, load_default=AlertMode.EACH)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,13 +12,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, jsonify
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from shared.auth import Validator, init_auth
+from shared.auth import Authority, init_auth
 from shared.bus.connection import ping as ping_broker
 from shared.config import Config
 from shared.csrf import init_csrf
 from shared.db import Database
 from shared.i18n import init_i18n
 from shared.problems import install_error_handlers, install_validation_handler
+from shared.sessions import SessionLimits
 from shared.timezones import current_zone
 
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -40,11 +42,11 @@ def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
 
 
 def make_app(
-    import_name: str, service: str, config: Config, db: Database, validator: Validator
+    import_name: str, service: str, config: Config, db: Database, authority: Authority
 ) -> Flask:
     """A Flask app wired with the shared config, error handlers, ``/healthz``, the one
-    session and token check (``validator`` says whether a signed principal still holds)
-    and the message catalogue."""
+    session and token check (``authority`` says whether a signed principal or a session
+    still holds) and the message catalogue."""
     app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
     app.jinja_loader = ChoiceLoader(
         [
@@ -61,11 +63,15 @@ def make_app(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(days=config.session_max_days),
+        # The cookie is written when it changes (a login, the last seen time every few
+        # minutes: shared.sessions), not on every answer.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.extensions["evenemang"] = {"config": config, "db": db, "service": service}
     install_error_handlers(app)
     install_validation_handler(app)
-    init_auth(app, validator)
+    init_auth(app, authority, SessionLimits.from_config(config))
     init_i18n(app)
     if config.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -12,17 +12,21 @@ from services.booking.entrypoints.errors import install_domain_errors
 from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
 from services.booking.persistence.unit_of_work import Context
-from services.booking.usecases.users import booking_validator
+from services.booking.usecases.sessions import BookingAuthority
 from shared.config import Config
 from shared.db import Database
+from shared.sessions import SessionLimits
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.booking_database_url)
-    app = make_app(__name__, "booking", cfg, db, booking_validator(db))
+    authority = BookingAuthority(db, SessionLimits.from_config(cfg))
+    app = make_app(__name__, "booking", cfg, db, authority)
     app.extensions["booking_context"] = Context(db=db, config=cfg)
+    # Sessions and logins read the use cases' clock (tests move it).
+    app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

@@ -15,14 +15,14 @@ from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
 from shared.config import Config
 from shared.db import Database
-from shared.principals import replica_validator
+from shared.principals import ReplicaAuthority
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.calendar_database_url)
-    app = make_app(__name__, "calendar", cfg, db, replica_validator(db, KnownUser))
+    app = make_app(__name__, "calendar", cfg, db, ReplicaAuthority(db, KnownUser))
     app.extensions["feed_cache"] = FeedCache(
         lambda: SqlAlchemyUnitOfWork(db),
         FeedSettings.from_config(cfg),

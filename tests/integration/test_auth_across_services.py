@@ -1,14 +1,13 @@
 """Calendar and notify accept booking's session cookie and API tokens without calling
-booking, and learn of revocation and deactivation from ``user.changed`` events."""
+booking, and learn of revocation and deactivation from ``user.changed`` events (sessions
+that end: tests/integration/test_sessions.py)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from services.booking.persistence.models import OutboxMessage
 from services.booking.usecases.users import add_user, create_token, revoke_token, update_user
-from shared.events import parse_event
+from tests.support.identity import deliver_user_events
 
 SERVICES = ("booking", "calendar", "notify")
 
@@ -20,24 +19,6 @@ def suite(make_app, config):
     add_user(db, "ines@example.org", "Ines Infra", "infra", "correct horse battery")
     token = create_token(db, config.secret_key, "ines@example.org")
     return apps, db, token
-
-
-def _deliver_user_events(apps, booking_db):
-    """Hand booking's outbox to the consumers' own handlers (what the bus does)."""
-    from importlib import import_module
-
-    with booking_db.transaction(readonly=True) as session:
-        payloads = session.scalars(
-            select(OutboxMessage.payload)
-            .where(OutboxMessage.event_type == "user.changed")
-            .order_by(OutboxMessage.id)
-        ).all()
-    for service in ("calendar", "notify"):
-        handle = import_module(f"services.{service}.entrypoints.consumer").make_handler(
-            apps[service].extensions["evenemang"]["db"]
-        )
-        for payload in payloads:
-            handle(parse_event(payload))
 
 
 def _me(app, **kwargs):
@@ -67,7 +48,8 @@ def test_missing_or_forged_credentials_get_401(suite, header):
 
 
 def test_the_session_cookie_from_booking_logs_in_everywhere(suite):
-    apps, _, _ = suite
+    apps, db, _ = suite
+    deliver_user_events(apps, db)  # the cookie names the user; the others know them by now
     booking = apps["booking"].test_client()
     wrong = booking.post("/api/v1/session", json={"email": "ines@example.org", "password": "nope"})
     assert wrong.status_code == 401
@@ -94,7 +76,7 @@ def test_a_revoked_token_is_refused_by_booking_at_once_and_by_the_others_after_t
 
     revoke_token(db, read_token(apps["booking"].config["SECRET_KEY"], token).token_id)
     assert _me(apps["booking"], headers=headers).status_code == 401
-    _deliver_user_events(apps, db)
+    deliver_user_events(apps, db)
     for service in ("calendar", "notify"):
         assert _me(apps[service], headers=headers).status_code == 401, service
 
@@ -102,12 +84,12 @@ def test_a_revoked_token_is_refused_by_booking_at_once_and_by_the_others_after_t
 def test_deactivation_and_role_changes_reach_the_other_services(suite, config):
     apps, db, token = suite
     update_user(db, "ines@example.org", role="organiser")
-    _deliver_user_events(apps, db)
+    deliver_user_events(apps, db)
     for service in SERVICES:
         me = _me(apps[service], headers={"Authorization": f"Bearer {token}"})
         assert me.get_json()["role"] == "organiser", service
     update_user(db, "ines@example.org", active=False)
-    _deliver_user_events(apps, db)
+    deliver_user_events(apps, db)
     for service in SERVICES:
         assert (
             _me(apps[service], headers={"Authorization": f"Bearer {token}"}).status_code == 401

@@ -8,6 +8,7 @@ import pytest
 from shared.auth import Principal, issue_token
 from shared.events import BOOKING_APPROVED
 from tests.factories import envelope
+from tests.support.identity import logged_in
 from tests.support.smtp import Notify, SmtpServer
 
 PEOPLE = {
@@ -24,10 +25,7 @@ def _bearer(config, role: str) -> dict[str, str]:
 
 
 def _logged_in(app, role: str):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user"] = PEOPLE[role].as_session()
-    return client
+    return logged_in(app, PEOPLE[role])
 
 
 @pytest.fixture

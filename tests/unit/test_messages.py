@@ -77,10 +77,10 @@ def test_the_compiled_catalogue_is_current(language):
 
 
 def test_a_message_is_worded_in_each_language_with_its_parameters():
-    message = Msg("welcome", name="Ada")
-    assert text(message, "sv") == "Välkommen, Ada."
-    assert text(message, "en") == "Welcome, Ada."
-    assert message.code == "welcome" and message == Msg("welcome", name="Ada")
+    message = Msg("logout_confirm", name="Ada")
+    assert text(message, "sv") == "Vill du logga ut, Ada?"
+    assert text(message, "en") == "Log out, Ada?"
+    assert message.code == "logout_confirm" and message == Msg("logout_confirm", name="Ada")
 
 
 def test_an_unknown_id_comes_back_as_itself_so_a_test_can_see_it():

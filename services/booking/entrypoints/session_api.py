@@ -1,12 +1,15 @@
 """Logging in and out for scripts and the JSON API (the HTML login page uses the same
-use case): ``POST /api/v1/session`` sets the shared session cookie."""
+use case): ``POST /api/v1/session`` sets the shared session cookie, ``DELETE
+/api/v1/session`` ends it, and ``DELETE /api/v1/sessions`` ends every session of the
+caller (log out everywhere)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from services.booking.usecases.sessions import end_every_session
 from services.booking.usecases.users import authenticate
-from shared.auth import login, logout
+from shared.auth import current_principal, current_session, login, logout, require_role
 from shared.messages import Msg
 from shared.problems import problem
 from shared.requests import json_body
@@ -36,3 +39,14 @@ def create_session():
 def delete_session():
     logout()
     return "", 204
+
+
+@bp.delete("/sessions")
+@require_role()
+def delete_sessions():
+    """Log out everywhere: every session of the caller ends (API tokens keep working)."""
+    ctx = current_app.extensions["booking_context"]
+    ended = end_every_session(ctx.db, current_principal().user_id, ctx.clock())
+    if current_session() is not None:
+        logout()  # this one ended with the rest: clear its cookie too
+    return jsonify(ended=ended)

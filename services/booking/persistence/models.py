@@ -67,6 +67,37 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class UserSession(Base):
+    """A browser session: the shared cookie names its ``id`` (shared.sessions). It lives
+    until ``ended_at`` (logged out, everywhere, deactivated, a new password: ``ended_by``),
+    8 hours without a request (``last_seen_at``, written every few minutes) or 30 days
+    after ``created_at``. Rows older than that are deleted when their user next logs in."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+    __table_args__ = (Index("ix_user_sessions_user_id_created_at", "user_id", "created_at"),)
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account or one client address (``key``: a keyed hash of it,
+    so neither is kept in clear), counted until the window passes without one; shared by
+    every instance of booking. A row whose last failure is older than the window counts
+    nothing and is deleted."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Team(Base):
     """A group that decides the lines of its resources (Infrastructure: venues;
     Kommunikation: photographers, film crews, studios). ``email``: a shared mailbox its

@@ -1,12 +1,21 @@
 """Users, passwords and API tokens. Every change to a user publishes ``user.changed`` so
-calendar and notify learn of deactivation, role changes and revoked tokens."""
+calendar and notify learn of deactivation, role changes, revoked tokens and ended sessions
+(``usecases.sessions`` starts and checks sessions)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 
 from services.booking.domain import NotFound, RuleViolation
-from services.booking.persistence.models import ApiToken, OutboxMessage, User, new_id
+from services.booking.persistence.models import (
+    ApiToken,
+    OutboxMessage,
+    User,
+    UserSession,
+    new_id,
+)
 from services.booking.readmodels import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
@@ -31,6 +40,13 @@ def _publish_user(session, user: User) -> None:
     revoked = session.scalars(
         select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_not(None))
     ).all()
+    # Rows leave the table once older than the sessions' maximum age (start_session), so
+    # this lists the ended sessions a cookie could still name.
+    ended = session.scalars(
+        select(UserSession.id).where(
+            UserSession.user_id == user.id, UserSession.ended_at.is_not(None)
+        )
+    ).all()
     enqueue(
         session,
         OutboxMessage,
@@ -43,6 +59,7 @@ def _publish_user(session, user: User) -> None:
                 role=Role(user.role),
                 active=user.active,
                 revoked_tokens=tuple(sorted(revoked)),
+                ended_sessions=tuple(sorted(ended)),
                 revision=user.revision,
                 alerts=AlertMode(user.alerts),
             ),
@@ -91,15 +108,20 @@ def update_user(
     active: bool | None = None,
     password: str | None = None,
 ) -> UserView:
-    """Change a user's role, activity or password; the others learn of it (user.changed)."""
+    """Change a user's role, activity or password; the others learn of it (user.changed).
+    Deactivation and a new password end every session of the user (a role change applies
+    to live sessions as it is: each request reads the role)."""
     with db.transaction() as session:
-        user = _by_email(session, email)
+        user = _by_email(session, email, lock=True)
         if role is not None:
             user.role = role
         if active is not None:
             user.active = active
+            if not active:
+                end_sessions(session, user.id, utcnow(), "deactivated")
         if password is not None:
             user.password_hash = hash_password(password)
+            end_sessions(session, user.id, utcnow(), "password")
         user.revision += 1
         _publish_user(session, user)
         return _view(user)
@@ -119,7 +141,7 @@ def set_alerts(db: Database, user_id: str, alerts: AlertMode) -> UserView:
     digest. Notify learns of it from ``user.changed``; choosing what is chosen writes
     nothing."""
     with db.transaction() as session:
-        user = session.get(User, user_id)
+        user = session.get(User, user_id, with_for_update=True)
         if user is None:
             raise NotFound(Msg("no_such_user", email=user_id))
         if user.alerts != alerts:
@@ -129,8 +151,9 @@ def set_alerts(db: Database, user_id: str, alerts: AlertMode) -> UserView:
         return _view(user)
 
 
-def _by_email(session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+def _by_email(session, email: str, *, lock: bool = False) -> User:
+    query = select(User).where(User.email == email.strip().lower())
+    user = session.scalar(query.with_for_update() if lock else query)
     if user is None:
         raise NotFound(Msg("no_such_user", email=email))
     return user
@@ -168,36 +191,47 @@ def revoke_token(db: Database, token_id: str) -> None:
             raise NotFound(Msg("no_such_token", id=token_id))
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            token.user.revision += 1
-            session.flush()
-            _publish_user(session, token.user)
+            publish_user(session, token.user_id)
 
 
 def authenticate(db: Database, email: str, password: str) -> Principal | None:
-    """The user with this email and password, as a principal; ``None`` otherwise."""
+    """The user with this email and password, as a principal; ``None`` otherwise. An
+    unknown address, an account without a password and a deactivated one take as long as a
+    wrong password (a hash is always checked), and all four answer the same."""
+    password_hash, principal = credentials(db, email)
+    # Checked outside the transaction: argon2 takes tens of milliseconds on purpose.
+    return principal if verify_password(password_hash, password) else None
+
+
+def credentials(db: Database, email: str) -> tuple[str | None, Principal | None]:
+    """The password hash to check for this email (``None``: a dummy one is checked) and
+    whom it logs in when it matches (``None``: no one, the account is not active)."""
     with db.transaction(readonly=True) as session:
         user = session.scalar(select(User).where(User.email == email.strip().lower()))
-        if user is None or not user.active or not verify_password(user.password_hash, password):
-            return None
-        return _principal(user)
+        if user is None:
+            return None, None
+        return user.password_hash, _principal(user) if user.active else None
 
 
-def booking_validator(db: Database):
-    """Booking checks tokens and sessions against its own tables (the source of truth)."""
+def end_sessions(
+    session, user_id: str, now: datetime, reason: str, session_id: str | None = None
+) -> int:
+    """End the user's live sessions (only ``session_id`` when given) inside the caller's
+    transaction; the caller publishes the user. The number ended."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.ended_at.is_(None)
+    )
+    if session_id is not None:
+        query = query.where(UserSession.id == session_id)
+    ended = session.execute(query.values(ended_at=now, ended_by=reason)).rowcount
+    session.flush()
+    return ended
 
-    def validate(claimed: Principal, token: str | None) -> Principal | None:
-        with db.transaction(readonly=True) as session:
-            if token is not None:
-                row = session.scalar(
-                    select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-                )
-                if row is None or row.revoked_at is not None:
-                    return None
-                user = row.user
-            else:
-                user = session.get(User, claimed.user_id)
-            if user is None or not user.active:
-                return None
-            return _principal(user, claimed.token_id)
 
-    return validate
+def publish_user(session, user_id: str) -> None:
+    """Raise the user's revision and write their ``user.changed`` (the row locked, so two
+    changes at once get two revisions)."""
+    user = session.get(User, user_id, with_for_update=True)
+    user.revision += 1
+    session.flush()
+    _publish_user(session, user)

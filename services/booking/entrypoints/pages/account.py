@@ -1,5 +1,6 @@
 """Logging in and out. A login starts a fresh session (no fixation); ``next`` may only be a
-path on this site (no open redirect)."""
+path on this site (no open redirect). Logging out ends the session on every service,
+logging out everywhere (from the settings page) every session of the person."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from services.booking.entrypoints.pages.blueprint import bp
-from services.booking.entrypoints.pages.common import ctx, safe_next, t
+from services.booking.entrypoints.pages.common import actor, ctx, login_required, safe_next, t
 from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.session_api import LoginSchema
+from services.booking.usecases.sessions import end_every_session
 from services.booking.usecases.users import authenticate
 from shared.auth import current_principal, login, logout
 from shared.messages import Msg
@@ -39,7 +41,7 @@ def login_page():
             errors={"password": [Msg("wrong_login")]},
         ), 401
     login(principal)
-    flash(t("welcome", name=principal.name), "ok")
+    flash(t("welcome"), "ok")  # no name: the cookie carries it to the next page
     return redirect(target or url_for("pages.home"))
 
 
@@ -54,4 +56,14 @@ def logout_page():
 def logout_now():
     logout()
     flash(t("logged_out"), "ok")
+    return redirect(url_for("pages.login_page"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Every session of mine ends, on all three services; API tokens keep working."""
+    ended = end_every_session(ctx().db, actor().user_id, ctx().clock())
+    logout()
+    flash(t("logged_out_everywhere", n=ended), "ok")
     return redirect(url_for("pages.login_page"))

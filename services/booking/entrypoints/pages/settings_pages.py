@@ -1,9 +1,10 @@
 """My settings: how requests waiting for my decision reach me (a mail each, or a daily
-digest). The same use case as ``PATCH /api/v1/me/settings``."""
+digest; the same use case as ``PATCH /api/v1/me/settings``), and the sessions I am logged
+in with, with "log out everywhere" (``account.logout_everywhere``)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE
 
 from services.booking.entrypoints.pages.blueprint import bp
@@ -12,6 +13,8 @@ from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.pages.navigation import queue_size
 from services.booking.schemas import SettingsSchema
 from services.booking.usecases import users
+from services.booking.usecases.sessions import live_sessions
+from shared.auth import current_session
 from shared.schema import ValidationError
 
 
@@ -39,5 +42,22 @@ def settings_page():
             return redirect(url_for("pages.settings_page"))
     decider = queue_size() is not None
     return render_template(
-        "booking/settings.html", me=me, values=values, errors=errors, decider=decider
+        "booking/settings.html",
+        me=me,
+        values=values,
+        errors=errors,
+        decider=decider,
+        **_sessions(),
     ), status
+
+
+def _sessions() -> dict:
+    """My live sessions, which of them this is, and how long a session lives."""
+    limits = current_app.extensions["evenemang_auth"].limits
+    this = current_session()
+    return {
+        "sessions": live_sessions(ctx().db, actor().user_id, ctx().clock(), limits),
+        "this_session": this.session_id if this else None,
+        "idle_hours": ctx().config.session_idle_hours,
+        "max_days": ctx().config.session_max_days,
+    }
