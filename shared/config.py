@@ -44,6 +44,9 @@ class Config:
     # Sessions end after this long without a request, and this long after logging in.
     session_idle_hours: float = 8.0
     session_max_days: float = 30.0
+    # Logins that fail this often per account or per address wait longer each time.
+    login_max_failures: int = 5
+    login_window_minutes: float = 15.0
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
@@ -92,7 +95,12 @@ class Config:
             ) from exc
         if self.queue_type not in ("classic", "quorum"):
             raise ConfigError("EVENEMANG_QUEUE_TYPE must be 'classic' or 'quorum'")
-        for name in ("session_idle_hours", "session_max_days"):
+        for name in (
+            "session_idle_hours",
+            "session_max_days",
+            "login_max_failures",
+            "login_window_minutes",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be a positive number")
         if self.session_idle_hours > self.session_max_days * 24:

@@ -12,6 +12,7 @@ from services.booking.entrypoints.errors import install_domain_errors
 from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
 from services.booking.persistence.unit_of_work import Context
+from services.booking.usecases.logins import LoginGate
 from services.booking.usecases.sessions import BookingAuthority
 from shared.config import Config
 from shared.db import Database
@@ -27,6 +28,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     # Sessions and logins read the use cases' clock (tests move it).
     app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()
+    app.extensions["login_gate"] = LoginGate()  # this process's: turns to check, waits known
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

@@ -4,8 +4,10 @@ and every refusal is a message id with its parameters.
 
 ``model`` (values and refusals), ``recurrence`` (series), ``rules`` (what a request and each
 resource allow), ``slots`` (what a booking holds, collisions), ``workflow`` (states, who
-may). Everything is importable from here."""
+may), ``logins`` (how long a login waits after failures). Everything is importable from
+here."""
 
+from services.booking.domain.logins import LoginPolicy, LoginThrottled, address_group
 from services.booking.domain.model import (
     DEFAULT_MAX_ADVANCE_DAYS,
     MAX_BUFFER_MINUTES,
@@ -81,6 +83,8 @@ __all__ = [
     "HeldSlot",
     "Interval",
     "InvalidTransition",
+    "LoginPolicy",
+    "LoginThrottled",
     "Managed",
     "NotFound",
     "ResourceRules",
@@ -88,6 +92,7 @@ __all__ = [
     "SlotTaken",
     "blocked_interval",
     "blocks_of",
+    "address_group",
     "check_capacity",
     "check_reason",
     "check_resource_rules",

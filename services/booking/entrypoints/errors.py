@@ -50,3 +50,9 @@ def install_domain_errors(app: Flask) -> None:
     @app.errorhandler(domain.NotFound)
     def _not_found(exc: domain.NotFound):
         return problem(404, None, exc.message)
+
+    @app.errorhandler(domain.LoginThrottled)
+    def _throttled(exc: domain.LoginThrottled):
+        response = problem(429, None, exc.message, code="login_throttled")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response

@@ -1,14 +1,14 @@
 """Logging in and out for scripts and the JSON API (the HTML login page uses the same
-use case): ``POST /api/v1/session`` sets the shared session cookie, ``DELETE
-/api/v1/session`` ends it, and ``DELETE /api/v1/sessions`` ends every session of the
-caller (log out everywhere)."""
+use case): ``POST /api/v1/session`` sets the shared session cookie (429 with Retry-After
+while the account or the address must wait), ``DELETE /api/v1/session`` ends it, and
+``DELETE /api/v1/sessions`` ends every session of the caller (log out everywhere)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
+from services.booking.usecases.logins import log_in
 from services.booking.usecases.sessions import end_every_session
-from services.booking.usecases.users import authenticate
 from shared.auth import current_principal, current_session, login, logout, require_role
 from shared.messages import Msg
 from shared.problems import problem
@@ -26,9 +26,9 @@ class LoginSchema(StrictSchema):
 @bp.post("/session")
 def create_session():
     cmd = json_body(LoginSchema())
-    principal = authenticate(
-        current_app.extensions["evenemang"]["db"], cmd["email"], cmd["password"]
-    )
+    ctx = current_app.extensions["booking_context"]
+    gate = current_app.extensions["login_gate"]
+    principal = log_in(ctx, gate, cmd["email"], cmd["password"], request.remote_addr)
     if principal is None:
         return problem(401, None, Msg("wrong_login"))
     login(principal)

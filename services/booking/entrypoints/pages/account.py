@@ -1,18 +1,20 @@
 """Logging in and out. A login starts a fresh session (no fixation); ``next`` may only be a
-path on this site (no open redirect). Logging out ends the session on every service,
-logging out everywhere (from the settings page) every session of the person."""
+path on this site (no open redirect). Failed logins make the account and the address wait
+(429 with Retry-After, the page saying how long); logging out ends the session on every
+service, logging out everywhere (from the settings page) every session of the person."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from services.booking.domain import LoginThrottled
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import actor, ctx, login_required, safe_next, t
 from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.session_api import LoginSchema
+from services.booking.usecases.logins import log_in
 from services.booking.usecases.sessions import end_every_session
-from services.booking.usecases.users import authenticate
 from shared.auth import current_principal, login, logout
 from shared.messages import Msg
 
@@ -32,7 +34,19 @@ def login_page():
     except ValidationError as exc:
         errors = flat(exc.messages)
         return render_template("booking/login.html", next=target, values=values, errors=errors), 422
-    principal = authenticate(ctx().db, cmd["email"], cmd["password"])
+    try:
+        gate = current_app.extensions["login_gate"]
+        principal = log_in(ctx(), gate, cmd["email"], cmd["password"], request.remote_addr)
+    except LoginThrottled as exc:
+        # Told to wait and back sooner (a guesser, mostly): a short page, not the whole form.
+        page = (
+            render_template("booking/login_wait.html", message=exc.message)
+            if exc.told_before
+            else render_template(
+                "booking/login.html", next=target, values=values, errors={"password": [exc.message]}
+            )
+        )
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     if principal is None:
         return render_template(
             "booking/login.html",
