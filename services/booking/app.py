@@ -16,6 +16,7 @@ from services.booking.usecases.logins import LoginGate
 from services.booking.usecases.sessions import BookingAuthority
 from shared.config import Config
 from shared.db import Database
+from shared.password_checks import PasswordChecks
 from shared.sessions import SessionLimits
 from shared.web import make_app, resolve_config
 
@@ -28,7 +29,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     # Sessions and logins read the use cases' clock (tests move it).
     app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()
-    app.extensions["login_gate"] = LoginGate()  # this process's: turns to check, waits known
+    # This process's turns to check passwords (one at a time with the processes sharing
+    # the data directory) and the waits it has told.
+    app.extensions["login_gate"] = LoginGate(PasswordChecks(lock_dir=cfg.data_dir))
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

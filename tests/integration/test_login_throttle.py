@@ -201,6 +201,18 @@ def test_attempts_at_once_cannot_slip_past_the_count(booking, now):
     assert sorted(outcomes) == ["checked"] + ["throttled"] * 7
 
 
+def test_a_login_finding_the_check_busy_is_told_to_retry_at_once_and_not_counted(booking, now):
+    gate = booking.app.extensions["login_gate"]
+    with gate.checks.turn() as taken:  # another request of this process is checking one
+        assert taken
+        started = time.perf_counter()
+        busy = booking.attempt(EMAIL, "wrong", "10.10.0.1")
+        assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
+        assert time.perf_counter() - started < 0.5  # no hash checked, nothing waited for
+    assert booking.statuses(EMAIL, "wrong", addresses("10.10.1", 4)) == [401] * 4
+    assert booking.attempt(EMAIL, PASSWORD, "10.10.2.1").status_code == 200
+
+
 def test_the_login_page_says_how_long_to_wait(booking, now):
     client = booking.app.test_client()
     client.set_cookie("evenemang_lang", "en")

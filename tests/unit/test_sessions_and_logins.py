@@ -1,15 +1,19 @@
 """The rules of sessions and of the login throttle, without a database: when a session is
-over, what its cookie says, how long a login waits after failures, and which part of a
-client address counts."""
+over, what its cookie says, how long a login waits after failures, which part of a client
+address counts, and password checks taking turns at the lowest priority."""
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.booking.domain import LoginPolicy, LoginThrottled, address_group
+from shared.auth import hash_password
 from shared.config import Config, ConfigError
+from shared.password_checks import PasswordChecks
 from shared.sessions import SessionClaim, SessionLimits
 
 T0 = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
@@ -134,3 +138,40 @@ def test_a_session_cannot_idle_longer_than_it_may_live():
     assert Config.from_env(
         {"EVENEMANG_SESSION_IDLE_HOURS": "2.5", "EVENEMANG_LOGIN_MAX_FAILURES": "3"}
     ).session_idle_hours == pytest.approx(2.5)
+
+
+def test_one_password_check_at_a_time_among_processes_sharing_a_directory(tmp_path):
+    first, second = PasswordChecks(lock_dir=tmp_path), PasswordChecks(lock_dir=tmp_path)
+    try:
+        with first.turn() as mine:
+            assert mine
+            with first.turn() as again, second.turn() as theirs:
+                assert not again and not theirs  # never waits: the caller answers 429
+        with second.turn() as theirs:
+            assert theirs
+    finally:
+        first.close()
+        second.close()
+
+
+def test_without_a_writable_directory_each_process_takes_its_own_turns(tmp_path):
+    checks = PasswordChecks(lock_dir=tmp_path / "missing")
+    try:
+        with checks.turn() as mine:
+            assert mine
+    finally:
+        checks.close()
+
+
+def test_passwords_are_checked_at_the_lowest_priority(tmp_path):
+    checks = PasswordChecks(lock_dir=tmp_path)
+    try:
+        priority = checks._executor().submit(
+            lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        )
+        assert priority.result() == 19
+        hashed = hash_password("right")
+        assert checks.verify(hashed, "right") and not checks.verify(hashed, "wrong")
+        assert not checks.verify(None, "anything")  # a dummy hash is checked
+    finally:
+        checks.close()
