@@ -221,6 +221,11 @@ def test_the_login_page_says_how_long_to_wait(booking, now):
     response = login(client, EMAIL, PASSWORD)
     assert response.status_code == 429 and response.headers["Retry-After"] == "1"
     assert field_error(response, "password") == "Too many failed logins. Wait 1 s and try again."
+    again = login(client, EMAIL, PASSWORD)  # told, and back sooner: a short page this time
+    assert again.status_code == 429 and again.headers["Retry-After"] == "1"
+    short = again.get_data(as_text=True)
+    assert "Too many failed logins. Wait 1 s and try again." in short
+    assert 'href="/login"' in short and "<form" not in short
     assert client.get("/bookings").status_code == 302  # not logged in
     advance(now, seconds=1)
     assert login(client, EMAIL, PASSWORD).status_code == 302

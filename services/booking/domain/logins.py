@@ -47,9 +47,8 @@ class LoginPolicy:
 class LoginThrottled(DomainError):
     """Too many failed logins for this account or from this address: try again later."""
 
-    def __init__(self, wait: timedelta, *, told_before: bool = False) -> None:
+    def __init__(self, wait: timedelta) -> None:
         self.retry_after = max(1, math.ceil(wait.total_seconds()))
-        self.told_before = told_before  # this client was told to wait and came back sooner
         if self.retry_after < 120:
             message = Msg("login_wait_seconds", seconds=self.retry_after)
         else:

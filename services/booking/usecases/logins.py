@@ -65,12 +65,10 @@ def log_in(
     as slow, whether or not the address has an account). Raises :class:`LoginThrottled`,
     without checking the password, while the account or the address must wait, or when
     this process is checking as many passwords as it may at once."""
+    refuse_if_told(ctx, gate, email, address)
     policy = login_policy(ctx.config)
     keys = throttle_keys(ctx.config.secret_key, email, address)
     now = ctx.clock()
-    known = gate.known_wait(keys, now)
-    if known:  # answered at once: a guesser costs next to nothing
-        raise LoginThrottled(known, told_before=True)
     _must_not_wait(gate, _waits(ctx.db, keys, policy, now), now)
     with gate.checks.turn() as mine:
         if not mine:
@@ -82,6 +80,15 @@ def log_in(
         return None
     _forgive(ctx.db, keys)
     return principal
+
+
+def refuse_if_told(ctx: Context, gate: LoginGate, email: str, address: str | None) -> None:
+    """:class:`LoginThrottled` at once when this process told the account or the address to
+    wait and the wait is not over: a guesser costs next to nothing (no database, no check)."""
+    now = ctx.clock()
+    known = gate.known_wait(throttle_keys(ctx.config.secret_key, email, address), now)
+    if known:
+        raise LoginThrottled(known)
 
 
 def _must_not_wait(gate: LoginGate, waits: dict[str, timedelta], now: datetime) -> None:

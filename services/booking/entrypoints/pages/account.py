@@ -13,7 +13,7 @@ from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import actor, ctx, login_required, safe_next, t
 from services.booking.entrypoints.pages.forms.errors import flat
 from services.booking.entrypoints.session_api import LoginSchema
-from services.booking.usecases.logins import log_in
+from services.booking.usecases.logins import log_in, refuse_if_told
 from services.booking.usecases.sessions import end_every_session
 from shared.auth import current_principal, login, logout
 from shared.messages import Msg
@@ -27,6 +27,14 @@ def login_page():
     if request.method == "GET":
         return render_template("booking/login.html", next=target, values={}, errors={})
     values = {"email": request.form.get("email", "")}
+    gate = current_app.extensions["login_gate"]
+    try:
+        refuse_if_told(ctx(), gate, values["email"], request.remote_addr)
+    except LoginThrottled as exc:
+        # Told to wait and back sooner (a guesser, mostly): a short page, before anything
+        # else is read or checked.
+        page = render_template("booking/login_wait.html", message=exc.message)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     try:
         cmd = LOGIN.load(
             {"email": values["email"].strip(), "password": request.form.get("password", "")}
@@ -35,17 +43,10 @@ def login_page():
         errors = flat(exc.messages)
         return render_template("booking/login.html", next=target, values=values, errors=errors), 422
     try:
-        gate = current_app.extensions["login_gate"]
         principal = log_in(ctx(), gate, cmd["email"], cmd["password"], request.remote_addr)
     except LoginThrottled as exc:
-        # Told to wait and back sooner (a guesser, mostly): a short page, not the whole form.
-        page = (
-            render_template("booking/login_wait.html", message=exc.message)
-            if exc.told_before
-            else render_template(
-                "booking/login.html", next=target, values=values, errors={"password": [exc.message]}
-            )
-        )
+        errors = {"password": [exc.message]}
+        page = render_template("booking/login.html", next=target, values=values, errors=errors)
         return page, 429, {"Retry-After": str(exc.retry_after)}
     if principal is None:
         return render_template(
