@@ -310,15 +310,17 @@ class Server:
     env: dict[str, str]
     logs: Path
     threads: int = 4
+    workers: int = 1
     port: int = 0
     process: subprocess.Popen | None = None
     worker_pid: int = 0
+    worker_pids: list[int] = field(default_factory=list)
 
     def argv(self) -> list[str]:
         return [
             sys.executable, "-m", "gunicorn",
             "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "1",
+            "--workers", str(self.workers),
             "--worker-class", "gthread",
             "--threads", str(self.threads),
             "--keep-alive", "65",
@@ -356,8 +358,9 @@ class Server:
             except OSError:
                 time.sleep(0.1)
                 continue
-            if len(pids) == 1:
-                self.worker_pid = int(pids[0])
+            if len(pids) == self.workers:
+                self.worker_pids = [int(pid) for pid in pids]
+                self.worker_pid = self.worker_pids[0]
                 return
             time.sleep(0.1)
         log = (self.logs / f"{self.name}.log").read_text(errors="replace")[-3000:]
@@ -544,16 +547,16 @@ class Backend:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
-def sqlite_backend(root: Path) -> Backend:
+def sqlite_backend(root: Path, service: str = "calendar") -> Backend:
     import sqlite3
 
-    path = root / "sqlite" / "calendar.db"
+    path = root / "sqlite" / f"{service}.db"
     path.parent.mkdir(parents=True)
     return Backend("sqlite", f"SQLite {sqlite3.sqlite_version}, {path}", f"sqlite:///{path}")
 
 
-def postgres_backend() -> Backend | str:
-    """A throw-away database, or why PostgreSQL cannot be used."""
+def postgres_backend(prefix: str = "evbench_feeds") -> Backend | str:
+    """A throw-away database (``<prefix>_*``), or why PostgreSQL cannot be used."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -568,7 +571,7 @@ def postgres_backend() -> Backend | str:
         admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             version = conn.scalar(text("SHOW server_version"))
-            name = f"evbench_feeds_{uuid.uuid4().hex[:8]}"
+            name = f"{prefix}_{uuid.uuid4().hex[:8]}"
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # any failure means: skip, and say why
         return f"cannot use {make_url(POSTGRES_URL).render_as_string()}: {exc}".splitlines()[0]
