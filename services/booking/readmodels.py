@@ -217,3 +217,12 @@ class TokenView:
     label: str
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """What a login sent to the university's provider must find on its return."""
+
+    nonce: str
+    code_verifier: str
+    next_path: str | None

@@ -201,3 +201,11 @@ def booking_validator(db: Database):
             return _principal(user, claimed.token_id)
 
     return validate
+
+
+def record_login(db: Database, user_id: str) -> None:
+    """Note when someone logged in (with a password; single sign-on notes its own)."""
+    with db.transaction() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.last_login_at = utcnow()
