@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from services.booking.usecases.users import authenticate
+from services.booking.usecases.users import authenticate, record_login
 from shared.auth import login, logout
 from shared.messages import Msg
 from shared.problems import problem
@@ -22,12 +22,14 @@ class LoginSchema(StrictSchema):
 
 @bp.post("/session")
 def create_session():
+    if not current_app.extensions["evenemang"]["config"].password_login:
+        return problem(403, None, Msg("password_login_off"), code="password_login_off")
     cmd = json_body(LoginSchema())
-    principal = authenticate(
-        current_app.extensions["evenemang"]["db"], cmd["email"], cmd["password"]
-    )
+    db = current_app.extensions["evenemang"]["db"]
+    principal = authenticate(db, cmd["email"], cmd["password"])
     if principal is None:
         return problem(401, None, Msg("wrong_login"))
+    record_login(db, principal.user_id)
     login(principal)
     return jsonify(email=principal.email, name=principal.name, role=principal.role)
 

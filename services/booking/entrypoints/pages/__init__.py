@@ -10,6 +10,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     request_pages,
     resource_pages,
     settings_pages,
+    single_sign_on,
     team_pages,
 )
 from services.booking.entrypoints.pages.blueprint import bp
