@@ -138,12 +138,16 @@ def pending(app) -> int:
         return session.scalar(select(func.count()).select_from(PendingSignIn))
 
 
-def refused(answer, status: int, wording: str) -> None:
-    """A page saying why (the tests check there is no session after it)."""
-    page = answer.get_data(as_text=True)
-    assert answer.status_code == status, page
+def refused(client, answer, status: int, wording: str):
+    """Sent to the page saying why (the tests check there is no session after it)."""
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert answer.headers["Location"] == "/login/oidc/failed"
+    shown = client.get("/login/oidc/failed")
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == status, page
     assert "did not work" in page and wording in page, page
-    assert "no-store" in answer.headers["Cache-Control"]
+    assert "no-store" in shown.headers["Cache-Control"]
+    return shown
 
 
 # --- the flow ----------------------------------------------------------------------------------
@@ -262,7 +266,12 @@ def test_a_confirmed_address_links_an_existing_password_user_once(app, browser, 
     # and another identity at the provider with the same address is not linked on top
     provider.set_account("ann-twin", "twin-pass", **ANN.claims)
     twin = Browser(app, provider)
-    refused(twin.log_in("ann-twin", "twin-pass"), 403, "already linked to another university")
+    refused(
+        twin.client,
+        twin.log_in("ann-twin", "twin-pass"),
+        403,
+        "already linked to another university",
+    )
     assert twin.me() is None
     assert [u.oidc_subject for u in users(app)] == ["ann"]
 
@@ -271,7 +280,7 @@ def test_an_unconfirmed_address_links_nobody_and_creates_nobody(app, browser, pr
     db = app.extensions["evenemang"]["db"]
     add_user(db, "ann.andersson@uni.example", "Ann A.", "organiser", "old-password-1")
     provider.set_account("ann", ANN.password, **{**ANN.claims, "email_verified": False})
-    refused(browser.log_in("ann", ANN.password), 403, "did not confirm the address")
+    refused(browser.client, browser.log_in("ann", ANN.password), 403, "did not confirm the address")
     assert browser.me() is None
     [ann] = users(app)
     assert ann.oidc_subject is None and ann.last_login_at is None
@@ -279,7 +288,12 @@ def test_an_unconfirmed_address_links_nobody_and_creates_nobody(app, browser, pr
 
     provider.set_account("mallory", MALLORY.password, **{**MALLORY.claims, "email_verified": False})
     stranger = Browser(app, provider)
-    refused(stranger.log_in("mallory", MALLORY.password), 403, "did not confirm the address")
+    refused(
+        stranger.client,
+        stranger.log_in("mallory", MALLORY.password),
+        403,
+        "did not confirm the address",
+    )
     assert len(users(app)) == 1
 
 
@@ -287,14 +301,15 @@ def test_a_deactivated_user_is_not_logged_in(app, browser, provider):
     browser.log_in("ann", ANN.password)
     browser.log_out()
     update_user(app.extensions["evenemang"]["db"], "ann.andersson@uni.example", active=False)
-    refused(browser.log_in("ann", ANN.password), 403, "is deactivated")
+    refused(browser.client, browser.log_in("ann", ANN.password), 403, "is deactivated")
     assert browser.me() is None
 
 
 def test_swedish_visitors_read_why_in_swedish(app, browser, provider):
     provider.set_account("ann", ANN.password, **{**ANN.claims, "email_verified": False})
     browser.client.get("/login?lang=sv")
-    answer = browser.log_in("ann", ANN.password)
+    browser.log_in("ann", ANN.password)
+    answer = browser.client.get("/login/oidc/failed")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 403
     assert "Inloggningen med ditt universitetskonto gick inte" in page
@@ -322,7 +337,7 @@ def test_logins_follow_a_key_rotation_and_a_removed_key_is_refused(
     # five minutes on, the key set fetched before the removal is no longer trusted as is
     monkeypatch.setattr(openid, "JWKS_MAX_AGE", 0.0)
     provider.alter_next_id_token(key="retired")  # a token signed by the removed key
-    refused(browser.log_in("ann", ANN.password), 400, "could not be verified")
+    refused(browser.client, browser.log_in("ann", ANN.password), 400, "could not be verified")
     assert f"No key for kid: '{first_key}'" in caplog.text
     assert browser.me() is None
 
@@ -364,7 +379,7 @@ def test_a_broken_or_forged_id_token_logs_nobody_in(app, browser, provider, brok
         if name in change:
             change[name] = now + change[name]
     provider.alter_next_id_token(**change)
-    refused(browser.log_in("ann", ANN.password), 400, wording)
+    refused(browser.client, browser.log_in("ann", ANN.password), 400, wording)
     assert reason in caplog.text
     assert browser.me() is None
     assert users(app) == [] and user_events(app) == []
@@ -373,7 +388,7 @@ def test_a_broken_or_forged_id_token_logs_nobody_in(app, browser, provider, brok
 def test_userinfo_for_someone_else_than_the_id_token_logs_nobody_in(app, browser, provider):
     # the ID token names mallory (well signed), the access token is ann's: userinfo says ann
     provider.alter_next_id_token(sub="mallory")
-    refused(browser.log_in("ann", ANN.password), 400, "could not be verified")
+    refused(browser.client, browser.log_in("ann", ANN.password), 400, "could not be verified")
     assert users(app) == []
 
 
@@ -384,13 +399,18 @@ def test_a_replayed_callback_is_refused(app, browser, provider):
     me = browser.me()
 
     # the same answer again in the same browser: its state was used up
-    refused(browser.back(return_url), 400, "does not belong to a login started in this browser")
+    refused(
+        browser.client,
+        browser.back(return_url),
+        400,
+        "does not belong to a login started in this browser",
+    )
     assert browser.me() == me  # the first login stands, nothing else happened
 
     # again with the cookie as it was before the answer (copied, or the browser went back)
     replay = english(app)
     replay.set_cookie("evenemang_session", before)
-    refused(replay.get(path_of(return_url)), 400, "already been used")
+    refused(replay, replay.get(path_of(return_url)), 400, "already been used")
     assert replay.get("/api/v1/me").status_code == 401
     assert len(users(app)) == 1 and len(user_events(app)) == 1
 
@@ -403,6 +423,7 @@ def test_a_tampered_state_is_refused_and_leaves_the_real_one_usable(app, browser
         "state": answer["state"][:-2] + ("AA" if answer["state"][-2:] != "AA" else "BB"),
     }
     refused(
+        browser.client,
         browser.client.get("/login/oidc/callback?" + urlencode(tampered)),
         400,
         "does not belong to a login started in this browser",
@@ -417,9 +438,15 @@ def test_an_answer_for_a_login_begun_elsewhere_is_refused(app, browser, provider
     mallory = Browser(app, provider)
     planted = mallory.at_provider("mallory", MALLORY.password)
     browser.start()  # Ann even has a login of her own under way
-    refused(browser.back(planted), 400, "does not belong to a login started in this browser")
+    refused(
+        browser.client,
+        browser.back(planted),
+        400,
+        "does not belong to a login started in this browser",
+    )
     assert browser.me() is None and users(app) == []
-    refused(english(app).get(path_of(planted)), 400, "does not belong to a login")
+    elsewhere = english(app)
+    refused(elsewhere, elsewhere.get(path_of(planted)), 400, "does not belong to a login")
 
 
 def test_a_code_from_another_login_fails_its_pkce_check(app, browser, provider):
@@ -428,25 +455,46 @@ def test_a_code_from_another_login_fails_its_pkce_check(app, browser, provider):
     code_of_first = query_of(browser.visit.authorize(first, "ann", ANN.password))["code"]
     second_state = query_of(second)["state"]
     forged = urlencode({"code": code_of_first, "state": second_state, "iss": provider.issuer})
-    refused(browser.client.get(f"/login/oidc/callback?{forged}"), 400, "no longer accepts")
+    refused(
+        browser.client,
+        browser.client.get(f"/login/oidc/callback?{forged}"),
+        400,
+        "no longer accepts",
+    )
     assert browser.me() is None and users(app) == []
 
 
 def test_an_answer_from_another_issuer_is_refused(app, browser, provider):
     answer = query_of(browser.at_provider("ann", ANN.password))
     mixed_up = urlencode({**answer, "iss": "https://login.elsewhere.example"})
-    refused(browser.client.get(f"/login/oidc/callback?{mixed_up}"), 400, "could not be verified")
+    refused(
+        browser.client,
+        browser.client.get(f"/login/oidc/callback?{mixed_up}"),
+        400,
+        "could not be verified",
+    )
     assert users(app) == []
 
 
 def test_the_providers_error_is_shown_and_nothing_is_kept(app, browser, provider):
     return_url = browser.at_provider("ann", ANN.password, consent=False)  # "Deny"
     assert query_of(return_url)["error"] == "access_denied"
-    answer = browser.back(return_url)
-    refused(answer, 403, "it answered “access_denied”")
-    assert 'href="/login/oidc"' in answer.get_data(as_text=True)  # try again
+    shown = refused(browser.client, browser.back(return_url), 403, "it answered “access_denied”")
+    assert 'href="/login/oidc"' in shown.get_data(as_text=True)  # try again
     assert browser.me() is None and users(app) == [] and pending(app) == 0
-    refused(browser.back(return_url), 400, "does not belong")  # and it is not usable again
+    # the same answer again: not usable twice
+    refused(browser.client, browser.back(return_url), 400, "does not belong")
+
+
+def test_the_failure_page_shows_again_on_reload_and_in_the_other_language(app, browser, provider):
+    shown = refused(
+        browser.client, browser.log_in("ann", ANN.password, consent=False), 403, "access_denied"
+    )
+    assert 'href="?lang=sv"' in shown.get_data(as_text=True)  # not the callback's answer again
+    swedish = browser.client.get("/login/oidc/failed?lang=sv")
+    assert swedish.status_code == 403
+    assert "loggade inte in dig" in swedish.get_data(as_text=True)
+    assert english(app).get("/login/oidc/failed").headers["Location"] == "/login"  # none here
 
 
 def test_a_login_that_waited_too_long_is_refused(app, browser, provider):
@@ -454,7 +502,7 @@ def test_a_login_that_waited_too_long_is_refused(app, browser, provider):
     with app.extensions["evenemang"]["db"].transaction() as session:
         for row in session.scalars(select(PendingSignIn)):
             row.created_at = row.created_at.replace(year=row.created_at.year - 1)
-    refused(browser.back(return_url), 400, "took too long")
+    refused(browser.client, browser.back(return_url), 400, "took too long")
     assert users(app) == []
 
 
@@ -476,9 +524,10 @@ def test_a_provider_that_does_not_answer_is_given_up_on_in_time(config, make_app
             ),
         )
         started = time.monotonic()
-        answer = english(app).get("/login/oidc")
+        client = english(app)
+        answer = client.get("/login/oidc")
         assert time.monotonic() - started < 5
-    refused(answer, 502, "did not answer as expected")
+    refused(client, answer, 502, "did not answer as expected")
 
 
 def test_discovery_naming_another_issuer_is_refused(config, make_app, provider):
@@ -490,7 +539,8 @@ def test_discovery_naming_another_issuer_is_refused(config, make_app, provider):
             oidc_client_secret=CLIENT_SECRET,
         ),
     )
-    refused(english(app).get("/login/oidc"), 502, "did not answer as expected")
+    client = english(app)
+    refused(client, client.get("/login/oidc"), 502, "did not answer as expected")
 
 
 # --- password login on and off -------------------------------------------------------------------
@@ -527,9 +577,10 @@ def test_password_login_can_be_turned_off(config, make_app, provider):
     browser = Browser(app, provider)
     browser.log_in("ann", ANN.password)
     assert browser.me()["email"] == "ann.andersson@uni.example"
-    failed = Browser(app, provider).log_in("mallory", MALLORY.password, consent=False)
-    assert failed.status_code == 403
-    assert "Log in with a password" not in failed.get_data(as_text=True)
+    mallory = Browser(app, provider)
+    answer = mallory.log_in("mallory", MALLORY.password, consent=False)
+    shown = refused(mallory.client, answer, 403, "access_denied")
+    assert "Log in with a password" not in shown.get_data(as_text=True)
 
 
 def test_without_single_sign_on_the_login_page_is_as_before(make_app):

@@ -1,8 +1,9 @@
 """Logging in with the university's account (OpenID Connect): ``/login/oidc`` sends the
 browser to the provider, ``/login/oidc/callback`` takes it back. The return must carry a
 state this browser was given (no login forced on someone else) that has not been used yet
-(no replay); anything wrong shows a page saying what, with no session and nothing written
-about the person."""
+(no replay); anything wrong leads to ``/login/oidc/failed``, a page saying what (which a
+reload or the language link shows again, rather than replaying the answer), with no
+session and nothing written about the person."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shared.config import comma_list
 from shared.messages import Msg
 
 STATES = "sso_states"  # the states this browser was sent to the provider with
+FAILURE = "sso_failure"  # why this browser's last login did not work
 KEEP_STATES = 5  # logins begun in other tabs that may still come back
 
 
@@ -81,12 +83,27 @@ def group_roles() -> GroupRoles:
 
 
 def failed(message: Msg, status: int, reason: str, target: str | None = None):
-    """The page saying why logging in did not work (the reason goes to the log)."""
+    """To the page saying why logging in did not work (the reason goes to the log)."""
     current_app.logger.warning("single sign-on refused: %s", reason)
+    session[FAILURE] = {
+        "message": message.code,
+        "params": dict(message.params),
+        "status": status,
+        "next": target,
+    }
+    return redirect(url_for("pages.sso_failed"))
+
+
+@bp.get("/login/oidc/failed")
+def sso_failed():
+    university()
+    failure = session.get(FAILURE)
+    if not isinstance(failure, dict):
+        return redirect(url_for("pages.login_page"))
     page = render_template(
         "booking/sign_in_failed.html",
-        message=message,
-        next=target,
+        message=Msg(failure["message"], **failure["params"]),
+        next=safe_next(failure["next"]),
         password_login=ctx().config.password_login,
     )
-    return page, status, {"Cache-Control": "no-store"}
+    return page, failure["status"], {"Cache-Control": "no-store"}
