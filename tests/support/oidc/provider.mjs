@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import Provider, { errors } from 'oidc-provider';
+import { createMemoryAdapter } from 'oidc-provider/lib/adapters/memory_adapter.js';
 import {
   SignJWT, UnsecuredJWT, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair,
   importJWK,
@@ -24,6 +25,8 @@ let keys = [await newKey()]; // private JWKs; the first signs
 let retired = []; // keys taken out of the JWKS, kept to forge with
 let tamper = null; // what to do to the next ID token
 let provider = null;
+// One store for every provider built here, so sessions, grants and codes outlive a rotation.
+const adapter = createMemoryAdapter();
 let handler = null; // provider.callback() of the current provider
 
 async function newKey() {
@@ -57,6 +60,7 @@ async function readBody(req) {
 
 function build(issuer) {
   const built = new Provider(issuer, {
+    adapter,
     clients: config.clients,
     jwks: { keys },
     cookies: { keys: [config.admin_token] },
