@@ -52,6 +52,7 @@ class Config:
     oidc_groups_claim: str = "groups"
     oidc_infra_groups: str = ""
     oidc_admin_groups: str = ""
+    oidc_team_groups: str = ""
     oidc_trust_email: bool = False
     oidc_timeout: float = 10.0
     password_login: bool = True
@@ -124,6 +125,7 @@ class Config:
                 "EVENEMANG_PASSWORD_LOGIN=0 leaves no way to log in: set EVENEMANG_OIDC_ISSUER, "
                 "EVENEMANG_OIDC_CLIENT_ID and EVENEMANG_OIDC_CLIENT_SECRET too"
             )
+        comma_pairs(self.oidc_team_groups, "EVENEMANG_OIDC_TEAM_GROUPS")
         if self.oidc_timeout <= 0:
             raise ConfigError("EVENEMANG_OIDC_TIMEOUT must be a positive number of seconds")
 
@@ -166,6 +168,17 @@ class Config:
 def comma_list(value: str) -> tuple[str, ...]:
     """``"a, b,,c"`` → ``("a", "b", "c")``: a variable that lists names."""
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def comma_pairs(value: str, name: str = "") -> tuple[tuple[str, str], ...]:
+    """``"a=x, b=y"`` → ``(("a", "x"), ("b", "y"))``: a variable that pairs names."""
+    pairs = []
+    for part in comma_list(value):
+        key, sep, item = (p.strip() for p in part.partition("="))
+        if not (sep and key and item):
+            raise ConfigError(f"{name or 'the value'}: {part!r} is not NAME=VALUE")
+        pairs.append((key, item))
+    return tuple(pairs)
 
 
 def _secure_or_loopback(url: str) -> bool:

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from services.booking import openid
 from services.booking.persistence.models import OutboxMessage, PendingSignIn, User
 from services.booking.usecases.users import add_user, update_user
-from shared.events import USER_CHANGED, parse_event
+from shared.events import RESOURCE_CHANGED, USER_CHANGED, parse_event
+from tests.support.booking import BookingApi
 from tests.support.openid_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -248,6 +249,52 @@ def test_without_group_roles_the_roles_stay_as_evenemang_has_them(config, make_a
     browser.log_in("ann", ANN.password)
     assert browser.me()["role"] == "admin"
     assert len(user_events(app)) == 1  # linking changes nothing others see
+
+
+def resource_events(app, resource_id: str) -> list[Any]:
+    with app.extensions["evenemang"]["db"].transaction(readonly=True) as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.event_type == RESOURCE_CHANGED,
+                OutboxMessage.aggregate_id == resource_id,
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return [parse_event(row.payload).data for row in rows]
+
+
+def test_teams_named_by_groups_follow_them_at_every_login(config, make_app, provider):
+    groups = "kommunikation=grp-komm, kommunikation=grp-photo, infrastructure=grp-infra"
+    app = make_app("booking", single_sign_on(config, provider, oidc_team_groups=groups))
+    api = BookingApi(app)
+    team = {"name": "Kommunikation", "slug": "kommunikation", "members": ["olle@example.org"]}
+    assert api.post("/api/v1/teams", api.admin, team).status_code == 201
+    studio = api.make_resource(name="Studio", kind="studio", team="kommunikation")
+    [created] = resource_events(app, studio["id"])
+    browser = Browser(app, provider)
+
+    def log_in_with(*groups: str) -> tuple[str, ...]:
+        provider.set_account("ann", ANN.password, **{**ANN.claims, "groups": list(groups)})
+        browser.log_in("ann", ANN.password)
+        assert browser.me() is not None
+        return api.get("/api/v1/teams/kommunikation", api.admin).get_json()["members"]
+
+    # in one of its groups: a member (the team "infrastructure" is not made yet: skipped)
+    assert log_in_with("grp-photo", "grp-infra") == [
+        "ann.andersson@uni.example",
+        "olle@example.org",
+    ]
+    assert log_in_with("grp-komm") == ["ann.andersson@uni.example", "olle@example.org"]
+    # in none: no longer a member; members put there on the teams page stay
+    assert log_in_with("staff") == ["olle@example.org"]
+    assert log_in_with() == ["olle@example.org"]
+    # each change of members is a new revision of the team's resources, with the deciders
+    changes = resource_events(app, studio["id"])[1:]
+    assert [(e.revision, e.team.members) for e in changes] == [
+        (created.revision + 1, ("ann.andersson@uni.example", "olle@example.org")),
+        (created.revision + 2, ("olle@example.org",)),
+    ]
 
 
 def test_a_confirmed_address_links_an_existing_password_user_once(app, browser, provider):

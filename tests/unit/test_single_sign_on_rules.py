@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.booking.domain.identity import (
-    GroupRoles,
+    GroupRules,
     KnownUser,
     Match,
     SignInRefused,
@@ -14,10 +14,10 @@ from services.booking.domain.identity import (
     role_at_sign_in,
 )
 from services.booking.openid import UniversityProvider
-from shared.config import Config, ConfigError, comma_list
+from shared.config import Config, ConfigError, comma_list, comma_pairs
 from shared.events import Role
 
-ROLES = GroupRoles(infra=frozenset({"grp-infra"}), admin=frozenset({"grp-admin", "it-admins"}))
+ROLES = GroupRules(infra=frozenset({"grp-infra"}), admin=frozenset({"grp-admin", "it-admins"}))
 ACTIVE = KnownUser("ann@uni.example", active=True, linked=False)
 LINKED = KnownUser("ann@uni.example", active=True, linked=True)
 GONE = KnownUser("ann@uni.example", active=False, linked=True)
@@ -40,9 +40,18 @@ def test_groups_give_the_highest_role_they_name(groups, role):
 
 
 def test_without_group_roles_configured_the_role_stays_as_evenemang_has_it():
-    assert role_at_sign_in(Role.ADMIN, (), GroupRoles()) is Role.ADMIN
-    assert role_at_sign_in(Role.INFRA, ("grp-admin",), GroupRoles()) is Role.INFRA
-    assert role_at_sign_in(None, ("grp-admin",), GroupRoles()) is Role.ORGANISER
+    assert role_at_sign_in(Role.ADMIN, (), GroupRules()) is Role.ADMIN
+    assert role_at_sign_in(Role.INFRA, ("grp-admin",), GroupRules()) is Role.INFRA
+    assert role_at_sign_in(None, ("grp-admin",), GroupRules()) is Role.ORGANISER
+
+
+def test_teams_that_follow_groups_take_whoever_is_in_one_of_theirs():
+    rules = GroupRules(
+        teams={"komm": frozenset({"grp-komm", "grp-photo"}), "infra": frozenset({"x"})}
+    )
+    assert rules.teams_for(("grp-photo", "staff")) == {"komm": True, "infra": False}
+    assert rules.teams_for(()) == {"komm": False, "infra": False}
+    assert GroupRules().teams_for(("grp-komm",)) == {}
 
 
 @pytest.mark.parametrize(
@@ -159,6 +168,7 @@ def test_single_sign_on_is_configured_whole_or_not_at_all(tmp_path):
         "EVENEMANG_OIDC_INFRA_GROUPS": "grp-infra, grp-venues",
         "EVENEMANG_PASSWORD_LOGIN": "0",
         "EVENEMANG_OIDC_TIMEOUT": "2.5",
+        "EVENEMANG_OIDC_TEAM_GROUPS": "kommunikation=grp-komm, infrastructure = grp-infra",
     }
     config = Config.from_env(env, data_dir=tmp_path)
     assert config.oidc_enabled and not config.password_login
@@ -176,5 +186,11 @@ def test_single_sign_on_is_configured_whole_or_not_at_all(tmp_path):
         )
     loopback = {**env, "EVENEMANG_OIDC_ISSUER": "http://127.0.0.1:9999"}
     assert Config.from_env(loopback, data_dir=tmp_path).oidc_enabled
+    assert comma_pairs(config.oidc_team_groups) == (
+        ("kommunikation", "grp-komm"),
+        ("infrastructure", "grp-infra"),
+    )
+    with pytest.raises(ConfigError, match="EVENEMANG_OIDC_TEAM_GROUPS: 'grp-komm' is not"):
+        Config.from_env({**env, "EVENEMANG_OIDC_TEAM_GROUPS": "grp-komm"}, data_dir=tmp_path)
     with pytest.raises(ConfigError, match="no way to log in"):
         Config.from_env({"EVENEMANG_PASSWORD_LOGIN": "0"}, data_dir=tmp_path)

@@ -1,10 +1,11 @@
-"""Who a person the university's provider vouches for is here, and what role they get:
-pure rules over values the use case reads (no provider, no database)."""
+"""Who a person the university's provider vouches for is here, and what role and teams
+their groups give them: pure rules over values the use case reads (no provider, no
+database)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 from services.booking.domain.model import DomainError
@@ -18,16 +19,23 @@ class SignInRefused(DomainError):
 
 
 @dataclass(frozen=True)
-class GroupRoles:
-    """Which of the provider's groups make someone admin or infra. With neither configured,
-    roles are kept in Evenemang (the provider's groups change nothing)."""
+class GroupRules:
+    """Which of the provider's groups make someone admin or infra, and which put them in a
+    team (team slug → groups). With no role groups, roles are kept in Evenemang; teams not
+    named here are kept on their pages."""
 
     infra: frozenset[str] = frozenset()
     admin: frozenset[str] = frozenset()
+    teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def configured(self) -> bool:
         return bool(self.infra or self.admin)
+
+    def teams_for(self, groups: Collection[str]) -> dict[str, bool]:
+        """For each team that follows groups, whether someone in ``groups`` belongs to it."""
+        held = set(groups)
+        return {slug: bool(held & wanted) for slug, wanted in self.teams.items()}
 
     def role_for(self, groups: Collection[str]) -> Role:
         """admin if in an admin group, else infra if in an infra group, else organiser."""
@@ -39,7 +47,7 @@ class GroupRoles:
         return Role.ORGANISER
 
 
-def role_at_sign_in(current: Role | None, groups: Collection[str], rules: GroupRoles) -> Role:
+def role_at_sign_in(current: Role | None, groups: Collection[str], rules: GroupRules) -> Role:
     """The role a person has after logging in: their groups' role at every login when group
     roles are configured (no groups claim counts as no groups, so losing a group always
     takes the role away); else the role they have (a new person: organiser)."""

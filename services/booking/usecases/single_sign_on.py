@@ -1,7 +1,8 @@
 """Single sign-on: logins sent to the university's provider (each answered once), and the
 person it vouches for logged in as a user here: matched by the issuer's ``sub``, else linked
-once by a confirmed address, else created; their role follows their groups at every login
-(``user.changed`` when it moves, as every change to a user)."""
+once by a confirmed address, else created; their role and the teams that follow groups
+follow their groups at every login (``user.changed`` when the role moves, as every change
+to a user; ``resource.changed`` for a team's resources when its members change)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from sqlalchemy.exc import IntegrityError
 
 from services.booking.commands import SignIn
 from services.booking.domain.identity import (
-    GroupRoles,
+    GroupRules,
     KnownUser,
     Match,
     match_sign_in,
     role_at_sign_in,
 )
-from services.booking.persistence.models import PendingSignIn, User, new_id
+from services.booking.persistence.models import PendingSignIn, TeamMember, User, new_id
+from services.booking.persistence.repositories import UnitOfWork
+from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import PendingLogin
+from services.booking.usecases.resources import revise
 from services.booking.usecases.users import _principal, _publish_user
 from shared.auth import Principal
 from shared.db import Database, utcnow
@@ -67,21 +71,19 @@ def take_sign_in(db: Database, state: str, now: datetime | None = None) -> Pendi
         return PendingLogin(row.nonce, row.code_verifier, row.next_path)
 
 
-def sign_in(
-    db: Database, person: SignIn, roles: GroupRoles, now: datetime | None = None
-) -> Principal:
+def sign_in(ctx: Context, person: SignIn, rules: GroupRules) -> Principal:
     """Log in the person the provider vouches for (see ``domain.identity.match_sign_in``),
-    giving them their groups' role and recording the login. A refusal
+    giving them their groups' role and teams and recording the login. A refusal
     (``SignInRefused``) writes nothing."""
-    now = now or utcnow()
     try:
-        return _sign_in(db, person, roles, now)
+        return _sign_in(ctx, person, rules)
     except IntegrityError:  # the same person's first login twice at once: the other won
-        return _sign_in(db, person, roles, now)
+        return _sign_in(ctx, person, rules)
 
 
-def _sign_in(db: Database, person: SignIn, roles: GroupRoles, now: datetime) -> Principal:
-    with db.transaction() as session:
+def _sign_in(ctx: Context, person: SignIn, rules: GroupRules) -> Principal:
+    with ctx.uow() as uow:
+        session = uow.session  # users have no repository of their own (usecases.users)
         by_subject = session.scalar(
             select(User).where(
                 User.oidc_issuer == person.issuer, User.oidc_subject == person.subject
@@ -98,7 +100,7 @@ def _sign_in(db: Database, person: SignIn, roles: GroupRoles, now: datetime) -> 
                 id=new_id(),
                 email=person.email,
                 name=person.name or person.email,
-                role=role_at_sign_in(None, person.groups, roles).value,
+                role=role_at_sign_in(None, person.groups, rules).value,
                 revision=1,
                 oidc_issuer=person.issuer,
                 oidc_subject=person.subject,
@@ -110,20 +112,42 @@ def _sign_in(db: Database, person: SignIn, roles: GroupRoles, now: datetime) -> 
             assert user is not None
             if match is Match.LINK:
                 user.oidc_issuer, user.oidc_subject = person.issuer, person.subject
-            changed = _follow_provider(user, person, roles)
+            changed = _follow_provider(user, person, rules)
             if changed:
                 user.revision += 1
-        user.last_login_at = now
-        session.flush()
+        user.last_login_at = ctx.clock()
+        uow.flush()
         if changed:
             _publish_user(session, user)
-        return _principal(user)
+        _follow_teams(uow, user.email, rules.teams_for(person.groups))
+        principal = _principal(user)
+        uow.commit()
+    return principal
 
 
-def _follow_provider(user: User, person: SignIn, roles: GroupRoles) -> bool:
+def _follow_teams(uow: UnitOfWork, email: str, belongs: dict[str, bool]) -> None:
+    """Join or leave each team that follows groups; a team that changes revises each of its
+    resources (their deciders changed), as a change on the teams page does. A team not made
+    yet is skipped."""
+    for slug in sorted(belongs):  # one order of locks for every login
+        if not uow.teams.exists(slug):
+            continue
+        team = uow.teams.get(slug, lock=True)
+        if (email in team.member_emails) == belongs[slug]:
+            continue
+        others = [m for m in team.members if m.email != email]
+        team.members = others + (
+            [TeamMember(team_id=team.id, email=email)] if belongs[slug] else []
+        )
+        team.updated_at = utcnow()
+        for resource in uow.resources.of_team(team.id, lock=True):
+            revise(uow, resource)
+
+
+def _follow_provider(user: User, person: SignIn, rules: GroupRules) -> bool:
     """The role of the person's groups and the provider's name for them; whether either
     changed."""
-    role = role_at_sign_in(Role(user.role), person.groups, roles)
+    role = role_at_sign_in(Role(user.role), person.groups, rules)
     changed = role.value != user.role or bool(person.name and person.name != user.name)
     user.role = role.value
     user.name = person.name or user.name

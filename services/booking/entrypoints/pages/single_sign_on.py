@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 
-from services.booking.domain.identity import GroupRoles, SignInRefused
+from services.booking.domain.identity import GroupRules, SignInRefused
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import ctx, safe_next, t
 from services.booking.openid import ProviderError, UniversityProvider
 from services.booking.usecases.single_sign_on import begin_sign_in, sign_in, take_sign_in
 from shared.auth import login
-from shared.config import comma_list
+from shared.config import comma_list, comma_pairs
 from shared.messages import Msg
 
 STATES = "sso_states"  # the states this browser was sent to the provider with
@@ -64,7 +64,7 @@ def sso_callback():
     try:
         code = provider.check_response(request.args)
         person = provider.identity(code, pending.code_verifier, pending.nonce)
-        principal = sign_in(ctx().db, person, group_roles())
+        principal = sign_in(ctx(), person, group_rules())
     except ProviderError as error:
         return failed(error.message, error.status, str(error), target)
     except SignInRefused as refused:
@@ -74,11 +74,15 @@ def sso_callback():
     return redirect(target or url_for("pages.home"))
 
 
-def group_roles() -> GroupRoles:
+def group_rules() -> GroupRules:
     config = ctx().config
-    return GroupRoles(
+    teams: dict[str, set[str]] = {}
+    for slug, group in comma_pairs(config.oidc_team_groups):
+        teams.setdefault(slug, set()).add(group)
+    return GroupRules(
         infra=frozenset(comma_list(config.oidc_infra_groups)),
         admin=frozenset(comma_list(config.oidc_admin_groups)),
+        teams={slug: frozenset(groups) for slug, groups in teams.items()},
     )
 
 
