@@ -45,6 +45,10 @@ class ResourceView:
     def team_members(self) -> tuple[str, ...]:
         return self.team.members if self.team else ()
 
+    @property
+    def team_mailbox(self) -> str:
+        return self.team.email if self.team else ""
+
 
 @dataclass(frozen=True)
 class TeamView:

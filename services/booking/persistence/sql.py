@@ -140,13 +140,15 @@ class SqlTeams(TeamRepository):
 
 
 def _decided_by(actor: Actor):
-    """The resources the actor decides as a manager or a member of their team."""
+    """The resources the actor decides as a manager, a member of their team, or the team's
+    shared mailbox."""
     email = actor.email.lower()
     return union(
         select(ResourceManager.resource_id).where(ResourceManager.email == email),
         select(Resource.id)
         .join(TeamMember, TeamMember.team_id == Resource.team_id)
         .where(TeamMember.email == email),
+        select(Resource.id).join(Team, Team.id == Resource.team_id).where(Team.email == email),
     )
 
 
