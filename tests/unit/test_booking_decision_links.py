@@ -1,18 +1,38 @@
-"""Deciding from a mail's link: a team's shared mailbox decides its team's lines and no
-other (the domain's rule)."""
+"""Deciding from a mail's link, over the fake unit of work: a team's shared mailbox decides
+its team's lines and no other (the domain's rule), who a link acts as, what its
+confirmation reads (nothing written), and a link that works once and only for the revision
+it was sent for. The clock is fixed at Friday 1 March 2030, 12:00 in Stockholm."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import pytest
 
+from services.booking.commands import ApproveBooking, CreateResource, SubmitBooking
 from services.booking.domain import (
+    Forbidden,
+    InvalidTransition,
     ResourceRules,
     TeamMailbox,
     decides,
     may_decide_line,
     may_see,
 )
+from services.booking.persistence.fake import FakeUnits, MemoryStore
+from services.booking.persistence.models import Team, TeamMember, User
+from services.booking.persistence.unit_of_work import Context
+from services.booking.readmodels import LinkState
+from services.booking.usecases import bookings, links, queries, resources
+from shared.auth import Principal
+from shared.config import Config
+from shared.decision_links import Action, DecisionLink
+from shared.events import Kind, LineStatus, Status
 
+ZONE = ZoneInfo("Europe/Stockholm")
+NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
 MAILBOX = "kommunikation@example.org"
 
 
@@ -51,3 +71,130 @@ def test_a_mailbox_is_neither_infra_nor_anyones_organiser():
     assert not mailbox.is_infra and not mailbox.is_admin
     assert not may_see(mailbox, "organiser-id", [NO_TEAM])
     assert may_see(mailbox, "organiser-id", [STUDIO])  # a decider of one of its lines
+
+
+# --- links over the fake store ---------------------------------------------------------------
+
+
+def at(day: int, hour: int) -> datetime:
+    return datetime(2030, 3, day, hour, tzinfo=ZONE).astimezone(UTC)
+
+
+class Links:
+    """A fake store with a venue decided by infra and a photographer of the Kommunikation
+    team (members Tove; mailbox kommunikation@)."""
+
+    def __init__(self) -> None:
+        self.store = MemoryStore()
+        self.ctx = Context(db=None, config=Config(), clock=lambda: NOW, units=FakeUnits(self.store))
+        self.admin = self.person("admin@example.org", "admin")
+        self.infra = self.person("infra@example.org", "infra")
+        self.olle = self.person("olle@example.org", "organiser")
+        self.tove = self.person("tove@example.org", "organiser")
+        self.hall = self.resource("Hall", Kind.VENUE)
+        self.photographer = self.resource("Photographer", Kind.SERVICE)
+        team = Team(id="t1", slug="kommunikation", name="Kommunikation", email=MAILBOX)
+        team.members = [TeamMember(team_id="t1", email="tove@example.org")]
+        kept = self.store.resources[self.photographer.id]
+        kept.team_id, kept.team = team.id, team
+
+    def person(self, email: str, role: str) -> Principal:
+        user = User(id=email.split("@")[0], email=email, name=email.title(), role=role)
+        user.active = True
+        self.store.users[user.id] = user
+        return Principal(user.id, user.email, user.name, user.role)
+
+    def resource(self, name: str, kind: Kind):
+        cmd = CreateResource(name=name, kind=kind)
+        return resources.create_resource(self.ctx, self.admin, cmd)
+
+    def request(self, **extra: Any):
+        cmd = SubmitBooking(
+            title="Symposium",
+            start=at(4, 10),
+            end=at(4, 12),
+            resource_ids=(self.hall.id, self.photographer.id),
+            **extra,
+        )
+        return bookings.submit_booking(self.ctx, self.olle, cmd)
+
+    def link(self, booking, decider: str, action: Action = Action.APPROVE, **extra: Any):
+        facts: dict[str, Any] = dict(
+            booking_id=booking.id,
+            revision=booking.revision,
+            decider=decider,
+            action=action,
+            resource_ids=(self.photographer.id,),
+            issued_at=NOW - timedelta(hours=1),
+        )
+        facts.update(extra)
+        return DecisionLink(**facts)
+
+    def lines(self, booking_id: str) -> dict[str, LineStatus]:
+        view = queries.read_booking(self.ctx, self.infra, booking_id)
+        return {line.resource.name: line.status for line in view.lines}
+
+
+@pytest.fixture
+def site() -> Links:
+    return Links()
+
+
+def test_a_mailbox_link_decides_its_teams_line_and_leaves_the_venue_waiting(site):
+    booking = site.request()
+    link = site.link(booking, MAILBOX)
+    shown = links.open_link(site.ctx, link)
+    assert shown.state is LinkState.READY and shown.team == "Kommunikation"
+    assert [line.resource.name for line in shown.lines] == ["Photographer"]
+    assert site.store.commits == 3  # two resources and the request: opening wrote nothing
+    after = links.decide_by_link(site.ctx, link)
+    assert after.status is Status.PENDING
+    assert site.lines(booking.id) == {"Hall": "pending", "Photographer": "approved"}
+    [line] = [x for x in after.lines if x.resource.name == "Photographer"]
+    assert line.decided_by == MAILBOX
+
+
+def test_a_mailbox_link_naming_another_teams_line_decides_nothing(site):
+    booking = site.request()
+    link = site.link(booking, MAILBOX, resource_ids=(site.hall.id,))
+    with pytest.raises(Forbidden) as caught:
+        links.open_link(site.ctx, link)
+    assert caught.value.message.code == "link_not_a_decider"
+    with pytest.raises(Forbidden):
+        links.decide_by_link(site.ctx, link)
+    assert site.lines(booking.id) == {"Hall": "pending", "Photographer": "pending"}
+
+
+def test_a_person_acts_as_themselves_and_a_deactivated_one_not_at_all(site):
+    booking = site.request()
+    assert links.open_link(site.ctx, site.link(booking, "TOVE@example.org")).team == ""
+    site.store.users["tove"].active = False
+    with pytest.raises(Forbidden) as caught:
+        links.open_link(site.ctx, site.link(booking, "tove@example.org"))
+    assert caught.value.message.code == "link_decider_gone"
+    with pytest.raises(Forbidden):
+        links.open_link(site.ctx, site.link(booking, "nobody@example.org"))
+
+
+def test_a_link_works_once_and_says_so_rather_than_that_the_request_changed(site):
+    booking = site.request()
+    link = site.link(booking, "tove@example.org")
+    links.decide_by_link(site.ctx, link)
+    assert links.open_link(site.ctx, link).state is LinkState.USED
+    with pytest.raises(InvalidTransition) as caught:
+        links.decide_by_link(site.ctx, link)
+    assert caught.value.message.code == "link_used"
+
+
+def test_a_link_for_an_older_revision_decides_nothing_and_is_not_spent(site):
+    booking = site.request()
+    link = site.link(booking, MAILBOX)
+    bookings.approve_booking(
+        site.ctx, site.infra, booking.id, ApproveBooking(resource_ids=(site.hall.id,))
+    )
+    assert links.open_link(site.ctx, link).state is LinkState.CHANGED
+    with pytest.raises(InvalidTransition) as caught:
+        links.decide_by_link(site.ctx, link)
+    assert caught.value.message.code == "request_changed_since"
+    assert site.store.used_links == set()  # refused, so not used up either
+    assert site.lines(booking.id) == {"Hall": "approved", "Photographer": "pending"}

@@ -242,8 +242,11 @@ class SqlBookings(BookingRepository):
     def add_history(self, entry: HistoryEntry) -> None:
         self.session.add(entry)
 
+    def link_used(self, link_id: str) -> bool:
+        return self.session.get(DecisionLinkUse, link_id) is not None
+
     def use_link(self, link_id: str, booking_id: str) -> bool:
-        if self.session.get(DecisionLinkUse, link_id) is not None:
+        if self.link_used(link_id):
             return False
         self.session.add(DecisionLinkUse(link_id=link_id, booking_id=booking_id))
         return True
