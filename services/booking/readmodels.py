@@ -148,8 +148,8 @@ class LinkState(StrEnum):
 class LinkView:
     """A decision link as its confirmation page shows it: the request, what the link does
     (``action``: approve or reject) to which lines, for whom (``decider``: the address it
-    was sent to; ``team``: the team names when that is a team's shared mailbox), and
-    whether it can still be used."""
+    was sent to; ``team``: the team names when that is a team's shared mailbox; ``infra``:
+    it is the infrastructure team's address), and whether it can still be used."""
 
     booking: BookingView
     action: str
@@ -157,6 +157,7 @@ class LinkView:
     team: str
     lines: tuple[LineView, ...]
     state: LinkState
+    infra: bool = False
 
 
 @dataclass(frozen=True)

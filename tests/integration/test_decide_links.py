@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -223,6 +224,25 @@ def test_a_mailbox_link_naming_another_teams_line_is_refused_and_decides_nothing
     assert "Your decision is on: Photographer" in words(page)  # its own line only
     assert site.confirm(both).status_code == 200
     assert site.lines() == {"hall": ("pending", None), "photographer": ("approved", MAILBOX)}
+
+
+def test_the_infrastructure_teams_address_decides_a_line_no_one_else_decides(site):
+    context = site.app.extensions["booking_context"]
+    context.config = replace(context.config, infra_team_email="infra-team@example.org")
+    room = site.make_resource(name="Small room")  # no team, no manager: infra decides it
+    request = site.booking(site.other, room, title="Board meeting")
+    token = site.token(
+        "infra-team@example.org",
+        booking_id=request["id"],
+        revision=request["revision"],
+        resource_ids=(room["id"],),
+    )
+    _, page = site.open(token)
+    assert "You decide for the infrastructure team (infra-team@example.org)." in words(page)
+    assert site.confirm(token).status_code == 200
+    [*_, last] = site.events(request["id"])
+    assert last["type"] == "booking.approved"
+    assert last["data"]["decided_by"] == "infra-team@example.org"
 
 
 def test_approving_a_line_whose_time_is_taken_says_so(site):

@@ -34,6 +34,7 @@ from shared.events import Kind, LineStatus, Status
 ZONE = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
 MAILBOX = "kommunikation@example.org"
+INFRA_TEAM = "Infrastructure <Infra-Team@example.org>; bookings@example.org"
 
 
 # --- the rule: a team's mailbox decides the team's lines ------------------------------------
@@ -81,12 +82,14 @@ def at(day: int, hour: int) -> datetime:
 
 
 class Links:
-    """A fake store with a venue decided by infra and a photographer of the Kommunikation
-    team (members Tove; mailbox kommunikation@)."""
+    """A fake store with a venue no team or manager decides (infra does, and is alerted at
+    the infrastructure team's address) and a photographer of the Kommunikation team
+    (members Tove; mailbox kommunikation@)."""
 
     def __init__(self) -> None:
         self.store = MemoryStore()
-        self.ctx = Context(db=None, config=Config(), clock=lambda: NOW, units=FakeUnits(self.store))
+        config = Config(infra_team_email=INFRA_TEAM)
+        self.ctx = Context(db=None, config=config, clock=lambda: NOW, units=FakeUnits(self.store))
         self.admin = self.person("admin@example.org", "admin")
         self.infra = self.person("infra@example.org", "infra")
         self.olle = self.person("olle@example.org", "organiser")
@@ -198,3 +201,16 @@ def test_a_link_for_an_older_revision_decides_nothing_and_is_not_spent(site):
     assert caught.value.message.code == "request_changed_since"
     assert site.store.used_links == set()  # refused, so not used up either
     assert site.lines(booking.id) == {"Hall": "approved", "Photographer": "pending"}
+
+
+def test_the_infrastructure_teams_address_decides_as_infra(site):
+    booking = site.request()
+    link = site.link(booking, "infra-team@example.org", resource_ids=(site.hall.id,))
+    shown = links.open_link(site.ctx, link)
+    assert shown.infra and [line.resource.name for line in shown.lines] == ["Hall"]
+    links.decide_by_link(site.ctx, link)
+    assert site.lines(booking.id) == {"Hall": "approved", "Photographer": "pending"}
+    assert links.infra_addresses(site.ctx.config) == {
+        "infra-team@example.org",
+        "bookings@example.org",
+    }

@@ -136,17 +136,20 @@ class Actor(Protocol):
 @dataclass(frozen=True)
 class TeamMailbox:
     """A team acting through its shared mailbox: a decision link sent there is used by
-    whoever reads the mailbox, for the team. It decides the lines of the resources whose
-    team has this mailbox, and nothing else (no user, no role)."""
+    whoever reads the mailbox, for the team. A team's mailbox decides the lines of the
+    resources whose team has this mailbox; the infrastructure team's address (``infra``,
+    where lines no one else decides are alerted) decides any line, as infra does. No user,
+    no role."""
 
     email: str
     name: str = ""
+    infra: bool = False
     user_id: str = ""  # never an organiser's
     role: str = ""
 
     @property
     def is_infra(self) -> bool:
-        return False
+        return self.infra
 
     @property
     def is_admin(self) -> bool:

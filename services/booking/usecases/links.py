@@ -2,12 +2,17 @@
 (its confirmation page reads and never writes: mail scanners follow links), and the
 decision itself, made without a password while the link is valid.
 
-A link names an address: an active user with that address acts as themselves; a team's
-shared mailbox acts for the team (:class:`~services.booking.domain.TeamMailbox`) and
-decides that team's lines only. The decision goes through the same use cases as the
-pages and the API, bound to the link (used once, only for the revision it was sent for)."""
+A link names an address: an active user with that address acts as themselves; the
+infrastructure team's address (``EVENEMANG_INFRA_TEAM_EMAIL``, alerted of lines no one else
+decides) acts as infra; a team's shared mailbox acts for the team
+(:class:`~services.booking.domain.TeamMailbox`) and decides that team's lines only. The
+decision goes through the same use cases as the pages and the API, bound to the link
+(used once, only for the revision it was sent for)."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from email.utils import getaddresses
 
 from services.booking.commands import ApproveBooking, LinkUse, RejectBooking
 from services.booking.domain import (
@@ -23,18 +28,28 @@ from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView, LinkState, LinkView
 from services.booking.usecases.decisions import approve_booking, reject_booking
 from shared.auth import Principal
+from shared.config import Config
 from shared.decision_links import Action, DecisionLink
 from shared.messages import Msg
 
 
-def link_actor(uow: UnitOfWork, address: str) -> Actor:
+def infra_addresses(config: Config) -> frozenset[str]:
+    """The infrastructure team's addresses (``a@x, Name <b@y>``), lower-case."""
+    pairs = getaddresses([config.infra_team_email.replace(";", ",")])
+    return frozenset(address.lower() for _, address in pairs if address)
+
+
+def link_actor(uow: UnitOfWork, address: str, infra: Collection[str] = ()) -> Actor:
     """Who a link sent to ``address`` acts as: the active user with that address, else the
-    team(s) whose shared mailbox it is. :class:`Forbidden` when neither (a deactivated
-    user, a mailbox no team has any longer)."""
+    infrastructure team when it is one of ``infra``'s addresses, else the team(s) whose
+    shared mailbox it is. :class:`Forbidden` when none (a deactivated user, a mailbox no
+    team has any longer)."""
     address = address.strip().lower()
     user = uow.user_by_email(address)
     if user is not None and user.active:
         return Principal(user.id, user.email, user.name, user.role)
+    if address in infra:
+        return TeamMailbox(address, infra=True)
     teams = uow.mailbox_teams(address)
     if teams:
         return TeamMailbox(address, ", ".join(team.name for team in teams))
@@ -59,7 +74,7 @@ def open_link(ctx: Context, link: DecisionLink) -> LinkView:
     """What a link is about, for whom, and whether it can still be used. Reads only."""
     with ctx.uow(readonly=True) as uow:
         booking = uow.bookings.get(link.booking_id)
-        actor = link_actor(uow, link.decider)
+        actor = link_actor(uow, link.decider, infra_addresses(ctx.config))
         mine = _lines_of_link(booking, actor, link)
         if uow.bookings.link_used(link.link_id):
             state = LinkState.USED
@@ -73,6 +88,7 @@ def open_link(ctx: Context, link: DecisionLink) -> LinkView:
             action=link.action.value,
             decider=link.decider,
             team=actor.name if isinstance(actor, TeamMailbox) else "",
+            infra=isinstance(actor, TeamMailbox) and actor.infra,
             lines=tuple(line for line in view.lines if line.resource_id in mine),
             state=state,
         )
@@ -83,7 +99,7 @@ def decide_by_link(ctx: Context, link: DecisionLink, reason: str | None = None) 
     while the request is as the link found it (``InvalidTransition`` saying ``link_used``
     or ``request_changed_since``; ``Forbidden`` when the decider decides none of them)."""
     with ctx.uow(readonly=True) as uow:
-        actor = link_actor(uow, link.decider)
+        actor = link_actor(uow, link.decider, infra_addresses(ctx.config))
     use = LinkUse(link.link_id, link.revision)
     if link.action is Action.APPROVE:
         cmd = ApproveBooking(resource_ids=link.resource_ids, link=use)
@@ -93,4 +109,4 @@ def decide_by_link(ctx: Context, link: DecisionLink, reason: str | None = None) 
     )
 
 
-__all__ = ["decide_by_link", "link_actor", "open_link"]
+__all__ = ["decide_by_link", "infra_addresses", "link_actor", "open_link"]
