@@ -170,7 +170,9 @@ def test_two_teams_each_decide_their_own_line_in_a_browser(suite, config, tmp_pa
         shots.take(photo, "photo team request")
         photo.goto("/queue")
         row = photo.locator("li.item", has_text=TITLE)
-        assert "Great hall Approved Photographer Pending" in " ".join(row.inner_text().split())
+        shown = " ".join(row.inner_text().split())
+        assert "Great hall Approved Decided by ivar@example.org" in shown
+        assert "Photographer Pending Yours to decide" in shown
         row.get_by_role("button", name="Approve").click()  # the last line waiting: all of it
         photo.wait_for_url("**/queue")
         assert f"“{TITLE}” is approved." in photo.inner_text("main")

@@ -335,7 +335,9 @@ def test_a_team_members_queue_lists_their_lines_and_approves_only_those(teams):
     )
     assert response.status_code == 302 and response.location == "/queue"
     assert "Symposium" not in text(client.get("/queue")).split("</h1>")[1]
-    assert "Symposium" in text(site.client(teams.ivar).get("/queue"))
+    ivar = text(site.client(teams.ivar).get("/queue")).split('<li class="item">')[1]
+    assert "Symposium" in ivar
+    assert "Decided by tove@example.org, Fri 1 Mar 2030, 12:00." in html.unescape(ivar)
     assert teams.lines(booking) == {"Great hall": "pending", "Photographer": "approved"}
 
 
