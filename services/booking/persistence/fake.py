@@ -60,6 +60,9 @@ class FakeTeams(TeamRepository):
     def list(self) -> list[Team]:
         return sorted(self.store.teams.values(), key=lambda t: (t.name, t.slug))
 
+    def with_mailbox(self, email: str) -> list[Team]:
+        return [t for t in self.list() if t.email == email]
+
     def add(self, team: Team) -> None:
         self.staged.append(team)
 
@@ -304,12 +307,6 @@ class FakeUnitOfWork(UnitOfWork):
 
     def user_by_email(self, email: str) -> User | None:
         return next((u for u in self.store.users.values() if u.email == email), None)
-
-    def mailbox_teams(self, email: str) -> list[Team]:
-        # The teams the store knows are those of its resources: a team without a resource
-        # decides nothing, so a link to its mailbox decides nothing either.
-        teams = {r.team.id: r.team for r in self.store.resources.values() if r.team is not None}
-        return sorted((t for t in teams.values() if t.email == email), key=lambda t: t.name)
 
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
         self.events.append((event_type, snapshot))

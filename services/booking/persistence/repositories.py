@@ -102,6 +102,10 @@ class TeamRepository(ABC):
         """Every team, by name."""
 
     @abstractmethod
+    def with_mailbox(self, email: str) -> list[models.Team]:
+        """The teams whose shared mailbox is this address (lower-case), by name."""
+
+    @abstractmethod
     def add(self, team: models.Team) -> None: ...
 
 
@@ -184,10 +188,6 @@ class UnitOfWork(shared_uow.UnitOfWork):
     @abstractmethod
     def user_by_email(self, email: str) -> models.User | None:
         """The user with this address (lower-case), active or not."""
-
-    @abstractmethod
-    def mailbox_teams(self, email: str) -> list[models.Team]:
-        """The teams whose shared mailbox is this address (lower-case), by name."""
 
     @abstractmethod
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:

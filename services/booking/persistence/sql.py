@@ -135,6 +135,10 @@ class SqlTeams(TeamRepository):
     def list(self) -> list[Team]:
         return list(self.session.scalars(select(Team).order_by(Team.name, Team.slug)))
 
+    def with_mailbox(self, email: str) -> list[Team]:
+        stmt = select(Team).where(Team.email == email).order_by(Team.name, Team.slug)
+        return list(self.session.scalars(stmt))
+
     def add(self, team: Team) -> None:
         self.session.add(team)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.booking.persistence.models import OutboxMessage, Team, User
+from services.booking.persistence.models import OutboxMessage, User
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots, SqlTeams
 from shared.config import Config
@@ -96,10 +96,6 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def user_by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email))
-
-    def mailbox_teams(self, email: str) -> list[Team]:
-        stmt = select(Team).where(Team.email == email).order_by(Team.name, Team.slug)
-        return list(self.session.scalars(stmt))
 
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
         enqueue(self.session, OutboxMessage, make_envelope(event_type, snapshot))

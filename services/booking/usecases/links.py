@@ -50,7 +50,7 @@ def link_actor(uow: UnitOfWork, address: str, infra: Collection[str] = ()) -> Ac
         return Principal(user.id, user.email, user.name, user.role)
     if address in infra:
         return TeamMailbox(address, infra=True)
-    teams = uow.mailbox_teams(address)
+    teams = uow.teams.with_mailbox(address)
     if teams:
         return TeamMailbox(address, ", ".join(team.name for team in teams))
     raise Forbidden(Msg("link_decider_gone"))
