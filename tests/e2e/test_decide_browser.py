@@ -30,7 +30,7 @@ from shared.events import Kind
 from tests.e2e.test_web_browser import choose_time, event_day, log_in, wait_for
 from tests.support.browser import SCREENSHOTS, Screenshots, chromium, new_page, require_browser
 from tests.support.suite import evenemang_up, wait_healthy
-from tests.support.team_rows import add_team
+from tests.support.teams import add_team
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +42,8 @@ TITLE = "Spring symposium"
 
 
 def prepare(config) -> dict[str, str]:
-    """Before the suite starts: the people, a hall and a photographer, and a team for each
-    (teams as rows, whatever way they come to be kept); the resources' ids."""
+    """Before the suite starts: the people, a hall and a photographer, and a team for each;
+    the resources' ids."""
     db = Database(config.booking_database_url)
     try:
         admin = users.add_user(db, "ada@example.org", "Ada Admin", "admin", "admin-password")
@@ -61,13 +61,14 @@ def prepare(config) -> dict[str, str]:
         photographer = resources.create_resource(
             ctx, actor, CreateResource(name="Photographer", kind=Kind.SERVICE)
         )
-        add_team(db, "Halls", members=[HALL_DECIDER[0]], resources=[hall.id])
+        add_team(ctx, actor, "Halls", members=[HALL_DECIDER[0]], resources_decided=[hall.id])
         add_team(
-            db,
+            ctx,
+            actor,
             "Photo",
             members=[PHOTO_DECIDER[0]],
             email=PHOTO_MAILBOX,
-            resources=[photographer.id],
+            resources_decided=[photographer.id],
         )
         return {"hall": hall.id, "photographer": photographer.id}
     finally:

@@ -3,7 +3,7 @@ login: the confirmation a GET shows changes nothing (a mail scanner follows link
 POST decides the link's lines as its decider (a person, or a team's shared mailbox for
 that team's lines only), once, only for the revision it was sent for, within seven days.
 Tokens are signed here with the app's key (shared.decision_links.sign), as notify signs
-them. Teams are rows written into the database. The clock is the app's (BookingApi)."""
+them. Teams are made through the API. The clock is the app's (BookingApi)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from services.booking.usecases import users
 from shared import decision_links
 from shared.decision_links import Action, DecisionLink
 from tests.support.booking import NOW, BookingApi
-from tests.support.team_rows import add_team
 
 MAILBOX = "kommunikation@example.org"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -41,17 +40,21 @@ class Links(BookingApi):
         self.tove = self.user("organiser", "tove@example.org", "Tove Team")
         self.hall = self.make_resource(name="Great hall")
         self.photographer = self.make_resource(name="Photographer", kind="service", capacity=None)
-        add_team(self.db, "Infrastructure", members=[self.ivar.email], resources=[self.hall["id"]])
-        add_team(
-            self.db,
-            "Kommunikation",
-            members=[self.tove.email],
-            email=MAILBOX,
-            resources=[self.photographer["id"]],
-        )
+        self.team("Infrastructure", [self.ivar.email], "", self.hall)
+        self.team("Kommunikation", [self.tove.email], MAILBOX, self.photographer)
         self.request = self.booking(
             self.organiser, self.hall, self.photographer, title="Spring symposium"
         )
+
+    def team(self, name: str, members: list[str], email: str, *decided: dict[str, Any]) -> None:
+        """A team made through the API, and given these resources."""
+        body = {"name": name, "email": email, "members": members}
+        made = self.post("/api/v1/teams", self.admin, body)
+        assert made.status_code == 201, made.get_json()
+        for resource in decided:
+            path = f"/api/v1/resources/{resource['id']}"
+            changed = self.patch(path, self.admin, {"team": made.get_json()["slug"]})
+            assert changed.status_code == 200, changed.get_json()
 
     def token(self, decider: str, action: Action = Action.APPROVE, **facts: Any) -> str:
         link = dict(

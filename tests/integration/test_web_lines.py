@@ -2,7 +2,7 @@
 who decided it and when, and who decides it; decision forms for exactly the lines the
 reader decides (one line, or all of theirs at once); the organiser told which part was
 declined and why; the history wording line decisions in Swedish and English; the queue of
-a team member listing their lines. Teams are rows written into the database. The clock is
+a team member listing their lines. The clock is
 fixed at Friday 1 March 2030, 12:00 in Stockholm."""
 
 from __future__ import annotations
@@ -14,17 +14,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from services.booking.usecases import bookings, queries
-from tests.integration.test_web_pages import (
-    LANGUAGES,
-    Person,
-    Site,
-    field_error,
-    history_of,
-    post,
-    say,
-    text,
-)
-from tests.support.team_rows import add_team
+from tests.integration.test_web_pages import LANGUAGES, Person, Site, history_of
+from tests.support.pages import field_error, post, say, text
+from tests.support.teams import add_team
 
 MAILBOX = "kommunikation@example.org"
 
@@ -37,18 +29,21 @@ class Teams:
         self.site = site
         self.ivar = site.person("organiser", "ivar@example.org")
         self.tove = site.person("organiser", "tove@example.org")
+        admin = site.admin.principal
         add_team(
-            site.db,
+            site.ctx,
+            admin,
             "Infrastructure",
             members=[self.ivar.email],
-            resources=[site.hall.id, site.room.id],
+            resources_decided=[site.hall.id, site.room.id],
         )
         add_team(
-            site.db,
+            site.ctx,
+            admin,
             "Kommunikation",
             members=[self.tove.email],
             email=MAILBOX,
-            resources=[site.photographer.id, site.studio.id],
+            resources_decided=[site.photographer.id, site.studio.id],
         )
 
     def request(self, title: str = "Symposium"):

@@ -5,13 +5,12 @@ it was sent for. The clock is fixed at Friday 1 March 2030, 12:00 in Stockholm."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.booking.commands import ApproveBooking, CreateResource, SubmitBooking
+from services.booking.commands import ApproveBooking
 from services.booking.domain import (
     Forbidden,
     InvalidTransition,
@@ -21,18 +20,14 @@ from services.booking.domain import (
     may_decide_line,
     may_see,
 )
-from services.booking.persistence.fake import FakeUnits, MemoryStore
-from services.booking.persistence.models import Team, TeamMember, User
-from services.booking.persistence.unit_of_work import Context
+from services.booking.persistence.models import Team, TeamMember
 from services.booking.readmodels import LinkState
-from services.booking.usecases import bookings, links, queries, resources
-from shared.auth import Principal
+from services.booking.usecases import bookings, links, queries
 from shared.config import Config
 from shared.decision_links import Action, DecisionLink
 from shared.events import Kind, LineStatus, Status
+from tests.support.fake_booking import NOW, FakeBooking
 
-ZONE = ZoneInfo("Europe/Stockholm")
-NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
 MAILBOX = "kommunikation@example.org"
 INFRA_TEAM = "Infrastructure <Infra-Team@example.org>; bookings@example.org"
 
@@ -77,49 +72,26 @@ def test_a_mailbox_is_neither_infra_nor_anyones_organiser():
 # --- links over the fake store ---------------------------------------------------------------
 
 
-def at(day: int, hour: int) -> datetime:
-    return datetime(2030, 3, day, hour, tzinfo=ZONE).astimezone(UTC)
-
-
-class Links:
-    """A fake store with a venue no team or manager decides (infra does, and is alerted at
-    the infrastructure team's address) and a photographer of the Kommunikation team
-    (members Tove; mailbox kommunikation@)."""
+class Links(FakeBooking):
+    """A hall no team or manager decides (infra does, and is alerted at the infrastructure
+    team's address) and a photographer of the Kommunikation team (Tove; a mailbox)."""
 
     def __init__(self) -> None:
-        self.store = MemoryStore()
-        config = Config(infra_team_email=INFRA_TEAM)
-        self.ctx = Context(db=None, config=config, clock=lambda: NOW, units=FakeUnits(self.store))
-        self.admin = self.person("admin@example.org", "admin")
-        self.infra = self.person("infra@example.org", "infra")
-        self.olle = self.person("olle@example.org", "organiser")
+        super().__init__()
+        self.ctx.config = Config(infra_team_email=INFRA_TEAM)
         self.tove = self.person("tove@example.org", "organiser")
-        self.hall = self.resource("Hall", Kind.VENUE)
-        self.photographer = self.resource("Photographer", Kind.SERVICE)
+        for user in self.store.users.values():
+            user.active = True
+        self.hall = self.resource("Hall")
+        self.photographer = self.resource("Photographer", kind=Kind.SERVICE)
         team = Team(id="t1", slug="kommunikation", name="Kommunikation", email=MAILBOX)
         team.members = [TeamMember(team_id="t1", email="tove@example.org")]
+        self.store.teams[team.id] = team
         kept = self.store.resources[self.photographer.id]
         kept.team_id, kept.team = team.id, team
 
-    def person(self, email: str, role: str) -> Principal:
-        user = User(id=email.split("@")[0], email=email, name=email.title(), role=role)
-        user.active = True
-        self.store.users[user.id] = user
-        return Principal(user.id, user.email, user.name, user.role)
-
-    def resource(self, name: str, kind: Kind):
-        cmd = CreateResource(name=name, kind=kind)
-        return resources.create_resource(self.ctx, self.admin, cmd)
-
-    def request(self, **extra: Any):
-        cmd = SubmitBooking(
-            title="Symposium",
-            start=at(4, 10),
-            end=at(4, 12),
-            resource_ids=(self.hall.id, self.photographer.id),
-            **extra,
-        )
-        return bookings.submit_booking(self.ctx, self.olle, cmd)
+    def request(self):
+        return self.submit(self.olle, self.hall, self.photographer, title="Symposium")
 
     def link(self, booking, decider: str, action: Action = Action.APPROVE, **extra: Any):
         facts: dict[str, Any] = dict(
