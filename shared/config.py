@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SERVICES = ("booking", "calendar", "notify")
@@ -50,6 +51,17 @@ class Config:
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
+    # Single sign-on (OpenID Connect): on when issuer, client id and secret are all set.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_groups_claim: str = "groups"
+    oidc_infra_groups: str = ""
+    oidc_admin_groups: str = ""
+    oidc_team_groups: str = ""
+    oidc_trust_email: bool = False
+    oidc_timeout: float = 10.0
+    password_login: bool = True
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -107,6 +119,38 @@ class Config:
             raise ConfigError(
                 "EVENEMANG_SESSION_IDLE_HOURS must not exceed EVENEMANG_SESSION_MAX_DAYS"
             )
+        self._validate_single_sign_on()
+
+    def _validate_single_sign_on(self) -> None:
+        parts = {
+            "EVENEMANG_OIDC_ISSUER": self.oidc_issuer,
+            "EVENEMANG_OIDC_CLIENT_ID": self.oidc_client_id,
+            "EVENEMANG_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        missing = [name for name, value in parts.items() if not value]
+        if 0 < len(missing) < len(parts):
+            raise ConfigError(
+                f"single sign-on needs {', '.join(missing)} as well "
+                f"(or unset all of {', '.join(parts)})"
+            )
+        if self.oidc_enabled and not _secure_or_loopback(self.oidc_issuer):
+            raise ConfigError(
+                f"EVENEMANG_OIDC_ISSUER={self.oidc_issuer!r} must be an https:// address "
+                "(http:// only on loopback, for tests)"
+            )
+        if not self.password_login and not self.oidc_enabled:
+            raise ConfigError(
+                "EVENEMANG_PASSWORD_LOGIN=0 leaves no way to log in: set EVENEMANG_OIDC_ISSUER, "
+                "EVENEMANG_OIDC_CLIENT_ID and EVENEMANG_OIDC_CLIENT_SECRET too"
+            )
+        comma_pairs(self.oidc_team_groups, "EVENEMANG_OIDC_TEAM_GROUPS")
+        if self.oidc_timeout <= 0:
+            raise ConfigError("EVENEMANG_OIDC_TIMEOUT must be a positive number of seconds")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether "Log in with your university account" is offered."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     def database_url(self, service: str) -> str:
         if service not in SERVICES:
@@ -137,6 +181,29 @@ class Config:
                 value = "1" if value else "0"
             env[PREFIX + f.name.upper()] = str(value)
         return env
+
+
+def comma_list(value: str) -> tuple[str, ...]:
+    """``"a, b,,c"`` → ``("a", "b", "c")``: a variable that lists names."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def comma_pairs(value: str, name: str = "") -> tuple[tuple[str, str], ...]:
+    """``"a=x, b=y"`` → ``(("a", "x"), ("b", "y"))``: a variable that pairs names."""
+    pairs = []
+    for part in comma_list(value):
+        key, sep, item = (p.strip() for p in part.partition("="))
+        if not (sep and key and item):
+            raise ConfigError(f"{name or 'the value'}: {part!r} is not NAME=VALUE")
+        pairs.append((key, item))
+    return tuple(pairs)
+
+
+def _secure_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def load_or_create_secret(data_dir: Path) -> str:

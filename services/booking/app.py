@@ -11,6 +11,7 @@ from services.booking.entrypoints.api import bp as api_bp
 from services.booking.entrypoints.errors import install_domain_errors
 from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
+from services.booking.openid import UniversityProvider
 from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases.logins import LoginGate
 from services.booking.usecases.sessions import BookingAuthority
@@ -32,6 +33,8 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     # This process's turns to check passwords (one at a time with the processes sharing
     # the data directory) and the waits it has told.
     app.extensions["login_gate"] = LoginGate(PasswordChecks(lock_dir=cfg.data_dir))
+    if cfg.oidc_enabled:
+        app.extensions["university_provider"] = UniversityProvider(cfg)
     install_domain_errors(app)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")

@@ -234,3 +234,20 @@ class CheckRequest:
     rrule: str | None = None
     booking_id: str | None = None
     limit: int | None = None  # check only the first dates of a long series
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Someone the university's provider vouches for, from the verified ID token and
+    userinfo: who they are there (issuer, ``sub``), their address (lower-case) and whether
+    the provider confirms it, a display name, and the names in the groups claim."""
+
+    issuer: str
+    subject: str
+    email: str = ""
+    email_verified: bool = False
+    name: str = ""
+    groups: tuple[str, ...] = ()

@@ -49,17 +49,21 @@ def test_the_migrations_match_the_models(config, service):
     assert differences == []
 
 
-@pytest.fixture
-def fresh_calendar_url(tmp_path) -> Iterator[str]:
-    """An empty calendar database of its own on the run's backend."""
+def fresh_database(tmp_path, service: str) -> Iterator[str]:
+    """An empty database of the service's own on the run's backend."""
     if BACKEND != "servers":
-        yield f"sqlite:///{tmp_path / 'calendar.db'}"
+        yield f"sqlite:///{tmp_path / f'{service}.db'}"
         return
     databases = PostgresDatabases(require_postgres())
     try:
-        yield databases.create("evtest_calendar_migration")
+        yield databases.create(f"evtest_{service}_migration")
     finally:
         databases.drop_all()
+
+
+@pytest.fixture
+def fresh_calendar_url(tmp_path) -> Iterator[str]:
+    yield from fresh_database(tmp_path, "calendar")
 
 
 def test_calendar_0006_keeps_what_each_feed_showed_and_knows_resources_by_id(
@@ -134,15 +138,7 @@ def test_calendar_0006_keeps_what_each_feed_showed_and_knows_resources_by_id(
 
 @pytest.fixture
 def fresh_booking_url(tmp_path) -> Iterator[str]:
-    """An empty booking database of its own on the run's backend."""
-    if BACKEND != "servers":
-        yield f"sqlite:///{tmp_path / 'booking.db'}"
-        return
-    databases = PostgresDatabases(require_postgres())
-    try:
-        yield databases.create("evtest_booking_migration")
-    finally:
-        databases.drop_all()
+    yield from fresh_database(tmp_path, "booking")
 
 
 def test_booking_0005_announces_every_resource_that_exists(fresh_booking_url):

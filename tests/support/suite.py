@@ -65,9 +65,14 @@ class RunningSuite:
 
 @contextlib.contextmanager
 def evenemang_up(
-    config: Config, log_dir: Path, *extra: str, env: dict[str, str] | None = None
+    config: Config,
+    log_dir: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningSuite]:
-    port = free_port()
+    """``evenemang up`` on ``port`` (a free one when not given)."""
+    port = port or free_port()
     log = log_dir / "up.log"
     with open(log, "ab") as handle:
         proc = subprocess.Popen(

@@ -28,6 +28,7 @@ from services.booking.domain.model import (
     ResourceRules,
     RuleViolation,
     SlotTaken,
+    TeamMailbox,
 )
 from services.booking.domain.recurrence import check_series, expand_occurrences, normalise_rrule
 from services.booking.domain.rules import (
@@ -90,6 +91,7 @@ __all__ = [
     "ResourceRules",
     "RuleViolation",
     "SlotTaken",
+    "TeamMailbox",
     "blocked_interval",
     "blocks_of",
     "address_group",

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from services.booking.usecases.logins import log_in
 from services.booking.usecases.sessions import end_every_session
+from services.booking.usecases.users import record_login
 from shared.auth import current_principal, current_session, login, logout, require_role
 from shared.messages import Msg
 from shared.problems import problem
@@ -25,12 +26,15 @@ class LoginSchema(StrictSchema):
 
 @bp.post("/session")
 def create_session():
+    if not current_app.extensions["evenemang"]["config"].password_login:
+        return problem(403, None, Msg("password_login_off"), code="password_login_off")
     cmd = json_body(LoginSchema())
     ctx = current_app.extensions["booking_context"]
     gate = current_app.extensions["login_gate"]
     principal = log_in(ctx, gate, cmd["email"], cmd["password"], request.remote_addr)
     if principal is None:
         return problem(401, None, Msg("wrong_login"))
+    record_login(ctx.db, principal.user_id)
     login(principal)
     return jsonify(email=principal.email, name=principal.name, role=principal.role)
 

@@ -49,6 +49,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # How requests waiting for this person's decision reach them: "each" or "daily".
     alerts: Mapped[str] = mapped_column(String(8), default="each", server_default="each")
+    # Who they are at the university's OpenID provider (single sign-on), once linked.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 
 
 class ApiToken(Base):
@@ -322,3 +328,16 @@ class HistoryEntry(Base):
     revision: Mapped[int] = mapped_column(Integer)
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PendingSignIn(Base):
+    """A login sent to the university's provider and not back yet: what its return must
+    match. Taken (deleted) by the first return with its ``state``, so a replay finds none."""
+
+    __tablename__ = "pending_sign_ins"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

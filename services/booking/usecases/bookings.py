@@ -296,11 +296,3 @@ __all__ = [
     "reject_booking",
     "submit_booking",
 ]
-__all__ = [
-    "approve_booking",
-    "cancel_booking",
-    "cancel_occurrence",
-    "change_booking",
-    "reject_booking",
-    "submit_booking",
-]

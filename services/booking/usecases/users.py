@@ -235,3 +235,11 @@ def publish_user(session, user_id: str) -> None:
     user.revision += 1
     session.flush()
     _publish_user(session, user)
+
+
+def record_login(db: Database, user_id: str) -> None:
+    """Note when someone logged in (with a password; single sign-on notes its own)."""
+    with db.transaction() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.last_login_at = utcnow()

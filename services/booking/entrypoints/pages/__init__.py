@@ -2,6 +2,7 @@
 
 from services.booking.entrypoints.pages import (  # noqa: F401 - importing attaches the routes
     account,
+    decide,
     decisions,
     errors,
     navigation,
@@ -10,6 +11,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     request_pages,
     resource_pages,
     settings_pages,
+    single_sign_on,
     team_pages,
 )
 from services.booking.entrypoints.pages.blueprint import bp

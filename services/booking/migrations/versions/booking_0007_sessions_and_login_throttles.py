@@ -1,8 +1,8 @@
 """sessions that end (user_sessions) and failed logins per account and address
 (login_throttles)
 
-Revision ID: booking_0006
-Revises: booking_0005
+Revision ID: booking_0007
+Revises: booking_0006
 Create Date: 2026-12-10 09:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import shared.db
 
-revision: str = "booking_0006"
-down_revision: str | None = "booking_0005"
+revision: str = "booking_0007"
+down_revision: str | None = "booking_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
