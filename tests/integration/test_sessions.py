@@ -66,9 +66,10 @@ class Browser:
         return self
 
 
-@pytest.fixture
-def suite(make_app):
-    apps = {s: make_app(s) for s in SERVICES}
+def three_apps(make_app, config=None):
+    """The three services on one configuration, one clock the test moves, and Ines, whom
+    calendar and notify already know."""
+    apps = {s: make_app(s, config) for s in SERVICES}
     clock = Clock()
     apps["booking"].extensions["booking_context"].clock = clock
     for service in ("calendar", "notify"):
@@ -77,6 +78,11 @@ def suite(make_app):
     add_user(db, EMAIL, "Ines Infra", "infra", PASSWORD)
     deliver_user_events(apps, db)
     return apps, db, clock
+
+
+@pytest.fixture
+def suite(make_app):
+    return three_apps(make_app)
 
 
 def everywhere(browser: Browser) -> dict[str, int]:
@@ -129,6 +135,7 @@ def test_log_out_everywhere_ends_every_session_but_not_the_api_tokens(suite, con
     assert "Live sessions: 3" in page and "this browser" in page
     assert "API tokens keep working" in page
     if how == "page":
+        assert "Log out everywhere" in client.get("/logout?lang=en").get_data(as_text=True)
         response = post(client, "/logout/everywhere", {}, page="/settings")
         assert response.status_code == 302 and response.location == "/login"
         assert "sessions ended: 3" in client.get("/login?lang=en").get_data(as_text=True)
@@ -299,14 +306,7 @@ def test_only_booking_or_the_cookie_s_own_times_drop_a_session_from_the_cookie(s
 
 def test_the_session_lifetime_follows_the_configuration(make_app, config):
     short = config.replace(session_idle_hours=1, session_max_days=1)
-    apps = {s: make_app(s, short) for s in SERVICES}
-    clock = Clock()
-    apps["booking"].extensions["booking_context"].clock = clock
-    for service in ("calendar", "notify"):
-        apps[service].extensions["evenemang_auth"].clock = clock
-    db = apps["booking"].extensions["evenemang"]["db"]
-    add_user(db, EMAIL, "Ines Infra", "infra", PASSWORD)
-    deliver_user_events(apps, db)
+    apps, _, clock = three_apps(make_app, short)
     browser = Browser(apps).log_in()
     assert apps["booking"].config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=1)
     clock.advance(minutes=59)
