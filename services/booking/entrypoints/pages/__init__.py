@@ -5,6 +5,8 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     decisions,
     errors,
     navigation,
+    password_pages,
+    people_pages,
     queue,
     request_form,
     request_pages,
