@@ -191,6 +191,11 @@ class ResourceRef:
     def team_members(self) -> tuple[str, ...]:
         return self.team.members if self.team is not None else ()
 
+    @property
+    def team_mailbox(self) -> str:
+        """The team's shared mailbox ("" without a team or a mailbox)."""
+        return self.team.email.strip().lower() if self.team is not None else ""
+
     def decided_by(self, email: str) -> bool:
         """Whether this person decides the resource's lines as a manager or team member
         (infra and admin decide every line besides)."""

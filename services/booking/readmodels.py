@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from services.booking.domain import Actor, Conflict, may_decide_line
 from shared import events
@@ -44,6 +45,10 @@ class ResourceView:
     @property
     def team_members(self) -> tuple[str, ...]:
         return self.team.members if self.team else ()
+
+    @property
+    def team_mailbox(self) -> str:
+        return self.team.email if self.team else ""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,31 @@ class Approval:
 
     booking: BookingView
     competing: tuple[Conflict, ...]
+
+
+class LinkState(StrEnum):
+    """Whether a decision link can still be used: ``ready``, ``used`` (it works once), or
+    ``changed`` (the request changed since the mail was written)."""
+
+    READY = "ready"
+    USED = "used"
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A decision link as its confirmation page shows it: the request, what the link does
+    (``action``: approve or reject) to which lines, for whom (``decider``: the address it
+    was sent to; ``team``: the team names when that is a team's shared mailbox; ``infra``:
+    it is the infrastructure team's address), and whether it can still be used."""
+
+    booking: BookingView
+    action: str
+    decider: str
+    team: str
+    lines: tuple[LineView, ...]
+    state: LinkState
+    infra: bool = False
 
 
 @dataclass(frozen=True)

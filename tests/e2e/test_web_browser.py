@@ -135,12 +135,13 @@ def test_request_decide_conflict_feed_and_mail_in_a_browser(suite, subtests):
         second.get_by_label("Aula Magna").check()
         second.get_by_label("Title").fill("Competing party")
 
-        # It also asks for a hall the studio manager does not manage, so it is not waiting
-        # for their decision: their queue does not list it (infra decides).
+        # The studio manager decides the photographer, not the hall: their queue lists the
+        # request with only the photographer's line theirs to approve.
         manager = new_page(browser, suite.url)
         log_in(manager, MANAGER)
         manager.goto("/queue")
-        assert TITLE not in manager.inner_text("main")
+        mine = manager.locator("li.item", has_text=TITLE)
+        assert mine.get_by_role("button", name="Approve Photographer").is_visible()
         shots.take(manager, "queue manager")
 
         # The infrastructure team approves from the queue.

@@ -26,6 +26,7 @@ from services.booking.domain.model import (
     ResourceRules,
     RuleViolation,
     SlotTaken,
+    TeamMailbox,
 )
 from services.booking.domain.recurrence import check_series, expand_occurrences, normalise_rrule
 from services.booking.domain.rules import (
@@ -86,6 +87,7 @@ __all__ = [
     "ResourceRules",
     "RuleViolation",
     "SlotTaken",
+    "TeamMailbox",
     "blocked_interval",
     "blocks_of",
     "check_capacity",

@@ -101,14 +101,18 @@ class InvalidTransition(DomainError):
 
 
 class Managed(Protocol):
-    """A resource as the access rules see it: the emails (lower-case) of its managers and of
-    its team's members, and whether its deciders may approve their own requests."""
+    """A resource as the access rules see it: the emails (lower-case) of its managers, of
+    its team's members and of its team's shared mailbox ("" without one), and whether its
+    deciders may approve their own requests."""
 
     @property
     def managers(self) -> Collection[str]: ...
 
     @property
     def team_members(self) -> Collection[str]: ...
+
+    @property
+    def team_mailbox(self) -> str: ...
 
     @property
     def self_approval(self) -> bool: ...
@@ -130,6 +134,29 @@ class Actor(Protocol):
 
 
 @dataclass(frozen=True)
+class TeamMailbox:
+    """A team acting through its shared mailbox: a decision link sent there is used by
+    whoever reads the mailbox, for the team. A team's mailbox decides the lines of the
+    resources whose team has this mailbox; the infrastructure team's address (``infra``,
+    where lines no one else decides are alerted) decides any line, as infra does. No user,
+    no role."""
+
+    email: str
+    name: str = ""
+    infra: bool = False
+    user_id: str = ""  # never an organiser's
+    role: str = ""
+
+    @property
+    def is_infra(self) -> bool:
+        return self.infra
+
+    @property
+    def is_admin(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
 class ResourceRules:
     """What a resource allows; defaults match CONTRACT.md."""
 
@@ -145,6 +172,7 @@ class ResourceRules:
     requires_approval: bool = True
     managers: frozenset[str] = field(default_factory=frozenset)
     team_members: frozenset[str] = field(default_factory=frozenset)
+    team_mailbox: str = ""
     self_approval: bool = False
 
     @property

@@ -50,10 +50,13 @@ def next_status(status: str, action: str) -> Status:
 
 
 def decides(actor: Actor, rules: Managed) -> bool:
-    """Whether the actor is one of a resource's own deciders: a manager or a member of its
-    team (infra and admin decide every resource besides)."""
-    email = actor.email.lower()
-    return email in rules.managers or email in rules.team_members
+    """Whether the actor is one of a resource's own deciders: a manager, a member of its
+    team, or the team itself through its shared mailbox (infra and admin decide every
+    resource besides)."""
+    email = actor.email.strip().lower()
+    if not email:
+        return False
+    return email in rules.managers or email in rules.team_members or email == rules.team_mailbox
 
 
 def may_decide_line(actor: Actor, rules: Managed, organiser_id: str) -> bool:

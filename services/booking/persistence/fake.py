@@ -60,6 +60,9 @@ class FakeTeams(TeamRepository):
     def list(self) -> list[Team]:
         return sorted(self.store.teams.values(), key=lambda t: (t.name, t.slug))
 
+    def with_mailbox(self, email: str) -> list[Team]:
+        return [t for t in self.list() if t.email == email]
+
     def add(self, team: Team) -> None:
         self.staged.append(team)
 
@@ -199,8 +202,11 @@ class FakeBookings(BookingRepository):
         decider = any(decides(actor, rules_of(r)) for r in self.store.resources.values())
         return len(self.waiting(actor)) if actor.is_infra or decider else None
 
+    def link_used(self, link_id: str) -> bool:
+        return link_id in self.store.used_links
+
     def use_link(self, link_id: str, booking_id: str) -> bool:
-        if link_id in self.store.used_links or link_id in self.staged:
+        if self.link_used(link_id) or link_id in self.staged:
             return False
         self.staged.append(link_id)
         return True
@@ -298,6 +304,9 @@ class FakeUnitOfWork(UnitOfWork):
 
     def user(self, user_id: str) -> User | None:
         return self.store.users.get(user_id)
+
+    def user_by_email(self, email: str) -> User | None:
+        return next((u for u in self.store.users.values() if u.email == email), None)
 
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
         self.events.append((event_type, snapshot))

@@ -106,6 +106,7 @@ def rules_of(resource: Resource) -> ResourceRules:
         requires_approval=resource.requires_approval,
         managers=frozenset(managers_of(resource)),
         team_members=_team_members(resource),
+        team_mailbox=(resource.team.email or "").strip().lower() if resource.team else "",
         self_approval=resource.self_approval,
     )
 

@@ -102,6 +102,10 @@ class TeamRepository(ABC):
         """Every team, by name."""
 
     @abstractmethod
+    def with_mailbox(self, email: str) -> list[models.Team]:
+        """The teams whose shared mailbox is this address (lower-case), by name."""
+
+    @abstractmethod
     def add(self, team: models.Team) -> None: ...
 
 
@@ -143,6 +147,10 @@ class BookingRepository(ABC):
     def history(self, booking_id: str) -> list[models.HistoryEntry]: ...
 
     @abstractmethod
+    def link_used(self, link_id: str) -> bool:
+        """Whether a decision link has been used (it works once)."""
+
+    @abstractmethod
     def use_link(self, link_id: str, booking_id: str) -> bool:
         """Record a decision link as used; ``False`` when it was used before. Called with
         the booking locked, so two uses of one link cannot both pass."""
@@ -176,6 +184,10 @@ class UnitOfWork(shared_uow.UnitOfWork):
 
     @abstractmethod
     def user(self, user_id: str) -> models.User | None: ...
+
+    @abstractmethod
+    def user_by_email(self, email: str) -> models.User | None:
+        """The user with this address (lower-case), active or not."""
 
     @abstractmethod
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:

@@ -135,18 +135,24 @@ class SqlTeams(TeamRepository):
     def list(self) -> list[Team]:
         return list(self.session.scalars(select(Team).order_by(Team.name, Team.slug)))
 
+    def with_mailbox(self, email: str) -> list[Team]:
+        stmt = select(Team).where(Team.email == email).order_by(Team.name, Team.slug)
+        return list(self.session.scalars(stmt))
+
     def add(self, team: Team) -> None:
         self.session.add(team)
 
 
 def _decided_by(actor: Actor):
-    """The resources the actor decides as a manager or a member of their team."""
+    """The resources the actor decides as a manager, a member of their team, or the team's
+    shared mailbox."""
     email = actor.email.lower()
     return union(
         select(ResourceManager.resource_id).where(ResourceManager.email == email),
         select(Resource.id)
         .join(TeamMember, TeamMember.team_id == Resource.team_id)
         .where(TeamMember.email == email),
+        select(Resource.id).join(Team, Team.id == Resource.team_id).where(Team.email == email),
     )
 
 
@@ -240,8 +246,11 @@ class SqlBookings(BookingRepository):
     def add_history(self, entry: HistoryEntry) -> None:
         self.session.add(entry)
 
+    def link_used(self, link_id: str) -> bool:
+        return self.session.get(DecisionLinkUse, link_id) is not None
+
     def use_link(self, link_id: str, booking_id: str) -> bool:
-        if self.session.get(DecisionLinkUse, link_id) is not None:
+        if self.link_used(link_id):
             return False
         self.session.add(DecisionLinkUse(link_id=link_id, booking_id=booking_id))
         return True

@@ -15,7 +15,7 @@ from typing import Self
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,6 +93,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def user(self, user_id: str) -> User | None:
         return self.session.get(User, user_id)
+
+    def user_by_email(self, email: str) -> User | None:
+        return self.session.scalar(select(User).where(User.email == email))
 
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
         enqueue(self.session, OutboxMessage, make_envelope(event_type, snapshot))

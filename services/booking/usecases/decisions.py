@@ -132,13 +132,14 @@ def decline_lines(
 
 
 def _check_link(uow: UnitOfWork, booking: Booking, link: LinkUse | None) -> None:
-    """A mail's link decides only the revision it was written for, and only once."""
+    """A mail's link decides only once, and only the revision it was written for. A used
+    link says so first: its own decision changed the revision too."""
     if link is None:
         return
-    if link.revision != booking.revision:
-        raise InvalidTransition(Msg("request_changed_since"))
     if not uow.bookings.use_link(link.link_id, booking.id):
         raise InvalidTransition(Msg("link_used"))
+    if link.revision != booking.revision:
+        raise InvalidTransition(Msg("request_changed_since"))  # the use is rolled back
 
 
 def _lines_to_decide(

@@ -12,7 +12,6 @@ from services.booking.domain import (
     Conflict,
     HeldSlot,
     collisions,
-    may_decide,
     may_see,
     require,
 )
@@ -23,7 +22,7 @@ from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView, HistoryView, QueueItem
 from services.booking.usecases.availability import busy_blocks, check_request, find_available
 from services.booking.usecases.common import blocks_held_by
-from shared.events import Status
+from shared.events import LineStatus, Status
 from shared.messages import Msg
 
 OPEN = (Status.PENDING, Status.APPROVED)
@@ -75,22 +74,20 @@ def booking_history(ctx: Context, actor: Actor, booking_id: str) -> list[History
 
 
 def decision_queue(ctx: Context, actor: Actor) -> list[QueueItem]:
-    """Pending requests waiting for this actor's decision, soonest first, each with the
-    approved bookings and the other requests it collides with. A manager decides only on
-    requests whose every resource they manage. Four statements, however long the queue."""
+    """Pending requests with a line waiting for this actor's decision (infra: any line; a
+    team member or manager: their resources' lines), soonest first, each with the approved
+    bookings and the other requests it collides with. Four statements, however long the
+    queue."""
     with ctx.uow(readonly=True) as uow:
-        waiting = [
-            b
-            for b in uow.bookings.waiting(actor)
-            if may_decide(actor, [rules_of(r) for r in b.resources])
-        ]
+        waiting = uow.bookings.waiting(actor)
         blocks = {b.id: blocks_held_by(b) for b in waiting}
         near = uow.slots.near([block for bs in blocks.values() for block in bs], OPEN)
         items = []
         for booking in waiting:
             held, competing = _split(blocks[booking.id], near, booking.id)
             view = booking_view(booking, held + competing)
-            items.append(QueueItem(view, tuple(held), tuple(competing), decides=True))
+            decides = any(line.status is LineStatus.PENDING for line in view.lines_for(actor))
+            items.append(QueueItem(view, tuple(held), tuple(competing), decides=decides))
         return items
 
 

@@ -2,6 +2,7 @@
 
 from services.booking.entrypoints.pages import (  # noqa: F401 - importing attaches the routes
     account,
+    decide,
     decisions,
     errors,
     navigation,

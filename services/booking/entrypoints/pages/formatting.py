@@ -10,7 +10,12 @@ from typing import Any
 from flask import Blueprint
 
 from services.booking.entrypoints.pages.common import here
-from services.booking.entrypoints.pages.words import change_field, change_value, word
+from services.booking.entrypoints.pages.words import (
+    change_field,
+    change_value,
+    line_deciders,
+    word,
+)
 from shared.events import Change
 from shared.formatting import DateWords
 from shared.i18n import current_language
@@ -60,6 +65,7 @@ def install_filters(bp: Blueprint) -> None:
         ("isodt", isodt),
         ("word", word),
         ("change_field", change_field),
+        ("line_deciders", line_deciders),
     ):
         bp.add_app_template_filter(function, name)
     bp.add_app_template_global(when, "when")

@@ -4,11 +4,12 @@ and what the reader may do with it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import redirect, render_template, request, url_for
 
 from services.booking.commands import BookingQuery, CheckRequest
-from services.booking.domain import Conflict
+from services.booking.domain import Conflict, may_edit
 from services.booking.entrypoints.pages.availability import (
     PREVIEW_OCCURRENCES,
     alternatives,
@@ -16,11 +17,18 @@ from services.booking.entrypoints.pages.availability import (
     visible_titles,
 )
 from services.booking.entrypoints.pages.blueprint import bp
-from services.booking.entrypoints.pages.common import actor, ctx, decides_on, login_required
+from services.booking.entrypoints.pages.common import (
+    actor,
+    ctx,
+    decides_on,
+    login_required,
+    t,
+)
 from services.booking.entrypoints.pages.forms.errors import Errors
 from services.booking.readmodels import BookingView, RequestCheck
 from services.booking.usecases import queries
-from shared.events import Status
+from shared.auth import Principal
+from shared.events import LineStatus, Status
 from shared.messages import Msg
 
 OPEN = (Status.PENDING, Status.APPROVED)
@@ -74,6 +82,7 @@ def render_request(
     booking = queries.read_booking(ctx(), principal, booking_id)
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
+    organiser = booking.organiser_id == principal.user_id
     check = _check(booking, decider)
     titles = None if decider else visible_titles(check)
     suggested = ()
@@ -84,7 +93,10 @@ def render_request(
         booking=booking,
         history=history,
         decider=decider,
-        organiser=booking.organiser_id == principal.user_id,
+        organiser=organiser,
+        editor=may_edit(principal, booking.organiser_id),
+        lines=_lines(booking, principal),
+        line_names={line.resource.slug: line.resource.name for line in booking.lines},
         conflicts=describe_conflicts(booking.conflicts, booking.resources, titles),
         suggested=suggested,
         action_error=action_error,
@@ -93,6 +105,33 @@ def render_request(
         values=values or {},
         open=booking.status in OPEN,
     ), status
+
+
+def _lines(booking: BookingView, principal: Principal) -> dict[str, Any]:
+    """The request's lines as its page shows them: every line; those the reader decides
+    (``mine``, by resource id); the pending ones among them, which the decision forms act
+    on (``to_decide``); the declined ones, which the organiser is told of; and who
+    approved the approved ones (``approvers``)."""
+    live = booking.status in OPEN
+    mine = {line.resource_id for line in booking.lines_for(principal)} if live else set()
+    approved = [line for line in booking.lines if line.status is LineStatus.APPROVED]
+    return {
+        "approvers": sorted(
+            {
+                t("automatically") if x.decided_by == "automatic" else x.decided_by or ""
+                for x in approved
+            }
+            - {""}
+        ),
+        "all": booking.lines,
+        "mine": mine,
+        "to_decide": [
+            line
+            for line in booking.lines
+            if line.resource_id in mine and line.status is LineStatus.PENDING
+        ],
+        "declined": [line for line in booking.lines if line.status is LineStatus.DECLINED],
+    }
 
 
 def _check(booking: BookingView, decider: bool) -> RequestCheck | None:

@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.domain import WEEKDAYS
+from services.booking.readmodels import LineView
 from shared.events import Change
 from shared.formatting import WEEKDAYS_LONG, WEEKDAYS_SHORT
 from shared.i18n import translate
-from shared.messages import N_
+from shared.messages import N_, Msg
 
 STATUS = {
     "pending": N_("status_pending"),
@@ -22,6 +23,11 @@ STATUS = {
     "cancelled": N_("status_cancelled"),
 }
 OCCURRENCE_STATUS = {"active": N_("occurrence_active"), "cancelled": N_("status_cancelled")}
+LINE_STATUS = {
+    "pending": N_("status_pending"),
+    "approved": N_("status_approved"),
+    "declined": N_("line_declined"),
+}
 KIND = {"venue": N_("kind_venue"), "studio": N_("kind_studio"), "service": N_("kind_service")}
 KIND_PLURAL = {
     "venue": N_("kind_plural_venue"),
@@ -62,6 +68,7 @@ CHANGE_FIELD = {
 }
 TABLES: Mapping[str, Mapping[str, str]] = {
     "status": STATUS,
+    "line_status": LINE_STATUS,
     "kind": KIND,
     "kind_plural": KIND_PLURAL,
     "visibility": VISIBILITY,
@@ -75,6 +82,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
 VALUE_WORDS = {"status": STATUS, "visibility": VISIBILITY, "language": LANGUAGE}
 MOMENTS = ("start", "end")
 OCCURRENCE_INDEX = re.compile(r"\[\d+\]")
+LINE_FIELD = "lines."  # a line's decision: ``lines.<resource slug>``, pending → approved
 
 
 def word(value: Any, table: str) -> str:
@@ -83,8 +91,12 @@ def word(value: Any, table: str) -> str:
     return translate(code) if code else str(value)
 
 
-def change_field(change: Change) -> str:
-    """A changed field's name in a booking's history (``occurrences[2].status`` too)."""
+def change_field(change: Change, line_names: Mapping[str, str] | None = None) -> str:
+    """A changed field's name in a booking's history (``occurrences[2].status`` too; a
+    line's decision by its resource's name, from ``line_names`` by slug)."""
+    if change.field.startswith(LINE_FIELD):
+        slug = change.field.removeprefix(LINE_FIELD)
+        return translate(Msg("change_field_line", name=(line_names or {}).get(slug, slug)))
     name = OCCURRENCE_INDEX.sub("", change.field)
     code = CHANGE_FIELD.get(name)
     return translate(code) if code else change.field
@@ -103,7 +115,20 @@ def change_value(change: Change, value: Any, moment: Any) -> str:
             return moment(datetime.fromisoformat(value))
         except ValueError:
             return value
-    words = OCCURRENCE_STATUS if name == "occurrences.status" else VALUE_WORDS.get(name)
+    if name.startswith(LINE_FIELD):
+        words: Mapping[str, str] | None = LINE_STATUS
+    elif name == "occurrences.status":
+        words = OCCURRENCE_STATUS
+    else:
+        words = VALUE_WORDS.get(name)
     if words and str(value) in words:
         return translate(words[str(value)])
     return str(value)
+
+
+def line_deciders(line: LineView) -> str:
+    """Who decides a line, as its page lists it: its team by name, the team's members and
+    the resource's managers, and infrastructure and admins besides."""
+    team = [line.resource.team.name] if line.resource.team is not None else []
+    who = ", ".join([*team, *line.deciders])
+    return translate(Msg("line_deciders", who=who) if who else Msg("line_deciders_infra"))
