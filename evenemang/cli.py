@@ -218,6 +218,81 @@ def users_add(email: str, name: str, role: str, password_stdin: bool, config: Co
     click.echo(f"added {user.email} ({user.role})")
 
 
+@users.command("list")
+@click.option("--search", "-q", default="", help="Part of a name or an address.")
+@click.option("--role", type=click.Choice(("organiser", "infra", "admin")), default=None)
+@click.option(
+    "--active/--deactivated", "active", default=None, help="Only active or only deactivated."
+)
+@with_config
+def users_list(search: str, role: str | None, active: bool | None, config: Config) -> None:
+    """List users: address, name, role, active or deactivated, teams, last login."""
+    from services.booking.commands import PeopleQuery
+    from services.booking.usecases.people import OPERATOR, list_people
+    from shared.events import Role
+
+    query = PeopleQuery(search.strip(), Role(role) if role else None, active, limit=100_000)
+    found = _people_call(config, lambda ctx: list_people(ctx, OPERATOR, query))
+    for person in found:
+        state = "active" if person.active else "deactivated"
+        teams = ",".join(person.team_slugs) or "-"
+        last = person.last_login_at.isoformat() if person.last_login_at else "never"
+        click.echo(f"{person.email}\t{person.name}\t{person.role}\t{state}\t{teams}\t{last}")
+    click.echo(f"{len(found)} user(s)", err=True)
+
+
+@users.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(("organiser", "infra", "admin")))
+@with_config
+def users_set_role(email: str, role: str, config: Config) -> None:
+    """Give a user another role (the other services learn of it on the bus)."""
+    from services.booking.commands import ChangePerson
+    from shared.events import Role
+
+    person = _change_person(config, email, ChangePerson.of(role=Role(role)))
+    click.echo(f"{person.email} is now {person.role}")
+
+
+def _activity_command(name: str, active: bool, summary: str) -> None:
+    """``users deactivate`` and ``users reactivate``: one user's activity set."""
+
+    @users.command(name, help=summary)
+    @click.argument("email")
+    @with_config
+    def command(email: str, config: Config) -> None:
+        from services.booking.commands import ChangePerson
+
+        person = _change_person(config, email, ChangePerson.of(active=active))
+        click.echo(f"{name}d {person.email}")
+
+
+_activity_command(
+    "deactivate", False, "Stop a user logging in; their sessions and API tokens stop everywhere."
+)
+_activity_command("reactivate", True, "Let a deactivated user log in again.")
+
+
+def _change_person(config: Config, email: str, change: Any) -> Any:
+    from services.booking.usecases.people import OPERATOR, change_person, find_person
+
+    def change_it(ctx: Any) -> Any:
+        return change_person(ctx, OPERATOR, find_person(ctx, email).id, change)
+
+    return _people_call(config, change_it)
+
+
+def _people_call(config: Config, func: Callable[[Any], Any]) -> Any:
+    """A use case on booking's context (the database and the configuration)."""
+    from services.booking.persistence.unit_of_work import Context
+
+    return _booking_call(
+        config,
+        lambda db: func(Context(db=db, config=config)),
+        not_found="see `evenemang users list`",
+    )
+
+
 @cli.group()
 def tokens() -> None:
     """API tokens for scripts."""

@@ -100,10 +100,14 @@ class EventType(StrEnum):
     BOOKING_SLOT_FREED = "booking.slot_freed"
     USER_CHANGED = "user.changed"
     RESOURCE_CHANGED = "resource.changed"
+    # A mail for one account (notify sends it): an invitation to set a password, or a
+    # password reset link. Notices, not state: each is mailed once.
+    ACCOUNT_INVITED = "account.invited"
+    ACCOUNT_PASSWORD_RESET = "account.password_reset"
 
     @property
     def aggregate(self) -> str:
-        """What the event is about: ``booking``, ``user`` or ``resource``."""
+        """What the event is about: ``booking``, ``user``, ``resource`` or ``account``."""
         return self.value.split(".", 1)[0]
 
     @property
@@ -117,6 +121,10 @@ class EventType(StrEnum):
     @property
     def is_booking(self) -> bool:
         return self.aggregate == "booking"
+
+    @property
+    def is_account(self) -> bool:
+        return self.aggregate == "account"
 
     @property
     def is_notice(self) -> bool:
@@ -135,6 +143,8 @@ BOOKING_LINES_DECIDED = EventType.BOOKING_LINES_DECIDED
 BOOKING_SLOT_FREED = EventType.BOOKING_SLOT_FREED
 USER_CHANGED = EventType.USER_CHANGED
 RESOURCE_CHANGED = EventType.RESOURCE_CHANGED
+ACCOUNT_INVITED = EventType.ACCOUNT_INVITED
+ACCOUNT_PASSWORD_RESET = EventType.ACCOUNT_PASSWORD_RESET
 BOOKING_EVENT_TYPES = tuple(t for t in EventType if t.is_booking)
 EVENT_TYPES = tuple(EventType)
 STATUSES = tuple(Status)
@@ -327,7 +337,31 @@ class ResourceSnapshot:
         return self.resource_id
 
 
-Snapshot = BookingSnapshot | UserSnapshot | ResourceSnapshot
+@dataclass(frozen=True, slots=True)
+class AccountMailSnapshot:
+    """A mail booking asks notify to send to one account holder (``account.invited``,
+    ``account.password_reset``), in their language. ``url``: the signed, single-use link
+    to set a password (``""`` when the mail carries none), good until ``expires_at``;
+    ``sso``: the person can log in with the university account (the mail says so, and a
+    reset for someone without a password here says only that). ``mail_id`` is this mail's
+    own id, the same in every copy of the event."""
+
+    user_id: str
+    email: str
+    name: str
+    language: Language
+    url: str
+    expires_at: datetime | None
+    mail_id: str
+    revision: int = 1
+    sso: bool = False
+
+    @property
+    def aggregate_id(self) -> str:
+        return self.user_id
+
+
+Snapshot = BookingSnapshot | UserSnapshot | ResourceSnapshot | AccountMailSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +399,10 @@ class Event:
     @property
     def is_booking(self) -> bool:
         return self.type.is_booking
+
+    @property
+    def is_account(self) -> bool:
+        return self.type.is_account
 
     @property
     def snapshot_json(self) -> dict[str, Any]:
@@ -520,6 +558,20 @@ class ResourceSnapshotSchema(_Lenient):
     team = fields.Nested(TeamRefSchema, load_default=None, allow_none=True)
 
 
+class AccountMailSnapshotSchema(_Lenient):
+    dataclass = AccountMailSnapshot
+    user_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(load_default="", allow_none=True)
+    language = fields.Enum(Language, by_value=True, load_default=Language.SV)
+    url = fields.String(load_default="", allow_none=True)
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    mail_id = fields.String(required=True)
+    revision = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    sso = fields.Boolean(load_default=False)
+    blank_if_none = ("name", "url")
+
+
 class EnvelopeSchema(Schema):
     """The envelope is strict: an unknown version or a missing field is a poison message."""
 
@@ -551,8 +603,14 @@ class EnvelopeSchema(Schema):
 SNAPSHOT = BookingSnapshotSchema()
 USER = UserSnapshotSchema()
 RESOURCE = ResourceSnapshotSchema()
+ACCOUNT = AccountMailSnapshotSchema()
 ENVELOPE = EnvelopeSchema()
-_SCHEMAS: dict[str, Schema] = {"booking": SNAPSHOT, "user": USER, "resource": RESOURCE}
+_SCHEMAS: dict[str, Schema] = {
+    "booking": SNAPSHOT,
+    "user": USER,
+    "resource": RESOURCE,
+    "account": ACCOUNT,
+}
 
 
 def schema_for(event_type: EventType) -> Schema:
@@ -566,6 +624,8 @@ def dump_snapshot(snapshot: Snapshot) -> dict[str, Any]:
         return USER.dump(snapshot)
     if isinstance(snapshot, ResourceSnapshot):
         return RESOURCE.dump(snapshot)
+    if isinstance(snapshot, AccountMailSnapshot):
+        return ACCOUNT.dump(snapshot)
     return SNAPSHOT.dump(snapshot)
 
 

@@ -153,6 +153,7 @@ _REASONS = {
     403: "Not allowed",
     404: "Not found",
     409: "Conflict",
+    410: "Gone",
     413: "Too large",
     422: "Invalid input",
 }

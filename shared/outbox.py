@@ -68,7 +68,8 @@ AGGREGATE_KEYS = ("booking_id", "resource_id", "user_id")
 
 
 def aggregate_of(data: dict[str, Any]) -> str:
-    """The id of what an event's snapshot is about (a booking, a resource or a user)."""
+    """The id of what an event's snapshot is about (a booking, a resource, or a user: also
+    an account mail's, which is about its user)."""
     return next(data[key] for key in AGGREGATE_KEYS if data.get(key))
 
 

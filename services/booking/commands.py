@@ -9,7 +9,7 @@ from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from datetime import datetime, time
 from typing import Any
 
-from shared.events import Kind, Language, Person, Status, Visibility
+from shared.events import Kind, Language, Person, Role, Status, Visibility
 
 # Per weekday (``mon`` .. ``sun``), the windows it opens in; a window closing at 00:00 ends
 # at midnight. ``None`` instead of the mapping: bookable at any hour.
@@ -251,3 +251,40 @@ class SignIn:
     email_verified: bool = False
     name: str = ""
     groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonSettings:
+    """What an admin sets of a person: their name, role and whether they may log in."""
+
+    name: str
+    role: Role
+    active: bool
+
+
+ChangePerson = change_of(
+    PersonSettings,
+    "ChangePerson",
+    "New values for some of a person's settings (those named in ``given``).",
+)
+
+
+@dataclass(frozen=True)
+class InvitePerson:
+    """A new user, mailed a link to choose their password (and told they may log in with
+    the university account, when single sign-on is set up)."""
+
+    email: str  # lower-case
+    name: str
+    role: Role = Role.ORGANISER
+    language: Language = Language.SV
+
+
+@dataclass(frozen=True)
+class PeopleQuery:
+    """People whose name or address holds ``q`` (any case), of a role, active or not."""
+
+    q: str = ""
+    role: Role | None = None
+    active: bool | None = None
+    limit: int = 200

@@ -240,6 +240,44 @@ class UserView:
 
 
 @dataclass(frozen=True)
+class PersonView:
+    """A user as admins keep them: role, whether they may log in, the teams they are in
+    (by slug and name), when they last logged in, whether they are linked to the
+    university account (``sso``) and whether they have a password here."""
+
+    id: str
+    email: str
+    name: str
+    role: events.Role
+    active: bool
+    teams: tuple[tuple[str, str], ...]
+    last_login_at: datetime | None
+    sso: bool
+    has_password: bool
+    language: events.Language = events.Language.SV
+
+    @property
+    def team_slugs(self) -> tuple[str, ...]:
+        return tuple(slug for slug, _ in self.teams)
+
+    @property
+    def invited(self) -> bool:
+        """Made by an invitation and never logged in yet (no password, no university
+        account linked)."""
+        return not self.has_password and not self.sso and self.last_login_at is None
+
+
+@dataclass(frozen=True)
+class PasswordLinkView:
+    """What a set-password page shows before the password is typed: for whom, and why."""
+
+    email: str
+    name: str
+    invited: bool
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class TokenView:
     """An API token as its owner may list it (never the token itself)."""
 

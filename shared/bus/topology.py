@@ -12,10 +12,10 @@ from kombu import Connection, Exchange, Queue, binding
 
 EXCHANGE_NAME = "evenemang.events"
 
-# consuming service -> routing keys it needs
+# consuming service -> routing keys it needs (account mail is notify's alone)
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "calendar": ("booking.#", "user.#", "resource.#"),
-    "notify": ("booking.#", "user.#", "resource.#"),
+    "notify": ("booking.#", "user.#", "resource.#", "account.#"),
 }
 
 

@@ -94,3 +94,44 @@ def test_deactivation_and_role_changes_reach_the_other_services(suite, config):
         assert (
             _me(apps[service], headers={"Authorization": f"Bearer {token}"}).status_code == 401
         ), service
+
+
+def _log_in_everywhere(apps) -> dict:
+    """A browser logged in on booking, carrying its cookie to calendar and notify."""
+    booking = apps["booking"].test_client()
+    answer = booking.post(
+        "/api/v1/session", json={"email": "ines@example.org", "password": "correct horse battery"}
+    )
+    assert answer.status_code == 200
+    cookie = booking.get_cookie("evenemang_session").value
+    clients = {"booking": booking}
+    for service in ("calendar", "notify"):
+        clients[service] = apps[service].test_client()
+        clients[service].set_cookie("evenemang_session", cookie)
+    for service, client in clients.items():
+        assert client.get("/api/v1/me").status_code == 200, service
+    return clients
+
+
+def test_an_admin_s_deactivation_stops_sessions_and_tokens_everywhere(suite, config):
+    apps, db, token = suite
+    add_user(db, "ada@example.org", "Ada Admin", "admin")
+    admin = {"Authorization": f"Bearer {create_token(db, config.secret_key, 'ada@example.org')}"}
+    bearer = {"Authorization": f"Bearer {token}"}
+    deliver_user_events(apps, db)
+    browsers = _log_in_everywhere(apps)
+    booking = apps["booking"].test_client()
+    (ines,) = booking.get("/api/v1/users?q=ines", headers=admin).get_json()["users"]
+    off = booking.patch(f"/api/v1/users/{ines['id']}", json={"active": False}, headers=admin)
+    assert off.status_code == 200
+    assert _me(apps["booking"], headers=bearer).status_code == 401
+    assert browsers["booking"].get("/api/v1/me").status_code == 401
+    deliver_user_events(apps, db)
+    for service in ("calendar", "notify"):
+        assert _me(apps[service], headers=bearer).status_code == 401, service
+        assert browsers[service].get("/api/v1/me").status_code == 401, service
+    on = booking.patch(f"/api/v1/users/{ines['id']}", json={"active": True}, headers=admin)
+    assert on.status_code == 200
+    deliver_user_events(apps, db)
+    for service in SERVICES:
+        assert _me(apps[service], headers=bearer).status_code == 200, service

@@ -105,3 +105,69 @@ def test_demo_loads_once(config):
     assert counts[0] >= 4 and counts[1] >= 8
     assert evenemang(config, "demo").returncode == 0
     assert (_count(config, User), _count(config, Resource)) == counts
+
+
+def _people(config) -> None:
+    from services.booking.commands import CreateTeam
+    from services.booking.persistence.unit_of_work import Context
+    from services.booking.usecases import teams, users
+    from shared.auth import Principal
+
+    db = Database(config.booking_database_url)
+    try:
+        admin = users.add_user(db, "ada@example.org", "Ada Admin", "admin")
+        users.add_user(db, "olle@example.org", "Olle Organiser", "organiser")
+        users.add_user(db, "ines@example.org", "Ines Infra", "infra")
+        actor = Principal(admin.id, admin.email, admin.name, "admin")
+        teams.create_team(
+            Context(db=db, config=config),
+            actor,
+            CreateTeam(name="Kommunikation", members=("ines@example.org",)),
+        )
+    finally:
+        db.dispose()
+
+
+def test_users_list_set_role_deactivate_and_reactivate(config, make_app):
+    _people(config)
+    listed = evenemang(config, "users", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "ada@example.org\tAda Admin\tadmin\tactive\t-\tnever",
+        "ines@example.org\tInes Infra\tinfra\tactive\tkommunikation\tnever",
+        "olle@example.org\tOlle Organiser\torganiser\tactive\t-\tnever",
+    ]
+    assert "3 user(s)" in listed.stderr
+    promoted = evenemang(config, "users", "set-role", "OLLE@example.org", "infra")
+    assert promoted.returncode == 0 and promoted.stdout == "olle@example.org is now infra\n"
+    assert evenemang(config, "users", "deactivate", "olle@example.org").returncode == 0
+    found = evenemang(config, "users", "list", "--deactivated", "-q", "olle")
+    assert found.stdout == "olle@example.org\tOlle Organiser\tinfra\tdeactivated\t-\tnever\n"
+    assert evenemang(config, "users", "list", "--role", "admin").stdout.startswith("ada@")
+    token_for = evenemang(config, "tokens", "create", "olle@example.org")
+    assert token_for.returncode == 1 and "deactivated" in token_for.stderr
+    back = evenemang(config, "users", "reactivate", "olle@example.org")
+    assert back.returncode == 0 and back.stdout == "reactivated olle@example.org\n"
+    token = evenemang(config, "tokens", "create", "olle@example.org").stdout.splitlines()[-1]
+    me = (
+        make_app("booking")
+        .test_client()
+        .get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    )
+    assert me.get_json()["role"] == "infra"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("users", "deactivate", "nobody@example.org"), "see `evenemang users list`"),
+        (("users", "set-role", "ada@example.org", "organiser"), "Make someone else an admin"),
+        (("users", "deactivate", "ada@example.org"), "Make someone else an admin"),
+    ],
+)
+def test_user_admin_errors_say_what_to_do(config, args, message):
+    _people(config)
+    result = evenemang(config, *args)
+    assert result.returncode != 0
+    assert message in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1

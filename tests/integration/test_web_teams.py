@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -20,8 +19,9 @@ from services.booking.readmodels import BookingView, ResourceView
 from services.booking.usecases import bookings, queries, resources, teams, users
 from shared.auth import Principal
 from shared.events import Kind
+from tests.support.accounts import quick_passwords
 from tests.support.booking import MONDAY, NOW, at
-from tests.support.pages import field_error, login, post, say, text
+from tests.support.pages import browser, field_error, post, say, text
 
 PASSWORD = "a long enough password"
 LANGUAGES = ("en", "sv")
@@ -77,11 +77,7 @@ class Site:
             }
 
     def client(self, who: Principal | None = None, lang: str = "en") -> FlaskClient:
-        client = self.app.test_client()
-        client.set_cookie("evenemang_lang", lang)
-        if who is not None:
-            assert login(client, who.email, PASSWORD).status_code == 302
-        return client
+        return browser(self.app, who.email if who else None, PASSWORD, lang)
 
 
 def _moment(value: str):
@@ -92,9 +88,7 @@ def _moment(value: str):
 
 @pytest.fixture
 def site(make_app, monkeypatch) -> Site:
-    monkeypatch.setattr(
-        "shared.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
+    quick_passwords(monkeypatch)
     return Site(make_app("booking"))
 
 

@@ -20,6 +20,15 @@ def token(client: FlaskClient, path: str = "/login") -> str:
     return found.group(1)
 
 
+def browser(app, email: str | None = None, password: str = "", lang: str = "en") -> FlaskClient:
+    """A browser reading in ``lang``, logged in as ``email`` when given."""
+    client = app.test_client()
+    client.set_cookie("evenemang_lang", lang)
+    if email is not None:
+        assert login(client, email, password).status_code == 302
+    return client
+
+
 def login(client: FlaskClient, email: str, password: str, next_: str | None = None):
     data = {"csrf_token": token(client), "email": email, "password": password}
     if next_ is not None:

@@ -1,9 +1,24 @@
 import json
+from datetime import UTC, datetime
 
 import pytest
 from marshmallow import ValidationError
 
-from shared.events import BOOKING_APPROVED, Kind, Person, Status, make_envelope, parse_event
+from shared.bus.topology import build_topology
+from shared.events import (
+    ACCOUNT_INVITED,
+    ACCOUNT_PASSWORD_RESET,
+    BOOKING_APPROVED,
+    AccountMailSnapshot,
+    EventType,
+    Kind,
+    Language,
+    Person,
+    Status,
+    make_envelope,
+    parse_event,
+)
+from shared.outbox import aggregate_of
 from tests.factories import envelope
 
 
@@ -63,3 +78,47 @@ def test_unknown_payload_fields_are_ignored_for_forward_compatibility():
     env = envelope()
     env["data"]["shiny_new_field"] = 1
     assert not hasattr(parse_event(env).data, "shiny_new_field")
+
+
+ISSUED = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)
+
+
+def test_account_mail_travels_as_the_contract_says():
+    snapshot = AccountMailSnapshot(
+        user_id="user-1",
+        email="nina@example.org",
+        name="Nina",
+        language=Language.EN,
+        url="https://x.example/password/reset/abc",
+        expires_at=ISSUED,
+        mail_id="mail-1",
+        sso=True,
+    )
+    for event_type in (ACCOUNT_INVITED, ACCOUNT_PASSWORD_RESET):
+        envelope = make_envelope(event_type, snapshot)
+        event = parse_event(envelope)
+        assert event.data == snapshot and event.is_account and not event.is_user
+        assert event.aggregate_id == "user-1" == aggregate_of(envelope["data"])
+        assert event.type.aggregate == "account"
+    bare = parse_event(
+        make_envelope(
+            EventType.ACCOUNT_INVITED,
+            {"user_id": "u", "email": "a@example.org", "mail_id": "m", "url": None},
+        )
+    )
+    assert (bare.data.url, bare.data.expires_at, bare.data.sso, bare.data.language) == (
+        "",
+        None,
+        False,
+        Language.SV,
+    )
+
+
+def test_account_mail_is_routed_to_notify_alone():
+    topology = build_topology()
+
+    def keys(service: str) -> set[str]:
+        return {b.routing_key for b in topology.queue(service).bindings}
+
+    assert "account.#" in keys("notify")
+    assert not any(key.startswith("account") for key in keys("calendar"))

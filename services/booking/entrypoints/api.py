@@ -42,15 +42,24 @@ def answer_booking(booking: BookingView, status: int = 200):
 
 
 def endpoint(
-    rule: str, method: str, *, role: str = "organiser", errors: tuple[int, ...] = (), **spec: Any
+    rule: str,
+    method: str,
+    *,
+    role: str | None = "organiser",
+    errors: tuple[int, ...] = (),
+    blueprint: Blueprint = bp,
+    **spec: Any,
 ) -> Callable:
-    """A documented ``/api/v1`` route for a signed-in person of at least ``role``; one that
-    names something by id in its path answers 404 when there is no such thing."""
+    """A documented ``/api/v1`` route (of ``blueprint``) for a signed-in person of at least
+    ``role`` (``None``: for anyone); one that names something by id in its path answers 404
+    when there is no such thing."""
     if "<" in rule:
         errors = (404, *errors)
 
     def decorate(view: Callable) -> Callable:
-        return doc.route(bp, rule, method, errors=errors, **spec)(require_role(role)(view))
+        guarded = view if role is None else require_role(role)(view)
+        route = doc.route(blueprint, rule, method, errors=errors, auth=role is not None, **spec)
+        return route(guarded)
 
     return decorate
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.booking import domain
+from services.booking.domain.people import PasswordLinkRefused, PersonConflict
 from services.booking.schemas import ConflictOut
 from shared.messages import Msg
 from shared.problems import api_language, problem, validation_problem, word
@@ -30,14 +31,16 @@ def install_domain_errors(app: Flask) -> None:
 
     @app.errorhandler(domain.AlreadyExists)
     def _exists(exc: domain.AlreadyExists):
-        return problem(
-            409,
-            Msg("already_exists_title"),
-            exc.message,
-            code=exc.message.code,
-            errors={exc.field: [word(exc.message, api_language())]},
-            codes={exc.field: [exc.message.code]},
-        )
+        return _on_field(409, Msg("already_exists_title"), exc.field, exc.message)
+
+    @app.errorhandler(PersonConflict)
+    def _person(exc: PersonConflict):
+        return _on_field(409, Msg("not_possible_in_state"), exc.field, exc.message)
+
+    @app.errorhandler(PasswordLinkRefused)
+    def _link(exc: PasswordLinkRefused):
+        status = {"invalid": 404, "expired": 410}.get(exc.reason, 409)
+        return _on_field(status, None, "token", exc.message)
 
     @app.errorhandler(domain.InvalidTransition)
     def _transition(exc: domain.InvalidTransition):
@@ -56,3 +59,16 @@ def install_domain_errors(app: Flask) -> None:
         response = problem(429, None, exc.message, code="login_throttled")
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+
+
+def _on_field(status: int, title: Msg | None, field: str, message: Msg):
+    """A refusal about one field: the message as ``detail`` and beside the field, its id as
+    ``code``."""
+    return problem(
+        status,
+        title,
+        message,
+        code=message.code,
+        errors={field: [word(message, api_language())]},
+        codes={field: [message.code]},
+    )

@@ -2,8 +2,8 @@
 command (:mod:`services.booking.commands`), each answer dumps a read model
 (:mod:`services.booking.readmodels`). Every error is a message id (``shared.schema``).
 
-``inputs`` (bodies and query strings), ``answers`` (what the API returns), ``parts`` (what
-both are built of)."""
+``inputs`` (bodies and query strings), ``answers`` (what the API returns), ``people``
+(people and passwords, both ways), ``parts`` (what they are built of)."""
 
 from services.booking.schemas.answers import (
     ApprovalOut,
@@ -42,6 +42,16 @@ from services.booking.schemas.parts import (
     STATUSES,
     OpeningHoursField,
 )
+from services.booking.schemas.people import (
+    InviteSchema,
+    NewPasswordSchema,
+    PasswordSetOut,
+    PeopleQuerySchema,
+    PersonChangeSchema,
+    ResetRequestedOut,
+    ResetRequestSchema,
+    UserOut,
+)
 
 __all__ = [
     "MAX_RESOURCES",
@@ -56,17 +66,24 @@ __all__ = [
     "BusyBlockOut",
     "ChangeOut",
     "ClosureInSchema",
-    "ClosureQuerySchema",
     "ClosureOut",
+    "ClosureQuerySchema",
     "ConflictOut",
     "HistoryOut",
+    "InviteSchema",
+    "NewPasswordSchema",
     "OccurrenceOut",
     "OpeningHoursField",
     "ParticipantSchema",
+    "PasswordSetOut",
+    "PeopleQuerySchema",
+    "PersonChangeSchema",
     "PersonOut",
     "RangeQuerySchema",
     "ReasonSchema",
     "RejectSchema",
+    "ResetRequestSchema",
+    "ResetRequestedOut",
     "ResourceInSchema",
     "ResourceOut",
     "ResourceQuerySchema",
@@ -75,4 +92,5 @@ __all__ = [
     "SettingsSchema",
     "TeamInSchema",
     "TeamOut",
+    "UserOut",
 ]

@@ -75,18 +75,33 @@ def add_user(
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.email == email)):
             raise RuleViolation({"email": [Msg("user_exists", email=email)]})
-        user = User(
-            id=new_id(),
-            email=email,
-            name=name,
-            role=role,
-            revision=1,
-            password_hash=hash_password(password) if password else None,
-        )
-        session.add(user)
-        session.flush()
-        _publish_user(session, user)
+        user = new_user(session, email, name, role, hash_password(password) if password else None)
         return _view(user)
+
+
+def new_user(
+    session,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str | None = None,
+    language: str = "sv",
+) -> User:
+    """Add a user (the address lower-case and new) in the caller's transaction and write
+    their first ``user.changed``."""
+    user = User(
+        id=new_id(),
+        email=email,
+        name=name,
+        role=role,
+        language=language,
+        revision=1,
+        password_hash=password_hash,
+    )
+    session.add(user)
+    session.flush()
+    _publish_user(session, user)
+    return user
 
 
 def ensure_user(
@@ -111,20 +126,40 @@ def update_user(
     """Change a user's role, activity or password; the others learn of it (user.changed).
     Deactivation and a new password end every session of the user (a role change applies
     to live sessions as it is: each request reads the role)."""
+    password_hash = hash_password(password) if password is not None else None
     with db.transaction() as session:
         user = _by_email(session, email, lock=True)
-        if role is not None:
-            user.role = role
-        if active is not None:
-            user.active = active
-            if not active:
-                end_sessions(session, user.id, utcnow(), "deactivated")
-        if password is not None:
-            user.password_hash = hash_password(password)
+        apply_change(session, user, role=role, active=active, password_hash=password_hash)
+        return _view(user)
+
+
+def apply_change(
+    session,
+    user: User,
+    *,
+    name: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+    password_hash: str | None = None,
+) -> bool:
+    """Set what is given on a user in the caller's transaction; when anything changed (a
+    new password always does), raise their revision and write ``user.changed``. Every
+    change of a person's name, role, activity or password goes through here."""
+    wanted = {"name": name, "role": role, "active": active, "password_hash": password_hash}
+    changed = False
+    for attribute, value in wanted.items():
+        if value is not None and getattr(user, attribute) != value:
+            setattr(user, attribute, value)
+            changed = True
+    if changed:
+        if active is False:
+            end_sessions(session, user.id, utcnow(), "deactivated")
+        if password_hash is not None:
             end_sessions(session, user.id, utcnow(), "password")
         user.revision += 1
+        session.flush()
         _publish_user(session, user)
-        return _view(user)
+    return changed
 
 
 def read_user(db: Database, user_id: str) -> UserView:

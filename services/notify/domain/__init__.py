@@ -14,19 +14,23 @@
 | a line waiting 48 hours | — | — | reminded once |
 | 07:00 daily | — | — | the digest, to those who chose it |
 
+Mail about an account (``account.invited``, ``account.password_reset``) goes to the
+account's own address alone (``accounts``).
+
 Deciders are asked only about the lines they can decide, one mail per recipient per event
 (or a digest item, for those who chose the daily digest).
 
-``mail``: kinds, a mail and the organiser's; ``deciders``: who is asked to act;
-``waiting``: the 48-hour reminder and the daily digest; ``participants``: what each
-calendar is sent; ``reminders``: the reminders ahead; ``delivery``: a delivery's states
-and retries. Every name is importable from here."""
+``mail``: kinds, a mail and the organiser's; ``accounts``: invitations and resets;
+``deciders``: who is asked to act; ``waiting``: the 48-hour reminder and the daily digest;
+``participants``: what each calendar is sent; ``reminders``: the reminders ahead;
+``delivery``: a delivery's states and retries. Every name is importable from here."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from services.notify.domain.accounts import ACCOUNT_KINDS, AccountMail, account_mail
 from services.notify.domain.deciders import (
     Asked,
     DigestItem,
@@ -113,6 +117,7 @@ def plan_mail(
 
 
 __all__ = [
+    "ACCOUNT_KINDS",
     "DROPPED_DECIDED",
     "DROPPED_MOVED",
     "DROPPED_SUPERSEDED",
@@ -122,6 +127,7 @@ __all__ = [
     "REMINDER_NAMESPACE",
     "SHOWN_STATUSES",
     "WAITED",
+    "AccountMail",
     "Asked",
     "DeliveryStatus",
     "DigestItem",
@@ -132,6 +138,7 @@ __all__ = [
     "Outcome",
     "Retry",
     "Waiting",
+    "account_mail",
     "address_key",
     "decider_mails",
     "digest_cutoff",

@@ -29,6 +29,8 @@ class MailKind(StrEnum):
     DECISION_POSSIBLE = "decision_possible"  # to deciders: a freed slot, approvable now
     WAITING_REMINDER = "waiting_reminder"  # to deciders: a line waiting for 48 hours
     DIGEST = "digest"  # to a decider who chose it: the day's waiting lines
+    ACCOUNT_INVITED = "account_invited"  # to a new user: how to log in, a set-password link
+    PASSWORD_RESET = "password_reset"  # to a user who asked: a link to choose a new password
 
     @property
     def imip_method(self) -> str | None:

@@ -74,14 +74,27 @@ def _text_part(text: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
+def alternatives(bodies: Bodies) -> MIMEMultipart:
+    """The text and the HTML of a mail, as alternatives."""
+    alternative = _multipart("alternative")
+    alternative.attach(_text_part(bodies.text, "plain"))
+    alternative.attach(_text_part(bodies.html, "html"))
+    return alternative
+
+
+def flattened(part: MIMEMultipart) -> bytes:
+    """A MIME part as bytes (its Content-Type header onwards)."""
+    out = io.BytesIO()
+    BytesGenerator(out, policy=BODY_POLICY).flatten(part)
+    return out.getvalue()
+
+
 def body_part(mail: Mail, settings: MailSettings, bodies: Bodies) -> bytes:
     """The MIME body (its Content-Type header onwards): text and HTML alternatives, and for
     calendar mail the ``text/calendar; method=...`` alternative plus the same calendar as
     an ``.ics`` attachment. Built with the email package's MIME classes, whose headers here
     carry no user text."""
-    alternative = _multipart("alternative")
-    alternative.attach(_text_part(bodies.text, "plain"))
-    alternative.attach(_text_part(bodies.html, "html"))
+    alternative = alternatives(bodies)
     method = mail.kind.imip_method
     top: MIMEMultipart = alternative
     if method:
@@ -98,9 +111,7 @@ def body_part(mail: Mail, settings: MailSettings, bodies: Bodies) -> bytes:
         top = _multipart("mixed")
         top.attach(alternative)
         top.attach(attachment)
-    out = io.BytesIO()
-    BytesGenerator(out, policy=BODY_POLICY).flatten(top)
-    return out.getvalue()
+    return flattened(top)
 
 
 def _header_block(fields: list[tuple[str, Any]]) -> bytes:
@@ -122,18 +133,30 @@ def shared_headers(
     mail: Mail, settings: MailSettings, subject: str, replies: Sequence[Person], created: datetime
 ) -> bytes:
     """The headers every recipient of one event's kind gets alike."""
-    fields: list[tuple[str, Any]] = [("From", _from(mail, settings))]
+    references = None
+    if mail.booking_id:  # a digest is about several
+        references = f"<booking-{one_line(mail.booking_id, 64)}@{settings.domain}>"
+    return header_lines(
+        _from(mail, settings), subject, created, mail.snapshot.language.value, replies, references
+    )
+
+
+def header_lines(
+    sender: Address,
+    subject: str,
+    created: datetime,
+    language: str,
+    replies: Sequence[Person] = (),
+    references: str | None = None,
+) -> bytes:
+    """From, Reply-To, Subject, Date, References, Auto-Submitted and Content-Language."""
+    fields: list[tuple[str, Any]] = [("From", sender)]
     if replies:
         fields.append(("Reply-To", [header_address(p) for p in replies]))
     fields += [("Subject", subject), ("Date", format_datetime(created))]
-    if mail.booking_id:  # a digest is about several
-        fields.append(
-            ("References", f"<booking-{one_line(mail.booking_id, 64)}@{settings.domain}>")
-        )
-    fields += [
-        ("Auto-Submitted", "auto-generated"),
-        ("Content-Language", mail.snapshot.language.value),
-    ]
+    if references:
+        fields.append(("References", references))
+    fields += [("Auto-Submitted", "auto-generated"), ("Content-Language", language)]
     return _header_block(fields)
 
 

@@ -82,15 +82,38 @@ def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def worded(kind: str, values: dict[str, Any]) -> tuple[str, list[str], str]:
+    """A kind's template filled in: its subject, its paragraphs and its action's label."""
+    template = mail_templates().get_template(f"notify/mail/{kind}.txt")
+    subject = one_line(_block(template, "subject", values))
+    paragraphs = _paragraphs(_block(template, "body", values))
+    return subject, paragraphs, one_line(_block(template, "action", values))
+
+
+# What the layouts show besides the paragraphs; a mail about no booking has none of it.
+NOTHING_BESIDES = {
+    "details": [],
+    "occurrences": [],
+    "changes": [],
+    "decisions": [],
+    "outcomes": [],
+    "calendar": False,
+}
+
+
+def in_layout(page: dict[str, Any]) -> Bodies:
+    """A mail's text and HTML from the shared layouts."""
+    env = mail_templates()
+    text = env.get_template("notify/mail/layout.txt").render(page)
+    html = env.get_template("notify/mail/layout.html").render(page)
+    return Bodies(page["subject"], text.strip() + "\n", html)
+
+
 def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodies:
     """Subject, text and HTML of a mail in its booking's language."""
     wording = Wording(mail.snapshot)
-    env = mail_templates()
     values = context(mail, wording, settings)
-    template = env.get_template(f"notify/mail/{mail.kind.value}.txt")
-    subject = one_line(_block(template, "subject", values))
-    paragraphs = _paragraphs(_block(template, "body", values))
-    action_label = one_line(_block(template, "action", values))
+    subject, paragraphs, action_label = worded(mail.kind.value, values)
     page = {
         "_": wording._,
         "lang": wording.language,
@@ -109,9 +132,7 @@ def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodi
         "action_label": action_label,
         "action_url": action_url(mail, settings) if action_label else "",
     }
-    text = env.get_template("notify/mail/layout.txt").render(page)
-    html = env.get_template("notify/mail/layout.html").render(page)
-    return Bodies(subject, text.strip() + "\n", html)
+    return in_layout(page)
 
 
 def action_url(mail: Mail, settings: MailSettings) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from services.notify.domain import (
     DigestItem,
     Mail,
+    account_mail,
     freed_mails,
     plan_mail,
     reminder_id,
@@ -27,7 +28,11 @@ from services.notify.domain import (
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import NewDelivery
 from services.notify.settings import MailSettings
-from services.notify.usecases.queueing import compose_deliveries, supersede_calendar_mail
+from services.notify.usecases.queueing import (
+    account_deliveries,
+    compose_deliveries,
+    supersede_calendar_mail,
+)
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event, ResourceRef
 
@@ -51,13 +56,15 @@ def plan_deliveries(
     stored) and plan their mail: every event newer than what was stored before counts for
     the organiser, the newest state for everyone else — the same mail as applying them one
     by one, except that deciders are not asked about a request the batch shows decided.
-    Notices (``booking.slot_freed``) repeat a revision and are planned as they come.
+    Notices (``booking.slot_freed``) repeat a revision and are planned as they come, as
+    is each account mail (an invitation, a password reset: one to its account holder).
     Returns how many mails were queued."""
     now = now or utcnow()
     users = [e for e in events if e.is_user]
     resources = [e for e in events if e.is_resource]
     bookings = [e for e in events if e.is_booking and not e.type.is_notice]
     notices = [e for e in events if e.is_booking and e.type.is_notice]
+    accounts = [account_mail(e) for e in events if e.is_account]
     with uow:
         if users:
             uow.users.store_newest(users)
@@ -70,6 +77,7 @@ def plan_deliveries(
             _plan_bookings(uow, bookings, batch)
         if notices:
             _plan_notices(uow, notices, batch)
+        batch.rows += account_deliveries(accounts, settings, now)
         queued = uow.deliveries.add(batch.rows, now)
         uow.digests.add(batch.digest, now)
         uow.commit()

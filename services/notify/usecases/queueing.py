@@ -4,12 +4,13 @@ decider's own), an older calendar message to the same calendar superseded."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-from services.notify.domain import IMIP_METHOD, Mail, MailKind, with_names
-from services.notify.mail.message import compose
+from services.notify.domain import IMIP_METHOD, AccountMail, Mail, MailKind, with_names
+from services.notify.mail.account import compose_account
+from services.notify.mail.message import Composed, compose
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import NewDelivery
 from services.notify.settings import MailSettings
@@ -23,12 +24,24 @@ def compose_deliveries(
     now: datetime,
     cache: MutableMapping[tuple, Any],
 ) -> list[NewDelivery]:
-    """Each mail composed as a row to queue; a mail to an address no header can carry is
-    left out (and logged)."""
+    """Each mail composed as a row to queue."""
+    return _queued(mails, lambda mail: compose(mail, settings, now, cache))
+
+
+def account_deliveries(
+    mails: Iterable[AccountMail], settings: MailSettings, now: datetime
+) -> list[NewDelivery]:
+    """Each account mail composed as a row to queue (about no booking)."""
+    return _queued(mails, lambda mail: compose_account(mail, settings, now))
+
+
+def _queued(mails: Iterable[Any], compose_one: Callable[[Any], Composed]) -> list[NewDelivery]:
+    """Rows to queue, one a mail; a mail to an address no header can carry is left out
+    (and logged)."""
     rows = []
     for mail in mails:
         try:
-            composed = compose(mail, settings, now, cache)
+            composed = compose_one(mail)
         except ValueError as exc:
             log.warning("notify: not mailing %r (%s): %s", mail.to.email, mail.kind, exc)
             continue

@@ -6,6 +6,8 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     decisions,
     errors,
     navigation,
+    password_pages,
+    people_pages,
     queue,
     request_form,
     request_pages,

@@ -25,6 +25,10 @@ SECTIONS = {
     "pages.teams_page": "teams",
     "pages.new_team": "teams",
     "pages.edit_team": "teams",
+    "pages.users_page": "users",
+    "pages.user_page": "users",
+    "pages.change_user": "users",
+    "pages.invite_user": "users",
 }
 
 
@@ -62,6 +66,7 @@ def navigation() -> dict[str, Any]:
     )
     if principal.is_admin:
         links.append({"href": url_for("pages.teams_page"), "label": t("nav_teams"), "id": "teams"})
+        links.append({"href": url_for("pages.users_page"), "label": t("nav_users"), "id": "users"})
     for link in links:
         link["current"] = link["id"] == section
     return {"nav_links": links, "nav_label": t("nav_label")}

@@ -40,6 +40,7 @@ VISIBILITY = {
     "private": N_("visibility_private"),
 }
 LANGUAGE = {"sv": N_("language_sv"), "en": N_("language_en")}
+ROLE = {"organiser": N_("role_organiser"), "infra": N_("role_infra"), "admin": N_("role_admin")}
 ACTION = {
     "submitted": N_("action_submitted"),
     "approved": N_("action_approved"),
@@ -72,6 +73,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "kind_plural": KIND_PLURAL,
     "visibility": VISIBILITY,
     "language": LANGUAGE,
+    "role": ROLE,
     "action": ACTION,
     "weekday": WEEKDAY,
     "weekday_short": WEEKDAY_SHORT,
