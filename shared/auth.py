@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, wraps
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, runtime_checkable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -148,6 +148,7 @@ class Authority(Protocol):
         ``None`` when the session ended or its user may no longer log in."""
 
 
+@runtime_checkable
 class SessionKeeper(Authority, Protocol):
     """Booking: the one that starts and ends sessions."""
 
@@ -164,6 +165,13 @@ class Auth:
     authority: Authority
     limits: SessionLimits
     clock: Callable[[], datetime] = utcnow
+
+    @property
+    def keeper(self) -> SessionKeeper:
+        """Booking's authority, which starts and ends sessions (not calendar's or notify's)."""
+        if not isinstance(self.authority, SessionKeeper):
+            raise RuntimeError("only booking starts and ends sessions")
+        return self.authority
 
 
 def init_auth(app, authority: Authority, limits: SessionLimits) -> Auth:
@@ -200,7 +208,7 @@ def _load_session(auth: Auth) -> None:
     over = claim is None or auth.limits.over(claim.started_at, claim.seen_at, now)
     principal = None if over else auth.authority.check_session(claim, now)
     if principal is None:
-        if over or hasattr(auth.authority, "start_session"):
+        if over or isinstance(auth.authority, SessionKeeper):
             session.pop(SESSION_KEY)
             if set(session) <= {"_permanent"}:
                 session.clear()  # nothing left to keep: the cookie is deleted
@@ -229,8 +237,7 @@ def login(principal: Principal) -> SessionClaim:
     """Start a fresh session for ``principal`` (a new cookie: no session fixation); only
     booking keeps sessions."""
     auth = _auth()
-    keeper = cast(SessionKeeper, auth.authority)
-    claim = keeper.start_session(principal.user_id, auth.clock())
+    claim = auth.keeper.start_session(principal.user_id, auth.clock())
     session.clear()
     session[SESSION_KEY] = claim.dump()
     session.permanent = True
@@ -243,7 +250,7 @@ def logout() -> None:
     claim = current_session()
     if claim is not None:
         auth = _auth()
-        cast(SessionKeeper, auth.authority).end_session(claim, auth.clock())
+        auth.keeper.end_session(claim, auth.clock())
     session.clear()
     g.principal = g.session_claim = None
 
