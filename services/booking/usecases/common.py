@@ -100,7 +100,7 @@ def active_dates(booking: Booking) -> list[Interval]:
 
 def blocks_held_by(booking: Booking) -> list[Block]:
     """What a booking's live lines (pending or approved) hold or want."""
-    return blocks_of([rules_of(r) for r in booking.resources], active_dates(booking))
+    return line_blocks(booking, [x for x in booking.lines if x.status != LineStatus.DECLINED])
 
 
 def line_blocks(booking: Booking, lines: Iterable[BookingLine]) -> list[Block]:

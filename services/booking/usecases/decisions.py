@@ -35,7 +35,6 @@ from services.booking.readmodels import Approval, BookingView
 from services.booking.usecases.common import (
     active_dates,
     add_history,
-    blocks_held_by,
     bump,
     held_blocks,
     line_blocks,
@@ -294,7 +293,6 @@ def cancel_occurrence(
 
 __all__ = [
     "approve_booking",
-    "blocks_held_by",
     "cancel_booking",
     "cancel_occurrence",
     "decline_lines",
