@@ -48,6 +48,8 @@ class Config:
     # Logins that fail this often per account or per address wait longer each time.
     login_max_failures: int = 5
     login_window_minutes: float = 15.0
+    # A refused login is answered after its wait, at most this long (0: at once).
+    login_hold_seconds: float = 1.0
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
@@ -115,6 +117,8 @@ class Config:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be a positive number")
+        if self.login_hold_seconds < 0:
+            raise ConfigError(f"{PREFIX}LOGIN_HOLD_SECONDS must not be negative")
         if self.session_idle_hours > self.session_max_days * 24:
             raise ConfigError(
                 "EVENEMANG_SESSION_IDLE_HOURS must not exceed EVENEMANG_SESSION_MAX_DAYS"

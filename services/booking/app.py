@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -33,7 +34,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()
     # This process's turns to check passwords (one at a time with the processes sharing
     # the data directory) and the waits it has told.
-    app.extensions["login_gate"] = LoginGate(PasswordChecks(lock_dir=cfg.data_dir))
+    app.extensions["login_gate"] = LoginGate(
+        PasswordChecks(lock_dir=cfg.data_dir), hold=timedelta(seconds=cfg.login_hold_seconds)
+    )
     if cfg.oidc_enabled:
         app.extensions["university_provider"] = UniversityProvider(cfg)
     install_domain_errors(app)

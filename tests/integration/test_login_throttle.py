@@ -1,8 +1,8 @@
 """Logins that resist guessing: after 5 failures per account or per client address, each
-further attempt must wait longer (answered 429 with Retry-After at once, the password not
-checked), counted in booking's database so two instances share the count; the client
-address is read through EVENEMANG_PROXY_HOPS; an unknown address answers the same as a
-wrong password, and as slowly."""
+further attempt must wait longer (answered 429 with Retry-After after a hold of at most a
+second, the password not checked), counted in booking's database so two instances share the
+count; the client address is read through EVENEMANG_PROXY_HOPS; an unknown address answers
+the same as a wrong password, and as slowly."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.booking.domain import LoginThrottled
 from services.booking.persistence.models import LoginThrottle
-from services.booking.usecases.logins import LoginGate, log_in
+from services.booking.usecases.logins import HOLD_SLOTS, LoginGate, log_in
 from services.booking.usecases.users import add_user, update_user
 from shared.password_checks import PasswordChecks
 from tests.support.pages import field_error, login, token
@@ -201,14 +201,14 @@ def test_attempts_at_once_cannot_slip_past_the_count(booking, now):
     assert sorted(outcomes) == ["checked"] + ["throttled"] * 7
 
 
-def test_a_login_finding_the_check_busy_is_told_to_retry_at_once_and_not_counted(booking, now):
+def test_a_login_finding_the_check_busy_is_told_to_retry_and_not_counted(booking, now):
     gate = booking.app.extensions["login_gate"]
     with gate.checks.turn() as taken:  # another request of this process is checking one
         assert taken
         started = time.perf_counter()
         busy = booking.attempt(EMAIL, "wrong", "10.10.0.1")
         assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
-        assert time.perf_counter() - started < 0.5  # no hash checked, nothing waited for
+        assert 0.9 < time.perf_counter() - started < 1.5  # held for its second, no hash checked
     assert booking.statuses(EMAIL, "wrong", addresses("10.10.1", 4)) == [401] * 4
     assert booking.attempt(EMAIL, PASSWORD, "10.10.2.1").status_code == 200
 
@@ -275,3 +275,35 @@ def test_an_unknown_address_takes_as_long_as_a_wrong_password(booking, now):
     known, unknown = (statistics.median(timings[k]) for k in ("known", "unknown"))
     assert 0.5 < unknown / known < 2, timings
     assert unknown > 0.01  # a hash was checked: argon2 takes tens of milliseconds
+
+
+def test_a_refusal_is_held_for_its_wait_while_holds_are_free(booking, now):
+    """A client that guesses again as soon as it hears back hears back after a second, not
+    at once; when the process holds as many refusals as it may, the next is answered at
+    once, so its other threads stay free."""
+    assert booking.statuses(EMAIL, "wrong", ["10.11.0.1"] * 5) == [401] * 5
+    gate = booking.app.extensions["login_gate"]
+    assert gate.hold == timedelta(seconds=1)
+
+    def timed() -> float:
+        started = time.perf_counter()
+        assert booking.attempt(EMAIL, "wrong", "10.11.0.1").status_code == 429
+        return time.perf_counter() - started
+
+    assert 0.9 < timed() < 1.5
+    for _ in range(HOLD_SLOTS):
+        assert gate.holding.acquire(blocking=False)  # every hold taken by other requests
+    try:
+        assert timed() < 0.5
+    finally:
+        for _ in range(HOLD_SLOTS):
+            gate.holding.release()
+
+
+def test_refusals_are_answered_at_once_with_no_hold(make_app, config, now):
+    booking = Booking(make_app("booking", config.replace(login_hold_seconds=0)), now)
+    add_user(booking.ctx.db, EMAIL, "Ines Infra", "infra", PASSWORD)
+    assert booking.statuses(EMAIL, "wrong", ["10.12.0.1"] * 5) == [401] * 5
+    started = time.perf_counter()
+    assert booking.attempt(EMAIL, "wrong", "10.12.0.1").status_code == 429
+    assert time.perf_counter() - started < 0.5

@@ -3,8 +3,9 @@
 Failures count until ``window`` passes without one. Up to ``max_failures`` they cost
 nothing; from then on each further attempt must wait, ``first_wait`` after the
 ``max_failures``-th failure and twice as long after each one more, at most ``window``. An
-attempt that comes sooner is refused at once (429 with Retry-After) without a password
-being checked, so guessing costs the guesser time and the server next to nothing."""
+attempt that comes sooner is refused (429 with Retry-After, after a hold of at most a
+second: see usecases.logins) without a password being checked, so guessing costs the
+guesser time and the server next to nothing."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class LoginThrottled(DomainError):
     """Too many failed logins for this account or from this address: try again later."""
 
     def __init__(self, wait: timedelta) -> None:
+        self.wait = wait
         self.retry_after = max(1, math.ceil(wait.total_seconds()))
         if self.retry_after < 120:
             message = Msg("login_wait_seconds", seconds=self.retry_after)

@@ -3,12 +3,20 @@
 booking shares them; each attempt is counted as a failure before its password is checked
 (forgiven when it was right), so requests in parallel cannot slip past the count. The
 check itself takes a turn of the process's :class:`PasswordChecks` (a login that finds
-none free is told to try again in a second), so guessers cannot crowd out other requests."""
+none free is told to try again in a second), so guessers cannot crowd out other requests.
+
+A refused login is answered only after a hold (the wait, at most ``login_hold_seconds``),
+so a client that sends its next guess as soon as it hears back guesses about once a second
+instead of hundreds of times: the increasing delay, then the 429. A hold keeps a worker
+thread (asleep, not on the CPU), so a process holds at most ``HOLD_SLOTS`` refusals at
+once and answers the rest at once; its other threads stay free for everyone else."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +34,7 @@ from shared.password_checks import PasswordChecks
 
 BUSY = timedelta(seconds=1)  # when every turn to check a password is taken
 KNOWN_WAITS = 10_000  # keys a process remembers a wait for, at most
+HOLD_SLOTS = 3  # refusals a process holds at once (of gunicorn's 4 threads per worker)
 
 
 @dataclass
@@ -36,7 +45,22 @@ class LoginGate:
     starts an account afresh: a remembered wait is at worst one Retry-After too long."""
 
     checks: PasswordChecks = field(default_factory=PasswordChecks)
+    hold: timedelta = timedelta(seconds=1)  # a refusal is answered after the wait, at most this
     waits: dict[str, datetime] = field(default_factory=dict)  # key → may try again at
+    holding: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(HOLD_SLOTS)
+    )
+
+    def held(self, refusal: LoginThrottled) -> LoginThrottled:
+        """``refusal``, after holding it for its wait (at most :attr:`hold`) when a hold is
+        free; at once when every hold is taken."""
+        seconds = min(refusal.wait.total_seconds(), self.hold.total_seconds())
+        if seconds > 0 and self.holding.acquire(blocking=False):
+            try:
+                time.sleep(seconds)
+            finally:
+                self.holding.release()
+        return refusal
 
     def known_wait(self, keys: tuple[str, ...], now: datetime) -> timedelta:
         until = max((self.waits.get(k, now) for k in keys), default=now)
@@ -64,8 +88,18 @@ def log_in(
     """The user with this email and password; ``None`` for a wrong login (the same answer,
     as slow, whether or not the address has an account). Raises :class:`LoginThrottled`,
     without checking the password, while the account or the address must wait, or when
-    this process is checking as many passwords as it may at once."""
-    refuse_if_told(ctx, gate, email, address)
+    this process is checking as many passwords as it may at once (after a hold: see the
+    module's note)."""
+    try:
+        return _log_in(ctx, gate, email, password, address)
+    except LoginThrottled as refusal:
+        raise gate.held(refusal) from None
+
+
+def _log_in(
+    ctx: Context, gate: LoginGate, email: str, password: str, address: str | None
+) -> Principal | None:
+    _refuse_if_known(ctx, gate, email, address)
     policy = login_policy(ctx.config)
     keys = throttle_keys(ctx.config.secret_key, email, address)
     now = ctx.clock()
@@ -84,7 +118,15 @@ def log_in(
 
 def refuse_if_told(ctx: Context, gate: LoginGate, email: str, address: str | None) -> None:
     """:class:`LoginThrottled` at once when this process told the account or the address to
-    wait and the wait is not over: a guesser costs next to nothing (no database, no check)."""
+    wait and the wait is not over (after a hold): a guesser costs next to nothing (no
+    database, no check)."""
+    try:
+        _refuse_if_known(ctx, gate, email, address)
+    except LoginThrottled as refusal:
+        raise gate.held(refusal) from None
+
+
+def _refuse_if_known(ctx: Context, gate: LoginGate, email: str, address: str | None) -> None:
     now = ctx.clock()
     known = gate.known_wait(throttle_keys(ctx.config.secret_key, email, address), now)
     if known:
