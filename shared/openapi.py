@@ -9,7 +9,7 @@ from typing import Any
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 PROBLEM = {
     "type": "object",
@@ -40,7 +40,7 @@ class Operation:
     body: type[Schema] | None
     query: type[Schema] | None
     answer: type[Schema] | None
-    many: bool
+    listed: str | None
     status: int
     auth: bool
     errors: tuple[int, ...]
@@ -64,21 +64,52 @@ class ApiDoc:
         body: type[Schema] | None = None,
         query: type[Schema] | None = None,
         answer: type[Schema] | None = None,
-        many: bool = False,
+        listed: str | None = None,
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
     ) -> Callable:
+        """Register the view for ``rule`` on ``bp`` and document it: ``answer`` is the body
+        of a success (with ``listed``, a list of them under that key of an object)."""
+
         def decorate(view: Callable) -> Callable:
             bp.add_url_rule(rule, view_func=view, methods=[method])
-            self.operations.append(
-                Operation(
-                    rule, method.lower(), summary, body, query, answer, many, status, auth, errors
-                )
+            self.describe(
+                rule,
+                method,
+                summary=summary,
+                body=body,
+                query=query,
+                answer=answer,
+                listed=listed,
+                status=status,
+                auth=auth,
+                errors=errors,
             )
             return view
 
         return decorate
+
+    def describe(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        body: type[Schema] | None = None,
+        query: type[Schema] | None = None,
+        answer: type[Schema] | None = None,
+        listed: str | None = None,
+        status: int = 200,
+        auth: bool = True,
+        errors: tuple[int, ...] = (),
+    ) -> None:
+        """Document a route registered elsewhere (as :meth:`route` does)."""
+        self.operations.append(
+            Operation(
+                rule, method.lower(), summary, body, query, answer, listed, status, auth, errors
+            )
+        )
 
     def document(self, prefix: str) -> dict[str, Any]:
         spec = APISpec(
@@ -106,16 +137,23 @@ class ApiDoc:
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             }
         }
-        ok: dict[str, Any] = {"description": "OK"}
+        ok: dict[str, Any] = {"description": "OK" if op.status != 204 else "Done"}
         if op.answer is not None:
             schema: Any = op.answer
-            if op.many:
-                schema = {"type": "array", "items": op.answer}
+            if op.listed:
+                schema = {
+                    "type": "object",
+                    "properties": {op.listed: {"type": "array", "items": op.answer}},
+                    "required": [op.listed],
+                }
             ok["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(op.status): ok}
-        codes = set(op.errors) | ({401, 403} if op.auth else set())
+        # Every operation may find the service unable to reach its database (503, with
+        # Retry-After); one that reads a body or a query may find it malformed (400: not
+        # JSON, invalid UTF-8) or invalid (422).
+        codes = set(op.errors) | ({401, 403} if op.auth else set()) | {503}
         if op.body or op.query:
-            codes.add(422)
+            codes |= {400, 422}
         for code in sorted(codes):
             responses[str(code)] = {"description": _REASONS.get(code, "Error"), **problem}
         operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
@@ -142,9 +180,37 @@ class ApiDoc:
         return operation
 
     def blueprint_route(self, bp: Blueprint, prefix: str) -> None:
+        """``GET {prefix}/openapi.json`` on ``bp``; the document names it too, and
+        ``GET /api/v1/me``, which every service answers (shared.auth)."""
+
         @bp.get("/openapi.json")
         def openapi():
             return jsonify(self.document(prefix))
+
+        self.describe(
+            "/openapi.json",
+            "GET",
+            summary="This document (OpenAPI 3)",
+            answer=OpenApiDocument,
+            auth=False,
+        )
+        self.describe("/me", "GET", summary="Who the request is authenticated as", answer=Whoami)
+
+
+class Whoami(Schema):
+    """``GET /api/v1/me``."""
+
+    user_id = fields.String(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class OpenApiDocument(Schema):
+    """An OpenAPI document: an object with its version and paths."""
+
+    openapi = fields.String(required=True)
+    paths = fields.Dict(required=True)
 
 
 _REASONS = {
@@ -156,6 +222,8 @@ _REASONS = {
     410: "Gone",
     413: "Too large",
     422: "Invalid input",
+    429: "Too many requests: wait as long as Retry-After says",
+    503: "Unavailable for a moment: try again after Retry-After",
 }
 
 

@@ -147,7 +147,11 @@ def test_the_openapi_document_is_valid_and_describes_the_deliveries_route(app):
     assert document["openapi"].startswith("3.")
     loaded = schemathesis.openapi.from_dict(document)
     operations = {(op.ok().method.upper(), op.ok().path) for op in loaded.get_all_operations()}
-    assert operations == {("GET", "/api/v1/deliveries")}
+    assert operations == {
+        ("GET", "/api/v1/deliveries"),
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/openapi.json"),
+    }
     parameters = {p["name"] for p in document["paths"]["/api/v1/deliveries"]["get"]["parameters"]}
     assert parameters == {"booking_id", "status", "limit"}
 

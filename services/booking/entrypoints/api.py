@@ -64,14 +64,38 @@ def endpoint(
     return decorate
 
 
-def listing(rule: str, summary: str, query: type[Schema] | None, answer: type[Schema], **spec: Any):
-    """A GET answering with a list, filtered by a query."""
-    return endpoint(rule, "GET", summary=summary, query=query, answer=answer, many=True, **spec)
+def listing(
+    rule: str,
+    summary: str,
+    query: type[Schema] | None,
+    answer: type[Schema],
+    listed: str,
+    **spec: Any,
+):
+    """A GET answering with a list under the key ``listed``, filtered by a query."""
+    return endpoint(rule, "GET", summary=summary, query=query, answer=answer, listed=listed, **spec)
 
 
-def creation(rule: str, summary: str, body: type[Schema], answer: type[Schema], **spec: Any):
-    """A POST that makes something and answers with it (201)."""
-    return endpoint(rule, "POST", summary=summary, body=body, answer=answer, status=201, **spec)
+def creation(
+    rule: str,
+    summary: str,
+    body: type[Schema],
+    answer: type[Schema],
+    errors: tuple[int, ...] = (),
+    **spec: Any,
+):
+    """A POST that makes something and answers with it (201); a person who makes too many
+    too fast is told to wait (429)."""
+    return endpoint(
+        rule,
+        "POST",
+        summary=summary,
+        body=body,
+        answer=answer,
+        status=201,
+        errors=(429, *errors),
+        **spec,
+    )
 
 
 def booking_action(
@@ -91,7 +115,7 @@ def booking_action(
 # --- resources ------------------------------------------------------------------------------
 
 
-@listing("/resources", "List resources", s.ResourceQuerySchema, s.ResourceOut)
+@listing("/resources", "List resources", s.ResourceQuerySchema, s.ResourceOut, "resources")
 def list_resources():
     query = query_args(s.ResourceQuerySchema())
     return jsonify(resources=RESOURCES_OUT.dump(resources.list_resources(ctx(), query)))
@@ -139,6 +163,7 @@ def add_closure(resource_id: str):
     "A resource's closures (from now, a year ahead, unless from and to say)",
     s.ClosureQuerySchema,
     s.ClosureOut,
+    "closures",
 )
 def list_closures(resource_id: str):
     span = query_args(s.ClosureQuerySchema())
@@ -162,7 +187,7 @@ def remove_closure(resource_id: str, closure_id: str):
 # --- teams ------------------------------------------------------------------------------------
 
 
-@listing("/teams", "List teams", None, s.TeamOut)
+@listing("/teams", "List teams", None, s.TeamOut, "teams")
 def list_teams():
     return jsonify(teams=TEAMS_OUT.dump(teams.list_teams(ctx())))
 
@@ -215,7 +240,11 @@ def patch_my_settings():
 
 
 @listing(
-    "/resources/<resource_id>/busy", "A resource's busy blocks", s.RangeQuerySchema, s.BusyBlockOut
+    "/resources/<resource_id>/busy",
+    "A resource's busy blocks",
+    s.RangeQuerySchema,
+    s.BusyBlockOut,
+    "busy",
 )
 def busy(resource_id: str):
     span = query_args(s.RangeQuerySchema())
@@ -224,7 +253,11 @@ def busy(resource_id: str):
 
 
 @listing(
-    "/availability", "Resources free for a whole interval", s.AvailabilityQuerySchema, s.ResourceOut
+    "/availability",
+    "Resources free for a whole interval",
+    s.AvailabilityQuerySchema,
+    s.ResourceOut,
+    "resources",
 )
 def availability():
     free = queries.find_available(ctx(), query_args(s.AvailabilityQuerySchema()))
@@ -242,7 +275,7 @@ def submit():
     return answer_booking(booking, 201)
 
 
-@listing("/bookings", "List bookings", s.BookingQuerySchema, s.BookingOut)
+@listing("/bookings", "List bookings", s.BookingQuerySchema, s.BookingOut, "bookings")
 def list_bookings():
     found = queries.list_bookings(ctx(), current_principal(), query_args(s.BookingQuerySchema()))
     return jsonify(bookings=BOOKINGS_OUT.dump(found))
@@ -289,7 +322,7 @@ def cancel_occurrence(booking_id: str, n: int):
     "GET",
     summary="Who changed what, when",
     answer=s.HistoryOut,
-    many=True,
+    listed="history",
 )
 def history(booking_id: str):
     entries = queries.booking_history(ctx(), current_principal(), booking_id)
@@ -297,7 +330,11 @@ def history(booking_id: str):
 
 
 @endpoint(
-    "/queue", "GET", summary="Requests waiting for my decision", answer=s.BookingOut, many=True
+    "/queue",
+    "GET",
+    summary="Requests waiting for my decision",
+    answer=s.BookingOut,
+    listed="bookings",
 )
 def queue():
     waiting = queries.decision_queue(ctx(), current_principal())

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from services.booking.entrypoints.api import endpoint
 from services.booking.usecases.logins import log_in
 from services.booking.usecases.sessions import end_every_session
 from services.booking.usecases.users import record_login
-from shared.auth import current_principal, current_session, login, logout, require_role
+from shared.auth import current_principal, current_session, login, logout
 from shared.messages import Msg
 from shared.problems import problem
 from shared.requests import json_body
-from shared.schema import StrictSchema, fields, validate
+from shared.schema import Schema, StrictSchema, fields, validate
 
 bp = Blueprint("session_api", __name__)
 
@@ -24,7 +25,26 @@ class LoginSchema(StrictSchema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=512))
 
 
-@bp.post("/session")
+class SessionOut(Schema):
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class EndedOut(Schema):
+    ended = fields.Integer(required=True)
+
+
+@endpoint(
+    "/session",
+    "POST",
+    summary="Log in with a password: sets the session cookie (429 while one must wait)",
+    role=None,
+    body=LoginSchema,
+    answer=SessionOut,
+    errors=(401, 403, 429),
+    blueprint=bp,
+)
 def create_session():
     if not current_app.extensions["evenemang"]["config"].password_login:
         return problem(403, None, Msg("password_login_off"), code="password_login_off")
@@ -39,14 +59,21 @@ def create_session():
     return jsonify(email=principal.email, name=principal.name, role=principal.role)
 
 
-@bp.delete("/session")
+@endpoint(
+    "/session", "DELETE", summary="Log out: this session ends", role=None, status=204, blueprint=bp
+)
 def delete_session():
     logout()
     return "", 204
 
 
-@bp.delete("/sessions")
-@require_role()
+@endpoint(
+    "/sessions",
+    "DELETE",
+    summary="Log out everywhere: every session of mine ends (API tokens keep working)",
+    answer=EndedOut,
+    blueprint=bp,
+)
 def delete_sessions():
     """Log out everywhere: every session of the caller ends (API tokens keep working)."""
     ctx = current_app.extensions["booking_context"]

@@ -37,7 +37,14 @@ def _password_login_off():
     return problem(403, None, Msg("password_login_off"), code="password_login_off")
 
 
-@admins("/users", "GET", "Find people (admin)", query=s.PeopleQuerySchema, answer=s.UserOut)
+@admins(
+    "/users",
+    "GET",
+    "Find people (admin)",
+    query=s.PeopleQuerySchema,
+    answer=s.UserOut,
+    listed="users",
+)
 def list_users():
     found = people.list_people(ctx(), current_principal(), query_args(QUERY))
     return jsonify(users=USERS_OUT.dump(found))

@@ -29,11 +29,17 @@ def printable(value: str) -> None:
         raise ValidationError(Msg("remove_control_characters"))
 
 
+# What ``printable`` allows, for the OpenAPI document (ECMA-262, as JSON Schema reads it).
+PRINTABLE_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
 def text(maximum: int, *, required: bool = False, minimum: int = 0, **kw: Any) -> fields.String:
     """A text field of at most ``maximum`` characters (at least ``minimum``), printable."""
+    metadata = {"pattern": PRINTABLE_PATTERN, **kw.pop("metadata", {})}
     return fields.String(
         required=required,
         validate=[validate.Length(min=minimum or None, max=maximum), printable],
+        metadata=metadata,
         **kw,
     )
 
@@ -94,9 +100,30 @@ def end_after_start(data: dict[str, Any]) -> None:
         raise ValidationError(Msg("end_before_start"), "end")
 
 
+_HHMM_TEXT = {"type": "string", "pattern": HHMM.pattern}
+# The shape for the OpenAPI document; that windows close after they open and do not
+# overlap is a rule between items, checked on loading (422) but not in the schema.
+OPENING_HOURS_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        day: {
+            "type": "array",
+            "maxItems": 6,
+            "items": {"type": "array", "items": _HHMM_TEXT, "minItems": 2, "maxItems": 2},
+        }
+        for day in WEEKDAYS
+    },
+    "additionalProperties": False,
+}
+
+
 class OpeningHoursField(fields.Field):
     """``{"mon": [["08:00", "20:00"]], ...}``: per weekday, windows that do not overlap.
     Loads as windows of :class:`datetime.time`; dumps as it is kept (``"HH:MM"`` text)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(metadata={**OPENING_HOURS_SCHEMA, **kw.pop("metadata", {})}, **kw)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
         if value is None:

@@ -1,4 +1,4 @@
-"""Calendar's JSON API: private feed tokens."""
+"""Calendar's JSON API: private feed tokens, and its OpenAPI document."""
 
 from __future__ import annotations
 
@@ -6,17 +6,28 @@ from flask import Blueprint, jsonify
 
 from services.calendar.commands import RevokeFeedToken
 from services.calendar.entrypoints.wiring import new_token, private_feed_url, unit_of_work, webcal
-from services.calendar.schemas import FEED_TOKEN_IN, FEED_TOKEN_OUT
+from services.calendar.schemas import FEED_TOKEN_IN, FEED_TOKEN_OUT, FeedTokenIn, FeedTokenOut
 from services.calendar.usecases.tokens import create_feed_token, revoke_feed_token
 from shared.auth import current_principal, require_role
 from shared.messages import Msg
+from shared.openapi import ApiDoc
 from shared.problems import problem
 from shared.requests import json_body
 
 api = Blueprint("calendar_api", __name__)
+doc = ApiDoc(title="Evenemang calendar API")
+doc.blueprint_route(api, "/api/v1")
 
 
-@api.post("/feed-tokens")
+@doc.route(
+    api,
+    "/feed-tokens",
+    "POST",
+    summary="A personal feed link of mine (its URL and webcal:// address)",
+    body=FeedTokenIn,
+    answer=FeedTokenOut,
+    status=201,
+)
 @require_role()
 def create_token():
     label = json_body(FEED_TOKEN_IN)["label"]
@@ -25,7 +36,14 @@ def create_token():
     return jsonify(FEED_TOKEN_OUT.dump({"token": token, "url": url, "webcal": webcal(url)})), 201
 
 
-@api.delete("/feed-tokens/<token>")
+@doc.route(
+    api,
+    "/feed-tokens/<token>",
+    "DELETE",
+    summary="Revoke a personal feed link (mine; an admin's: anyone's)",
+    status=204,
+    errors=(404,),
+)
 @require_role()
 def delete_token(token: str):
     principal = current_principal()
