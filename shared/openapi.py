@@ -54,38 +54,12 @@ class ApiDoc:
     version: str = "1.0.0"
     operations: list[Operation] = field(default_factory=list)
 
-    def route(
-        self,
-        bp: Blueprint,
-        rule: str,
-        method: str,
-        *,
-        summary: str,
-        body: type[Schema] | None = None,
-        query: type[Schema] | None = None,
-        answer: type[Schema] | None = None,
-        listed: str | None = None,
-        status: int = 200,
-        auth: bool = True,
-        errors: tuple[int, ...] = (),
-    ) -> Callable:
-        """Register the view for ``rule`` on ``bp`` and document it: ``answer`` is the body
-        of a success (with ``listed``, a list of them under that key of an object)."""
+    def route(self, bp: Blueprint, rule: str, method: str, **spec: Any) -> Callable:
+        """Register the view for ``rule`` on ``bp`` and document it (:meth:`describe`)."""
 
         def decorate(view: Callable) -> Callable:
             bp.add_url_rule(rule, view_func=view, methods=[method])
-            self.describe(
-                rule,
-                method,
-                summary=summary,
-                body=body,
-                query=query,
-                answer=answer,
-                listed=listed,
-                status=status,
-                auth=auth,
-                errors=errors,
-            )
+            self.describe(rule, method, **spec)
             return view
 
         return decorate
@@ -104,7 +78,9 @@ class ApiDoc:
         auth: bool = True,
         errors: tuple[int, ...] = (),
     ) -> None:
-        """Document a route registered elsewhere (as :meth:`route` does)."""
+        """Document a route: ``answer`` is the body of a success (with ``listed``, a list of
+        them under that key of an object); ``errors``, the refusals besides those every
+        operation may give."""
         self.operations.append(
             Operation(
                 rule, method.lower(), summary, body, query, answer, listed, status, auth, errors
