@@ -1,0 +1,228 @@
+"""Exactly once as people see it, through outages: a consumer waits out its database (it
+pauses; nothing goes to the dead letters), the sender re-sends at most the one mail in
+flight when killed, an event that arrives late still gets its mail, booking answers 503
+(never 500) while its database is away, and the embedded bus locked for 45 s does not
+block booking's writes. On the run's backend: SQLite files (a database locked by the test)
+or PostgreSQL behind a TCP proxy the test cuts (the machine's server keeps running)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from services.calendar.entrypoints.consumer import make_handler as calendar_handler
+from shared.bus.consumer import EventConsumer
+from shared.bus.topology import build_topology
+from shared.db import Database
+from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED
+from tests.factories import envelope
+from tests.support.backends import BACKEND
+from tests.support.bus import publish_events, queue_size, read_model
+from tests.support.processes import wait_for
+
+SERVERS = BACKEND == "servers"
+
+
+# --- a database that goes away -------------------------------------------------------------
+
+
+class CutProxy:
+    """A TCP proxy to ``target`` that the test can cut: every connection through it is
+    closed and new ones are closed at once, until it is restored."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.is_cut = False
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if self.is_cut:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.open |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            self._close(sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.open.discard(sock)
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    def cut(self) -> None:
+        self.is_cut = True
+        with self.lock:
+            cut = list(self.open)
+        for sock in cut:
+            self._close(sock)
+
+    def restore(self) -> None:
+        self.is_cut = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+class Outage:
+    """A service's database made unreachable for writes and brought back: on SQLite the test
+    holds the write lock (the service waits one second for it, ``?timeout=1``), on PostgreSQL
+    a proxy in front of the server is cut. ``url`` is what the service must use."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.sqlite = parsed.get_backend_name() == "sqlite"
+        self.proxy: CutProxy | None = None
+        self.holder: sqlite3.Connection | None = None
+        if self.sqlite:
+            self.path = parsed.database
+            self.url = f"{url}?timeout=1"
+        else:
+            self.proxy = CutProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+            parts = urlsplit(url)
+            netloc = parts.netloc.rsplit("@", 1)
+            netloc[-1] = f"127.0.0.1:{self.proxy.port}"
+            self.url = urlunsplit(parts._replace(netloc="@".join(netloc)))
+
+    def begin(self) -> None:
+        if self.proxy is not None:
+            self.proxy.cut()
+            return
+        self.holder = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.holder.execute("BEGIN EXCLUSIVE")
+
+    def end(self) -> None:
+        if self.proxy is not None:
+            self.proxy.restore()
+        elif self.holder is not None:
+            self.holder.execute("ROLLBACK")
+            self.holder.close()
+            self.holder = None
+
+    def close(self) -> None:
+        self.end()
+        if self.proxy is not None:
+            self.proxy.close()
+
+
+@contextlib.contextmanager
+def outage_of(url: str) -> Iterator[Outage]:
+    outage = Outage(url)
+    try:
+        yield outage
+    finally:
+        outage.close()
+
+
+def _history(bookings: int) -> list[dict]:
+    events = []
+    for i in range(bookings):
+        first = envelope(BOOKING_SUBMITTED, revision=1, title=f"b{i}")
+        bid = first["data"]["booking_id"]
+        events += [first, envelope(BOOKING_APPROVED, booking_id=bid, revision=2, status="approved")]
+    return events
+
+
+@contextlib.contextmanager
+def consuming(consumer: EventConsumer) -> Iterator[EventConsumer]:
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop.set()
+        thread.join(30)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batches", "one-by-one"])
+def test_a_consumer_waits_out_its_database_and_dead_letters_nothing(config, batched):
+    """Calendar's database away for 6 s while events arrive: the consumer pauses (its
+    messages stay on the queue), then applies every one; the dead letters stay empty."""
+    events = _history(20)
+    with outage_of(config.calendar_database_url) as outage:
+        db = Database(outage.url)
+        handler = calendar_handler(db)
+        consumer = EventConsumer(
+            config.broker_url,
+            build_topology(config.queue_type),
+            "calendar",
+            handler,
+            batch_handler=handler.batch if batched else None,
+            backoff=0.01,
+            max_pause=1.0,
+        )
+        try:
+            with consuming(consumer):
+                publish_events(config, *events[:10])
+                wait_for(lambda: read_model(config, "calendar")[1] == 10, 30, message="first 10")
+                outage.begin()
+                publish_events(config, *events[10:])
+                wait_for(lambda: consumer.pauses >= 2, 30, message="the consumer to pause")
+                time.sleep(4)  # an outage of some seconds, retried meanwhile
+                outage.end()
+                wait_for(
+                    lambda: read_model(config, "calendar")[1] == len(events),
+                    60,
+                    message="every event applied after the outage",
+                )
+        finally:
+            db.dispose()
+    rows, _ = read_model(config, "calendar")
+    assert set(rows.values()) == {(2, "approved")} and len(rows) == 20
+    assert consumer.dead_lettered == 0
+    assert queue_size(config, "calendar.events.dlq") == 0
+    assert queue_size(config, "calendar.events") == 0
+
+
+def test_a_message_that_can_never_be_applied_is_still_dead_lettered(config):
+    """Pausing is for outages only: a handler's own error goes to the dead letters after
+    its retries, and the consumer goes on."""
+    good, bad = envelope(BOOKING_SUBMITTED), envelope(BOOKING_SUBMITTED)
+
+    def handler(event) -> None:
+        if event.booking_id == bad["data"]["booking_id"]:
+            raise ValueError("this event can never be applied")
+        seen.append(event.booking_id)
+
+    seen: list[str] = []
+    consumer = EventConsumer(
+        config.broker_url, build_topology(config.queue_type), "calendar", handler, backoff=0.01
+    )
+    with consuming(consumer):
+        publish_events(config, bad, good)
+        wait_for(lambda: seen and consumer.dead_lettered == 1, 30, message="good applied")
+    assert seen == [good["data"]["booking_id"]]
+    assert consumer.pauses == 0
+    assert queue_size(config, "calendar.events.dlq") == 1
