@@ -7,11 +7,13 @@ or PostgreSQL behind a TCP proxy the test cuts (the machine's server keeps runni
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,7 +28,8 @@ from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED
 from tests.factories import envelope
 from tests.support.backends import BACKEND
 from tests.support.bus import publish_events, queue_size, read_model
-from tests.support.processes import wait_for
+from tests.support.processes import run_until_killed, wait_for
+from tests.support.smtp import Notify, Recorder, SmtpServer
 
 SERVERS = BACKEND == "servers"
 
@@ -226,3 +229,98 @@ def test_a_message_that_can_never_be_applied_is_still_dead_lettered(config):
     assert seen == [good["data"]["booking_id"]]
     assert consumer.pauses == 0
     assert queue_size(config, "calendar.events.dlq") == 1
+
+
+# --- the sender: each mail marked sent as soon as the server took it ----------------------
+
+PARTICIPANTS = [{"email": f"p{i}@example.org", "name": f"P {i}"} for i in range(3)]
+
+DYING_SENDER = """
+import os, signal
+from services.notify.entrypoints.worker import mail_sender
+from services.notify.settings import SenderSettings, sink_directory
+from shared.config import Config
+from shared.db import Database
+from shared.mail import SmtpConnection, parse_smtp_url
+
+URL = {url!r}
+config = Config.from_env()
+settings = SenderSettings(
+    smtp_url=URL, sink_dir=sink_directory(config), envelope_from="noreply@evenemang.example"
+)
+accepted = 0
+
+
+class Dying(SmtpConnection):
+    def send(self, sender, recipients, data):
+        global accepted
+        refused = super().send(sender, recipients, data)
+        accepted += 1
+        if accepted == {kill_after}:  # the server took it; the sender dies before noting it
+            os.kill(os.getpid(), signal.SIGKILL)
+        return refused
+
+
+mail_sender(Database(config.notify_database_url), settings, lambda: Dying(parse_smtp_url(URL)))()
+"""
+
+
+def _message_ids(smtp) -> Counter:
+    return Counter(r.message["Message-ID"] for r in smtp.received)
+
+
+def _approved(**overrides) -> dict:
+    overrides.setdefault("participants", PARTICIPANTS)
+    return envelope(BOOKING_APPROVED, status="approved", **overrides)
+
+
+def test_a_killed_sender_sends_again_only_the_mail_in_flight(config, notify, smtp):
+    """SIGKILL after the server accepted the fifth of twelve mails, before it was noted:
+    once the lease has passed, another sender sends the seven not sent and the fifth again
+    (one duplicate, same Message-ID), never the four it had noted."""
+    for _ in range(3):
+        notify.deliver(_approved())
+    assert len(notify.deliveries()) == 12
+    run_until_killed(DYING_SENDER.format(url=smtp.url, kill_after=5), config)
+    assert len(smtp.received) == 5
+    assert [d.status for d in notify.deliveries()].count("sent") == 4
+    assert notify.send_all() == 0  # the dead sender's lease still holds the rest
+    notify.clock.advance(seconds=notify.sender_settings.lease_seconds + 1)
+    assert notify.send_all() == 8
+    ids = _message_ids(smtp)
+    assert len(ids) == 12 and sorted(ids.values()) == [1] * 11 + [2]
+    assert {d.status for d in notify.deliveries()} == {"sent"}
+
+
+class SlowRecorder(Recorder):
+    """Takes each message's data a while before answering (a slow relay)."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(0.4)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_slow_sender_keeps_its_lease_while_it_gets_on(config):
+    """Each mail noted renews the lease of the rest of the batch: a batch that takes four
+    times the lease is not taken over by a second sender while the first gets on."""
+    server = SmtpServer()
+    server.recorder = SlowRecorder()
+    with server:
+        first = Notify(config, server.url, lease_seconds=1.0)
+        second = Notify(config, server.url, lease_seconds=1.0)
+        try:
+            first.deliver(_approved(), _approved())
+            sending = threading.Thread(target=first.send_all)
+            sending.start()
+            deadline = time.monotonic() + 3.2
+            while time.monotonic() < deadline:  # the second sender looks every 0.1 s
+                second.send_all()
+                time.sleep(0.1)
+            sending.join(30)
+            second.send_all()
+        finally:
+            first.close()
+            second.close()
+    ids = _message_ids(server)
+    assert len(ids) == 8 and set(ids.values()) == {1}
+
