@@ -324,3 +324,38 @@ def test_a_slow_sender_keeps_its_lease_while_it_gets_on(config):
     ids = _message_ids(server)
     assert len(ids) == 8 and set(ids.values()) == {1}
 
+
+# --- late events ------------------------------------------------------------------------------
+
+
+def test_an_event_that_arrives_late_still_gets_its_receipt(notify, smtp):
+    """The approval arrived first (a redelivery put the submission behind it): the organiser
+    still gets the receipt of the submission, and participants are not sent anything for
+    the older state."""
+    submitted = envelope(BOOKING_SUBMITTED, revision=1, participants=PARTICIPANTS)
+    booking_id = submitted["data"]["booking_id"]
+    approved = _approved(booking_id=booking_id, revision=2)
+    notify.deliver(approved)
+    before = sorted(notify.kinds(booking_id))
+    notify.deliver(submitted)
+    notify.deliver_batch(submitted, approved)  # redelivered again: nothing more
+    after = sorted(notify.kinds(booking_id))
+    assert sorted(set(after) - set(before)) == [("org@example.org", "receipt", "queued")]
+    assert notify.send_all() == len(after)
+    kinds = Counter(k for _, k, _ in notify.kinds(booking_id))
+    assert kinds["receipt"] == 1 and kinds["approved"] == 1
+    assert len(smtp.received) == len(after)
+
+
+def test_late_events_in_one_batch_are_each_mailed_once(notify):
+    """Several bookings whose older events come in one batch behind the newer ones."""
+    pairs = []
+    for _ in range(3):
+        submitted = envelope(BOOKING_SUBMITTED, revision=1)
+        bid = submitted["data"]["booking_id"]
+        pairs.append((submitted, _approved(booking_id=bid, revision=2, participants=[])))
+    notify.deliver_batch(*(approved for _, approved in pairs))
+    notify.deliver_batch(*(submitted for submitted, _ in pairs), *(a for _, a in pairs))
+    for submitted, _ in pairs:
+        kinds = Counter(k for _, k, _ in notify.kinds(submitted["data"]["booking_id"]))
+        assert kinds["receipt"] == 1 and kinds["approved"] == 1
