@@ -113,11 +113,13 @@ class ApiDoc:
                 schema = {"type": "array", "items": op.answer}
             ok["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(op.status): ok}
-        codes = set(op.errors) | ({401, 403} if op.auth else set())
+        # every route may find its database away for a moment (shared.problems)
+        codes = set(op.errors) | {503} | ({401, 403} if op.auth else set())
         if op.body or op.query:
             codes.add(422)
         for code in sorted(codes):
             responses[str(code)] = {"description": _REASONS.get(code, "Error"), **problem}
+        responses["503"]["headers"] = {"Retry-After": _RETRY_AFTER}
         operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
         if op.auth:
             operation["security"] = [{"bearer": []}, {"session": []}]
@@ -156,7 +158,10 @@ _REASONS = {
     410: "Gone",
     413: "Too large",
     422: "Invalid input",
+    503: "The database is away for a moment (database_unavailable), or went away while the "
+    "change was being saved (outcome_unknown: look before trying again)",
 }
+_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
 
 
 def _path_params(rule: str) -> list[tuple[str, str]]:

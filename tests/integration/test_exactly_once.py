@@ -18,16 +18,21 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from services.calendar.entrypoints.consumer import make_handler as calendar_handler
 from shared.bus.consumer import EventConsumer
 from shared.bus.topology import build_topology
 from shared.db import Database
 from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED
+from shared.transient import RETRY_AFTER_SECONDS
 from tests.factories import envelope
 from tests.support.backends import BACKEND
+from tests.support.booking import MONDAY, BookingApi, at
 from tests.support.bus import publish_events, queue_size, read_model
+from tests.support.pages import text, token
 from tests.support.processes import run_until_killed, wait_for
 from tests.support.smtp import Notify, Recorder, SmtpServer
 
@@ -359,3 +364,107 @@ def test_late_events_in_one_batch_are_each_mailed_once(notify):
     for submitted, _ in pairs:
         kinds = Counter(k for _, k, _ in notify.kinds(submitted["data"]["booking_id"]))
         assert kinds["receipt"] == 1 and kinds["approved"] == 1
+
+
+# --- booking's database away: 503, never 500 ----------------------------------------------
+
+
+@pytest.fixture
+def booking_outage(config, make_app) -> Iterator[tuple[BookingApi, Outage]]:
+    """Booking's app on a database the test can take away."""
+    with outage_of(config.booking_database_url) as outage:
+        yield (
+            BookingApi(make_app("booking", config.replace(booking_database_url=outage.url))),
+            outage,
+        )
+
+
+def test_submits_while_bookings_database_is_away_answer_503_with_retry_after(booking_outage):
+    api, outage = booking_outage
+    room = api.make_resource()
+    outage.begin()
+    answers = []
+    for hour in (8, 10, 12, 14, 16):
+        started = time.monotonic()
+        body = api.booking_body(room, start=at(MONDAY, hour), end=at(MONDAY, hour + 1))
+        response = api.post("/api/v1/bookings", api.organiser, body)
+        answers.append((response, time.monotonic() - started))
+    outage.end()
+    for response, seconds in answers:
+        assert response.status_code == 503, response.get_json()
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        assert response.get_json()["code"] == "database_unavailable"
+        assert "Try again in a moment" in response.get_json()["detail"]
+        assert seconds < 5  # a second's busy wait on SQLite; a refused connection on PostgreSQL
+    back = api.post("/api/v1/bookings", api.organiser, api.booking_body(room))
+    assert back.status_code == 201, back.get_json()
+    assert len(api.get("/api/v1/bookings", api.organiser).get_json()["bookings"]) == 1
+
+
+def test_a_page_while_bookings_database_is_away_says_try_again_in_a_moment(booking_outage):
+    api, outage = booking_outage
+    client = api.app.test_client()
+    client.set_cookie("evenemang_lang", "en")
+    csrf = token(client)
+    outage.begin()
+    try:
+        response = client.post(
+            "/login", data={"csrf_token": csrf, "email": "who@example.org", "password": "guess"}
+        )
+    finally:
+        outage.end()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    page = text(response)
+    assert "Try again in a moment" in page and "cannot reach its database" in page
+
+
+def test_a_retried_decision_that_had_been_saved_is_refused_not_done_twice(booking_outage):
+    """The other side of an unknown outcome: the first approve was saved, its answer lost;
+    the retry answers 409 and writes no second event."""
+    api, _ = booking_outage
+    booking = api.booking(api.organiser, api.make_resource())
+    assert api.act(booking, "approve", api.infra).status_code == 200
+    again = api.act(booking, "approve", api.infra)
+    assert again.status_code == 409 and again.get_json()["code"] == "cannot_in_state"
+    approvals = [e for e in api.events(booking["id"]) if e["type"] == BOOKING_APPROVED]
+    assert len(approvals) == 1
+
+
+if SERVERS:  # only a server's COMMIT can be lost on the way; SQLite commits in the process
+
+    def test_an_approve_whose_commit_was_cut_answers_503_and_a_retry_is_safe(booking_outage):
+        """The connection cut as COMMIT goes out: the answer is 503 ``outcome_unknown`` (not
+        500), and approving again once the database is back approves it once."""
+        api, outage = booking_outage
+        booking = api.booking(api.organiser, api.make_resource())
+        approving = threading.Event()
+
+        def note_approval(session, _context) -> None:
+            if any(getattr(o, "event_type", None) == BOOKING_APPROVED for o in session.new):
+                approving.set()
+
+        def cut(_connection) -> None:
+            if approving.is_set():
+                approving.clear()
+                outage.begin()
+
+        event.listen(Session, "after_flush", note_approval)
+        event.listen(api.db.engine, "commit", cut)
+        try:
+            response = api.act(booking, "approve", api.infra)
+        finally:
+            event.remove(Session, "after_flush", note_approval)
+            outage.end()
+        assert response.status_code == 503, response.get_json()
+        assert response.get_json()["code"] == "outcome_unknown"
+        assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+        again = api.act(booking, "approve", api.infra)
+        assert again.status_code == 200, again.get_json()
+        assert (
+            api.get(f"/api/v1/bookings/{booking['id']}", api.organiser).get_json()["status"]
+            == "approved"
+        )
+        approvals = [e for e in api.events(booking["id"]) if e["type"] == "booking.approved"]
+        assert len(approvals) == 1
