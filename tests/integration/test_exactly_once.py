@@ -15,6 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -22,11 +23,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from services.booking.persistence.models import OutboxMessage
 from services.calendar.entrypoints.consumer import make_handler as calendar_handler
 from shared.bus.consumer import EventConsumer
+from shared.bus.publisher import Publisher
+from shared.bus.sqlite_transport import broker_url_for
 from shared.bus.topology import build_topology
 from shared.db import Database
 from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED
+from shared.outbox import OutboxRelay
 from shared.transient import RETRY_AFTER_SECONDS
 from tests.factories import envelope
 from tests.support.backends import BACKEND
@@ -468,3 +473,80 @@ if SERVERS:  # only a server's COMMIT can be lost on the way; SQLite commits in 
         )
         approvals = [e for e in api.events(booking["id"]) if e["type"] == "booking.approved"]
         assert len(approvals) == 1
+
+
+# --- the embedded bus locked: booking's writes go on ------------------------------------------
+
+BUS_LOCKED_SECONDS = 45
+
+
+@pytest.mark.slow
+def test_the_embedded_bus_locked_for_45_s_blocks_no_booking_write(config, make_app, tmp_path):
+    """The relay claims a batch in one short transaction of booking's and publishes with none
+    open: with the bus's SQLite file locked for 45 s (an exclusive transaction held by the
+    test), submits keep their usual latency, and every event reaches calendar afterwards. The
+    bus is the embedded one on both backends; booking's database is the run's."""
+    bus_url = broker_url_for(tmp_path / "bus.db", polling_interval=0.05)
+    topology = build_topology(config.queue_type)
+    api = BookingApi(make_app("booking"))
+    room = api.make_resource()
+    relay_db, calendar_db = (
+        Database(config.booking_database_url),
+        Database(config.calendar_database_url),
+    )
+    stop = threading.Event()
+    handler = calendar_handler(calendar_db)
+    consumer = EventConsumer(
+        bus_url, topology, "calendar", handler, batch_handler=handler.batch, stop=stop
+    )
+    publisher = Publisher(bus_url, topology)
+    relay = OutboxRelay(relay_db, OutboxMessage, publisher, lease_seconds=120)
+    threads = [
+        threading.Thread(target=consumer.run, daemon=True),
+        threading.Thread(target=relay.run, args=(stop,), kwargs={"interval": 0.05}, daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+
+    def submit(n: int) -> float:
+        day = MONDAY + timedelta(days=7 * (n // 8))
+        body = api.booking_body(room, start=at(day, 8 + n % 8), end=at(day, 9 + n % 8))
+        started = time.monotonic()
+        response = api.post("/api/v1/bookings", api.organiser, body)
+        assert response.status_code == 201, response.get_json()
+        return time.monotonic() - started
+
+    def in_calendar() -> int:
+        return len(read_model(config, "calendar")[0])
+
+    try:
+        before = [submit(n) for n in range(5)]
+        wait_for(lambda: in_calendar() == 5, 60, message="the first bookings in calendar")
+        holder = sqlite3.connect(tmp_path / "bus.db", isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        locked_at = time.monotonic()
+        during, n = [], 5
+        while time.monotonic() - locked_at < BUS_LOCKED_SECONDS:
+            during.append(submit(n))
+            n += 1
+            time.sleep(0.5)
+        assert in_calendar() == 5  # nothing got through the lock
+        holder.execute("ROLLBACK")
+        holder.close()
+        released = time.monotonic()
+        wait_for(lambda: in_calendar() == n, 90, interval=0.5, message="every booking in calendar")
+        caught_up = time.monotonic() - released
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+        publisher.close()
+        relay_db.dispose()
+        calendar_db.dispose()
+    print(
+        f"\nsubmits before the lock: max {max(before):.3f}s; during the 45 s lock: "
+        f"{len(during)} submits, max {max(during):.3f}s; caught up {caught_up:.1f}s after"
+    )
+    assert len(during) >= 30
+    assert max(during) < 2.0, sorted(during)[-5:]  # was: 30 s and a 500 behind the relay
+    assert consumer.dead_lettered == 0
