@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import sqlite3
 import threading
@@ -36,7 +37,13 @@ from shared.transient import RETRY_AFTER_SECONDS
 from tests.factories import envelope
 from tests.support.backends import BACKEND
 from tests.support.booking import MONDAY, BookingApi, at
-from tests.support.bus import publish_events, queue_size, read_model
+from tests.support.bus import (
+    publish_events,
+    queue_size,
+    read_model,
+    unpublished,
+    write_to_outbox,
+)
 from tests.support.pages import text, token
 from tests.support.processes import run_until_killed, wait_for
 from tests.support.smtp import Notify, Recorder, SmtpServer
@@ -550,3 +557,35 @@ def test_the_embedded_bus_locked_for_45_s_blocks_no_booking_write(config, make_a
     assert len(during) >= 30
     assert max(during) < 2.0, sorted(during)[-5:]  # was: 30 s and a 500 behind the relay
     assert consumer.dead_lettered == 0
+
+
+def test_the_relay_waits_out_bookings_database_and_then_publishes_every_event(config, caplog):
+    """Booking's database away for some seconds under a running relay: a warning a try (no
+    traceback), and once it is back every event waiting in the outbox is published."""
+    events = _history(5)
+    write_to_outbox(config, *events)
+    caplog.set_level(logging.WARNING, logger="shared.outbox")
+    stop = threading.Event()
+    with outage_of(config.booking_database_url) as outage:
+        db = Database(outage.url)
+        publisher = Publisher(config.broker_url, build_topology(config.queue_type))
+        relay = OutboxRelay(db, OutboxMessage, publisher)
+        outage.begin()
+        thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+        thread.start()
+        try:
+            wait_for(lambda: len(_relay_lines(caplog)) >= 2, 30, message="the relay to retry")
+            outage.end()
+            wait_for(lambda: unpublished(config) == 0, 30, message="the outbox drained")
+        finally:
+            stop.set()
+            thread.join(30)
+            publisher.close()
+            db.dispose()
+    assert queue_size(config, "calendar.events") == len(events)
+    assert {r.levelname for r in _relay_lines(caplog)} == {"WARNING"}
+    assert all("database is away" in r.getMessage() for r in _relay_lines(caplog))
+
+
+def _relay_lines(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "shared.outbox"]
