@@ -589,3 +589,35 @@ def test_the_relay_waits_out_bookings_database_and_then_publishes_every_event(co
 
 def _relay_lines(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "shared.outbox"]
+
+
+class DroppingRecorder(Recorder):
+    """Takes the third message, then drops the connection before answering it."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        answer = await super().handle_DATA(server, session, envelope)
+        if len(self.received) == 3:
+            server.transport.abort()
+        return answer
+
+
+def test_a_connection_dropped_after_data_sends_that_mail_again_and_only_that_one(config):
+    """The server took the third mail but its answer never came: that mail (and only it) is
+    tried again, with the same Message-ID; the two before were noted, the rest go on."""
+    server = SmtpServer()
+    server.recorder = DroppingRecorder()
+    with server:
+        notify = Notify(config, server.url, retry_seconds=1.0)
+        try:
+            notify.deliver(_approved(), _approved())
+            notify.send_all()
+            assert len(server.received) == 3
+            notify.clock.advance(seconds=2)
+            notify.send_all()
+            statuses = {d.status for d in notify.deliveries()}
+        finally:
+            notify.close()
+    ids = _message_ids(server)
+    assert len(ids) == 8 and sorted(ids.values()) == [1] * 7 + [2]
+    assert ids[server.received[2].message["Message-ID"]] == 2
+    assert statuses == {"sent"}
