@@ -38,6 +38,8 @@ class Config:
     bus_max_retries: int = 3
     bus_retry_backoff: float = 0.2
     bus_prefetch: int = 100
+    # A consumer whose database or broker is away pauses, doubling up to this many seconds.
+    bus_max_pause: float = 60.0
     relay_batch_size: int = 500
     relay_interval: float = 0.2
     relay_lease_seconds: float = 60.0

@@ -28,6 +28,7 @@ def consumer_loop(
                 max_retries=config.bus_max_retries,
                 backoff=config.bus_retry_backoff,
                 prefetch=config.bus_prefetch,
+                max_pause=config.bus_max_pause,
                 stop=stop,
             ).run()
         finally:

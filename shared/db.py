@@ -48,7 +48,9 @@ def make_engine(url: str, **kwargs) -> Engine:
         return create_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs.setdefault("connect_args", {"timeout": 30})
+    # one busy timeout (seconds): connect_args, else the URL's ?timeout=, else 30
+    kwargs.setdefault("connect_args", {"timeout": float(parsed.query.get("timeout", 30))})
+    busy_ms = int(float(kwargs["connect_args"].get("timeout", 30)) * 1000)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -58,7 +60,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

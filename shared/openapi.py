@@ -125,13 +125,14 @@ class ApiDoc:
             ok["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(op.status): ok}
         # Every operation may find the service unable to reach its database (503, with
-        # Retry-After); one that reads a body or a query may find it malformed (400: not
-        # JSON, invalid UTF-8) or invalid (422).
+        # Retry-After: shared.problems); one that reads a body or a query may find it
+        # malformed (400: not JSON, invalid UTF-8) or invalid (422).
         codes = set(op.errors) | ({401, 403} if op.auth else set()) | {503}
         if op.body or op.query:
             codes |= {400, 422}
         for code in sorted(codes):
             responses[str(code)] = {"description": _REASONS.get(code, "Error"), **problem}
+        responses["503"]["headers"] = {"Retry-After": _RETRY_AFTER}
         operation: dict[str, Any] = {"summary": op.summary, "responses": responses}
         if op.auth:
             operation["security"] = [{"bearer": []}, {"session": []}]
@@ -199,8 +200,10 @@ _REASONS = {
     413: "Too large",
     422: "Invalid input",
     429: "Too many requests: wait as long as Retry-After says",
-    503: "Unavailable for a moment: try again after Retry-After",
+    503: "The database is away for a moment (database_unavailable), or went away while the "
+    "change was being saved (outcome_unknown: look before trying again)",
 }
+_RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}
 
 
 def _path_params(rule: str) -> list[tuple[str, str]]:

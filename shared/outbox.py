@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.db import Database, UTCDateTime, utcnow
+from shared.transient import is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +218,11 @@ class OutboxRelay:
                 stop.wait(delay)
                 delay = min(max(delay, 0.5) * 2, 10.0)
                 continue
-            except Exception:
-                log.exception("outbox relay failed; retrying")
+            except Exception as exc:
+                if is_database_outage(exc):  # expected while it lasts: a line, no traceback
+                    log.warning("outbox relay: the database is away (%r); retrying in 1s", exc)
+                else:
+                    log.exception("outbox relay failed; retrying")
                 stop.wait(1.0)
                 continue
             delay = interval

@@ -6,6 +6,7 @@ as scripts expect); ``code`` and ``codes`` (field → ids) carry the same ids fo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from shared.messages import LANGUAGES, N_, Msg, text
+from shared.transient import RETRY_AFTER_SECONDS, OutcomeUnknown, is_database_outage
 
 PROBLEM_JSON = "application/problem+json"
 HTTP_TITLES = {
@@ -102,8 +104,27 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        reason = unavailable(exc)
+        if reason is not None:
+            response = problem(503, Msg("http_503"), reason)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         app.logger.exception("unhandled error")
         return problem(500, Msg("http_500"), Msg("server_error"), code="internal_server_error")
+
+
+def unavailable(exc: BaseException) -> Msg | None:
+    """Why a request failed for a while only (the database away, or gone during the
+    commit), logged as such; None for any other error."""
+    if isinstance(exc, OutcomeUnknown):
+        reason = Msg("outcome_unknown")
+    elif is_database_outage(exc):
+        reason = Msg("database_unavailable")
+    else:
+        return None
+    cause = exc.__cause__ or exc
+    logging.getLogger(__name__).warning("503 (%s): %s", reason.code, f"{cause!r}"[:500])
+    return reason
 
 
 def install_validation_handler(app: Flask) -> None:

@@ -20,6 +20,7 @@ ENV = {
     "EVENEMANG_REMINDER_HOURS": (24.0, "hours before each occurrence a reminder goes out"),
     "EVENEMANG_MAIL_MAX_ATTEMPTS": (8, "attempts before a mail is dead"),
     "EVENEMANG_MAIL_RETRY_SECONDS": (60.0, "first retry delay; doubles after each attempt"),
+    "EVENEMANG_MAIL_LEASE_SECONDS": (60.0, "a sender silent this long loses its claimed mail"),
 }
 
 
@@ -88,7 +89,7 @@ class SenderSettings:
     envelope_from: str
     max_attempts: int = 8
     retry_seconds: float = 60.0
-    lease_seconds: float = 300.0
+    lease_seconds: float = 60.0
     batch_size: int = 50
     interval: float = 0.2
 
@@ -105,6 +106,7 @@ class SenderSettings:
             envelope_from=MailSettings.from_config(config, env).sender_address,
             max_attempts=int(_number(env, "EVENEMANG_MAIL_MAX_ATTEMPTS", int)),
             retry_seconds=float(_number(env, "EVENEMANG_MAIL_RETRY_SECONDS", float)),
+            lease_seconds=float(_number(env, "EVENEMANG_MAIL_LEASE_SECONDS", float)),
         )
 
 

@@ -1,6 +1,13 @@
 """The consumer runner: ack only after the handler's transaction committed; bounded
 retries with backoff, then the dead-letter queue. A poison message never stops it.
 
+Only a message that can never be applied is dead-lettered (it cannot be parsed, or the
+handler refuses it for good). When the handler fails because the service's database or
+the network is away (:func:`shared.transient.is_transient`), the message is not its fault:
+the consumer gives its unacked messages back to the queue, closes the connection and pauses,
+with a backoff doubling up to ``max_pause`` seconds, then tries again, for as long as the
+outage lasts.
+
 With a batch handler, messages are taken up to the prefetch count (or until the queue
 goes quiet for ``batch_wait`` seconds) and applied in one call, so one transaction and
 one ack cover many events; if that call fails, the batch is handled message by message
@@ -21,6 +28,7 @@ from shared.bus.connection import connect
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
+from shared.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,11 @@ BatchHandler = Callable[[list[Event]], None]
 
 DEFAULT_BATCH_SIZE = 100  # when prefetch is unlimited (0)
 MAX_BATCH_AGE = 1.0  # seconds: a steady trickle still gets applied, not held back
+FIRST_PAUSE = 1.0  # seconds the first pause of an outage lasts; it doubles up to max_pause
+
+
+class Outage(Exception):
+    """The handler could not reach what it needs (database, network): pause, then retry."""
 
 
 class EventConsumer:
@@ -46,6 +59,7 @@ class EventConsumer:
         backoff: float = 0.2,
         prefetch: int = 100,
         batch_wait: float = 0.05,
+        max_pause: float = 60.0,
         stop: threading.Event | None = None,
     ) -> None:
         self.url = url
@@ -60,6 +74,8 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = prefetch or DEFAULT_BATCH_SIZE
         self.batch_wait = batch_wait
+        self.max_pause = max_pause
+        self.pauses = 0
         self.stop = stop or threading.Event()
         self.processed = 0
         self.dead_lettered = 0
@@ -67,14 +83,28 @@ class EventConsumer:
         self._pending: list[Message] = []
         self._pending_since = 0.0
         self._ack_multiple = False
+        self._outage: Outage | None = None  # noted inside a delivery, raised after it
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when the broker goes away."""
-        delay = 0.5
+        delay, pause, applied = 0.5, FIRST_PAUSE, self.processed
         while not self.stop.is_set():
             try:
                 self._consume()
                 delay = 0.5
+            except Outage as outage:
+                if self.processed > applied:  # it got on since the last pause: start short
+                    pause = FIRST_PAUSE
+                applied = self.processed
+                self.pauses += 1
+                log.warning(
+                    "%s consumer pauses %.0fs: %s (its messages wait on the queue)",
+                    self.service,
+                    pause,
+                    outage,
+                )
+                self.stop.wait(pause)
+                pause = min(pause * 2, self.max_pause)
             except Exception as exc:  # broker gone: wait and reconnect, never exit
                 log.warning(
                     "%s consumer lost the broker (%r); retrying in %.1fs", self.service, exc, delay
@@ -106,21 +136,27 @@ class EventConsumer:
                     # on a lost connection these were never acked: the broker delivers
                     # them again, so they must not be settled on the next channel
                     self._pending.clear()
+                    self._outage = None
 
     def _drain(self, conn: Connection) -> None:
-        """Wait for one message; flush the batch when full, old, or the queue is quiet."""
+        """Wait for one message; flush the batch when full, old, or the queue is quiet.
+        An outage noted meanwhile is raised here, outside the transport's delivery."""
         try:
             conn.drain_events(timeout=self.batch_wait if self._pending else 1.0)
         except TimeoutError:
             self._flush()
-            return
-        if self._pending and (
-            len(self._pending) >= self.batch_size
-            or time.monotonic() - self._pending_since >= MAX_BATCH_AGE
-        ):
-            self._flush()
+        else:
+            if self._pending and (
+                len(self._pending) >= self.batch_size
+                or time.monotonic() - self._pending_since >= MAX_BATCH_AGE
+            ):
+                self._flush()
+        if self._outage is not None:
+            raise self._outage
 
     def _on_message(self, message: Message) -> None:
+        if self._outage is not None:
+            return  # left unacked: it goes back to the queue with the connection
         if self.batch_handler is None:
             event = self._parse(message)
             if event is not None:
@@ -148,6 +184,9 @@ class EventConsumer:
         try:
             self.batch_handler([event for _, event in batch])
         except Exception as exc:
+            if is_transient(exc):
+                self._note_outage(f"{len(batch)} events wait", exc)
+                return
             log.warning(
                 "%s: a batch of %d events failed (%r); handling them one by one",
                 self.service,
@@ -155,7 +194,8 @@ class EventConsumer:
                 exc,
             )
             for message, event in batch:
-                self._handle(message, event)
+                if self._outage is None:
+                    self._handle(message, event)
             return
         self.processed += len(batch)
         self._ack([message for message, _ in batch])
@@ -177,8 +217,16 @@ class EventConsumer:
             message.ack()
         elif self.stop.is_set():
             message.requeue()  # interrupted by shutdown: another run will try again
+        elif is_transient(error):
+            # not the message's fault: it and those after it stay unacked, and go back to
+            # the queue when the connection closes
+            self._note_outage(f"event {event.id} waits", error)
         else:
             self._dead_letter(message, error, attempts)
+
+    def _note_outage(self, what: str, error: Exception) -> None:
+        self._outage = Outage(f"{what}: {error!r}"[:2000])
+        self._outage.__cause__ = error
 
     def _handle_with_retries(self, event: Event) -> tuple[Exception | None, int]:
         attempt = 0

@@ -26,6 +26,7 @@ from shared.config import Config
 from shared.db import Database, utcnow
 from shared.events import EventType, Snapshot, make_envelope
 from shared.outbox import enqueue
+from shared.transient import OutcomeUnknown, is_database_outage
 
 EXCLUSION_CONSTRAINT = "slots_no_overlap"
 
@@ -83,6 +84,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         except IntegrityError as exc:
             if _lost_race(exc):
                 raise SlotRace() from exc
+            raise
+        except Exception as exc:
+            if is_database_outage(exc):  # the answer to COMMIT was lost: saved or not?
+                raise OutcomeUnknown() from exc
             raise
 
     def rollback(self) -> None:

@@ -14,21 +14,36 @@ from shared.mail import ConnectionTrouble, MessageRefused, SinkConnection, SmtpC
 log = logging.getLogger(__name__)
 
 Connect = Callable[[], SmtpConnection | SinkConnection]
+OnOutcome = Callable[[Claimed, Outcome], None]
 MAX_ERROR = 1000
 
 
-def send_claimed(connect: Connect, sender: str, claimed: Sequence[Claimed]) -> dict[int, Outcome]:
-    """Send each claimed message on one connection; the outcome of each (by delivery id).
-    Trouble with the connection leaves every message not yet sent to be tried again."""
+def send_claimed(
+    connect: Connect,
+    sender: str,
+    claimed: Sequence[Claimed],
+    on_outcome: OnOutcome | None = None,
+) -> dict[int, Outcome]:
+    """Send each claimed message on one connection; the outcome of each (by delivery id),
+    each also handed to ``on_outcome`` as soon as it is known (before the next message is
+    sent: should that fail, nothing more is sent). Trouble with the connection leaves every
+    message not yet sent to be tried again."""
     outcomes: dict[int, Outcome] = {}
+
+    def settle(item: Claimed, outcome: Outcome) -> None:
+        outcomes[item.id] = outcome
+        if on_outcome is not None:
+            on_outcome(item, outcome)
+
     try:
         with connect() as connection:
             for item in claimed:
-                outcomes[item.id] = _send_one(connection, sender, item)
+                settle(item, _send_one(connection, sender, item))
     except ConnectionTrouble as exc:
-        log.warning("notify sender: %s; %d mails wait for a retry", exc, len(claimed))
-        for item in claimed:
-            outcomes.setdefault(item.id, Outcome(DeliveryStatus.QUEUED, str(exc)[:MAX_ERROR]))
+        waiting = [item for item in claimed if item.id not in outcomes]
+        log.warning("notify sender: %s; %d mails wait for a retry", exc, len(waiting))
+        for item in waiting:
+            settle(item, Outcome(DeliveryStatus.QUEUED, str(exc)[:MAX_ERROR]))
     return outcomes
 
 

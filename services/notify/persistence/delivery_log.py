@@ -145,6 +145,13 @@ class SqlDeliveries:
             )
         )
 
+    def renew(self, token: str, now: datetime) -> None:
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.claim == token, Delivery.status == SENDING)
+            .values(claimed_at=now)
+        )
+
     def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         values: dict[str, Any] = {
             "status": outcome.status.value,

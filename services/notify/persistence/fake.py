@@ -306,6 +306,11 @@ class FakeDeliveries:
                 row.status, row.sent_at, row.attempts = DeliveryStatus.SENT, now, row.attempts + 1
                 row.claim = row.claimed_at = None
 
+    def renew(self, token: str, now: datetime) -> None:
+        for row in self.rows:
+            if row.claim == token and row.status is SENDING:
+                row.claimed_at = now
+
     def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         row = self.rows[item.id - 1]
         if row.claim != token:

@@ -175,6 +175,9 @@ class Deliveries(Protocol):
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None: ...
 
+    def renew(self, token: str, now: datetime) -> None:
+        """The lease of what is still ``sending`` under ``token`` starts again at ``now``."""
+
     def list(self, query: ListDeliveries) -> list[DeliveryView]: ...
 
 

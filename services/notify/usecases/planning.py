@@ -17,6 +17,7 @@ from services.notify.domain import (
     Mail,
     account_mail,
     freed_mails,
+    organiser_mail,
     plan_mail,
     reminder_id,
     reminder_times,
@@ -86,8 +87,10 @@ def plan_deliveries(
 
 def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> None:
     before = uow.bookings.lock({e.booking_id for e in bookings})
+    late = _late(bookings, before)
     stored = uow.bookings.store_newest(bookings)
-    known = _known(uow, [*before.values(), *(e.data for e in stored)], remember=stored)
+    snapshots = [*before.values(), *(e.data for e in [*stored, *late])]
+    known = _known(uow, snapshots, remember=stored)
     for newest in stored:
         previous = before.get(newest.booking_id)
         floor = previous.revision if previous else 0
@@ -95,6 +98,19 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
             e for e in bookings if e.booking_id == newest.booking_id and e.revision > floor
         )
         _plan_booking(uow, fresh, previous, known, batch)
+    batch.rows += _compose(filter(None, map(organiser_mail, late)), known, batch)
+
+
+def _late(bookings: Iterable[Event], before: Mapping[str, BookingSnapshot]) -> list[Event]:
+    """Events older than the snapshot notify holds (redelivered behind a newer one): they
+    change nothing held, but the organiser's mail of that step (a receipt, a decision) is
+    still owed; participants and deciders follow the newest state, which they have had.
+    An event of the held revision itself was planned when that revision was stored."""
+    seen: dict[tuple[str, int], Event] = {}
+    for e in bookings:
+        if (held := before.get(e.booking_id)) is not None and e.revision < held.revision:
+            seen.setdefault((e.booking_id, e.revision), e)
+    return list(seen.values())
 
 
 def _known(

@@ -1,12 +1,19 @@
 """Sending due mail: claim a batch under a lease (one transaction), send it with no
-transaction open, record each outcome (another). A sender that dies mid-batch leaves its
-rows ``sending``; once the lease has passed another sender takes them again (at-least-once
-toward the relay; the Message-ID stays the same, so the rare duplicate is recognisable)."""
+transaction open, and record each mail's outcome as soon as the server answered (a short
+transaction per mail, which also renews the lease of the rest of the batch). A sender that
+dies mid-batch leaves only the mail in flight unrecorded; its other rows stay
+``sending`` under a lease that ends ``lease_seconds`` after its last sign of life, and
+another sender takes them then. At-least-once toward the relay: the one mail in flight may
+go twice, with the same Message-ID, so the duplicate is recognisable.
+
+A connection dropped after the message's data was sent but before the server's answer
+leaves it unknown whether the server took the mail; SMTP has no way to ask. It is tried
+again (losing it would be worse), with the same Message-ID."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from services.notify.domain import DeliveryStatus, Outcome
@@ -27,8 +34,11 @@ def send_due_mail(
     token = uuid.uuid4().hex
     claimed = claim_due_mail(uow, settings, clock(), token)
     if claimed:
-        outcomes = send_claimed(connect, settings.envelope_from, claimed)
-        record_outcomes(uow, settings, token, claimed, outcomes, clock())
+
+        def record(item: Claimed, outcome: Outcome) -> None:
+            record_outcome(uow, settings, token, item, outcome, clock())
+
+        send_claimed(connect, settings.envelope_from, claimed, record)
     return len(claimed)
 
 
@@ -47,24 +57,22 @@ def claim_due_mail(
     return claimed
 
 
-def record_outcomes(
+def record_outcome(
     uow: UnitOfWork,
     settings: SenderSettings,
     token: str,
-    claimed: list[Claimed],
-    outcomes: Mapping[int, Outcome],
+    item: Claimed,
+    outcome: Outcome,
     now: datetime,
 ) -> None:
-    """Sent rows are ``sent``; a refusal for good ``failed``; anything else waits for its
-    next attempt with backoff, or is ``dead`` after the last one."""
+    """One mail's outcome, recorded as soon as the server answered: ``sent``; ``failed``
+    for a refusal for good; else it waits for its next attempt with backoff, or is ``dead``
+    after the last one. The rest of the sender's claim is held a lease longer."""
     with uow:
-        sent = [c.id for c in claimed if outcomes[c.id].status is DeliveryStatus.SENT]
-        uow.deliveries.record_sent(token, sent, now)
-        for item in claimed:
-            outcome = outcomes[item.id]
-            if outcome.status is DeliveryStatus.SENT:
-                continue
-            uow.deliveries.record(
-                token, item, settings.retry.after(outcome, item.attempts + 1, now)
-            )
+        if outcome.status is DeliveryStatus.SENT:
+            uow.deliveries.record_sent(token, [item.id], now)
+        else:
+            retry = settings.retry.after(outcome, item.attempts + 1, now)
+            uow.deliveries.record(token, item, retry)
+        uow.deliveries.renew(token, now)
         uow.commit()

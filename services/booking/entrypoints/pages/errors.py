@@ -12,6 +12,8 @@ from services.booking import domain
 from services.booking.entrypoints.pages.blueprint import bp
 from shared.csrf import FIELD
 from shared.messages import N_, Msg
+from shared.problems import unavailable
+from shared.transient import RETRY_AFTER_SECONDS
 
 # Each status's title and what it means, for the visitor.
 PAGES = {
@@ -24,6 +26,7 @@ PAGES = {
     413: (N_("err_page_413"), N_("err_page_413_detail")),
     422: (N_("err_page_422"), N_("err_page_422_detail")),
     500: (N_("err_page_500"), N_("err_page_500_detail")),
+    503: (N_("err_page_503"), N_("database_unavailable")),
 }
 
 
@@ -73,6 +76,10 @@ def _invalid(exc: ValidationError):
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
+    reason = unavailable(exc)
+    if reason is not None:  # the database away: "try again in a moment", never a 500
+        page, status = error_page(503, [reason])
+        return page, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     current_app.logger.exception("unhandled error on a page")
     return error_page(500)
 
