@@ -11,6 +11,7 @@ from services.booking.domain import (
     Actor,
     Block,
     Interval,
+    ResourceRules,
     blocks_of,
     check_capacity,
     next_status,
@@ -82,6 +83,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
     slot is free. A slot held by an approved booking is refused with the conflicts."""
     rrule = normalise_rrule(cmd.rrule)
     blocks: list[Block] = []
+    rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
             resources = uow.resources.get_many(cmd.resource_ids)
@@ -90,7 +92,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
                 ctx, uow, rules, cmd.start, cmd.end, rrule, cmd.expected_attendees
             )
             blocks = blocks_of(rules, occurrences)
-            refuse_taken(uow, blocks, None)
+            refuse_taken(uow, actor, rules, blocks, None)
             booking = _new_booking(ctx, uow, actor, cmd, rrule)
             booking.lines = [_new_line(r, ctx.clock()) for r in resources]
             auto = status_of_lines(LineStatus(x.status) for x in booking.lines) is Status.APPROVED
@@ -108,7 +110,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             uow.commit()
         return view
     except SlotRace:
-        raise taken_now(ctx, blocks, None) from None
+        raise taken_now(ctx, actor, rules, blocks, None) from None
 
 
 def _new_line(resource: Resource, now: datetime) -> BookingLine:
@@ -163,6 +165,7 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
     each approved line that needs approval back to its deciders; a new resource adds a
     line; a resource left out gives its slot up. Slots no longer held are offered on."""
     blocks: list[Block] = []
+    rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
             booking = editable(uow, actor, booking_id)
@@ -171,7 +174,8 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
             place = _new_place(ctx, uow, booking, cmd)
             if place is not None:
                 blocks = place.blocks
-                refuse_taken(uow, blocks, booking.id)
+                rules = [rules_of(r) for r in place.resources]
+                refuse_taken(uow, actor, rules, blocks, booking.id)
                 changes += _place_changes(booking, place)
             if not changes:
                 return booking_view(booking)
@@ -186,7 +190,7 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
             uow.commit()
         return view
     except SlotRace:
-        raise taken_now(ctx, blocks, booking_id) from None
+        raise taken_now(ctx, actor, rules, blocks, booking_id) from None
 
 
 def _content_changes(booking: Booking, cmd: ChangeBooking) -> list[Change]:

@@ -15,6 +15,7 @@ from services.booking.domain import (
     ResourceRules,
     RuleViolation,
     SlotTaken,
+    as_seen_by,
     blocks_of,
     check_resource_rules,
     check_series,
@@ -77,17 +78,33 @@ def check_place(
     return occurrences
 
 
-def refuse_taken(uow: UnitOfWork, blocks: Sequence[Block], exclude: str | None) -> None:
-    """:class:`SlotTaken` with what holds the time, when an approved booking does."""
+def refuse_taken(
+    uow: UnitOfWork,
+    actor: Actor,
+    rules: Iterable[ResourceRules],
+    blocks: Sequence[Block],
+    exclude: str | None,
+) -> None:
+    """:class:`SlotTaken` with what holds the time, when an approved booking does, as the
+    actor may see it (another organiser's booking as busy only, unless they decide on
+    its resource, one of ``rules``)."""
     held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
     if held:
-        raise SlotTaken(held)
+        raise SlotTaken(as_seen_by(actor, held, rules))
 
 
-def taken_now(ctx: Context, blocks: Sequence[Block], exclude: str | None) -> SlotTaken:
-    """After PostgreSQL refused a slot another transaction took: what holds it now."""
+def taken_now(
+    ctx: Context,
+    actor: Actor,
+    rules: Iterable[ResourceRules],
+    blocks: Sequence[Block],
+    exclude: str | None,
+) -> SlotTaken:
+    """After PostgreSQL refused a slot another transaction took: what holds it now, as the
+    actor may see it."""
     with ctx.uow(readonly=True) as uow:
-        return SlotTaken(collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude))
+        held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
+        return SlotTaken(as_seen_by(actor, held, rules))
 
 
 def active_dates(booking: Booking) -> list[Interval]:
