@@ -247,3 +247,42 @@ def test_a_public_request_reaches_the_public_feed_only_once_approved(make_app, c
         wait_for(lambda: public() == {"Lecture": "CONFIRMED"}, message="the approval")
         api.call("POST", "priya", f"/api/v1/bookings/{approved['id']}/cancel", {})
         wait_for(lambda: public() == {"Lecture": "CANCELLED"}, message="the cancellation")
+
+
+def test_pages_and_json_are_not_stored_by_caches_while_feeds_and_static_files_are(
+    make_app, config, tmp_path, quick_passwords
+):
+    """``Cache-Control: no-store`` on every service's pages and JSON, logged in or not (the
+    login page carries a form token); the public feeds keep their own caching, and the
+    stylesheet is left to the browser."""
+    apps = {s: make_app(s, config) for s in ("booking", "calendar", "notify")}
+    People(apps["booking"], config)
+    ada = browser(apps["booking"], "ada@example.org", PASSWORD)
+    cookie = ada.get_cookie("evenemang_session").value
+    stored = {
+        "booking": ["/api/v1/bookings", "/api/v1/me", "/", "/bookings", "/users"],
+        "calendar": ["/api/v1/me", "/"],
+        "notify": ["/api/v1/deliveries", "/api/v1/me", "/outbox"],
+    }
+    clients = {s: apps[s].test_client() for s in stored}
+    for client in clients.values():
+        client.set_cookie("evenemang_session", cookie)
+    workers = [start_worker(s, config, tmp_path) for s in ("booking", "calendar", "notify")]
+    with running(*workers):  # calendar and notify learn of the users from the bus
+        for service in ("calendar", "notify"):
+            wait_for(lambda s=service: clients[s].get("/api/v1/me").status_code == 200)
+    for service, paths in stored.items():
+        client = clients[service]
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code in (200, 302), (service, path)
+            assert response.headers["Cache-Control"] == "no-store", (service, path)
+        unknown = client.get("/api/v1/nothing-here")
+        assert unknown.headers["Cache-Control"] == "no-store"
+        with client.get("/static/evenemang.css") as static:
+            assert static.status_code == 200
+            assert "no-store" not in static.headers.get("Cache-Control", "")
+    login = apps["booking"].test_client().get("/login")
+    assert login.headers["Cache-Control"] == "no-store"
+    feed = apps["calendar"].test_client().get("/feeds/public.ics")
+    assert feed.status_code == 200 and feed.headers["Cache-Control"].startswith("public, max-age=")
