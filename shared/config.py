@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.files import private_dir
+
 SERVICES = ("booking", "calendar", "notify")
 PREFIX = "EVENEMANG_"
 
@@ -209,7 +211,7 @@ def _secure_or_loopback(url: str) -> bool:
 def load_or_create_secret(data_dir: Path) -> str:
     """Read the data directory's secret key, creating it (mode 0600) exactly once."""
     path = Path(data_dir) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
