@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.files import private_dir
 
 SERVICES = ("booking", "calendar", "notify")
+MAX_PARTICIPANTS = 500  # what any booking's input may list; EVENEMANG_MAX_PARTICIPANTS below
 PREFIX = "EVENEMANG_"
 
 
@@ -50,6 +51,13 @@ class Config:
     # Logins that fail this often per account or per address wait longer each time.
     login_max_failures: int = 5
     login_window_minutes: float = 15.0
+    # What one person may ask of booking (0: no limit), and the address domains a booking
+    # approved without a decider may invite (empty: any); see the README's security section.
+    max_bookings_per_hour: int = 60
+    max_pending_bookings: int = 50
+    max_participants: int = 200
+    max_changes_per_hour: int = 20
+    internal_domains: str = ""
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
@@ -117,6 +125,18 @@ class Config:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be a positive number")
+        for name in (
+            "max_bookings_per_hour",
+            "max_pending_bookings",
+            "max_participants",
+            "max_changes_per_hour",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be 0 (no limit) or more")
+        if not 0 < self.max_participants <= MAX_PARTICIPANTS:
+            raise ConfigError(
+                f"EVENEMANG_MAX_PARTICIPANTS must be between 1 and {MAX_PARTICIPANTS}"
+            )
         if self.session_idle_hours > self.session_max_days * 24:
             raise ConfigError(
                 "EVENEMANG_SESSION_IDLE_HOURS must not exceed EVENEMANG_SESSION_MAX_DAYS"

@@ -156,6 +156,7 @@ _REASONS = {
     410: "Gone",
     413: "Too large",
     422: "Invalid input",
+    429: "Too many (Retry-After: when it is known)",
 }
 
 

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
-from argon2 import PasswordHasher
 
 from services.booking.usecases import users
+from tests.support.accounts import quick_passwords
 from tests.support.pages import browser, post, text
 from tests.support.processes import running, start_worker, wait_for
 
@@ -83,16 +83,10 @@ def _busy(conflicts: list[dict], resource: dict, start: str, end: str, status: s
     ]
 
 
-@pytest.fixture
-def quick_passwords(monkeypatch):
-    monkeypatch.setattr(
-        "shared.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
 def test_another_organisers_private_booking_shows_only_as_busy_on_every_path(
-    make_app, config, smtp, tmp_path, quick_passwords
+    make_app, config, smtp, tmp_path, monkeypatch
 ):
+    quick_passwords(monkeypatch)
     config = config.replace(smtp_url=smtp.url)
     apps = {s: make_app(s, config) for s in ("booking", "calendar", "notify")}
     api = People(apps["booking"], config)
@@ -250,11 +244,12 @@ def test_a_public_request_reaches_the_public_feed_only_once_approved(make_app, c
 
 
 def test_pages_and_json_are_not_stored_by_caches_while_feeds_and_static_files_are(
-    make_app, config, tmp_path, quick_passwords
+    make_app, config, tmp_path, monkeypatch
 ):
     """``Cache-Control: no-store`` on every service's pages and JSON, logged in or not (the
     login page carries a form token); the public feeds keep their own caching, and the
     stylesheet is left to the browser."""
+    quick_passwords(monkeypatch)
     apps = {s: make_app(s, config) for s in ("booking", "calendar", "notify")}
     People(apps["booking"], config)
     ada = browser(apps["booking"], "ada@example.org", PASSWORD)

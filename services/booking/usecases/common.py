@@ -12,6 +12,7 @@ from services.booking.domain import (
     Actor,
     Block,
     Interval,
+    Limits,
     ResourceRules,
     RuleViolation,
     SlotTaken,
@@ -30,6 +31,7 @@ from services.booking.persistence.mapping import rules_of, snapshot
 from services.booking.persistence.models import Booking, BookingLine, HistoryEntry, Occurrence
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
+from shared.config import Config
 from shared.db import utcnow
 from shared.events import (
     BOOKING_SLOT_FREED,
@@ -76,6 +78,19 @@ def check_place(
     if errors:
         raise RuleViolation(errors)
     return occurrences
+
+
+def limits_of(config: Config) -> Limits:
+    """The limits per person the configuration sets (``EVENEMANG_MAX_*`` and
+    ``EVENEMANG_INTERNAL_DOMAINS``)."""
+    domains = {d.strip().lstrip("@").lower() for d in config.internal_domains.split(",")}
+    return Limits(
+        bookings_per_hour=config.max_bookings_per_hour,
+        pending_at_once=config.max_pending_bookings,
+        participants=config.max_participants,
+        changes_per_hour=config.max_changes_per_hour,
+        internal_domains=frozenset(domains - {""}),
+    )
 
 
 def refuse_taken(
