@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.accounts import payloads, quick_passwords
 from tests.support.booking import MONDAY, BookingApi, at, problem
-from tests.support.pages import browser, post, text
+from tests.support.pages import browser, field_error, post, text
 
 LIMITS = {
     "max_bookings_per_hour": 3,
@@ -115,6 +115,14 @@ def test_a_limit_on_the_request_form_is_a_page_saying_when(make_app, config, mon
             form | {"title": f"Talk {n}", "start_time": f"{hour}:00", "end_time": f"{hour}:30"},
         )
         assert sent.status_code == 302, text(sent)
+    four = "\n".join(f"p{n}@example.org" for n in range(4))
+    crowded = post(
+        pia,
+        "/bookings/new",
+        form | {"title": "Big", "start_time": "07:00", "end_time": "07:30", "participants": four},
+    )
+    assert crowded.status_code == 422
+    assert field_error(crowded, "participants") == "At most 3 participants."
     refused = post(
         pia, "/bookings/new", form | {"title": "Talk", "start_time": "12:00", "end_time": "12:30"}
     )
