@@ -8,6 +8,9 @@ Every setting below can be changed with the environment variable next to it.
 """
 
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 
 def _int(name: str, default: int) -> int:
@@ -57,6 +60,33 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+
+# Some addresses carry a secret: a private feed's token, a decision or password link,
+# single sign-on's code and state. The access log shows them as *** (nginx.conf does the
+# same): a log is read by more people, and kept longer, than the secret should be.
+SECRET_IN_PATH = re.compile(
+    r"(/feeds/private/|/feed-tokens/|/decide/|/password/reset/)[^/?#\s.\"]+"
+)
+SECRET_IN_QUERY = re.compile(r"([?&](?:code|state|token)=)[^&#\s\"]+")
+
+
+def mask_secrets(text: str) -> str:
+    return SECRET_IN_QUERY.sub(r"\1***", SECRET_IN_PATH.sub(r"\1***", text))
+
+
+class MaskingLogger(Logger):
+    """gunicorn's logger, with the secrets of addresses masked in the access log's request
+    line, path, query and referrer."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = mask_secrets(atoms[key])
+        return atoms
+
+
+logger_class = MaskingLogger
 
 # Heartbeat files on tmpfs, so a slow disk cannot make workers look dead.
 if os.path.isdir("/dev/shm"):

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from shared.config import SERVICES, Config, ConfigError
+from shared.files import keep_private
 
 CONSUMERS = ("calendar", "notify")
 
@@ -442,4 +443,5 @@ def _broker_call(func: Callable[[], Any]) -> Any:
 
 
 def main() -> None:
+    keep_private()
     cli(prog_name="evenemang")

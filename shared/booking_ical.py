@@ -3,6 +3,8 @@ notify's invitations, so both carry the same UID, SEQUENCE, times and status."""
 
 from __future__ import annotations
 
+import hashlib
+
 from shared.events import BookingSnapshot, Kind, Visibility
 from shared.ical import Attendee, EventSpec, Person
 from shared.messages import Msg, text
@@ -14,6 +16,13 @@ STATUS = {
     "cancelled": "CANCELLED",
 }
 BUSY_SUMMARY = Msg("feed_busy_summary")  # "Bokad" / "Booked"
+
+
+def busy_uid(uid: str) -> str:
+    """The UID a busy-only block shows: stable for the life of the booking, so clients
+    follow it, yet not the booking's id (a resource feed is open to anyone, and the id is
+    not theirs to know)."""
+    return f"busy-{hashlib.sha256(uid.encode()).hexdigest()[:32]}@evenemang"
 
 
 def location_of(snapshot: BookingSnapshot) -> str:
@@ -31,9 +40,9 @@ def booking_spec(
     attendees: bool = False,
     language: str | None = None,
 ) -> EventSpec:
-    """The VEVENT of a booking. ``busy_only`` hides title, description and people (a
-    non-public booking in a resource feed), and says "Booked" in ``language`` (by default
-    the booking's own)."""
+    """The VEVENT of a booking. ``busy_only`` hides title, description, people and id (a
+    non-public booking in a resource feed: its UID is ``busy_uid``), and says "Booked" in
+    ``language`` (by default the booking's own)."""
     common = dict(
         uid=snapshot.uid,
         sequence=snapshot.revision,
@@ -53,7 +62,7 @@ def booking_spec(
             summary=text(BUSY_SUMMARY, language or snapshot.language),
             classification="PRIVATE",
             organizer=fallback_organizer,
-            **common,
+            **(common | {"uid": busy_uid(snapshot.uid)}),
         )
     services = [r.name for r in snapshot.resources if r.kind is Kind.SERVICE]
     description = snapshot.description

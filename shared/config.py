@@ -11,7 +11,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.files import private_dir
+
 SERVICES = ("booking", "calendar", "notify")
+MAX_PARTICIPANTS = 500  # what any booking's input may list; EVENEMANG_MAX_PARTICIPANTS below
 PREFIX = "EVENEMANG_"
 
 
@@ -52,6 +55,13 @@ class Config:
     login_window_minutes: float = 15.0
     # A refused login is answered after its wait, at most this long (0: at once).
     login_hold_seconds: float = 1.0
+    # What one person may ask of booking (0: no limit), and the address domains a booking
+    # approved without a decider may invite (empty: any); see the README's security section.
+    max_bookings_per_hour: int = 60
+    max_pending_bookings: int = 50
+    max_participants: int = 200
+    max_changes_per_hour: int = 20
+    internal_domains: str = ""
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
@@ -121,6 +131,18 @@ class Config:
                 raise ConfigError(f"{PREFIX}{name.upper()} must be a positive number")
         if self.login_hold_seconds < 0:
             raise ConfigError(f"{PREFIX}LOGIN_HOLD_SECONDS must not be negative")
+        for name in (
+            "max_bookings_per_hour",
+            "max_pending_bookings",
+            "max_participants",
+            "max_changes_per_hour",
+        ):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{PREFIX}{name.upper()} must be 0 (no limit) or more")
+        if not 0 < self.max_participants <= MAX_PARTICIPANTS:
+            raise ConfigError(
+                f"EVENEMANG_MAX_PARTICIPANTS must be between 1 and {MAX_PARTICIPANTS}"
+            )
         if self.session_idle_hours > self.session_max_days * 24:
             raise ConfigError(
                 "EVENEMANG_SESSION_IDLE_HOURS must not exceed EVENEMANG_SESSION_MAX_DAYS"
@@ -215,7 +237,7 @@ def _secure_or_loopback(url: str) -> bool:
 def load_or_create_secret(data_dir: Path) -> str:
     """Read the data directory's secret key, creating it (mode 0600) exactly once."""
     path = Path(data_dir) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

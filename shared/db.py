@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from shared.files import private_file
 
 
 def utcnow() -> datetime:
@@ -47,7 +48,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        private_file(parsed.database)
     # one busy timeout (seconds): connect_args, else the URL's ?timeout=, else 30
     kwargs.setdefault("connect_args", {"timeout": float(parsed.query.get("timeout", 30))})
     busy_ms = int(float(kwargs["connect_args"].get("timeout", 30)) * 1000)

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from shared.config import ConfigError
+from shared.files import private_dir
 
 DEFAULT_TIMEOUT = 30.0
 PORTS = {"smtp": 25, "smtps": 465}
@@ -235,7 +236,7 @@ class MailSink:
 
     def write(self, message_id: str, data: bytes) -> Path:
         """Store one message (atomically: a reader never sees half a file)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         target = self.directory / self.file_name(message_id)
         fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from shared.auth import Authority, init_auth
@@ -85,6 +85,10 @@ def make_app(
 
     @app.after_request
     def _security_headers(response):
+        if request.endpoint != "static":
+            # Pages and JSON say who is logged in and what is theirs: no cache (a browser's,
+            # a shared proxy's) keeps them. Answers meant to be cached (the feeds) say so.
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

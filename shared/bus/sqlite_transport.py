@@ -49,6 +49,8 @@ from kombu.transport.virtual.base import NOT_EQUIVALENT_FMT, NotEquivalentError
 from kombu.utils.json import dumps, loads
 from kombu.utils.uuid import uuid
 
+from shared.files import private_file
+
 __all__ = ["SCHEME", "Channel", "Transport", "broker_url_for", "register"]
 
 logger = logging.getLogger(__name__)
@@ -645,7 +647,7 @@ class Transport(virtual.Transport):
                 f" (UPDATE ... RETURNING); this Python has {sqlite3.sqlite_version}"
             )
         busy_timeout = self.options["busy_timeout"]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         db = sqlite3.connect(
             os.fspath(self.path),
             timeout=busy_timeout,

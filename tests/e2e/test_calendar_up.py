@@ -4,31 +4,20 @@ within seconds — booking's outbox, the relay, the bus and calendar's consumer 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 
 import icalendar
 import pytest
 
-from tests.support.processes import ROOT, process_env
+from tests.support.processes import run_cli
 from tests.support.suite import evenemang_up, wait_healthy
 
 pytestmark = pytest.mark.slow
 
 
 def cli(config, *args):
-    result = subprocess.run(
-        [sys.executable, "-m", "evenemang", *args],
-        cwd=ROOT,
-        env=process_env(config),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
+    return run_cli(config, *args).strip().splitlines()[-1]
 
 
 def call(url, method="GET", token=None, body=None):

@@ -5,8 +5,6 @@ exactly one calendar invitation within 10 seconds."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from datetime import datetime, timedelta
@@ -16,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.support.libical import restriction_errors
-from tests.support.processes import ROOT, process_env
+from tests.support.processes import run_cli
 from tests.support.smtp import SmtpServer, calendar_of
 from tests.support.suite import evenemang_up, wait_healthy
 
@@ -30,16 +28,7 @@ PARTICIPANTS = [
 
 
 def _cli(config, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "evenemang", *args, "--data-dir", str(config.data_dir)],
-        env=process_env(config),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return run_cli(config, *args, "--data-dir", str(config.data_dir))
 
 
 def _user(config, email: str, name: str, role: str) -> str:

@@ -329,7 +329,7 @@ def test_a_pending_line_holds_nothing_and_an_approved_one_holds_its_slot(api, sc
     other = api.booking(api.other, aula)  # the venue is still free to ask for
     clash = api.submit(api.other, photo)
     assert clash.status_code == 409
-    assert clash.get_json()["conflicts"][0]["booking_id"] == booking["id"]
+    assert clash.get_json()["conflicts"][0]["start"] == booking["start"]  # busy, to another
     answer(api.act(other, "approve", ivar))
     refused = answer(api.act(booking, "approve", ivar), 409)
     assert refused["conflicts"][0]["booking_id"] == other["id"]

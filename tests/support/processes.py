@@ -50,6 +50,21 @@ def start(args: list[str], config: Config, log: Path, **kwargs) -> subprocess.Po
         )
 
 
+def run_cli(config: Config, *args: str, timeout: float = 120) -> str:
+    """``evenemang ARGS`` in its own process on ``config``: its stdout, or a failure with
+    its stderr."""
+    result = subprocess.run(
+        [sys.executable, "-m", "evenemang", *args],
+        cwd=ROOT,
+        env=process_env(config),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def start_worker(service: str, config: Config, log_dir: Path) -> subprocess.Popen:
     return start(["-m", "evenemang", "worker", service], config, log_dir / f"worker-{service}.log")
 

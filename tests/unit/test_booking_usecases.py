@@ -71,7 +71,10 @@ def test_a_free_resource_without_approval_is_booked_at_once(app):
     ]
     with pytest.raises(SlotTaken) as caught:
         app.submit(app.otto, app.room)
-    assert [c.booking_id for c in caught.value.conflicts] == [booking.id]
+    # another organiser's booking: busy, no id nor title
+    assert [(c.booking_id, c.title, c.start) for c in caught.value.conflicts] == [
+        (None, "", booking.start)
+    ]
     assert len(app.store.bookings) == 1  # the refused request left nothing behind
 
 
@@ -166,7 +169,9 @@ def test_a_change_into_a_taken_slot_is_refused_and_changes_nothing(app):
             mine.id,
             ChangeBooking.of(title="Moved", start=at(5, 10), end=at(5, 12)),
         )
-    assert [c.booking_id for c in caught.value.conflicts] == [held.id]
+    assert [(c.booking_id, c.busy_only, c.start) for c in caught.value.conflicts] == [
+        (None, True, held.start)
+    ]
     after = queries.read_booking(app.ctx, app.olle, mine.id)
     assert (after.title, after.start, after.revision) == ("Seminar", at(4, 10), 1)
 

@@ -4,9 +4,18 @@ and every refusal is a message id with its parameters.
 
 ``model`` (values and refusals), ``recurrence`` (series), ``rules`` (what a request and each
 resource allow), ``slots`` (what a booking holds, collisions), ``workflow`` (states, who
-may), ``logins`` (how long a login waits after failures). Everything is importable from
+may), ``logins`` (how long a login waits after failures), ``limits`` (what one person may
+ask at once). Everything is importable from
 here."""
 
+from services.booking.domain.limits import (
+    LimitReached,
+    Limits,
+    check_change_rate,
+    check_new_booking,
+    check_participants,
+    outside,
+)
 from services.booking.domain.logins import LoginPolicy, LoginThrottled, address_group
 from services.booking.domain.model import (
     DEFAULT_MAX_ADVANCE_DAYS,
@@ -42,6 +51,7 @@ from services.booking.domain.slots import (
     MAX_BLOCK_LENGTH,
     Block,
     HeldSlot,
+    as_seen_by,
     blocked_interval,
     blocks_of,
     collisions,
@@ -76,7 +86,14 @@ __all__ = [
     "Actor",
     "AlreadyExists",
     "Block",
+    "LimitReached",
+    "Limits",
+    "check_change_rate",
+    "check_new_booking",
+    "check_participants",
+    "outside",
     "ClosureOverBookings",
+    "as_seen_by",
     "Conflict",
     "DomainError",
     "Errors",

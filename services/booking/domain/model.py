@@ -45,14 +45,25 @@ class RuleViolation(DomainError):
 
 @dataclass(frozen=True)
 class Conflict:
-    """Another booking's time on a resource that a request collides with."""
+    """Another booking's time on a resource that a request collides with. Whose it is
+    (``organiser_id``, ``visibility``) decides who may see more than that it is busy;
+    ``busy_only`` is how it is shown to those who may not (no id, no title)."""
 
-    booking_id: str
+    booking_id: str | None
     resource_id: str
     start: datetime
     end: datetime
     title: str = ""
     status: Status = Status.APPROVED
+    visibility: str = ""
+    organiser_id: str = ""
+    busy_only: bool = False
+
+    def as_busy(self) -> Conflict:
+        """Only that the resource is busy then (and whether held or wanted)."""
+        return Conflict(
+            None, self.resource_id, self.start, self.end, "", self.status, busy_only=True
+        )
 
 
 class SlotTaken(DomainError):

@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from services.booking.domain.model import (
     MAX_BUFFER_MINUTES,
     MAX_OCCURRENCE_LENGTH,
+    Actor,
     Conflict,
     Interval,
     ResourceRules,
 )
-from shared.events import Status
+from services.booking.domain.workflow import decides
+from shared.events import Status, Visibility
 
 MAX_BLOCK_LENGTH = MAX_OCCURRENCE_LENGTH + timedelta(minutes=MAX_BUFFER_MINUTES)
 
@@ -74,7 +76,32 @@ def collisions(
             found.setdefault(
                 (slot.booking_id, slot.resource_id, slot.start),
                 Conflict(
-                    slot.booking_id, slot.resource_id, slot.start, slot.end, slot.title, slot.status
+                    slot.booking_id,
+                    slot.resource_id,
+                    slot.start,
+                    slot.end,
+                    slot.title,
+                    slot.status,
+                    slot.visibility,
+                    slot.organiser_id,
                 ),
             )
     return sorted(found.values(), key=lambda c: (c.start, c.booking_id))
+
+
+def as_seen_by(
+    actor: Actor, conflicts: Iterable[Conflict], resources: Iterable[ResourceRules]
+) -> list[Conflict]:
+    """Conflicts as ``actor`` may see them: another organiser's booking only as busy (its
+    resource, time and whether it holds or wants it; no id, no title) unless the actor is
+    infra or admin, organises it, decides on its resource (one of ``resources``), or it is
+    public and approved (the public feed shows it then)."""
+    decided = {r.resource_id for r in resources if actor.is_infra or decides(actor, r)}
+    return [c if _sees(actor, c, decided) else c.as_busy() for c in conflicts]
+
+
+def _sees(actor: Actor, conflict: Conflict, decided: set[str]) -> bool:
+    if conflict.busy_only:
+        return False
+    public = conflict.visibility == Visibility.PUBLIC and conflict.status == Status.APPROVED
+    return public or conflict.organiser_id == actor.user_id or conflict.resource_id in decided

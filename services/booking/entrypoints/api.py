@@ -99,7 +99,11 @@ def creation(
 
 
 def booking_action(
-    rule: str, summary: str, body: type[Schema] | None = None, method: str = "POST"
+    rule: str,
+    summary: str,
+    body: type[Schema] | None = None,
+    method: str = "POST",
+    errors: tuple[int, ...] = (409,),
 ) -> Callable:
     """A change to one booking, answered with the booking (404 unknown, 409 not now)."""
     return endpoint(
@@ -108,7 +112,7 @@ def booking_action(
         summary=summary,
         body=body,
         answer=s.BookingOut,
-        errors=(409,),
+        errors=errors,
     )
 
 
@@ -268,7 +272,11 @@ def availability():
 
 
 @creation(
-    "/bookings", "Request resources for an event", s.BookingInSchema, s.BookingOut, errors=(409,)
+    "/bookings",
+    "Request resources for an event (429: the organiser's limits)",
+    s.BookingInSchema,
+    s.BookingOut,
+    errors=(409, 429),
 )
 def submit():
     booking = bookings.submit_booking(ctx(), current_principal(), json_body(BOOKING_IN))
@@ -286,7 +294,9 @@ def get_booking(booking_id: str):
     return answer_booking(queries.read_booking(ctx(), current_principal(), booking_id))
 
 
-@booking_action("", "Change a booking", s.BookingInSchema, method="PATCH")
+@booking_action(
+    "", "Change a booking (429: changed too often)", s.BookingInSchema, "PATCH", (409, 429)
+)
 def patch_booking(booking_id: str):
     cmd = json_body(BOOKING_IN, partial=True)
     return answer_booking(bookings.change_booking(ctx(), current_principal(), booking_id, cmd))

@@ -54,6 +54,13 @@ def install_domain_errors(app: Flask) -> None:
     def _not_found(exc: domain.NotFound):
         return problem(404, None, exc.message)
 
+    @app.errorhandler(domain.LimitReached)
+    def _limit(exc: domain.LimitReached):
+        response = problem(429, None, exc.message, code=exc.message.code)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     @app.errorhandler(domain.LoginThrottled)
     def _throttled(exc: domain.LoginThrottled):
         response = problem(429, None, exc.message, code="login_throttled")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from services.booking.commands import BookingQuery
@@ -211,6 +212,11 @@ class FakeBookings(BookingRepository):
         self.staged.append(link_id)
         return True
 
+    def made_by(self, organiser_id: str, since: datetime) -> tuple[list[datetime], int]:
+        mine = [b for b in self.store.bookings.values() if b.organiser_id == organiser_id]
+        created = sorted(b.created_at for b in mine if b.created_at > since)
+        return created, sum(1 for b in mine if b.status == Status.PENDING)
+
     def history(self, booking_id: str) -> list[HistoryEntry]:
         return [h for h in self.store.history if h.booking_id == booking_id]
 
@@ -302,7 +308,7 @@ class FakeUnitOfWork(UnitOfWork):
             if isinstance(row, HistoryEntry) and row.id is None:
                 row.id = next(self.store.ids)
 
-    def user(self, user_id: str) -> User | None:
+    def user(self, user_id: str, *, lock: bool = False) -> User | None:
         return self.store.users.get(user_id)
 
     def user_by_email(self, email: str) -> User | None:

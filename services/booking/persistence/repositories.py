@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from services.booking.commands import BookingQuery
@@ -147,6 +148,11 @@ class BookingRepository(ABC):
     def history(self, booking_id: str) -> list[models.HistoryEntry]: ...
 
     @abstractmethod
+    def made_by(self, organiser_id: str, since: datetime) -> tuple[list[datetime], int]:
+        """When the organiser created bookings since ``since`` (oldest first), and how many
+        of theirs wait for a decision now: what their limits count."""
+
+    @abstractmethod
     def link_used(self, link_id: str) -> bool:
         """Whether a decision link has been used (it works once)."""
 
@@ -183,7 +189,9 @@ class UnitOfWork(shared_uow.UnitOfWork):
     slots: SlotRepository
 
     @abstractmethod
-    def user(self, user_id: str) -> models.User | None: ...
+    def user(self, user_id: str, *, lock: bool = False) -> models.User | None:
+        """The user; ``lock`` holds their row until the commit (one person's requests
+        counted against their limits one at a time)."""
 
     @abstractmethod
     def user_by_email(self, email: str) -> models.User | None:

@@ -4,6 +4,7 @@ of statements, whatever the number of bookings, resources or dates it is about."
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -233,6 +234,16 @@ class SqlBookings(BookingRepository):
             select(exists(_decided_by(actor)), pending.scalar_subquery())
         ).one()
         return count if decides else None
+
+    def made_by(self, organiser_id: str, since: datetime) -> tuple[list[datetime], int]:
+        mine = Booking.organiser_id == organiser_id
+        created = self.session.scalars(
+            select(Booking.created_at)
+            .where(mine, Booking.created_at > since)
+            .order_by(Booking.created_at)
+        )
+        pending = select(func.count(Booking.id)).where(mine, Booking.status == Status.PENDING)
+        return list(created), self.session.scalar(pending) or 0
 
     def history(self, booking_id: str) -> list[HistoryEntry]:
         return list(

@@ -96,8 +96,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def flush(self) -> None:
         self.session.flush()
 
-    def user(self, user_id: str) -> User | None:
-        return self.session.get(User, user_id)
+    def user(self, user_id: str, *, lock: bool = False) -> User | None:
+        return self.session.get(User, user_id, with_for_update=lock or None)
 
     def user_by_email(self, email: str) -> User | None:
         return self.session.scalar(select(User).where(User.email == email))

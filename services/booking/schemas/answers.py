@@ -42,10 +42,14 @@ class OccurrenceOut(SpanOut):
 
 
 class ConflictOut(SpanOut):
-    booking_id = fields.String()
+    """Another booking in the way; one the reader may not see is only busy (``busy_only``:
+    no id, no title)."""
+
+    booking_id = fields.String(allow_none=True)
     resource_id = fields.String()
     status = fields.String()
     title = fields.String()
+    busy_only = fields.Boolean()
 
 
 class LineOut(Schema):

@@ -38,6 +38,7 @@ from services.booking.schemas.parts import (
     slug_field,
     text,
 )
+from shared.config import MAX_PARTICIPANTS
 from shared.events import AlertMode, Kind, Language, Person, Status, Visibility
 from shared.messages import Msg
 from shared.schema import StrictSchema, fields, validate
@@ -154,7 +155,7 @@ class BookingInSchema(Stripped):
     language = enum_field(Language)
     participants = fields.List(
         fields.Nested(ParticipantSchema),
-        validate=Count(maximum=500, many=Msg("too_many_items", max=500)),
+        validate=Count(maximum=MAX_PARTICIPANTS, many=Msg("too_many_items", max=MAX_PARTICIPANTS)),
     )
     notes = text(5000)
     rrule = fields.String(allow_none=True, validate=validate.Length(max=500))

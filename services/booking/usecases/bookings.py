@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +12,19 @@ from services.booking.domain import (
     Actor,
     Block,
     Interval,
+    Limits,
+    ResourceRules,
     blocks_of,
     check_capacity,
+    check_change_rate,
+    check_new_booking,
+    check_participants,
     next_status,
     normalise_rrule,
+    outside,
     status_of_lines,
 )
+from services.booking.domain.limits import HOUR
 from services.booking.persistence.mapping import booking_view, rules_of
 from services.booking.persistence.models import Booking, BookingLine, Resource, new_id
 from services.booking.persistence.repositories import UnitOfWork
@@ -29,6 +37,7 @@ from services.booking.usecases.common import (
     dates,
     editable,
     held_blocks,
+    limits_of,
     offer_freed_slots,
     plain,
     publish,
@@ -48,6 +57,7 @@ from shared.events import (
     BOOKING_SUBMITTED,
     Change,
     LineStatus,
+    Person,
     Status,
 )
 
@@ -81,18 +91,25 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
     """Request resources for an event; approved at once when none needs approval and the
     slot is free. A slot held by an approved booking is refused with the conflicts."""
     rrule = normalise_rrule(cmd.rrule)
+    limits = limits_of(ctx.config)
+    check_participants(limits, cmd.participants)
+    held_back = _invites_outside(limits, actor, cmd.participants)
     blocks: list[Block] = []
+    rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
+            uow.user(actor.user_id, lock=True)  # one request of theirs counted at a time
+            now = utcnow()
+            check_new_booking(limits, *uow.bookings.made_by(actor.user_id, now - HOUR), now)
             resources = uow.resources.get_many(cmd.resource_ids)
             rules = [rules_of(r) for r in resources]
             occurrences = check_place(
                 ctx, uow, rules, cmd.start, cmd.end, rrule, cmd.expected_attendees
             )
             blocks = blocks_of(rules, occurrences)
-            refuse_taken(uow, blocks, None)
+            refuse_taken(uow, actor, rules, blocks, None)
             booking = _new_booking(ctx, uow, actor, cmd, rrule)
-            booking.lines = [_new_line(r, ctx.clock()) for r in resources]
+            booking.lines = [_new_line(r, ctx.clock(), held_back) for r in resources]
             auto = status_of_lines(LineStatus(x.status) for x in booking.lines) is Status.APPROVED
             booking.status = Status.APPROVED if auto else Status.PENDING
             booking.decided_by = AUTOMATIC if auto else None
@@ -108,19 +125,26 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             uow.commit()
         return view
     except SlotRace:
-        raise taken_now(ctx, blocks, None) from None
+        raise taken_now(ctx, actor, rules, blocks, None) from None
 
 
-def _new_line(resource: Resource, now: datetime) -> BookingLine:
+def _new_line(resource: Resource, now: datetime, held_back: bool = False) -> BookingLine:
     line = BookingLine(resource=resource, resource_id=resource.id)
-    _wait(line, resource, now)
+    _wait(line, resource, now, held_back)
     return line
 
 
-def _wait(line: BookingLine, resource: Resource, now: datetime) -> None:
-    """A line asked for (again): approved at once when its resource needs no approval,
-    else waiting from now."""
-    auto = not resource.requires_approval
+def _invites_outside(limits: Limits, actor: Actor, participants: Iterable[Person]) -> bool:
+    """Whether a booking's lines wait for a decider even where the resource needs no
+    approval: it invites people outside the internal domains, and the actor is not infra
+    (who decides every line anyway). Nothing is mailed to them before someone decides."""
+    return not actor.is_infra and bool(outside(limits, (p.email for p in participants)))
+
+
+def _wait(line: BookingLine, resource: Resource, now: datetime, held_back: bool = False) -> None:
+    """A line asked for (again): approved at once when its resource needs no approval
+    (unless ``held_back`` for a decider), else waiting from now."""
+    auto = not resource.requires_approval and not held_back
     line.status = LineStatus.APPROVED if auto else LineStatus.PENDING
     line.decided_by = AUTOMATIC if auto else None
     line.decided_at = now if auto else None
@@ -162,21 +186,30 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
     """Change a pending or approved booking (its organiser, infra, admin). A new time sends
     each approved line that needs approval back to its deciders; a new resource adds a
     line; a resource left out gives its slot up. Slots no longer held are offered on."""
+    limits = limits_of(ctx.config)
+    if cmd.has("participants"):
+        check_participants(limits, cmd.participants)
     blocks: list[Block] = []
+    rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
             booking = editable(uow, actor, booking_id)
             next_status(booking.status, "change")
+            changed = [h.at for h in uow.bookings.history(booking.id) if h.action == "changed"]
+            check_change_rate(limits, changed, utcnow())
             changes = _content_changes(booking, cmd)
             place = _new_place(ctx, uow, booking, cmd)
             if place is not None:
                 blocks = place.blocks
-                refuse_taken(uow, blocks, booking.id)
+                rules = [rules_of(r) for r in place.resources]
+                refuse_taken(uow, actor, rules, blocks, booking.id)
                 changes += _place_changes(booking, place)
             if not changes:
                 return booking_view(booking)
             held_before = held_blocks(booking)
-            _apply(ctx, uow, booking, cmd, place, changes)
+            _apply(
+                ctx, uow, booking, cmd, place, changes, _new_outside(limits, actor, booking, cmd)
+            )
             bump(booking)
             uow.slots.sync(booking)
             add_history(uow, booking, actor.email, "changed", changes=changes)
@@ -186,7 +219,7 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
             uow.commit()
         return view
     except SlotRace:
-        raise taken_now(ctx, blocks, booking_id) from None
+        raise taken_now(ctx, actor, rules, blocks, booking_id) from None
 
 
 def _content_changes(booking: Booking, cmd: ChangeBooking) -> list[Change]:
@@ -250,6 +283,7 @@ def _apply(
     cmd: ChangeBooking,
     place: _Place | None,
     changes: list[Change],
+    held_back: bool = False,
 ) -> None:
     for name in CONTENT_FIELDS:
         if cmd.has(name):
@@ -259,6 +293,10 @@ def _apply(
         booking.start, booking.end, booking.rrule = place.start, place.end, place.rrule
         _relines(booking, place.resources, moved, ctx.clock())
         uow.bookings.replace_occurrences(booking, dates(place.occurrences, place.cancelled))
+    if held_back:
+        for line in booking.lines:
+            if line.status == LineStatus.APPROVED and line.decided_by == AUTOMATIC:
+                _wait(line, line.resource, ctx.clock(), held_back)
     before = Status(booking.status)
     after = status_of_lines(LineStatus(x.status) for x in booking.lines)
     if after != before:
@@ -266,6 +304,15 @@ def _apply(
         booking.status = after
         if after is Status.PENDING:
             booking.decided_by = None
+
+
+def _new_outside(limits: Limits, actor: Actor, booking: Booking, cmd: ChangeBooking) -> bool:
+    """Whether a change invites someone new outside the internal domains (then the lines
+    approved without a decider wait for one, as for a new request)."""
+    if not cmd.has("participants"):
+        return False
+    before = {p["email"] for p in booking.participants or ()}
+    return _invites_outside(limits, actor, [p for p in cmd.participants if p.email not in before])
 
 
 def _relines(booking: Booking, resources: list[Resource], moved: bool, now: datetime) -> None:

@@ -12,9 +12,11 @@ from services.booking.domain import (
     Actor,
     Block,
     Interval,
+    Limits,
     ResourceRules,
     RuleViolation,
     SlotTaken,
+    as_seen_by,
     blocks_of,
     check_resource_rules,
     check_series,
@@ -29,6 +31,7 @@ from services.booking.persistence.mapping import rules_of, snapshot
 from services.booking.persistence.models import Booking, BookingLine, HistoryEntry, Occurrence
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
+from shared.config import Config
 from shared.db import utcnow
 from shared.events import (
     BOOKING_SLOT_FREED,
@@ -77,17 +80,46 @@ def check_place(
     return occurrences
 
 
-def refuse_taken(uow: UnitOfWork, blocks: Sequence[Block], exclude: str | None) -> None:
-    """:class:`SlotTaken` with what holds the time, when an approved booking does."""
+def limits_of(config: Config) -> Limits:
+    """The limits per person the configuration sets (``EVENEMANG_MAX_*`` and
+    ``EVENEMANG_INTERNAL_DOMAINS``)."""
+    domains = {d.strip().lstrip("@").lower() for d in config.internal_domains.split(",")}
+    return Limits(
+        bookings_per_hour=config.max_bookings_per_hour,
+        pending_at_once=config.max_pending_bookings,
+        participants=config.max_participants,
+        changes_per_hour=config.max_changes_per_hour,
+        internal_domains=frozenset(domains - {""}),
+    )
+
+
+def refuse_taken(
+    uow: UnitOfWork,
+    actor: Actor,
+    rules: Iterable[ResourceRules],
+    blocks: Sequence[Block],
+    exclude: str | None,
+) -> None:
+    """:class:`SlotTaken` with what holds the time, when an approved booking does, as the
+    actor may see it (another organiser's booking as busy only, unless they decide on
+    its resource, one of ``rules``)."""
     held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
     if held:
-        raise SlotTaken(held)
+        raise SlotTaken(as_seen_by(actor, held, rules))
 
 
-def taken_now(ctx: Context, blocks: Sequence[Block], exclude: str | None) -> SlotTaken:
-    """After PostgreSQL refused a slot another transaction took: what holds it now."""
+def taken_now(
+    ctx: Context,
+    actor: Actor,
+    rules: Iterable[ResourceRules],
+    blocks: Sequence[Block],
+    exclude: str | None,
+) -> SlotTaken:
+    """After PostgreSQL refused a slot another transaction took: what holds it now, as the
+    actor may see it."""
     with ctx.uow(readonly=True) as uow:
-        return SlotTaken(collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude))
+        held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
+        return SlotTaken(as_seen_by(actor, held, rules))
 
 
 def active_dates(booking: Booking) -> list[Interval]:

@@ -19,8 +19,10 @@ from services.booking.domain import (
     Forbidden,
     InvalidTransition,
     NotFound,
+    ResourceRules,
     RuleViolation,
     SlotTaken,
+    as_seen_by,
     check_reason,
     collisions,
     may_decide_line,
@@ -67,6 +69,7 @@ def approve_booking(
     left is approved."""
     cmd = cmd or ApproveBooking()
     blocks: list[Block] = []
+    rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
             booking = uow.bookings.get(booking_id, lock=True)
@@ -74,12 +77,15 @@ def approve_booking(
             next_status(booking.status, "approve")
             lines = _lines_to_decide(booking, actor, cmd.resource_ids, {LineStatus.PENDING})
             blocks = line_blocks(booking, lines)
+            rules = [rules_of(line.resource) for line in lines]
             near = uow.slots.near(blocks, {Status.APPROVED, Status.PENDING})
             held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], booking.id)
             if held:
-                raise SlotTaken(held)
-            competing = collisions(
-                blocks, [h for h in near if h.status == Status.PENDING], booking.id
+                raise SlotTaken(as_seen_by(actor, held, rules))
+            competing = as_seen_by(
+                actor,
+                collisions(blocks, [h for h in near if h.status == Status.PENDING], booking.id),
+                rules,
             )
             before = held_blocks(booking)
             changes = _decide(lines, LineStatus.APPROVED, actor.email, ctx.clock(), None)
@@ -88,7 +94,7 @@ def approve_booking(
             uow.commit()
         return approval
     except SlotRace:
-        raise taken_now(ctx, blocks, booking_id) from None
+        raise taken_now(ctx, actor, rules, blocks, booking_id) from None
 
 
 def reject_booking(ctx: Context, actor: Actor, booking_id: str, cmd: RejectBooking) -> BookingView:

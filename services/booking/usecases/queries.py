@@ -11,6 +11,7 @@ from services.booking.domain import (
     Block,
     Conflict,
     HeldSlot,
+    as_seen_by,
     collisions,
     may_see,
     require,
@@ -33,28 +34,32 @@ def _visible(actor: Actor, booking: Booking) -> bool:
 
 
 def _split(
-    blocks: Sequence[Block], near: Sequence[HeldSlot], exclude: str
+    actor: Actor, booking: Booking, blocks: Sequence[Block], near: Sequence[HeldSlot]
 ) -> tuple[list[Conflict], list[Conflict]]:
-    """(approved bookings holding the time, other requests wanting it)."""
-    held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], exclude)
-    competing = collisions(blocks, [h for h in near if h.status == Status.PENDING], exclude)
-    return held, competing
+    """(approved bookings holding the time, other requests wanting it), as the actor may
+    see them: another organiser's booking as busy only, unless the actor decides on its
+    resource (see ``domain.as_seen_by``)."""
+    rules = [rules_of(r) for r in booking.resources]
+    held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], booking.id)
+    competing = collisions(blocks, [h for h in near if h.status == Status.PENDING], booking.id)
+    return as_seen_by(actor, held, rules), as_seen_by(actor, competing, rules)
 
 
-def _conflicts(uow: UnitOfWork, booking: Booking) -> list[Conflict]:
+def _conflicts(uow: UnitOfWork, actor: Actor, booking: Booking) -> list[Conflict]:
     if booking.status not in OPEN:
         return []
     blocks = blocks_held_by(booking)
-    held, competing = _split(blocks, uow.slots.near(blocks, OPEN), booking.id)
+    held, competing = _split(actor, booking, blocks, uow.slots.near(blocks, OPEN))
     return held + competing
 
 
 def read_booking(ctx: Context, actor: Actor, booking_id: str) -> BookingView:
-    """One booking and what it collides with (approved bookings and competing requests)."""
+    """One booking and what it collides with (approved bookings and competing requests),
+    other organisers' as the actor may see them."""
     with ctx.uow(readonly=True) as uow:
         booking = uow.bookings.get(booking_id)
         require(_visible(actor, booking), Msg("only_those_involved_see"))
-        return booking_view(booking, _conflicts(uow, booking))
+        return booking_view(booking, _conflicts(uow, actor, booking))
 
 
 def list_bookings(
@@ -84,7 +89,7 @@ def decision_queue(ctx: Context, actor: Actor) -> list[QueueItem]:
         near = uow.slots.near([block for bs in blocks.values() for block in bs], OPEN)
         items = []
         for booking in waiting:
-            held, competing = _split(blocks[booking.id], near, booking.id)
+            held, competing = _split(actor, booking, blocks[booking.id], near)
             view = booking_view(booking, held + competing)
             decides = any(line.status is LineStatus.PENDING for line in view.lines_for(actor))
             items.append(QueueItem(view, tuple(held), tuple(competing), decides=decides))

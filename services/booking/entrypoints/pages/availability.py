@@ -1,7 +1,7 @@
 """What is free for a time, as the request form and a request's page show it: every
 resource by kind, free, taken (by what) or not bookable then, from the one use case that
-checks a request (``queries.check_request``); conflicts with the names and titles a reader
-may see; alternatives to a taken slot."""
+checks a request (``queries.check_request``); conflicts with the resources' names and the
+titles a reader may see; alternatives to a taken slot."""
 
 from __future__ import annotations
 
@@ -63,33 +63,14 @@ def _by_kind(listed: Iterable[ResourceCheck]) -> dict[str, list[ResourceCheck]]:
     return choices
 
 
-def visible_titles(check: RequestCheck | None) -> dict[str, str]:
-    """Titles of the bookings a check found, where the reader may see them (as the week
-    view shows them), by booking."""
-    if check is None:
-        return {}
-    return {
-        block.booking_id: block.title
-        for choice in check.resources
-        for block in choice.taken
-        if block.booking_id is not None and block.title
-    }
-
-
 def describe_conflicts(
-    conflicts: Iterable[Conflict],
-    named: Iterable[ResourceRef | ResourceView],
-    titles: dict[str, str] | None = None,
+    conflicts: Iterable[Conflict], named: Iterable[ResourceRef | ResourceView]
 ) -> list[dict[str, Any]]:
-    """Conflicts with the resource's name (from ``named``) and the other booking's title:
-    every title for those who decide (``titles`` None), else only those in ``titles``."""
+    """Conflicts with the resource's name (from ``named``) and the other booking's title
+    where the reader may see it (the use cases left the others busy only)."""
     by_id = {r.id: r for r in named}
     return [
-        {
-            "conflict": c,
-            "resource": by_id.get(c.resource_id),
-            "title": c.title if titles is None else titles.get(c.booking_id),
-        }
+        {"conflict": c, "resource": by_id.get(c.resource_id), "title": c.title or None}
         for c in conflicts
     ]
 

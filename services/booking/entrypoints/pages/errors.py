@@ -25,6 +25,7 @@ PAGES = {
     409: (N_("err_page_409"), N_("err_page_409_detail")),
     413: (N_("err_page_413"), N_("err_page_413_detail")),
     422: (N_("err_page_422"), N_("err_page_422_detail")),
+    429: (N_("err_page_429"), N_("err_page_429_detail")),
     500: (N_("err_page_500"), N_("err_page_500_detail")),
     503: (N_("err_page_503"), N_("database_unavailable")),
 }
@@ -62,6 +63,13 @@ def _transition(exc: domain.InvalidTransition):
 @bp.errorhandler(domain.RuleViolation)
 def _rule(exc: domain.RuleViolation):
     return error_page(422, [m for messages in exc.errors.values() for m in messages])
+
+
+@bp.errorhandler(domain.LimitReached)
+def _limit(exc: domain.LimitReached):
+    page, status = error_page(429, [exc.message])
+    headers = {} if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return page, status, headers
 
 
 @bp.errorhandler(domain.SlotTaken)

@@ -15,7 +15,6 @@ from services.booking.entrypoints.pages.availability import (
     alternatives,
     availability,
     describe_conflicts,
-    visible_titles,
 )
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import actor, ctx, form_fields, login_required, t
@@ -71,7 +70,7 @@ def _taken(taken: SlotTaken | None, free: Availability) -> dict[str, Any]:
     conflicts = taken.conflicts
     named = [c.resource for c in free.check.resources] if free.check else []
     return {
-        "taken": describe_conflicts(conflicts, named, visible_titles(free.check)),
+        "taken": describe_conflicts(conflicts, named),
         "suggested": alternatives(free.check, conflicts, {c.resource_id for c in conflicts}),
     }
 

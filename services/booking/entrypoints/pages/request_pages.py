@@ -14,7 +14,6 @@ from services.booking.entrypoints.pages.availability import (
     PREVIEW_OCCURRENCES,
     alternatives,
     describe_conflicts,
-    visible_titles,
 )
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import (
@@ -83,8 +82,7 @@ def render_request(
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
     organiser = booking.organiser_id == principal.user_id
-    check = _check(booking, decider)
-    titles = None if decider else visible_titles(check)
+    check = _check(booking)
     suggested = ()
     if booking.status == Status.PENDING and booking.conflicts:
         suggested = alternatives(check, booking.conflicts, {r.id for r in booking.resources})
@@ -97,10 +95,10 @@ def render_request(
         editor=may_edit(principal, booking.organiser_id),
         lines=_lines(booking, principal),
         line_names={line.resource.slug: line.resource.name for line in booking.lines},
-        conflicts=describe_conflicts(booking.conflicts, booking.resources, titles),
+        conflicts=describe_conflicts(booking.conflicts, booking.resources),
         suggested=suggested,
         action_error=action_error,
-        taken=describe_conflicts(taken, booking.resources, titles),
+        taken=describe_conflicts(taken, booking.resources),
         errors=errors or {},
         values=values or {},
         open=booking.status in OPEN,
@@ -134,11 +132,9 @@ def _lines(booking: BookingView, principal: Principal) -> dict[str, Any]:
     }
 
 
-def _check(booking: BookingView, decider: bool) -> RequestCheck | None:
-    """What is free at the booking's (first) dates and what holds them, with the titles the
-    reader may see: for alternatives to a pending request, and the titles of conflicts."""
-    wanted = booking.status == Status.PENDING or not decider
-    if not (booking.conflicts and wanted):
+def _check(booking: BookingView) -> RequestCheck | None:
+    """What is free at a pending request's (first) dates: for alternatives to it."""
+    if not (booking.conflicts and booking.status == Status.PENDING):
         return None
     cmd = CheckRequest(
         booking.start, booking.end, booking.rrule, booking_id=booking.id, limit=PREVIEW_OCCURRENCES
