@@ -6,11 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from shared.config import Config
 
 
 def utcnow() -> datetime:
@@ -39,16 +43,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``. SQLite: WAL, a busy timeout, and explicit BEGIN so writers
-    can take the write lock up front (``BEGIN IMMEDIATE``) and serialise."""
+SQLITE_BUSY_SECONDS = 30.0  # without a statement timeout (migrations, tools)
+
+
+def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs) -> Engine:
+    """An engine for ``url``. PostgreSQL: every session's ``statement_timeout`` (seconds,
+    none when not given). SQLite: WAL, a busy timeout (the statement timeout, when given),
+    and explicit BEGIN so writers can take the write lock up front (``BEGIN IMMEDIATE``)
+    and serialise."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        if statement_timeout is not None and parsed.get_backend_name() == "postgresql":
+            options = f"-c statement_timeout={round(statement_timeout * 1000)}"
+            kwargs["connect_args"] = {"options": options, **kwargs.get("connect_args", {})}
         return create_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    kwargs.setdefault("connect_args", {"timeout": 30})
+    busy = SQLITE_BUSY_SECONDS if statement_timeout is None else statement_timeout
+    kwargs.setdefault("connect_args", {"timeout": busy})
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -58,7 +71,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -97,3 +110,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def service_database(config: Config, service: str) -> Database:
+    """A service's database as configured: its URL and the statement timeout."""
+    return Database(config.database_url(service), statement_timeout=config.db_statement_timeout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 import threading
 from datetime import timedelta
-from time import perf_counter
+from time import perf_counter, thread_time
 
 import pytest
 
@@ -23,9 +23,12 @@ NEVER_YIELDING = {
     "setpos-beyond-a-week": "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=2;COUNT=3",
     "sixth-monday": "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6;COUNT=3",
 }
-LIMIT = 0.1  # seconds for a refusal, the whole request included
-# Each refusal is timed this often and judged by its best: on a machine shared with other
-# work a single request may wait for a core; a rule that walks for seconds does so each time.
+MALFORMED = "FREQ=WEEKLY;BYDAY=XX;COUNT=3"  # refused before any walk
+LIMIT = 0.1  # seconds of CPU for a refusal, the whole request included
+# Seconds until the answer, at the best of TRIES. Quiet, the embedded backend answers in
+# 20-60 ms; with the machine's two cores at a load of 10 (other test runs), 150-320 ms, as
+# every request then waits for a core and for the writer's turn at the interpreter lock.
+WALL_LIMIT = 0.5
 TRIES = 3
 
 
@@ -66,9 +69,11 @@ class Writer(threading.Thread):
 
 
 def _timed(call):
-    began = perf_counter()
+    """The answer, the seconds until it and the CPU seconds it took (the test client runs
+    the app in this thread)."""
+    began, busy = perf_counter(), thread_time()
     response = call()
-    return response, perf_counter() - began
+    return response, perf_counter() - began, thread_time() - busy
 
 
 def test_rules_that_never_yield_are_refused_at_once_while_others_write(api):
@@ -119,35 +124,48 @@ def test_rules_that_never_yield_are_refused_at_once_while_others_write(api):
         threading.Event().wait(0.01)
     before = len(writer.latencies)
     took: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     try:
-        for name, rule in NEVER_YIELDING.items():
+        for name, rule in {**NEVER_YIELDING, "malformed": MALFORMED}.items():
             for path, call in paths(rule).items():
                 for _ in range(TRIES):
-                    response, seconds = _timed(call)
+                    response, seconds, busy = _timed(call)
                     took.setdefault(f"{path}/{name}", []).append(seconds)
+                    cpu.setdefault(f"{path}/{name}", []).append(busy)
                     if path.startswith("api"):
                         assert "rrule" in problem(response, 422)["errors"], (path, name)
                     else:
                         assert response.status_code == 422, (path, name)
-                        assert "10 years" in text(response), (path, name)
+                        assert name == "malformed" or "10 years" in text(response), (path, name)
     finally:
         writer.stop.set()
         writer.join(10)
     best = {key: min(times) for key, times in took.items()}
+    worst_cpu = {key: min(times) for key, times in cpu.items()}  # best of TRIES too
+    # What the walk adds: each refusal beside the same path's refusal of a malformed rule,
+    # which is not walked at all (the request's own cost on this backend).
+    extra = {k: t - best[f"{k.split('/')[0]}/malformed"] for k, t in best.items()}
     slowest = max(best, key=best.get)
     every = [t for times in took.values() for t in times]
-    during = writer.latencies[before:]
+    during, calm = writer.latencies[before:], writer.latencies[:before]
     print(
         f"refusals: median {statistics.median(every) * 1000:.1f} ms, slowest "
         f"{max(every) * 1000:.1f} ms, slowest best of {TRIES} {best[slowest] * 1000:.1f} ms "
-        f"({slowest}); writes beside them: {len(during)}, median "
-        f"{statistics.median(during) * 1000:.1f} ms, slowest {max(during) * 1000:.1f} ms "
-        f"(before: median {statistics.median(writer.latencies[:before]) * 1000:.1f} ms)"
+        f"({slowest}), the most a walk added {max(extra.values()) * 1000:.1f} ms, the most "
+        f"CPU one took at best {max(worst_cpu.values()) * 1000:.1f} ms; writes beside them: "
+        f"{len(during)}, median {statistics.median(during) * 1000:.1f} ms, slowest "
+        f"{max(during) * 1000:.1f} ms (before: median {statistics.median(calm) * 1000:.1f} ms)"
     )
-    assert best[slowest] < LIMIT, f"{slowest} took {best[slowest] * 1000:.0f} ms at best"
+    # The work each refusal does, whatever else the machine runs: under 100 ms of CPU.
+    assert max(worst_cpu.values()) < LIMIT, max(worst_cpu, key=worst_cpu.get)
+    # And the answer, at its best of three (a loaded machine makes any request wait for a
+    # core now and then; a rule that walks for seconds does so every time).
+    assert best[slowest] < WALL_LIMIT, f"{slowest} took {best[slowest] * 1000:.0f} ms at best"
     assert set(writer.statuses) == {201}
     assert len(during) >= 5
-    assert max(during) < 1.0 and statistics.median(during) < 0.1  # was 30 s, then 500s
+    # Their usual pace (a refused rule once held the write lock: 30 s, then 500s).
+    assert max(during) < 1.0
+    assert statistics.median(during) < max(0.1, 2 * statistics.median(calm))
     assert api.counts()[0] == 2 + len(writer.statuses)  # nothing written by a refusal
 
 
@@ -155,8 +173,8 @@ def test_a_rule_that_yields_late_is_answered_as_fast(api):
     """Sparse but legal: the fifth Monday of a February (a leap February starting on a
     Monday) happens once in 28 years; a request for three of them is refused at once."""
     room = api.make_resource()
-    response, took = _timed(
+    response, _, busy = _timed(
         lambda: api.submit(api.organiser, room, rrule="FREQ=YEARLY;BYMONTH=2;BYDAY=5MO;COUNT=3")
     )
     assert "10 years" in problem(response, 422)["errors"]["rrule"][0]
-    assert took < LIMIT
+    assert busy < LIMIT
