@@ -113,7 +113,9 @@ class ApiDoc:
                 schema = {"type": "array", "items": op.answer}
             ok["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(op.status): ok}
-        codes = set(op.errors) | ({401, 403} if op.auth else set())
+        # 400 on every route: a field, query parameter or body that is not valid text
+        # (shared.text_input), or a body that is not JSON.
+        codes = {400} | set(op.errors) | ({401, 403} if op.auth else set())
         if op.body or op.query:
             codes.add(422)
         for code in sorted(codes):
@@ -148,7 +150,7 @@ class ApiDoc:
 
 
 _REASONS = {
-    400: "Malformed request",
+    400: "Malformed request: not JSON, or a field that is not valid text (errors names it)",
     401: "No credentials",
     403: "Not allowed",
     404: "Not found",

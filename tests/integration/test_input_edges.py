@@ -1,0 +1,127 @@
+"""Input edges answered, never 500: text that is not text (invalid UTF-8, a lone surrogate,
+a NUL) in a query string, a form or a JSON body is a 400 naming the field, on every route of
+the three services' URL maps (anonymous, before any session, token or CSRF check)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+
+from tests.support.booking import NOW, BookingApi, problem
+from tests.support.pages import browser, post, text
+
+SERVICES = ("booking", "calendar", "notify")
+# What is sent, how, and the field the answer must name.
+NOT_TEXT = {
+    "query-invalid-utf8": ({"query": "start=%FF%FE"}, "start"),
+    "query-encoded-surrogate": ({"query": "q=%ED%A0%80"}, "q"),
+    "query-nul": ({"query": "lang=en&day=%00"}, "day"),
+    "form-invalid-utf8": ({"form": b"email=%C3%28&password=x"}, "email"),
+    "form-nul": ({"form": b"title=Board%00meeting"}, "title"),
+    "json-lone-surrogate": ({"json": b'{"title": "Board \\ud800 meeting"}'}, "title"),
+    "json-deep-surrogate": (
+        {"json": b'{"participants": [{"email": "a@example.org"}, {"email": "\\udfff"}]}'},
+        "participants.1.email",
+    ),
+    "json-nul-in-a-key": ({"json": b'{"ti\\u0000tle": "x"}'}, "ti\u0000tle"),
+}
+
+
+def _routes(app):
+    """Every (method, path) of the app's URL map, each variable part filled with ``x``."""
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, path
+
+
+def _send(client, method: str, path: str, how: dict):
+    if "query" in how:
+        return client.open(f"{path}?{how['query']}", method=method)
+    if "form" in how:
+        kind = "application/x-www-form-urlencoded"
+        return client.open(path, method=method, data=how["form"], content_type=kind)
+    return client.open(path, method=method, data=how["json"], content_type="application/json")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("case", NOT_TEXT, ids=list(NOT_TEXT))
+def test_text_that_is_not_text_is_a_400_naming_the_field_on_every_route(make_app, service, case):
+    how, field = NOT_TEXT[case]
+    app = make_app(service)
+    client = app.test_client()
+    wrong = {}
+    routes = list(_routes(app))
+    assert len(routes) >= 8
+    shown = field.replace("\u0000", "\ufffd")
+    for method, path in routes:
+        response = _send(client, method, path, how)
+        if response.status_code != 400:
+            wrong[f"{method} {path}"] = response.status_code
+        elif response.mimetype == "text/html":  # a page, in the visitor's language
+            page = html.unescape(text(response))
+            if not re.search(rf"(The field|Fältet) {re.escape(shown)} (is|är) (not|inte)", page):
+                wrong[f"{method} {path}"] = page[:300]
+        else:
+            body = problem(response, 400)
+            if body.get("codes", {}).get(shown) != ["invalid_text"] or shown not in body["detail"]:
+                wrong[f"{method} {path}"] = body
+    assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=True)
+
+
+@pytest.fixture
+def api(make_app) -> BookingApi:
+    return BookingApi(make_app("booking"), NOW)
+
+
+def test_a_request_whose_participant_is_not_text_writes_nothing(api):
+    room = api.make_resource()
+    body = api.booking_body(room, participants=[{"email": "a@example.org", "name": "\ud800"}])
+    raw = json.dumps(body).encode()  # ensure_ascii: the surrogate travels as \ud800
+    response = api.client.post(
+        "/api/v1/bookings", data=raw, content_type="application/json", headers=api.organiser.headers
+    )
+    said = problem(response, 400)
+    assert said["errors"] == {
+        "participants.0.name": [
+            "Not valid text: it holds invalid UTF-8, a lone surrogate or a NUL character."
+        ]
+    }
+    assert "participants.0.name" in said["detail"]
+    assert api.counts() == (0, 0)
+    sv = api.client.post(
+        "/api/v1/bookings?lang=sv",
+        data=raw,
+        content_type="application/json",
+        headers=api.organiser.headers,
+    )
+    assert "ensamt surrogattecken" in problem(sv, 400)["errors"]["participants.0.name"][0]
+
+
+def test_text_from_beyond_the_basic_plane_is_text(api):
+    """An emoji is one code point; JSON may write it as an escaped surrogate pair."""
+    room = api.make_resource()
+    body = api.booking_body(room, title="Årsmöte 🎉 ∑ 漢字")
+    for raw in (json.dumps(body).encode(), json.dumps(body, ensure_ascii=False).encode()):
+        response = api.client.post(
+            "/api/v1/bookings",
+            data=raw,
+            content_type="application/json",
+            headers=api.organiser.headers,
+        )
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["title"] == "Årsmöte 🎉 ∑ 漢字"
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_a_page_says_which_field_was_not_text(make_app, lang):
+    app = make_app("booking")
+    client = browser(app, lang=lang)
+    response = post(client, "/login", {"email": "olle\x00@example.org", "password": "x"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "email" in page
+    assert {"en": "not valid text", "sv": "inte giltig text"}[lang] in page
