@@ -25,7 +25,7 @@ class InvalidText(BadRequest):
 
     def __init__(self, field: str) -> None:
         super().__init__(Msg("invalid_text_in", field=field))
-        self.field_errors = {field: [Msg("invalid_text")]}
+        self.field_errors = {field: [Msg("not_text")]}
 
 
 def init_text_input(app: Flask) -> None:

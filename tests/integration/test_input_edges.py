@@ -67,7 +67,7 @@ def test_text_that_is_not_text_is_a_400_naming_the_field_on_every_route(make_app
                 wrong[f"{method} {path}"] = page[:300]
         else:
             body = problem(response, 400)
-            if body.get("codes", {}).get(shown) != ["invalid_text"] or shown not in body["detail"]:
+            if body.get("codes", {}).get(shown) != ["not_text"] or shown not in body["detail"]:
                 wrong[f"{method} {path}"] = body
     assert not wrong, json.dumps(wrong, indent=1, ensure_ascii=True)
 
