@@ -4,7 +4,7 @@ configured zone (``EVENEMANG_TIMEZONE``)."""
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,17 @@ from shared.messages import Msg
 DEFAULT_ZONE = ZoneInfo("Europe/Stockholm")
 MIN_YEAR, MAX_YEAR = 1970, 2200
 current_zone: ContextVar[ZoneInfo] = ContextVar("current_zone", default=DEFAULT_ZONE)
+
+
+def check_year(value: date) -> None:
+    """A date or time the suite holds: years MIN_YEAR to MAX_YEAR. Beyond, no one books,
+    and the first and last days of the calendar cannot be turned into UTC and back."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValidationError(Msg("year_between", min=MIN_YEAR, max=MAX_YEAR))
+
+
+def in_years(value: date) -> bool:
+    return MIN_YEAR <= value.year <= MAX_YEAR
 
 
 def localise(value: datetime, zone: ZoneInfo | None = None) -> datetime:
@@ -52,8 +63,7 @@ class ZonedDateTime(fields.DateTime):
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError as exc:
             raise self.make_error("invalid") from exc
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise ValidationError(Msg("year_between", min=MIN_YEAR, max=MAX_YEAR))
+        check_year(parsed)
         try:
             return to_utc(parsed)
         except (OverflowError, ValueError) as exc:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.support.booking import NOW, BookingApi, problem
-from tests.support.pages import browser, post, text
+from tests.support.pages import browser, post, text, token
 
 SERVICES = ("booking", "calendar", "notify")
 # What is sent, how, and the field the answer must name.
@@ -125,3 +126,87 @@ def test_a_page_says_which_field_was_not_text(make_app, lang):
     page = text(response)
     assert "email" in page
     assert {"en": "not valid text", "sv": "inte giltig text"}[lang] in page
+
+
+# --- the first and last days of the calendar ------------------------------------------------
+
+EDGE_DAYS = ["0001-01-01", "9999-12-31"]
+EDGE_TIMES = ["0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"]
+DATE_NAMES = ("start", "end", "from", "to", "week", "date", "end_date", "repeat_until")
+DATE_NAMES += ("start_date", "since", "until")
+AUTHORITY = ("logout", "deactivate", "sessions", "password")  # would end the test's session
+
+
+@pytest.fixture
+def everyone(make_app, monkeypatch):
+    """The three apps, a booking admin with a browser and a token, a resource and a
+    booking, so that routes with ids reach their views."""
+    from argon2 import PasswordHasher
+
+    from services.booking.usecases import users
+
+    monkeypatch.setattr(
+        "shared.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    api = BookingApi(make_app("booking"), NOW)
+    users.add_user(api.db, "paula@example.org", "Paula", "admin", "a long enough password")
+    page = browser(api.app, "paula@example.org", "a long enough password")
+    room = api.make_resource(name="Room A")
+    ids = {"booking_id": api.booking(api.admin, room)["id"], "resource_id": room["id"]}
+    ids["key"] = room["id"]
+    apps = {"booking": api.app, "calendar": make_app("calendar"), "notify": make_app("notify")}
+    return api, page, ids, apps
+
+
+def _filled(rule: str, ids: dict[str, str]) -> str:
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: ids.get(m.group(1), "x"), rule)
+
+
+@pytest.mark.parametrize("value", EDGE_DAYS + EDGE_TIMES)
+def test_the_first_and_last_days_of_the_calendar_are_answered_on_every_route(everyone, value):
+    """Every date input, query and form of the three services, anonymous and signed in:
+    a page or a 4xx, never a 500."""
+    api, page, ids, apps = everyone
+    failed = {}
+    for service, app in apps.items():
+        anonymous = app.test_client()
+        for rule in app.url_map.iter_rules():
+            path = _filled(rule.rule, ids)
+            if any(word in path for word in AUTHORITY):
+                continue
+            is_api = path.startswith("/api")
+            signed_in = page if service == "booking" and not is_api else anonymous
+            headers = api.admin.headers if service == "booking" and is_api else {}
+            dates = dict.fromkeys(DATE_NAMES, value)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for client in {anonymous, signed_in}:
+                    if method == "GET":
+                        response = client.get(f"{path}?{urlencode(dates)}", headers=headers)
+                    elif is_api:
+                        body = {**dates, "title": "t", "resource_ids": [ids["resource_id"]]}
+                        response = client.open(path, method=method, json=body, headers=headers)
+                    else:
+                        form = {**dates, "start_time": "10:00", "end_time": "11:00"}
+                        form.update(title="t", resource_ids=ids["resource_id"], step="send")
+                        form["csrf_token"] = token(page, "/settings")
+                        response = client.open(path, method=method, data=form)
+                    if response.status_code >= 500:
+                        failed[f"{service} {method} {path}"] = response.status_code
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("value", EDGE_DAYS)
+def test_a_date_beyond_the_years_held_is_named_on_the_api_and_the_form(everyone, value):
+    api, page, ids, _ = everyone
+    at_edge = f"{value}T10:00:00+01:00"
+    said = problem(api.submit(api.organiser, ids["resource_id"], start=at_edge, end=at_edge), 422)
+    assert said["codes"]["start"] == ["year_between"]
+    query = urlencode({"start": at_edge, "end": at_edge})
+    free = api.get(f"/api/v1/availability?{query}", api.organiser)
+    assert problem(free, 422)["codes"]["start"] == ["year_between"]
+    form = {"date": value, "start_time": "10:00", "end_time": "11:00", "title": "t"}
+    response = post(page, "/bookings/new", {**form, "resource_ids": ids["resource_id"]})
+    assert response.status_code == 422
+    assert "Give a year between 1970 and 2200." in html.unescape(text(response))
+    week = page.get(f"/resources/{ids['key']}/week?week={value}")
+    assert week.status_code == 200  # this week, as for any date it cannot show
