@@ -33,6 +33,7 @@ from services.booking.domain import (
 from shared.auth import Principal
 from shared.events import LineStatus
 from shared.messages import text
+from shared.timezones import not_on_the_clock
 
 ZONE = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)  # Friday 1 March 2030, 12:00 in Stockholm
@@ -732,3 +733,40 @@ def test_may_decide(who, resources, decides):
 )
 def test_may_see(who, resources, sees):
     assert may_see(who, "organiser-id", resources) is sees
+
+
+# --- wall-clock times the clocks skip or pass twice --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wall", "expected"),
+    [
+        ((2030, 3, 31, 1, 59), None),
+        ((2030, 3, 31, 2, 0), "skipped"),
+        ((2030, 3, 31, 2, 30), "skipped"),
+        ((2030, 3, 31, 3, 0), None),
+        ((2030, 10, 27, 1, 59), None),
+        ((2030, 10, 27, 2, 0), "twice"),
+        ((2030, 10, 27, 2, 59), "twice"),
+        ((2030, 10, 27, 3, 0), None),
+        ((2030, 6, 1, 2, 30), None),
+    ],
+)
+def test_which_wall_times_are_no_single_moment(wall, expected):
+    assert not_on_the_clock(datetime(*wall), ZONE) == expected
+
+
+def test_a_series_is_refused_at_its_first_date_in_the_spring_gap():
+    start = local(2030, 3, 29, 2, 30)
+    with pytest.raises(RuleViolation) as caught:
+        expand_occurrences(start, start + timedelta(minutes=30), "FREQ=DAILY;COUNT=5", ZONE)
+    [said] = caught.value.errors["rrule"]
+    assert said.code == "occurrence_skipped" and said.params["when"] == "2030-03-31 02:30"
+
+
+def test_a_series_date_in_the_autumn_hour_is_its_first_passing():
+    start = local(2030, 10, 26, 2, 30)
+    rule = "FREQ=DAILY;COUNT=3"
+    occurrences = expand_occurrences(start, start + timedelta(minutes=30), rule, ZONE)
+    in_utc = [o.start.strftime("%d %H:%M") for o in occurrences]
+    assert in_utc == ["26 00:30", "27 00:30", "28 01:30"]

@@ -21,6 +21,7 @@ from services.booking.domain.model import (
     RuleViolation,
 )
 from shared.messages import Msg
+from shared.timezones import not_on_the_clock
 
 
 def expand_occurrences(
@@ -44,6 +45,10 @@ def expand_occurrences(
         raise RuleViolation({"rrule": [Msg("rrule_invalid")]}) from exc
     occurrences = []
     for local in _bounded_walk(rule, _frequency(upper), local_start):
+        if not_on_the_clock(local, zone) == "skipped":
+            when = f"{local:%Y-%m-%d %H:%M}"
+            raise RuleViolation({"rrule": [Msg("occurrence_skipped", when=when, zone=zone.key)]})
+        # A time the clocks pass twice is its first passing (fold=0: still summer time).
         occ_start = local.replace(tzinfo=zone).astimezone(UTC)
         occurrences.append(Interval(occ_start, occ_start + length))
     if not occurrences:
