@@ -52,6 +52,18 @@ class _Date(ma_fields.Date):
         return day
 
 
+class _Email(ma_fields.Email):
+    """An address mail can reach from here: ASCII only. Notify's relay is not assumed to
+    speak SMTPUTF8, and an address accepted but never delivered to is worse than one refused
+    (an internationalised domain is written in its xn-- form)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        address = super()._deserialize(value, attr, data, **kwargs)
+        if not address.isascii():
+            raise self.make_error("not_ascii")
+        return address
+
+
 class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it stands for
     """marshmallow's fields with message ids."""
 
@@ -65,7 +77,10 @@ class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it sta
     )
     Boolean = _with_ids(ma_fields.Boolean, invalid=Msg("invalid_boolean"))
     Email = _with_ids(
-        ma_fields.Email, invalid=Msg("invalid_email"), invalid_utf8=Msg("invalid_email")
+        _Email,
+        invalid=Msg("invalid_email"),
+        invalid_utf8=Msg("invalid_email"),
+        not_ascii=Msg("email_not_ascii"),
     )
     DateTime = _with_ids(
         ma_fields.DateTime, invalid=Msg("invalid_datetime"), format=Msg("invalid_datetime")
