@@ -32,6 +32,19 @@ PROBLEM = {
 }
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "Makes the create retryable: a retry with the same key by the same person within "
+        "24 hours answers the first result (status, body, Location) and creates nothing; the "
+        "same key with another request is a 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+}
+
+
 @dataclass
 class Operation:
     path: str
@@ -44,6 +57,7 @@ class Operation:
     status: int
     auth: bool
     errors: tuple[int, ...]
+    idempotent: bool = False
 
 
 @dataclass
@@ -68,12 +82,23 @@ class ApiDoc:
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
+        idempotent: bool = False,
     ) -> Callable:
         def decorate(view: Callable) -> Callable:
             bp.add_url_rule(rule, view_func=view, methods=[method])
             self.operations.append(
                 Operation(
-                    rule, method.lower(), summary, body, query, answer, many, status, auth, errors
+                    rule,
+                    method.lower(),
+                    summary,
+                    body,
+                    query,
+                    answer,
+                    many,
+                    status,
+                    auth,
+                    errors,
+                    idempotent,
                 )
             )
             return view
@@ -125,6 +150,8 @@ class ApiDoc:
             operation["security"] = [{"bearer": []}, {"session": []}]
         if op.query is not None:
             operation["parameters"] = [{"in": "query", "schema": op.query}]
+        if op.idempotent:
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
         parameters = [
             {
                 "in": "path",
