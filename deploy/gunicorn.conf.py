@@ -39,7 +39,11 @@ threads = max(1, _int("GUNICORN_THREADS", 4))
 preload_app = False
 
 # Seconds. `timeout` is the worker heartbeat; `graceful_timeout` is how long in-flight
-# requests get after SIGTERM (keep it below the container's stop grace period).
+# requests get after SIGTERM (keep it below the container's stop grace period). With gthread
+# workers the heartbeat comes from each process's main loop, so `timeout` restarts a process
+# that is stuck as a whole (a call that never lets go of the interpreter), not one slow
+# request: those are bounded by the app itself (a repeat rule's walk, for one) and by
+# the database's EVENEMANG_DB_STATEMENT_TIMEOUT (30 s, the same as this timeout).
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
 # Longer than the proxy's upstream keepalive_timeout (nginx.conf: 30s), so the proxy,

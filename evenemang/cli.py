@@ -414,11 +414,11 @@ def tokens_revoke(token_id: str, config: Config) -> None:
 def _booking_call(config: Config, func: Callable[[Any], Any], *, not_found: str = "") -> Any:
     """Run a booking use case on a migrated database; its refusals become one-line errors."""
     from services.booking.domain import DomainError, NotFound, RuleViolation
-    from shared.db import Database
+    from shared.db import service_database
     from shared.messages import text
 
     migrate_all(config, ("booking",))
-    db = Database(config.booking_database_url)
+    db = service_database(config, "booking")
     try:
         return func(db)
     except RuleViolation as exc:

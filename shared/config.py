@@ -47,6 +47,10 @@ class Config:
     relay_interval: float = 0.2
     relay_lease_seconds: float = 60.0
     proxy_hops: int = 0
+    # Seconds a database statement may run (PostgreSQL's statement_timeout) or wait for
+    # SQLite's write lock (its busy timeout) before it fails: the last line behind the
+    # bounds of each request, so one stuck statement is ended and the others go on.
+    db_statement_timeout: float = 30.0
     # Sessions end after this long without a request, and this long after logging in.
     session_idle_hours: float = 8.0
     session_max_days: float = 30.0
@@ -122,6 +126,7 @@ class Config:
         if self.queue_type not in ("classic", "quorum"):
             raise ConfigError("EVENEMANG_QUEUE_TYPE must be 'classic' or 'quorum'")
         for name in (
+            "db_statement_timeout",
             "session_idle_hours",
             "session_max_days",
             "login_max_failures",

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from shared.bus.consumer import EventConsumer, Handler
 from shared.bus.topology import build_topology
 from shared.config import Config
-from shared.db import Database
+from shared.db import Database, service_database
 
 
 def consumer_loop(
     config: Config, service: str, make_handler: Callable[[Database], Handler]
 ) -> Callable[[threading.Event], None]:
     def run(stop: threading.Event) -> None:
-        db = Database(config.database_url(service))
+        db = service_database(config, service)
         handler = make_handler(db)
         try:
             EventConsumer(

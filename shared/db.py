@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -12,6 +13,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.files import private_file
+
+if TYPE_CHECKING:
+    from shared.config import Config
 
 
 def utcnow() -> datetime:
@@ -40,18 +44,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url``. SQLite: WAL, a busy timeout, and explicit BEGIN so writers
-    can take the write lock up front (``BEGIN IMMEDIATE``) and serialise."""
+SQLITE_BUSY_SECONDS = 30.0  # without a statement timeout (migrations, tools)
+
+
+def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs) -> Engine:
+    """An engine for ``url``. PostgreSQL: every session's ``statement_timeout`` (seconds,
+    none when not given). SQLite: WAL, a busy timeout (the statement timeout, when given),
+    and explicit BEGIN so writers can take the write lock up front (``BEGIN IMMEDIATE``)
+    and serialise."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        if statement_timeout is not None and parsed.get_backend_name() == "postgresql":
+            options = f"-c statement_timeout={round(statement_timeout * 1000)}"
+            kwargs["connect_args"] = {"options": options, **kwargs.get("connect_args", {})}
         return create_engine(url, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         private_file(parsed.database)
-    # one busy timeout (seconds): connect_args, else the URL's ?timeout=, else 30
-    kwargs.setdefault("connect_args", {"timeout": float(parsed.query.get("timeout", 30))})
-    busy_ms = int(float(kwargs["connect_args"].get("timeout", 30)) * 1000)
+    # one busy timeout (seconds): connect_args, else the URL's ?timeout=, else the statement
+    # timeout, else SQLITE_BUSY_SECONDS
+    busy = SQLITE_BUSY_SECONDS if statement_timeout is None else statement_timeout
+    kwargs.setdefault("connect_args", {"timeout": float(parsed.query.get("timeout", busy))})
+    busy_ms = int(float(kwargs["connect_args"].get("timeout", busy)) * 1000)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -100,3 +114,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def service_database(config: Config, service: str) -> Database:
+    """A service's database as configured: its URL and the statement timeout."""
+    return Database(config.database_url(service), statement_timeout=config.db_statement_timeout)

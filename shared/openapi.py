@@ -32,6 +32,19 @@ PROBLEM = {
 }
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "description": (
+        "Makes the create retryable: a retry with the same key by the same person within "
+        "24 hours answers the first result (status, body, Location) and creates nothing; the "
+        "same key with another request is a 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+}
+
+
 @dataclass
 class Operation:
     path: str
@@ -44,6 +57,7 @@ class Operation:
     status: int
     auth: bool
     errors: tuple[int, ...]
+    idempotent: bool = False
 
 
 @dataclass
@@ -77,13 +91,24 @@ class ApiDoc:
         status: int = 200,
         auth: bool = True,
         errors: tuple[int, ...] = (),
+        idempotent: bool = False,
     ) -> None:
         """Document a route: ``answer`` is the body of a success (with ``listed``, a list of
         them under that key of an object); ``errors``, the refusals besides those every
         operation may give."""
         self.operations.append(
             Operation(
-                rule, method.lower(), summary, body, query, answer, listed, status, auth, errors
+                rule,
+                method.lower(),
+                summary,
+                body,
+                query,
+                answer,
+                listed,
+                status,
+                auth,
+                errors,
+                idempotent,
             )
         )
 
@@ -125,11 +150,12 @@ class ApiDoc:
             ok["content"] = {"application/json": {"schema": schema}}
         responses: dict[str, Any] = {str(op.status): ok}
         # Every operation may find the service unable to reach its database (503, with
-        # Retry-After: shared.problems); one that reads a body or a query may find it
-        # malformed (400: not JSON, invalid UTF-8) or invalid (422).
-        codes = set(op.errors) | ({401, 403} if op.auth else set()) | {503}
+        # Retry-After: shared.problems), and a field, query parameter or body that is not
+        # valid text (400: shared.text_input); one that reads a body or a query may find it
+        # invalid (422).
+        codes = {400, 503} | set(op.errors) | ({401, 403} if op.auth else set())
         if op.body or op.query:
-            codes |= {400, 422}
+            codes.add(422)
         for code in sorted(codes):
             responses[str(code)] = {"description": _REASONS.get(code, "Error"), **problem}
         responses["503"]["headers"] = {"Retry-After": _RETRY_AFTER}
@@ -138,6 +164,8 @@ class ApiDoc:
             operation["security"] = [{"bearer": []}, {"session": []}]
         if op.query is not None:
             operation["parameters"] = [{"in": "query", "schema": op.query}]
+        if op.idempotent:
+            operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
         parameters = [
             {
                 "in": "path",
@@ -191,7 +219,7 @@ class OpenApiDocument(Schema):
 
 
 _REASONS = {
-    400: "Malformed request",
+    400: "Malformed request: not JSON, or a field that is not valid text (errors names it)",
     401: "No credentials",
     403: "Not allowed",
     404: "Not found",

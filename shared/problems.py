@@ -97,7 +97,16 @@ def install_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         title = Msg(HTTP_TITLES[status]) if status in HTTP_TITLES else exc.name
-        response = problem(status, title, exc.description, code=_code(exc.name))
+        fields = getattr(exc, "field_errors", None)  # which field, where the error knows it
+        if fields:
+            language = api_language()
+            extra = {
+                "errors": {f: [word(m, language) for m in ms] for f, ms in fields.items()},
+                "codes": {f: [_id(m) for m in ms] for f, ms in fields.items()},
+            }
+        else:
+            extra = {}
+        response = problem(status, title, exc.description, code=_code(exc.name), **extra)
         if exc.code == 405 and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response

@@ -14,6 +14,7 @@ from marshmallow import fields as ma_fields
 from marshmallow import validate as ma_validate
 
 from shared.messages import Msg
+from shared.timezones import check_year
 
 _ANY_FIELD = {
     "required": Msg("field_required"),
@@ -42,6 +43,27 @@ def _with_ids(base: type[ma_fields.Field], **messages: Msg) -> type[ma_fields.Fi
     return type(base.__name__, (base,), {"default_error_messages": {**_ANY_FIELD, **messages}})
 
 
+class _Date(ma_fields.Date):
+    """A calendar date the suite holds (:func:`~shared.timezones.check_year`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        check_year(day)
+        return day
+
+
+class _Email(ma_fields.Email):
+    """An address mail can reach from here: ASCII only. Notify's relay is not assumed to
+    speak SMTPUTF8, and an address accepted but never delivered to is worse than one refused
+    (an internationalised domain is written in its xn-- form)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any):
+        address = super()._deserialize(value, attr, data, **kwargs)
+        if not address.isascii():
+            raise self.make_error("not_ascii")
+        return address
+
+
 class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it stands for
     """marshmallow's fields with message ids."""
 
@@ -55,7 +77,10 @@ class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it sta
     )
     Boolean = _with_ids(ma_fields.Boolean, invalid=Msg("invalid_boolean"))
     Email = _with_ids(
-        ma_fields.Email, invalid=Msg("invalid_email"), invalid_utf8=Msg("invalid_email")
+        _Email,
+        invalid=Msg("invalid_email"),
+        invalid_utf8=Msg("invalid_email"),
+        not_ascii=Msg("email_not_ascii"),
     )
     DateTime = _with_ids(
         ma_fields.DateTime, invalid=Msg("invalid_datetime"), format=Msg("invalid_datetime")
@@ -66,7 +91,7 @@ class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it sta
         invalid_awareness=Msg("invalid_datetime"),
         format=Msg("invalid_datetime"),
     )
-    Date = _with_ids(ma_fields.Date, invalid=Msg("invalid_date"), format=Msg("invalid_date"))
+    Date = _with_ids(_Date, invalid=Msg("invalid_date"), format=Msg("invalid_date"))
     Time = _with_ids(ma_fields.Time, invalid=Msg("invalid_time"), format=Msg("invalid_time"))
     List = _with_ids(ma_fields.List, invalid=Msg("invalid_list"))
     Dict = _with_ids(ma_fields.Dict, invalid=Msg("invalid_input"))

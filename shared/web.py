@@ -20,6 +20,7 @@ from shared.db import Database
 from shared.i18n import init_i18n
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.sessions import SessionLimits
+from shared.text_input import init_text_input
 from shared.timezones import current_zone
 
 MAX_CONTENT_LENGTH = 1024 * 1024
@@ -71,6 +72,7 @@ def make_app(
     app.extensions["evenemang"] = {"config": config, "db": db, "service": service}
     install_error_handlers(app)
     install_validation_handler(app)
+    init_text_input(app)  # before anything reads a field (sessions, CSRF, the views)
     init_auth(app, authority, SessionLimits.from_config(config))
     init_i18n(app)
     if config.proxy_hops:

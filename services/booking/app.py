@@ -18,7 +18,7 @@ from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases.logins import LoginGate
 from services.booking.usecases.sessions import BookingAuthority
 from shared.config import Config
-from shared.db import Database
+from shared.db import service_database
 from shared.password_checks import PasswordChecks
 from shared.sessions import SessionLimits
 from shared.web import make_app, resolve_config
@@ -26,7 +26,7 @@ from shared.web import make_app, resolve_config
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
-    db = Database(cfg.booking_database_url)
+    db = service_database(cfg, "booking")
     authority = BookingAuthority(db, SessionLimits.from_config(cfg))
     app = make_app(__name__, "booking", cfg, db, authority)
     app.extensions["booking_context"] = Context(db=db, config=cfg)

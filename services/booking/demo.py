@@ -15,7 +15,7 @@ from services.booking.usecases.teams import create_team, list_teams
 from services.booking.usecases.users import ensure_user
 from shared.auth import Principal
 from shared.config import Config
-from shared.db import Database
+from shared.db import service_database
 from shared.events import Kind
 
 WEEKDAYS = {d: [["07:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -142,7 +142,7 @@ RESOURCES: list[dict[str, Any]] = [
 
 def load_demo(config: Config) -> Iterator[str]:
     """Create what is missing; report each demo login."""
-    db = Database(config.booking_database_url)
+    db = service_database(config, "booking")
     try:
         people = {}
         for email, name, role, password in USERS:

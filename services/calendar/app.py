@@ -14,14 +14,14 @@ from services.calendar.persistence.models import KnownUser
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
 from shared.config import Config
-from shared.db import Database
+from shared.db import service_database
 from shared.principals import ReplicaAuthority
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
-    db = Database(cfg.calendar_database_url)
+    db = service_database(cfg, "calendar")
     app = make_app(__name__, "calendar", cfg, db, ReplicaAuthority(db, KnownUser))
     app.extensions["feed_cache"] = FeedCache(
         lambda: SqlAlchemyUnitOfWork(db),

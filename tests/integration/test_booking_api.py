@@ -668,7 +668,7 @@ INVALID_REQUESTS = [
     (
         "rrule-until-over-500",
         {},
-        {"rrule": "FREQ=HOURLY;INTERVAL=3;UNTIL=20300601T000000"},
+        {"rrule": "FREQ=DAILY;UNTIL=20320601T000000"},
         "rrule",
     ),
     ("rrule-unbounded", {}, {"rrule": "FREQ=WEEKLY"}, "rrule"),
@@ -755,8 +755,8 @@ def test_every_broken_rule_is_reported_at_once(api):
 @pytest.mark.parametrize(
     ("buffer", "body"),
     [
-        (0, {"rrule": "FREQ=HOURLY;COUNT=3"}),
-        (60, {"end": at(MONDAY, 11), "rrule": "FREQ=MINUTELY;INTERVAL=90;COUNT=2"}),
+        (0, {"rrule": "FREQ=DAILY;BYHOUR=10,11;COUNT=3"}),
+        (60, {"end": at(MONDAY, 11), "rrule": "FREQ=DAILY;BYHOUR=10,11;BYMINUTE=30;COUNT=2"}),
     ],
     ids=["occurrences-overlap", "buffers-overlap"],
 )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +33,7 @@ from services.booking.domain import (
 from shared.auth import Principal
 from shared.events import LineStatus
 from shared.messages import text
+from shared.timezones import not_on_the_clock
 
 ZONE = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2030, 3, 1, 11, 0, tzinfo=UTC)  # Friday 1 March 2030, 12:00 in Stockholm
@@ -408,7 +411,7 @@ def test_a_series_keeps_its_wall_clock_across_the_dst_change():
 
 def test_exactly_the_maximum_number_of_occurrences_is_allowed():
     start = local(2030, 3, 4, 10)
-    rule = f"FREQ=HOURLY;INTERVAL=3;COUNT={MAX_OCCURRENCES}"
+    rule = f"FREQ=DAILY;COUNT={MAX_OCCURRENCES}"
     occurrences = expand_occurrences(start, start + timedelta(hours=1), rule, ZONE)
     assert len(occurrences) == MAX_OCCURRENCES == 500
 
@@ -417,7 +420,13 @@ def test_exactly_the_maximum_number_of_occurrences_is_allowed():
     ("rrule", "message"),
     [
         ("FREQ=DAILY;COUNT=501", "rrule_too_many"),
-        ("FREQ=MINUTELY;INTERVAL=180;UNTIL=20310101T000000", "rrule_too_many"),
+        ("FREQ=DAILY;UNTIL=20320101T000000", "rrule_too_many"),
+        ("FREQ=HOURLY;INTERVAL=3;COUNT=3", "rrule_too_fine"),
+        ("FREQ=MINUTELY;INTERVAL=180;UNTIL=20310101T000000", "rrule_too_fine"),
+        ("FREQ=SECONDLY;COUNT=2", "rrule_too_fine"),
+        ("FREQ=YEARLY;COUNT=12", "rrule_beyond_horizon"),
+        ("FREQ=MONTHLY;UNTIL=20450101T000000", "rrule_beyond_horizon"),
+        ("FREQ=DAILY;INTERVAL=4000;COUNT=2", "rrule_beyond_horizon"),
         ("FREQ=DAILY", "rrule_needs_end"),
         ("FREQ=WEEKLY;BYDAY=MO", "rrule_needs_end"),
         ("FREQ=FORTNIGHTLY;COUNT=3", "rrule_invalid"),
@@ -431,6 +440,12 @@ def test_exactly_the_maximum_number_of_occurrences_is_allowed():
     ids=[
         "count-501",
         "until-yields-too-many",
+        "hourly",
+        "minutely",
+        "secondly",
+        "yearly-beyond-ten-years",
+        "until-beyond-ten-years",
+        "interval-beyond-ten-years",
         "unbounded",
         "unbounded-weekly",
         "unknown-freq",
@@ -471,6 +486,76 @@ def test_count_and_until_together_are_refused():
             start, start + timedelta(hours=1), "FREQ=DAILY;COUNT=3;UNTIL=20300310T000000", ZONE
         )
     assert list(caught.value.errors) == ["rrule"]
+
+
+# Rules that yield nothing (or nothing for centuries): dateutil alone walks them to 9999.
+NEVER_YIELDING = {
+    "february-31st": "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2;COUNT=3",
+    "february-31st-daily": "FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2;COUNT=3",
+    "setpos-beyond-a-week": "FREQ=WEEKLY;BYDAY=MO;BYSETPOS=2;COUNT=3",
+    "sixth-monday": "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6;COUNT=3",
+    "february-30th-until-9999": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;UNTIL=99991231T000000",
+    "day-366-in-january": "FREQ=DAILY;BYYEARDAY=366;BYMONTH=1;COUNT=1",
+    "week-53-in-june": "FREQ=YEARLY;BYWEEKNO=53;BYMONTH=6;COUNT=1",
+    "fifth-monday-of-a-leap-february": "FREQ=YEARLY;BYMONTH=2;BYDAY=5MO;COUNT=3",
+}
+
+
+@pytest.mark.parametrize("rrule", NEVER_YIELDING.values(), ids=NEVER_YIELDING.keys())
+def test_a_rule_that_never_yields_is_refused_at_once(rrule):
+    start = local(2030, 3, 4, 10)
+    began = perf_counter()
+    with pytest.raises(RuleViolation) as caught:
+        expand_occurrences(start, start + timedelta(hours=1), rrule, ZONE)
+    took = perf_counter() - began
+    [said] = caught.value.errors["rrule"]
+    assert (said.code, said.params) == ("rrule_beyond_horizon", {"years": 10})
+    assert "10" in text(said, "en") and "10" in text(said, "sv")
+    assert took < 0.1, f"{took * 1000:.0f} ms"
+
+
+@pytest.mark.parametrize(
+    "rrule",
+    ["FREQ=DAILY;BYDAY=MO;COUNT=500", "FREQ=MONTHLY;BYDAY=-1FR;COUNT=119", "FREQ=YEARLY;COUNT=10"],
+    ids=["500-mondays-walked-day-by-day", "last-fridays-for-ten-years", "yearly-for-ten-years"],
+)
+def test_the_longest_rules_a_resource_can_allow_are_expanded_in_full(rrule):
+    start = local(2030, 3, 4, 10)
+    began = perf_counter()
+    occurrences = expand_occurrences(start, start + timedelta(hours=1), rrule, ZONE)
+    assert len(occurrences) == int(rrule.rsplit("=", 1)[1])
+    assert occurrences[-1].start - start < timedelta(days=3650)
+    assert perf_counter() - began < 0.25
+
+
+def test_a_walk_over_its_cpu_time_is_refused(monkeypatch):
+    """The backstop should dateutil ever walk without our counting its periods."""
+    monkeypatch.setattr("services.booking.domain.recurrence.WALK_CPU_SECONDS", 0.0)
+    start = local(2030, 3, 4, 10)
+    with pytest.raises(RuleViolation) as caught:
+        expand_occurrences(start, start + timedelta(hours=1), "FREQ=DAILY;COUNT=500", ZONE)
+    assert [m.code for m in caught.value.errors["rrule"]] == ["rrule_too_costly"]
+
+
+def test_the_walk_gives_back_a_tracer_that_was_set():
+    """A debugger's or coverage's tracer is restored after the walk, refused or not."""
+    calls = []
+
+    def tracer(frame, event, arg):
+        calls.append(event)
+
+    start = local(2030, 3, 4, 10)
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        expand_occurrences(start, start + timedelta(hours=1), "FREQ=DAILY;COUNT=3", ZONE)
+        with pytest.raises(RuleViolation):
+            expand_occurrences(
+                start, start + timedelta(hours=1), NEVER_YIELDING["february-31st"], ZONE
+            )
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)
 
 
 # --- normalise_rrule ------------------------------------------------------------------------
@@ -648,3 +733,40 @@ def test_may_decide(who, resources, decides):
 )
 def test_may_see(who, resources, sees):
     assert may_see(who, "organiser-id", resources) is sees
+
+
+# --- wall-clock times the clocks skip or pass twice --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wall", "expected"),
+    [
+        ((2030, 3, 31, 1, 59), None),
+        ((2030, 3, 31, 2, 0), "skipped"),
+        ((2030, 3, 31, 2, 30), "skipped"),
+        ((2030, 3, 31, 3, 0), None),
+        ((2030, 10, 27, 1, 59), None),
+        ((2030, 10, 27, 2, 0), "twice"),
+        ((2030, 10, 27, 2, 59), "twice"),
+        ((2030, 10, 27, 3, 0), None),
+        ((2030, 6, 1, 2, 30), None),
+    ],
+)
+def test_which_wall_times_are_no_single_moment(wall, expected):
+    assert not_on_the_clock(datetime(*wall), ZONE) == expected
+
+
+def test_a_series_is_refused_at_its_first_date_in_the_spring_gap():
+    start = local(2030, 3, 29, 2, 30)
+    with pytest.raises(RuleViolation) as caught:
+        expand_occurrences(start, start + timedelta(minutes=30), "FREQ=DAILY;COUNT=5", ZONE)
+    [said] = caught.value.errors["rrule"]
+    assert said.code == "occurrence_skipped" and said.params["when"] == "2030-03-31 02:30"
+
+
+def test_a_series_date_in_the_autumn_hour_is_its_first_passing():
+    start = local(2030, 10, 26, 2, 30)
+    rule = "FREQ=DAILY;COUNT=3"
+    occurrences = expand_occurrences(start, start + timedelta(minutes=30), rule, ZONE)
+    in_utc = [o.start.strftime("%d %H:%M") for o in occurrences]
+    assert in_utc == ["26 00:30", "27 00:30", "28 01:30"]

@@ -65,6 +65,7 @@ def test_teams_that_follow_groups_take_whoever_is_in_one_of_theirs():
         ("ann@uni.example", False, None, ACTIVE, "sso_email_unverified"),
         ("ann@uni.example", False, None, None, "sso_email_unverified"),
         ("", True, None, None, "sso_no_email"),
+        ("åsa@uni.example", True, None, None, "sso_email_not_ascii"),  # mail could not reach it
         ("ann@uni.example", True, None, LINKED, "sso_linked_elsewhere"),
         ("ann@uni.example", True, GONE, None, "user_deactivated"),
         ("ann@uni.example", True, None, IDLE, "user_deactivated"),

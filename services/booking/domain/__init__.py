@@ -19,6 +19,7 @@ from services.booking.domain.limits import (
 from services.booking.domain.logins import LoginPolicy, LoginThrottled, address_group
 from services.booking.domain.model import (
     DEFAULT_MAX_ADVANCE_DAYS,
+    MAX_ADVANCE_DAYS,
     MAX_BUFFER_MINUTES,
     MAX_OCCURRENCE_LENGTH,
     MAX_OCCURRENCES,
@@ -75,6 +76,7 @@ __all__ = [
     "DEFAULT_MAX_ADVANCE_DAYS",
     "KINDS",
     "LANGUAGES",
+    "MAX_ADVANCE_DAYS",
     "MAX_BLOCK_LENGTH",
     "MAX_BUFFER_MINUTES",
     "MAX_OCCURRENCES",

@@ -89,6 +89,8 @@ def match_sign_in(
         return Match.SUBJECT
     if not email:
         raise SignInRefused(Msg("sso_no_email"))
+    if not email.isascii():  # mail cannot reach it (shared.schema's addresses are ASCII)
+        raise SignInRefused(Msg("sso_email_not_ascii", email=email))
     if not email_verified:
         raise SignInRefused(Msg("sso_email_unverified", email=email))
     if by_email is None:

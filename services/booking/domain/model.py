@@ -18,6 +18,11 @@ MAX_OCCURRENCES = 500
 MAX_OCCURRENCE_LENGTH = timedelta(days=14)  # bounds the conflict index scan
 MAX_BUFFER_MINUTES = 24 * 60
 DEFAULT_MAX_ADVANCE_DAYS = 365
+MAX_ADVANCE_DAYS = 3650  # the most a resource may allow
+# A series' dates lie within this of its first (a resource allows at most MAX_ADVANCE_DAYS
+# ahead); a rule is walked no further.
+MAX_SERIES_YEARS = 10
+MAX_SERIES_SPAN = timedelta(days=366 * MAX_SERIES_YEARS)
 
 
 # --- errors the edge maps to HTTP answers and form messages ---------------------------

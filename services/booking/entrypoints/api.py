@@ -11,6 +11,8 @@ from marshmallow import Schema
 
 from services.booking import schemas as s
 from services.booking.commands import CancelOccurrence
+from services.booking.entrypoints.idempotency import idempotent
+from services.booking.persistence import models
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView
 from services.booking.usecases import bookings, queries, resources, teams, users
@@ -39,6 +41,18 @@ def ctx() -> Context:
 
 def answer_booking(booking: BookingView, status: int = 200):
     return jsonify(BOOKING_OUT.dump(booking)), status
+
+
+def read(booking_id: str) -> BookingView:
+    return queries.read_booking(ctx(), current_principal(), booking_id)
+
+
+def answer_resource(key: str):
+    return jsonify(RESOURCE_OUT.dump(resources.read_resource(ctx(), key)))
+
+
+def answer_team(slug: str):
+    return jsonify(TEAM_OUT.dump(teams.read_team(ctx(), slug)))
 
 
 def endpoint(
@@ -85,7 +99,8 @@ def creation(
     **spec: Any,
 ):
     """A POST that makes something and answers with it (201); a person who makes too many
-    too fast is told to wait (429)."""
+    too fast is told to wait (429); retryable with an ``Idempotency-Key`` (the view is
+    wrapped in :func:`idempotent`)."""
     return endpoint(
         rule,
         "POST",
@@ -94,6 +109,7 @@ def creation(
         answer=answer,
         status=201,
         errors=(429, *errors),
+        idempotent=True,
         **spec,
     )
 
@@ -126,6 +142,7 @@ def list_resources():
 
 
 @creation("/resources", "Add a resource (admin)", s.ResourceInSchema, s.ResourceOut, role="admin")
+@idempotent(models.Resource, reread=lambda key: (answer_resource(key), 201))
 def create_resource():
     resource = resources.create_resource(ctx(), current_principal(), json_body(RESOURCE_IN))
     return jsonify(RESOURCE_OUT.dump(resource)), 201
@@ -133,7 +150,7 @@ def create_resource():
 
 @endpoint("/resources/<resource_id>", "GET", summary="One resource", answer=s.ResourceOut)
 def get_resource(resource_id: str):
-    return jsonify(RESOURCE_OUT.dump(resources.read_resource(ctx(), resource_id)))
+    return answer_resource(resource_id)
 
 
 @endpoint(
@@ -157,6 +174,7 @@ def patch_resource(resource_id: str):
     s.ClosureOut,
     errors=(409,),
 )
+@idempotent(models.Closure)
 def add_closure(resource_id: str):
     closure = resources.add_closure(ctx(), current_principal(), resource_id, json_body(CLOSURE_IN))
     return jsonify(s.ClosureOut().dump(closure)), 201
@@ -197,6 +215,7 @@ def list_teams():
 
 
 @creation("/teams", "Add a team (admin)", s.TeamInSchema, s.TeamOut, role="admin", errors=(409,))
+@idempotent(models.Team, "slug", reread=lambda slug: (answer_team(slug), 201))
 def create_team():
     team = teams.create_team(ctx(), current_principal(), json_body(TEAM_IN))
     return jsonify(TEAM_OUT.dump(team)), 201
@@ -204,7 +223,7 @@ def create_team():
 
 @endpoint("/teams/<slug>", "GET", summary="One team", answer=s.TeamOut)
 def get_team(slug: str):
-    return jsonify(TEAM_OUT.dump(teams.read_team(ctx(), slug)))
+    return answer_team(slug)
 
 
 @endpoint(
@@ -278,6 +297,7 @@ def availability():
     s.BookingOut,
     errors=(409, 429),
 )
+@idempotent(models.Booking, reread=lambda booking_id: answer_booking(read(booking_id), 201))
 def submit():
     booking = bookings.submit_booking(ctx(), current_principal(), json_body(BOOKING_IN))
     return answer_booking(booking, 201)
@@ -291,7 +311,7 @@ def list_bookings():
 
 @endpoint("/bookings/<booking_id>", "GET", summary="One booking", answer=s.BookingOut)
 def get_booking(booking_id: str):
-    return answer_booking(queries.read_booking(ctx(), current_principal(), booking_id))
+    return answer_booking(read(booking_id))
 
 
 @booking_action(

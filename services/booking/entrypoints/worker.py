@@ -8,13 +8,13 @@ from services.booking.persistence.models import OutboxMessage
 from shared.bus.publisher import Publisher
 from shared.bus.topology import build_topology
 from shared.config import Config
-from shared.db import Database
+from shared.db import service_database
 from shared.outbox import OutboxRelay
 
 
 def relay_loop(config: Config):
     def run(stop: threading.Event) -> None:
-        db = Database(config.booking_database_url)
+        db = service_database(config, "booking")
         with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
             relay = OutboxRelay(
                 db,

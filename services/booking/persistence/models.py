@@ -341,3 +341,20 @@ class PendingSignIn(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class IdempotencyKey(Base):
+    """A create a client may retry (the ``Idempotency-Key`` header): written in the same
+    transaction as what it created (``created_id``), and the first answer beside it right
+    after, so a retry with the same key by the same person gets that answer again. Kept 24 h."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # the request: method, path, body
+    created_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.booking.persistence.idempotency import claim_in_progress
 from services.booking.persistence.models import OutboxMessage, User
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots, SqlTeams
@@ -63,6 +64,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.resources = SqlResources(self.session)
         self.bookings = SqlBookings(self.session)
         self.slots = SqlSlots(self.session)
+        self.claim = None if self.readonly else claim_in_progress.get()
+        if self.claim is not None:
+            self.claim.watch(self.session)
         return self
 
     def __exit__(
@@ -80,6 +84,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         try:
+            if self.claim is not None:  # an Idempotency-Key: with what it creates, or neither
+                self.claim.write(self.session)
             self.session.commit()
         except IntegrityError as exc:
             if _lost_race(exc):

@@ -24,7 +24,7 @@ from services.booking.commands import (
     SubmitBooking,
     TimeRange,
 )
-from services.booking.domain import MAX_BUFFER_MINUTES
+from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
@@ -61,7 +61,7 @@ class ResourceInSchema(Stripped):
     requires_approval = fields.Boolean()
     buffer_minutes = fields.Integer(validate=validate.Range(min=0, max=MAX_BUFFER_MINUTES))
     min_notice_hours = fields.Integer(validate=validate.Range(min=0, max=24 * 365))
-    max_advance_days = fields.Integer(validate=validate.Range(min=1, max=3650))
+    max_advance_days = fields.Integer(validate=validate.Range(min=1, max=MAX_ADVANCE_DAYS))
     max_duration_minutes = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=14 * 24 * 60)
     )

@@ -17,7 +17,7 @@ from services.notify.usecases.reminders import queue_scheduled_mail
 from services.notify.usecases.sending import Clock, send_due_mail
 from shared.config import Config
 from shared.consumer_worker import consumer_loop
-from shared.db import Database, utcnow
+from shared.db import Database, service_database, utcnow
 from shared.mail import connection_for, parse_smtp_url
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def sender_loop(config: Config, settings: SenderSettings | None = None) -> Loop:
         parse_smtp_url(settings.smtp_url)  # a malformed URL stops the worker at start
 
     def run(stop: threading.Event) -> None:
-        db = Database(config.notify_database_url)
+        db = service_database(config, "notify")
         try:
             repeat(stop, mail_sender(db, settings), settings.interval, "sender")
         finally:
@@ -69,7 +69,7 @@ def reminder_loop(
     settings = settings or MailSettings.from_config(config)
 
     def run(stop: threading.Event) -> None:
-        db = Database(config.notify_database_url)
+        db = service_database(config, "notify")
         try:
             work = partial(queue_scheduled_mail, SqlAlchemyUnitOfWork(db), settings)
             repeat(stop, work, interval, "reminders")

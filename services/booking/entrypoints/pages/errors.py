@@ -42,7 +42,9 @@ def error_page(status: int, detail: list[Msg] | None = None):
 @bp.errorhandler(HTTPException)
 def _http(exc: HTTPException):
     # The CSRF check's own description is English; the page says it in the visitor's words.
-    return error_page(exc.code or 500)
+    # A description that is a message id (which field was not text) is worded as it is.
+    detail = [exc.description] if isinstance(exc.description, Msg) else None
+    return error_page(exc.code or 500, detail)
 
 
 @bp.errorhandler(domain.Forbidden)

@@ -43,16 +43,19 @@ def _form_page(
     booking: BookingView | None = None,
     status: int = 200,
     taken: SlotTaken | None = None,
+    rule_refused: bool = False,
 ):
     """The request form with what was typed, the errors beside their fields and what is free
-    for the chosen time; with ``taken``, what holds the slot and what is free instead."""
-    when, _ = read_when(_typed(values)) if values.get("date") else (None, {})
+    for the chosen time; with ``taken``, what holds the slot and what is free instead. A
+    repeat rule just refused is not walked again to show what is free."""
+    when, _ = read_when(_typed(values)) if values.get("date") and not rule_refused else (None, {})
     errors = in_form_order(errors)
     try:
         free = availability(when, booking)
     except RuleViolation as exc:  # a series the rules refuse (too many dates, none)
         errors = in_form_order({**errors, **request_errors(exc.errors)})
         free = availability(None)
+        status = 422 if status == 200 else status
     return render_template(
         "booking/request_form.html",
         values=values,
@@ -132,7 +135,8 @@ def _submit_form(booking: BookingView | None):
             saved = bookings.change_booking(ctx(), actor(), booking.id, as_change(cmd, booking))
     except RuleViolation as exc:
         errors = request_errors(exc.errors, data.get("participants", ""))
-        return _form_page(values, errors, booking=booking, status=422)
+        refused = "rrule" in exc.errors
+        return _form_page(values, errors, booking=booking, status=422, rule_refused=refused)
     except SlotTaken as exc:
         errors = {"resource_ids": [Msg("slot_taken")]}
         return _form_page(values, errors, booking=booking, status=409, taken=exc)

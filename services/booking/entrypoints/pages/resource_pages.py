@@ -33,6 +33,7 @@ from services.booking.readmodels import ClosureView
 from services.booking.readmodels import ResourceView as Resource
 from services.booking.usecases import queries, resources, teams
 from shared.messages import N_
+from shared.timezones import in_years
 
 CLOSURES_AHEAD = timedelta(days=365)
 
@@ -160,10 +161,14 @@ def remove_closure(key: str, closure_id: str):
 
 
 def _week_start(value: str | None) -> date:
+    """The Monday of the week asked for; this week for a date that is not one or lies
+    beyond the years the suite holds."""
+    today = local(ctx().clock()).date()
     try:
-        day = date.fromisoformat(value) if value else local(ctx().clock()).date()
+        day = date.fromisoformat(value) if value else today
     except ValueError:
-        day = local(ctx().clock()).date()
+        day = today
+    day = day if in_years(day) and in_years(day + timedelta(days=7)) else today
     return day - timedelta(days=day.weekday())
 
 

@@ -13,12 +13,13 @@ from marshmallow import validate as ma_validate
 
 from services.booking.domain import MAX_OCCURRENCES, WEEKDAYS
 from services.booking.entrypoints.pages.forms.errors import Errors, flat
-from shared.messages import Msg
+from shared.messages import N_, Msg
 from shared.schema import Schema, ValidationError, fields, validate
-from shared.timezones import current_zone
+from shared.timezones import current_zone, not_on_the_clock
 
 BYDAY = dict(zip(WEEKDAYS, ("MO", "TU", "WE", "TH", "FR", "SA", "SU"), strict=True))
 REPEATS = ("none", "weekly", "keep")
+NOT_ON_THE_CLOCK = {"skipped": N_("time_skipped"), "twice": N_("time_twice")}
 WHEN_FIELDS = (
     "date",
     "start_time",
@@ -88,6 +89,21 @@ class WhenFields(Schema):
                 errors["repeat_until"] = [Msg("last_date_before_first")]
         elif data.get("repeat_count") is None and not typed.get("repeat_count"):
             errors["repeat_count"] = [Msg("repeat_count_required")]
+        if errors:
+            raise ValidationError(errors)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _on_the_clock(self, data: dict[str, Any], **_: Any) -> None:
+        """A time the clocks skip or pass twice is refused, never moved (a form has no
+        offset to say which of the two it means)."""
+        errors: Errors = {}
+        zone = current_zone.get()
+        for day, at in (("date", "start_time"), ("end_date", "end_time")):
+            day = day if data.get(day) else "date"
+            if day in data and at in data:
+                problem = not_on_the_clock(datetime.combine(data[day], data[at]), zone)
+                if problem is not None:
+                    errors[at] = [Msg(NOT_ON_THE_CLOCK[problem], zone=zone.key)]
         if errors:
             raise ValidationError(errors)
 
