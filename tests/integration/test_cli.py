@@ -98,6 +98,11 @@ def test_a_duplicate_user_is_refused(config):
     assert again.returncode == 1 and "already a user" in again.stderr
 
 
+def test_an_address_mail_cannot_reach_is_refused(config):
+    said = evenemang(config, "users", "add", "åsa@example.org", "--name", "Åsa", "--role", "admin")
+    assert said.returncode == 1 and "ASCII" in said.stderr
+
+
 def test_demo_loads_once(config):
     first = evenemang(config, "demo")
     assert first.returncode == 0, first.stderr

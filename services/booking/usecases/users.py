@@ -70,8 +70,10 @@ def _publish_user(session, user: User) -> None:
 def add_user(
     db: Database, email: str, name: str, role: str, password: str | None = None
 ) -> UserView:
-    """Create a user; the email must be new."""
+    """Create a user; the email must be new, and ASCII (mail could not reach it else)."""
     email = email.strip().lower()
+    if not email.isascii():
+        raise RuleViolation({"email": [Msg("email_not_ascii")]})
     with db.transaction() as session:
         if session.scalar(select(User.id).where(User.email == email)):
             raise RuleViolation({"email": [Msg("user_exists", email=email)]})
