@@ -37,7 +37,7 @@ def test_an_approved_booking_reaches_the_public_feed_within_5_seconds(config, tm
     admin = cli(config, "tokens", "create", "admin@example.org")
     organiser = cli(config, "tokens", "create", "org@example.org")
     with evenemang_up(config, tmp_path) as suite:
-        wait_healthy(suite)
+        wait_healthy(suite, timeout=30)
         status, body = call(
             f"{suite.url}/api/v1/resources",
             "POST",

@@ -20,7 +20,7 @@ def test_up_serves_all_three_and_stops_every_child_on_sigterm(config, tmp_path):
             booking_database_url="", calendar_database_url="", notify_database_url="", broker_url=""
         ).with_defaults()
     with evenemang_up(fresh, tmp_path) as suite:
-        took = wait_healthy(suite, timeout=15)
+        took = wait_healthy(suite, timeout=30)  # migrating three databases first
         for path in ("/healthz", "/calendar/healthz", "/notify/healthz"):
             with urllib.request.urlopen(suite.url + path) as response:
                 assert json.loads(response.read()) == {"status": "ok"}
