@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from services.booking.persistence.models import OutboxMessage
+from services.booking.usecases import users
 from services.calendar.entrypoints.consumer import make_handler as calendar_handler
 from shared.bus.consumer import EventConsumer
 from shared.bus.publisher import Publisher
@@ -35,6 +36,7 @@ from shared.events import BOOKING_APPROVED, BOOKING_SUBMITTED
 from shared.outbox import OutboxRelay
 from shared.transient import RETRY_AFTER_SECONDS
 from tests.factories import envelope
+from tests.support.accounts import quick_passwords
 from tests.support.backends import BACKEND
 from tests.support.booking import MONDAY, BookingApi, at
 from tests.support.bus import (
@@ -44,7 +46,7 @@ from tests.support.bus import (
     unpublished,
     write_to_outbox,
 )
-from tests.support.pages import text, token
+from tests.support.pages import browser, text, token
 from tests.support.processes import run_until_killed, wait_for
 from tests.support.smtp import Notify, Recorder, SmtpServer
 
@@ -445,6 +447,26 @@ def test_a_retried_decision_that_had_been_saved_is_refused_not_done_twice(bookin
 
 
 if SERVERS:  # only a server's COMMIT can be lost on the way; SQLite commits in the process
+
+    def test_pages_of_someone_logged_in_while_the_database_is_cut_say_try_again(
+        booking_outage, monkeypatch
+    ):
+        """PostgreSQL cut off: even reading fails (on SQLite the test's lock lets reads
+        through), and every page says so in the layout, not as JSON and not as a 500."""
+        quick_passwords(monkeypatch)
+        api, outage = booking_outage
+        users.add_user(api.db, "pia@example.org", "Pia", "organiser", password="a-long-password")
+        client = browser(api.app, "pia@example.org", "a-long-password")
+        outage.begin()
+        try:
+            answers = [client.get(path) for path in ("/", "/bookings", "/bookings/new")]
+        finally:
+            outage.end()
+        for response in answers:
+            assert (response.status_code, response.mimetype) == (503, "text/html")
+            assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            assert "Try again in a moment" in text(response)
+        assert client.get("/bookings").status_code == 200
 
     def test_an_approve_whose_commit_was_cut_answers_503_and_a_retry_is_safe(booking_outage):
         """The connection cut as COMMIT goes out: the answer is 503 ``outcome_unknown`` (not
