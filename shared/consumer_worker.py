@@ -28,6 +28,7 @@ def consumer_loop(
                 max_retries=config.bus_max_retries,
                 backoff=config.bus_retry_backoff,
                 prefetch=config.bus_prefetch,
+                heartbeat=config.broker_heartbeat,
                 stop=stop,
             ).run()
         finally:

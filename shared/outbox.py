@@ -208,6 +208,7 @@ class OutboxRelay:
         """Relay until ``stop`` is set; back off while the broker is unreachable."""
         delay = interval
         while not stop.is_set():
+            self.publisher.keep_alive()
             try:
                 sent = self.run_once()
             except PublishError as exc:

@@ -10,19 +10,21 @@ from flask import Flask
 from services.calendar.entrypoints.api import api
 from services.calendar.entrypoints.feeds import feeds
 from services.calendar.entrypoints.pages import pages
-from services.calendar.persistence.models import KnownUser
+from services.calendar.persistence.models import KnownUser, ProcessedEvent
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
 from shared.config import Config
 from shared.db import Database
 from shared.principals import ReplicaAuthority
+from shared.readiness import consumer_readiness
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.calendar_database_url)
-    app = make_app(__name__, "calendar", cfg, db, ReplicaAuthority(db, KnownUser))
+    ready = consumer_readiness(cfg, "calendar", db, ProcessedEvent.processed_at)
+    app = make_app(__name__, "calendar", cfg, db, ReplicaAuthority(db, KnownUser), ready=ready)
     app.extensions["feed_cache"] = FeedCache(
         lambda: SqlAlchemyUnitOfWork(db),
         FeedSettings.from_config(cfg),

@@ -7,19 +7,30 @@ from typing import Any
 
 from flask import Flask
 
+from services.notify.domain.delivery import DeliveryStatus
 from services.notify.entrypoints.api import api
 from services.notify.entrypoints.pages import pages
-from services.notify.persistence.models import KnownUser
+from services.notify.persistence.models import Delivery, KnownUser, ProcessedEvent
 from shared.config import Config
 from shared.db import Database
 from shared.principals import ReplicaAuthority
+from shared.readiness import consumer_readiness, waiting_rows_check
 from shared.web import make_app, resolve_config
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.notify_database_url)
-    app = make_app(__name__, "notify", cfg, db, ReplicaAuthority(db, KnownUser))
+    ready = consumer_readiness(cfg, "notify", db, ProcessedEvent.processed_at)
+    # mail due to go out that the sender has not sent (a sender stopped or stuck)
+    ready["sender"] = waiting_rows_check(
+        db,
+        "mail",
+        Delivery.next_attempt_at,
+        Delivery.status.in_((DeliveryStatus.QUEUED, DeliveryStatus.SENDING)),
+        limit=cfg.ready_max_wait_seconds,
+    )
+    app = make_app(__name__, "notify", cfg, db, ReplicaAuthority(db, KnownUser), ready=ready)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)
     return app

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from kombu import Connection, Consumer
 from kombu.message import Message
 
-from shared.bus.connection import connect
+from shared.bus.connection import HEARTBEAT, connect, keep_alive
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
@@ -46,6 +46,7 @@ class EventConsumer:
         backoff: float = 0.2,
         prefetch: int = 100,
         batch_wait: float = 0.05,
+        heartbeat: int = HEARTBEAT,
         stop: threading.Event | None = None,
     ) -> None:
         self.url = url
@@ -60,10 +61,11 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = prefetch or DEFAULT_BATCH_SIZE
         self.batch_wait = batch_wait
+        self.heartbeat = heartbeat
         self.stop = stop or threading.Event()
         self.processed = 0
         self.dead_lettered = 0
-        self._dead_letters = Publisher(url, topology)
+        self._dead_letters = Publisher(url, topology, heartbeat=heartbeat)
         self._pending: list[Message] = []
         self._pending_since = 0.0
         self._ack_multiple = False
@@ -84,7 +86,7 @@ class EventConsumer:
         self._dead_letters.close()
 
     def _consume(self) -> None:
-        with connect(self.url) as conn:
+        with connect(self.url, heartbeat=self.heartbeat) as conn:
             conn.ensure_connection(max_retries=1)
             self.topology.declare(conn)
             channel = conn.channel()
@@ -108,7 +110,11 @@ class EventConsumer:
                     self._pending.clear()
 
     def _drain(self, conn: Connection) -> None:
-        """Wait for one message; flush the batch when full, old, or the queue is quiet."""
+        """Wait for one message; flush the batch when full, old, or the queue is quiet.
+        Heartbeats are sent and checked on each turn (a turn lasts a second at most), so a
+        broker gone silent ends the connection within two heartbeat intervals."""
+        keep_alive(conn)
+        self._dead_letters.keep_alive()
         try:
             conn.drain_events(timeout=self.batch_wait if self._pending else 1.0)
         except TimeoutError:
