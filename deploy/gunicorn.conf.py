@@ -9,6 +9,10 @@ Every setting below can be changed with the environment variable next to it.
 
 import os
 
+# Workers die with their master, a restarted master binds the port at once, and the app's
+# code is imported once in the master (no app is built there: see preload_app below).
+from evenemang.gunicorn_hooks import on_starting, post_fork, reuse_port  # noqa: F401
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
