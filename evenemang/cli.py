@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -142,6 +143,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     if demo:
         _load_demo(config)
     env = suite_env(config, host, port, demo=demo)
+    env.setdefault(METRICS_DIR_VARIABLE, str(fresh_metrics_dir(config)))
     if demo and not config.infra_team_email:
         click.echo(
             f"demo: alerts no team or manager takes go to {env['EVENEMANG_INFRA_TEAM_EMAIL']} "
@@ -179,6 +181,19 @@ def suite_env(config: Config, host: str, port: int, *, demo: bool = False) -> di
 
         env["EVENEMANG_INFRA_TEAM_EMAIL"] = INFRA_TEAM_EMAIL
     return env
+
+
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def fresh_metrics_dir(config: Config) -> Path:
+    """``<data dir>/metrics``, emptied: where every process of the suite writes its counters
+    for the web's ``/metrics`` to add up (a new run counts from zero)."""
+    directory = config.data_dir / "metrics"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in directory.glob("*.db"):
+        old.unlink(missing_ok=True)
+    return directory
 
 
 def _load_demo(config: Config) -> None:
@@ -337,10 +352,12 @@ def worker(service: str, config: Config) -> None:
     """Run a service's background work (relay, consumer, scheduler) until SIGTERM."""
     from importlib import import_module
 
+    from shared.metrics import serve_worker_metrics
     from shared.worker import run_until_signalled
 
     config = config.ensure_secret_key()
     loops = import_module(f"services.{service}.entrypoints.worker").loops(config)
+    serve_worker_metrics(config.metrics_port, service)
     if run_until_signalled(loops):
         raise click.ClickException(f"a {service} worker loop stopped unexpectedly; see the log")
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.db import Database, UTCDateTime, utcnow
+from shared.metrics import BROKER_RECONNECTS, EVENTS_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,10 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         lease_seconds: float = 60.0,
+        service: str = "booking",
     ) -> None:
         self.db = db
+        self.service = service  # whose outbox, as metrics name it
         self.model = model
         self.publisher = publisher
         self.batch_size = batch_size
@@ -212,6 +215,7 @@ class OutboxRelay:
             try:
                 sent = self.run_once()
             except PublishError as exc:
+                BROKER_RECONNECTS.labels(self.service, "relay").inc()
                 log.warning(
                     "broker unreachable, %s; events wait in the outbox, retry in %.1fs", exc, delay
                 )
@@ -223,6 +227,7 @@ class OutboxRelay:
                 stop.wait(1.0)
                 continue
             delay = interval
+            EVENTS_PUBLISHED.labels(self.service).inc(sent)
             if sent < self.batch_size:
                 stop.wait(interval)
 

@@ -13,24 +13,14 @@ from sqlalchemy import ColumnElement, func, select
 from shared.bus.connection import ping, queue_depth
 from shared.bus.topology import build_topology
 from shared.config import Config
-from shared.db import Database, utcnow
+from shared.db import Database
 from shared.health import Check, NotReady, waiting_too_long
-
-BROKER_TIMEOUT = 2.0  # seconds; the probe itself stops waiting sooner
+from shared.workload import BROKER_TIMEOUT, oldest_waiting
 
 
 def broker_check(config: Config) -> Check:
     """The broker takes a connection and opens a channel."""
     return lambda: ping(config.broker_url, timeout=BROKER_TIMEOUT)
-
-
-def oldest_waiting(
-    db: Database, column: ColumnElement[datetime], *where: ColumnElement[bool]
-) -> float | None:
-    """Seconds since the oldest row matching ``where`` began waiting, or None for none."""
-    with db.transaction(readonly=True) as session:
-        oldest = session.scalar(select(func.min(column)).where(*where))
-    return None if oldest is None else (utcnow() - oldest).total_seconds()
 
 
 def waiting_rows_check(

@@ -18,6 +18,7 @@ from shared.csrf import init_csrf
 from shared.db import Database
 from shared.health import Check, Health, health_blueprint
 from shared.i18n import init_i18n
+from shared.metrics import Gauges, init_metrics
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.sessions import SessionLimits
 from shared.timezones import current_zone
@@ -49,11 +50,13 @@ def make_app(
     authority: Authority,
     *,
     ready: Mapping[str, Check] | None = None,
+    gauges: Gauges | None = None,
 ) -> Flask:
     """A Flask app wired with the shared config, error handlers, ``/healthz`` (its own
     database takes a write), ``/readyz`` (and the ``ready`` checks of its job hold),
-    ``/metrics``, the one session and token check (``authority`` says whether a signed
-    principal or a session still holds) and the message catalogue."""
+    ``/metrics`` (and the service's scrape-time ``gauges``), the one session and token
+    check (``authority`` says whether a signed principal or a session still holds) and
+    the message catalogue."""
     app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
     app.jinja_loader = ChoiceLoader(
         [
@@ -105,6 +108,7 @@ def make_app(
     app.register_blueprint(
         health_blueprint(Health(alive={"database": db.write_probe}, ready=ready or {}))
     )
+    init_metrics(app, service, gauges)
     if not app.debug:
         logging.basicConfig(level=logging.INFO)
     return app

@@ -23,6 +23,7 @@ from shared.password_checks import PasswordChecks
 from shared.readiness import waiting_rows_check
 from shared.sessions import SessionLimits
 from shared.web import make_app, resolve_config
+from shared.workload import outbox_gauges
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
@@ -37,7 +38,15 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         OutboxMessage.published_at.is_(None),
         limit=cfg.ready_max_wait_seconds,
     )
-    app = make_app(__name__, "booking", cfg, db, authority, ready={"outbox": outbox})
+    app = make_app(
+        __name__,
+        "booking",
+        cfg,
+        db,
+        authority,
+        ready={"outbox": outbox},
+        gauges=lambda: outbox_gauges(db, OutboxMessage),
+    )
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     # Sessions and logins read the use cases' clock (tests move it).
     app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()

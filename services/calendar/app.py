@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -18,13 +19,16 @@ from shared.db import Database
 from shared.principals import ReplicaAuthority
 from shared.readiness import consumer_readiness
 from shared.web import make_app, resolve_config
+from shared.workload import queue_gauges
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = Database(cfg.calendar_database_url)
     ready = consumer_readiness(cfg, "calendar", db, ProcessedEvent.processed_at)
-    app = make_app(__name__, "calendar", cfg, db, ReplicaAuthority(db, KnownUser), ready=ready)
+    authority = ReplicaAuthority(db, KnownUser)
+    gauges = partial(queue_gauges, cfg, "calendar")
+    app = make_app(__name__, "calendar", cfg, db, authority, ready=ready, gauges=gauges)
     app.extensions["feed_cache"] = FeedCache(
         lambda: SqlAlchemyUnitOfWork(db),
         FeedSettings.from_config(cfg),

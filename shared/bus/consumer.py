@@ -21,6 +21,7 @@ from shared.bus.connection import HEARTBEAT, connect, keep_alive
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
+from shared.metrics import BROKER_RECONNECTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class EventConsumer:
                 self._consume()
                 delay = 0.5
             except Exception as exc:  # broker gone: wait and reconnect, never exit
+                BROKER_RECONNECTS.labels(self.service, "consumer").inc()
                 log.warning(
                     "%s consumer lost the broker (%r); retrying in %.1fs", self.service, exc, delay
                 )
@@ -164,6 +166,7 @@ class EventConsumer:
                 self._handle(message, event)
             return
         self.processed += len(batch)
+        EVENTS_CONSUMED.labels(self.service).inc(len(batch))
         self._ack([message for message, _ in batch])
 
     def _ack(self, messages: list[Message]) -> None:
@@ -180,6 +183,7 @@ class EventConsumer:
         error, attempts = self._handle_with_retries(event)
         if error is None:
             self.processed += 1
+            EVENTS_CONSUMED.labels(self.service).inc()
             message.ack()
         elif self.stop.is_set():
             message.requeue()  # interrupted by shutdown: another run will try again
@@ -243,6 +247,7 @@ class EventConsumer:
             message.requeue()
             return
         self.dead_lettered += 1
+        EVENTS_DEAD_LETTERED.labels(self.service).inc()
         log.error(
             "%s: dead-lettered message %s after %d attempts: %s",
             self.service,
