@@ -136,7 +136,9 @@ def _wait_healthy(url: str, timeout: float, stop) -> bool:
 def up(host: str, port: int, demo: bool, config: Config) -> None:
     """Run the whole suite on one port, with every worker, until Ctrl-C."""
     from evenemang.supervisor import Child, Supervisor, child_argv, install_stop_signals
+    from shared.logs import configure_logging
 
+    configure_logging(config.log_format)
     _check_port_free(host, port)
     config = config.ensure_secret_key()
     migrate_all(config)
@@ -358,7 +360,7 @@ def worker(service: str, config: Config) -> None:
     config = config.ensure_secret_key()
     loops = import_module(f"services.{service}.entrypoints.worker").loops(config)
     serve_worker_metrics(config.metrics_port, service)
-    if run_until_signalled(loops):
+    if run_until_signalled(loops, log_format=config.log_format):
         raise click.ClickException(f"a {service} worker loop stopped unexpectedly; see the log")
 
 

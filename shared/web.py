@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from shared.csrf import init_csrf
 from shared.db import Database
 from shared.health import Check, Health, health_blueprint
 from shared.i18n import init_i18n
+from shared.logs import configure_logging
 from shared.metrics import Gauges, init_metrics
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.sessions import SessionLimits
@@ -110,7 +110,7 @@ def make_app(
     )
     init_metrics(app, service, gauges)
     if not app.debug:
-        logging.basicConfig(level=logging.INFO)
+        configure_logging(config.log_format)
     return app
 
 

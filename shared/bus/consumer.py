@@ -21,6 +21,7 @@ from shared.bus.connection import HEARTBEAT, connect, keep_alive
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
+from shared.logs import log_context
 from shared.metrics import BROKER_RECONNECTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,7 @@ class EventConsumer:
                 self.service,
                 len(batch),
                 exc,
+                extra={"event_ids": [event.id for _, event in batch]},
             )
             for message, event in batch:
                 self._handle(message, event)
@@ -180,6 +182,10 @@ class EventConsumer:
             message.ack()
 
     def _handle(self, message: Message, event: Event) -> None:
+        with log_context(event_id=event.id, event_type=event.type, booking_id=event.booking_id):
+            self._settle(message, event)
+
+    def _settle(self, message: Message, event: Event) -> None:
         error, attempts = self._handle_with_retries(event)
         if error is None:
             self.processed += 1
@@ -248,12 +254,14 @@ class EventConsumer:
             return
         self.dead_lettered += 1
         EVENTS_DEAD_LETTERED.labels(self.service).inc()
+        message_id = message.properties.get("message_id")
         log.error(
             "%s: dead-lettered message %s after %d attempts: %s",
             self.service,
-            message.properties.get("message_id"),
+            message_id,
             attempts,
             reason,
+            extra={"message_id": message_id},
         )
         message.ack()
 
