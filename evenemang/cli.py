@@ -137,8 +137,6 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     """Run the whole suite on one port, with every worker, until Ctrl-C."""
     from evenemang.supervisor import Child, Supervisor, child_argv, install_stop_signals
     from shared.logs import configure_logging
-
-    configure_logging(config.log_format)
     _check_port_free(host, port)
     config = config.ensure_secret_key()
     migrate_all(config)
@@ -153,6 +151,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
         )
     children = [Child("web", _gunicorn_argv("evenemang.suite:create_suite()", host, port))]
     children += [Child(f"worker {s}", child_argv("worker", s)) for s in SERVICES]
+    configure_logging(config.log_format)  # after migrating: its chatter is not the suite's
     supervisor = Supervisor(children, env)
     install_stop_signals(supervisor.stop)
     supervisor.start()

@@ -20,12 +20,13 @@ AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")
 
 
 def connect(
-    url: str, *, heartbeat: int = HEARTBEAT, connect_timeout: float = CONNECT_TIMEOUT
+    url: str, *, heartbeat: int = 0, connect_timeout: float = CONNECT_TIMEOUT
 ) -> Connection:
-    """A (lazy) kombu connection: nothing is opened until first use. On AMQP it asks for
-    heartbeats every ``heartbeat`` seconds (the broker may lower it; 0 turns them off), and
-    reads and writes that hang past a few seconds fail: whoever holds the connection calls
-    :func:`keep_alive` regularly, so a connection gone silent is dropped within seconds."""
+    """A (lazy) kombu connection: nothing is opened until first use. Reads and writes on
+    an AMQP socket that hang past a few seconds fail. With ``heartbeat`` (seconds; the
+    broker may lower it) its holder must call :func:`keep_alive` at least twice an interval
+    (or the broker ends the connection), and a connection gone silent is dropped within
+    two intervals; short-lived connections (a command, a probe) ask for none."""
     sqlite_transport.register()
     amqp = url.partition(":")[0] in AMQP_SCHEMES
     return Connection(

@@ -12,7 +12,7 @@ from typing import Any
 
 from kombu import Connection, Producer
 
-from shared.bus.connection import HEARTBEAT, connect, drop, is_amqp, keep_alive
+from shared.bus.connection import connect, drop, is_amqp, keep_alive
 from shared.bus.topology import EXCHANGE_NAME, Topology
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ class _Confirms:
 
 
 class Publisher:
-    """Publishes batches to the bus; a batch returns only once the broker holds it."""
+    """Publishes batches to the bus; a batch returns only once the broker holds it. Asked
+    for ``heartbeat``s, its holder calls :meth:`keep_alive` between batches (the relay does)."""
 
     def __init__(
         self,
@@ -74,7 +75,7 @@ class Publisher:
         topology: Topology,
         *,
         confirm_timeout: float = 30.0,
-        heartbeat: int = HEARTBEAT,
+        heartbeat: int = 0,
     ) -> None:
         self.url = url
         self.topology = topology
