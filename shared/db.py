@@ -126,9 +126,8 @@ class Database:
         if self.dialect == "sqlite":
             if not url.database or url.database == ":memory:":
                 return self.ping()
-            db = sqlite3.connect(
-                f"file:{url.database}?mode=rw", uri=True, timeout=timeout, isolation_level=None
-            )
+            existing = f"{Path(url.database).resolve().as_uri()}?mode=rw"  # never creates it
+            db = sqlite3.connect(existing, uri=True, timeout=timeout, isolation_level=None)
             try:
                 db.execute("BEGIN IMMEDIATE")
                 db.execute("ROLLBACK")
