@@ -73,7 +73,7 @@ def test_a_killed_web_master_answers_again_within_seconds(config, tmp_path):
         os.kill(master, signal.SIGKILL)
         killed_at = time.monotonic()
         while http_status(suite.url + "/healthz", timeout=1) != 200:
-            assert time.monotonic() - killed_at < 10, suite.output()[-3000:]
+            assert time.monotonic() - killed_at < 30, suite.output()[-3000:]
             time.sleep(0.05)
         took = time.monotonic() - killed_at
         print(f"the web answered again {took:.1f}s after its master was killed")
