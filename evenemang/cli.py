@@ -137,6 +137,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     """Run the whole suite on one port, with every worker, until Ctrl-C."""
     from evenemang.supervisor import Child, Supervisor, child_argv, install_stop_signals
     from shared.logs import configure_logging
+
     _check_port_free(host, port)
     config = config.ensure_secret_key()
     migrate_all(config)
