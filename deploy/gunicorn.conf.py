@@ -9,8 +9,13 @@ Every setting below can be changed with the environment variable next to it.
 
 import os
 import re
+import tempfile
 
 from gunicorn.glogging import Logger
+
+# Workers die with their master, a restarted master binds the port at once, and the app's
+# code is imported once in the master (no app is built there: see preload_app below).
+from evenemang.gunicorn_hooks import on_starting, post_fork, reuse_port  # noqa: F401
 
 
 def _int(name: str, default: int) -> int:
@@ -97,6 +102,12 @@ if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"
 
 proc_name = "evenemang"
+
+# /metrics adds up the counters of every worker process (shared/metrics.py) through files
+# in this directory: one of this master's own unless PROMETHEUS_MULTIPROC_DIR names one
+# (then keep it for this service's processes alone, and empty it before a start).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="evenemang-metrics-")
 
 # gunicorn >= 25.1 opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl),
 # which several gunicorns on one host (Procfile, systemd) would fight over. Off unless a

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -104,6 +105,8 @@ def _gunicorn_argv(app: str, host: str, port: int, workers: int = 2) -> list[str
         "60",
         "--log-level",
         "warning",
+        "--config",
+        "python:evenemang.gunicorn_hooks",
         app,
     ]
 
@@ -134,6 +137,7 @@ def _wait_healthy(url: str, timeout: float, stop) -> bool:
 def up(host: str, port: int, demo: bool, config: Config) -> None:
     """Run the whole suite on one port, with every worker, until Ctrl-C."""
     from evenemang.supervisor import Child, Supervisor, child_argv, install_stop_signals
+    from shared.logs import configure_logging
 
     _check_port_free(host, port)
     config = config.ensure_secret_key()
@@ -141,6 +145,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     if demo:
         _load_demo(config)
     env = suite_env(config, host, port, demo=demo)
+    env.setdefault(METRICS_DIR_VARIABLE, str(fresh_metrics_dir(config)))
     if demo and not config.infra_team_email:
         click.echo(
             f"demo: alerts no team or manager takes go to {env['EVENEMANG_INFRA_TEAM_EMAIL']} "
@@ -148,6 +153,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
         )
     children = [Child("web", _gunicorn_argv("evenemang.suite:create_suite()", host, port))]
     children += [Child(f"worker {s}", child_argv("worker", s)) for s in SERVICES]
+    configure_logging(config.log_format)  # after migrating: its chatter is not the suite's
     supervisor = Supervisor(children, env)
     install_stop_signals(supervisor.stop)
     supervisor.start()
@@ -162,8 +168,6 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
         supervisor.watch()
     finally:
         supervisor.shutdown()
-    if supervisor.failed:
-        raise click.ClickException(supervisor.failed + "; see the log above")
 
 
 def suite_env(config: Config, host: str, port: int, *, demo: bool = False) -> dict[str, str]:
@@ -180,6 +184,19 @@ def suite_env(config: Config, host: str, port: int, *, demo: bool = False) -> di
 
         env["EVENEMANG_INFRA_TEAM_EMAIL"] = INFRA_TEAM_EMAIL
     return env
+
+
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def fresh_metrics_dir(config: Config) -> Path:
+    """``<data dir>/metrics``, emptied: where every process of the suite writes its counters
+    for the web's ``/metrics`` to add up (a new run counts from zero)."""
+    directory = config.data_dir / "metrics"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in directory.glob("*.db"):
+        old.unlink(missing_ok=True)
+    return directory
 
 
 def _load_demo(config: Config) -> None:
@@ -338,11 +355,13 @@ def worker(service: str, config: Config) -> None:
     """Run a service's background work (relay, consumer, scheduler) until SIGTERM."""
     from importlib import import_module
 
+    from shared.metrics import serve_worker_metrics
     from shared.worker import run_until_signalled
 
     config = config.ensure_secret_key()
     loops = import_module(f"services.{service}.entrypoints.worker").loops(config)
-    if run_until_signalled(loops):
+    serve_worker_metrics(config.metrics_port, service)
+    if run_until_signalled(loops, log_format=config.log_format):
         raise click.ClickException(f"a {service} worker loop stopped unexpectedly; see the log")
 
 

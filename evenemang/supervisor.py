@@ -16,14 +16,30 @@ from dataclasses import dataclass, field
 log = logging.getLogger("evenemang.up")
 
 GRACE_SECONDS = 10.0
-MAX_QUICK_RESTARTS = 5
+QUICK_EXIT = 10.0  # seconds: a child that exits sooner after starting is crash-looping
+LOUD_AFTER = 5  # quick exits in a row after which each restart is logged as an error
+FIRST_BACKOFF = 0.5  # seconds before the first restart; doubles with each quick exit
+MAX_BACKOFF = 15.0  # seconds: a crash-looping child is tried again at least this often
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """On Linux, this process gets ``sig`` when the thread that started it ends (for a
+    child of ``evenemang up``: when up itself is killed). Elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, sig)  # PR_SET_PDEATHSIG
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """On Linux, a child gets SIGTERM if ``evenemang up`` itself is killed."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent(signal.SIGTERM)
+
+
+def restart_delay(quick_exits: int) -> float:
+    """Seconds to wait before restarting a child that exited ``quick_exits`` times in a
+    row soon after starting (0: it had run a while)."""
+    return min(FIRST_BACKOFF * 2 ** max(quick_exits - 1, 0), MAX_BACKOFF)
 
 
 @dataclass
@@ -44,13 +60,14 @@ class Child:
 
 
 class Supervisor:
-    """Starts the children, restarts one that dies (with backoff), stops all on request."""
+    """Starts the children, restarts one that dies, for as long as it runs (a crash-looping
+    child with capped backoff, said louder the longer it lasts) while the others stay up;
+    stops all on request."""
 
     def __init__(self, children: list[Child], env: dict[str, str]) -> None:
         self.children = children
         self.env = env
         self.stop = threading.Event()
-        self.failed: str | None = None
 
     def start(self) -> None:
         for child in self.children:
@@ -67,15 +84,23 @@ class Supervisor:
                 code = child.proc.poll() if child.proc else None
                 if code is None:
                     continue
-                quick = now - child.started_at < 10
+                quick = now - child.started_at < QUICK_EXIT
                 child.quick_restarts = child.quick_restarts + 1 if quick else 0
-                if child.quick_restarts > MAX_QUICK_RESTARTS:
-                    self.failed = f"{child.name} keeps exiting (code {code})"
-                    log.error("%s; stopping the suite", self.failed)
-                    self.stop.set()
-                    break
-                delay = min(0.5 * 2**child.quick_restarts, 10.0)
-                log.warning("%s exited with code %s; restarting in %.1fs", child.name, code, delay)
+                delay = restart_delay(child.quick_restarts)
+                if child.quick_restarts >= LOUD_AFTER:
+                    log.error(
+                        "%s keeps exiting (code %s, %d times in a row within %.0fs of "
+                        "starting); restarting in %.1fs, the rest of the suite runs on",
+                        child.name,
+                        code,
+                        child.quick_restarts,
+                        QUICK_EXIT,
+                        delay,
+                    )
+                else:
+                    log.warning(
+                        "%s exited with code %s; restarting in %.1fs", child.name, code, delay
+                    )
                 child.restart_at = now + delay
 
     def shutdown(self, grace: float = GRACE_SECONDS) -> None:

@@ -46,6 +46,14 @@ class Config:
     relay_batch_size: int = 500
     relay_interval: float = 0.2
     relay_lease_seconds: float = 60.0
+    # AMQP heartbeat asked of the broker, seconds (0: none); a silent connection ends in two.
+    broker_heartbeat: int = 10
+    # /readyz says not ready when work (outbox, queue, mail) waits longer than this.
+    ready_max_wait_seconds: float = 120.0
+    # Log lines as "text" (for people) or "json" (one object a line, for collectors).
+    log_format: str = "text"
+    # A worker process serves its metrics on this port (0: only through the web's /metrics).
+    metrics_port: int = 0
     proxy_hops: int = 0
     # Seconds a database statement may run (PostgreSQL's statement_timeout) or wait for
     # SQLite's write lock (its busy timeout) before it fails: the last line behind the
@@ -125,6 +133,13 @@ class Config:
             ) from exc
         if self.queue_type not in ("classic", "quorum"):
             raise ConfigError("EVENEMANG_QUEUE_TYPE must be 'classic' or 'quorum'")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError("EVENEMANG_LOG_FORMAT must be 'text' or 'json'")
+        if self.broker_heartbeat < 0 or self.ready_max_wait_seconds <= 0:
+            raise ConfigError(
+                "EVENEMANG_BROKER_HEARTBEAT must be 0 or more, "
+                "EVENEMANG_READY_MAX_WAIT_SECONDS more than 0"
+            )
         for name in (
             "db_statement_timeout",
             "session_idle_hours",

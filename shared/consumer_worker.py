@@ -29,6 +29,7 @@ def consumer_loop(
                 backoff=config.bus_retry_backoff,
                 prefetch=config.bus_prefetch,
                 max_pause=config.bus_max_pause,
+                heartbeat=config.broker_heartbeat,
                 stop=stop,
             ).run()
         finally:

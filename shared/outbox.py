@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.db import Database, UTCDateTime, utcnow
+from shared.metrics import BROKER_RECONNECTS, EVENTS_PUBLISHED
 from shared.transient import is_database_outage
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,10 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         lease_seconds: float = 60.0,
+        service: str = "booking",
     ) -> None:
         self.db = db
+        self.service = service  # whose outbox, as metrics name it
         self.model = model
         self.publisher = publisher
         self.batch_size = batch_size
@@ -209,9 +212,11 @@ class OutboxRelay:
         """Relay until ``stop`` is set; back off while the broker is unreachable."""
         delay = interval
         while not stop.is_set():
+            self.publisher.keep_alive()
             try:
                 sent = self.run_once()
             except PublishError as exc:
+                BROKER_RECONNECTS.labels(self.service, "relay").inc()
                 log.warning(
                     "broker unreachable, %s; events wait in the outbox, retry in %.1fs", exc, delay
                 )
@@ -226,6 +231,7 @@ class OutboxRelay:
                 stop.wait(1.0)
                 continue
             delay = interval
+            EVENTS_PUBLISHED.labels(self.service).inc(sent)
             if sent < self.batch_size:
                 stop.wait(interval)
 

@@ -1,23 +1,24 @@
-"""What every service's Flask app shares: config, error format, health endpoint."""
+"""What every service's Flask app shares: config, error format, health and readiness."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Flask, current_app, request
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from shared.auth import Authority, init_auth
-from shared.bus.connection import ping as ping_broker
 from shared.config import Config
 from shared.csrf import init_csrf
 from shared.db import Database
+from shared.health import Check, Health, health_blueprint
 from shared.i18n import init_i18n
+from shared.logs import configure_logging
+from shared.metrics import Gauges, init_metrics
 from shared.problems import install_error_handlers, install_validation_handler
 from shared.sessions import SessionLimits
 from shared.text_input import init_text_input
@@ -43,11 +44,20 @@ def resolve_config(config: Config | Mapping[str, Any] | None) -> Config:
 
 
 def make_app(
-    import_name: str, service: str, config: Config, db: Database, authority: Authority
+    import_name: str,
+    service: str,
+    config: Config,
+    db: Database,
+    authority: Authority,
+    *,
+    ready: Mapping[str, Check] | None = None,
+    gauges: Gauges | None = None,
 ) -> Flask:
-    """A Flask app wired with the shared config, error handlers, ``/healthz``, the one
-    session and token check (``authority`` says whether a signed principal or a session
-    still holds) and the message catalogue."""
+    """A Flask app wired with the shared config, error handlers, ``/healthz`` (its own
+    database takes a write), ``/readyz`` (and the ``ready`` checks of its job hold),
+    ``/metrics`` (and the service's scrape-time ``gauges``), the one session and token
+    check (``authority`` says whether a signed principal or a session still holds) and
+    the message catalogue."""
     app = Flask(import_name, static_folder=str(SHARED / "static"), static_url_path="/static")
     app.jinja_loader = ChoiceLoader(
         [
@@ -102,35 +112,12 @@ def make_app(
     init_csrf(app)
 
     app.register_blueprint(
-        health_blueprint(
-            checks={
-                "database": db.ping,
-                "broker": lambda: ping_broker(config.broker_url),
-            }
-        )
+        health_blueprint(Health(alive={"database": db.write_probe}, ready=ready or {}))
     )
+    init_metrics(app, service, gauges)
     if not app.debug:
-        logging.basicConfig(level=logging.INFO)
+        configure_logging(config.log_format)
     return app
-
-
-def health_blueprint(checks: Mapping[str, Callable[[], None]]) -> Blueprint:
-    bp = Blueprint("health", __name__)
-
-    @bp.get("/healthz")
-    def healthz():
-        unreachable = {}
-        for name, check in checks.items():
-            try:
-                check()
-            except Exception as exc:
-                unreachable[name] = f"{type(exc).__name__}: {exc}"[:300]
-        if unreachable:
-            current_app.logger.warning("health check failed: %s", unreachable)
-            return jsonify(status="unavailable", unreachable=unreachable), 503
-        return jsonify(status="ok")
-
-    return bp
 
 
 def app_config() -> Config:

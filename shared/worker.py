@@ -7,14 +7,16 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 
+from shared.logs import configure_logging
 
-def run_until_signalled(loops: Sequence[Callable[[threading.Event], None]]) -> int:
+
+def run_until_signalled(
+    loops: Sequence[Callable[[threading.Event], None]], *, log_format: str = "text"
+) -> int:
     """Run each loop in its own thread; SIGTERM/SIGINT set the shared stop event, and the
     process exits once every loop has finished its current unit of work. Returns 1 when a
     loop died on its own (so a supervisor sees a failure and restarts), else 0."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
-    )
+    configure_logging(log_format)
     stop = threading.Event()
 
     def _stop(signum, _frame) -> None:

@@ -14,21 +14,40 @@ from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
 from services.booking.entrypoints.users_api import bp as users_api_bp
 from services.booking.openid import UniversityProvider
+from services.booking.persistence.models import OutboxMessage
 from services.booking.persistence.unit_of_work import Context
 from services.booking.usecases.logins import LoginGate
 from services.booking.usecases.sessions import BookingAuthority
 from shared.config import Config
 from shared.db import service_database
 from shared.password_checks import PasswordChecks
+from shared.readiness import waiting_rows_check
 from shared.sessions import SessionLimits
 from shared.web import make_app, resolve_config
+from shared.workload import outbox_gauges
 
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     cfg = resolve_config(config)
     db = service_database(cfg, "booking")
     authority = BookingAuthority(db, SessionLimits.from_config(cfg))
-    app = make_app(__name__, "booking", cfg, db, authority)
+    # events the relay has not published: booking itself works without the broker
+    outbox = waiting_rows_check(
+        db,
+        "events",
+        OutboxMessage.created_at,
+        OutboxMessage.published_at.is_(None),
+        limit=cfg.ready_max_wait_seconds,
+    )
+    app = make_app(
+        __name__,
+        "booking",
+        cfg,
+        db,
+        authority,
+        ready={"outbox": outbox},
+        gauges=lambda: outbox_gauges(db, OutboxMessage),
+    )
     app.extensions["booking_context"] = Context(db=db, config=cfg)
     # Sessions and logins read the use cases' clock (tests move it).
     app.extensions["evenemang_auth"].clock = lambda: app.extensions["booking_context"].clock()

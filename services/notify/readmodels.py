@@ -67,6 +67,8 @@ class Claimed:
     recipient: str
     data: bytes
     attempts: int
+    booking_id: str = ""  # what the mail is about, for the log
+    event_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,12 @@ from datetime import UTC, datetime
 from kombu import Connection, Consumer
 from kombu.message import Message
 
-from shared.bus.connection import connect
+from shared.bus.connection import HEARTBEAT, connect, keep_alive
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
+from shared.logs import log_context
+from shared.metrics import BROKER_RECONNECTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from shared.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ class EventConsumer:
         prefetch: int = 100,
         batch_wait: float = 0.05,
         max_pause: float = 60.0,
+        heartbeat: int = HEARTBEAT,
         stop: threading.Event | None = None,
     ) -> None:
         self.url = url
@@ -76,10 +79,11 @@ class EventConsumer:
         self.batch_wait = batch_wait
         self.max_pause = max_pause
         self.pauses = 0
+        self.heartbeat = heartbeat
         self.stop = stop or threading.Event()
         self.processed = 0
         self.dead_lettered = 0
-        self._dead_letters = Publisher(url, topology)
+        self._dead_letters = Publisher(url, topology, heartbeat=heartbeat)
         self._pending: list[Message] = []
         self._pending_since = 0.0
         self._ack_multiple = False
@@ -106,6 +110,7 @@ class EventConsumer:
                 self.stop.wait(pause)
                 pause = min(pause * 2, self.max_pause)
             except Exception as exc:  # broker gone: wait and reconnect, never exit
+                BROKER_RECONNECTS.labels(self.service, "consumer").inc()
                 log.warning(
                     "%s consumer lost the broker (%r); retrying in %.1fs", self.service, exc, delay
                 )
@@ -114,7 +119,7 @@ class EventConsumer:
         self._dead_letters.close()
 
     def _consume(self) -> None:
-        with connect(self.url) as conn:
+        with connect(self.url, heartbeat=self.heartbeat) as conn:
             conn.ensure_connection(max_retries=1)
             self.topology.declare(conn)
             channel = conn.channel()
@@ -140,7 +145,11 @@ class EventConsumer:
 
     def _drain(self, conn: Connection) -> None:
         """Wait for one message; flush the batch when full, old, or the queue is quiet.
-        An outage noted meanwhile is raised here, outside the transport's delivery."""
+        An outage noted meanwhile is raised here, outside the transport's delivery.
+        Heartbeats are sent and checked on each turn (a turn lasts a second at most), so a
+        broker gone silent ends the connection within two heartbeat intervals."""
+        keep_alive(conn)
+        self._dead_letters.keep_alive()
         try:
             conn.drain_events(timeout=self.batch_wait if self._pending else 1.0)
         except TimeoutError:
@@ -192,12 +201,14 @@ class EventConsumer:
                 self.service,
                 len(batch),
                 exc,
+                extra={"event_ids": [event.id for _, event in batch]},
             )
             for message, event in batch:
                 if self._outage is None:
                     self._handle(message, event)
             return
         self.processed += len(batch)
+        EVENTS_CONSUMED.labels(self.service).inc(len(batch))
         self._ack([message for message, _ in batch])
 
     def _ack(self, messages: list[Message]) -> None:
@@ -211,9 +222,14 @@ class EventConsumer:
             message.ack()
 
     def _handle(self, message: Message, event: Event) -> None:
+        with log_context(event_id=event.id, event_type=event.type, booking_id=event.booking_id):
+            self._settle(message, event)
+
+    def _settle(self, message: Message, event: Event) -> None:
         error, attempts = self._handle_with_retries(event)
         if error is None:
             self.processed += 1
+            EVENTS_CONSUMED.labels(self.service).inc()
             message.ack()
         elif self.stop.is_set():
             message.requeue()  # interrupted by shutdown: another run will try again
@@ -285,12 +301,15 @@ class EventConsumer:
             message.requeue()
             return
         self.dead_lettered += 1
+        EVENTS_DEAD_LETTERED.labels(self.service).inc()
+        message_id = message.properties.get("message_id")
         log.error(
             "%s: dead-lettered message %s after %d attempts: %s",
             self.service,
-            message.properties.get("message_id"),
+            message_id,
             attempts,
             reason,
+            extra={"message_id": message_id},
         )
         message.ack()
 

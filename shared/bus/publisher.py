@@ -3,6 +3,7 @@ confirms awaited per batch (py-amqp's own confirm mode waits for each message in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 from kombu import Connection, Producer
 
-from shared.bus.connection import connect, is_amqp
+from shared.bus.connection import connect, drop, is_amqp, keep_alive
 from shared.bus.topology import EXCHANGE_NAME, Topology
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,21 @@ class _Confirms:
 
 
 class Publisher:
-    """Publishes batches to the bus; a batch returns only once the broker holds it."""
+    """Publishes batches to the bus; a batch returns only once the broker holds it. Asked
+    for ``heartbeat``s, its holder calls :meth:`keep_alive` between batches (the relay does)."""
 
-    def __init__(self, url: str, topology: Topology, *, confirm_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        *,
+        confirm_timeout: float = 30.0,
+        heartbeat: int = 0,
+    ) -> None:
         self.url = url
         self.topology = topology
         self.confirm_timeout = confirm_timeout
+        self.heartbeat = heartbeat
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._confirms: _Confirms | None = None
@@ -78,7 +88,7 @@ class Publisher:
     def _ensure(self) -> Producer:
         if self._producer is not None:
             return self._producer
-        conn = connect(self.url)
+        conn = connect(self.url, heartbeat=self.heartbeat)
         try:
             conn.ensure_connection(max_retries=2, interval_start=0.2, interval_step=0.5)
             self.topology.declare(conn)
@@ -103,10 +113,10 @@ class Publisher:
                     self._confirms.sent()
             self._await_confirms()
         except PublishError:
-            self.close()
+            self._drop()
             raise
         except Exception as exc:
-            self.close()
+            self._drop()
             raise PublishError(f"publish failed: {exc!r}") from exc
 
     def _await_confirms(self) -> None:
@@ -116,6 +126,7 @@ class Publisher:
         assert self._connection is not None
         deadline = time.monotonic() + self.confirm_timeout
         while confirms.outstanding:
+            keep_alive(self._connection)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise PublishError(f"{len(confirms.outstanding)} messages not confirmed in time")
@@ -127,6 +138,26 @@ class Publisher:
             count = len(confirms.nacked)
             confirms.nacked.clear()
             raise PublishError(f"the broker refused {count} messages")
+
+    def keep_alive(self) -> None:
+        """Between batches: send a heartbeat when due; a connection whose broker went
+        silent is closed here (and opened afresh by the next publish)."""
+        if self._connection is None:
+            return
+        try:
+            if self._confirms is not None:  # read what came (the broker's heartbeats)
+                with contextlib.suppress(TimeoutError):
+                    self._connection.drain_events(timeout=0.01)
+            keep_alive(self._connection)
+        except Exception as exc:
+            log.warning("the broker stopped answering (%r); reconnecting", exc)
+            self._drop()
+
+    def _drop(self) -> None:
+        """After a failure: let the connection go without waiting on the broker."""
+        if self._connection is not None:
+            drop(self._connection)
+        self._connection = self._producer = self._confirms = None
 
     def close(self) -> None:
         if self._connection is not None:

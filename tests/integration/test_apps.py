@@ -27,11 +27,13 @@ def test_healthz_names_what_is_unreachable(service, config, make_app):
         broker_url="amqp://guest:guest@127.0.0.1:1//",
         **{f"{service}_database_url": "postgresql+psycopg://nobody@127.0.0.1:1/x"},
     )
-    response = make_app(service, broken).test_client().get("/healthz")
+    client = make_app(service, broken).test_client()
+    response = client.get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable"
-    assert set(body["unreachable"]) == {"database", "broker"}
+    assert set(body["unreachable"]) == {"database"}  # the broker is readiness's (test_health)
+    assert "database" in client.get("/readyz").get_json()["unreachable"]
 
 
 def test_unknown_paths_answer_problem_details(make_app):

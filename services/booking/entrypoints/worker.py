@@ -15,7 +15,8 @@ from shared.outbox import OutboxRelay
 def relay_loop(config: Config):
     def run(stop: threading.Event) -> None:
         db = service_database(config, "booking")
-        with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
+        topology = build_topology(config.queue_type)
+        with Publisher(config.broker_url, topology, heartbeat=config.broker_heartbeat) as publisher:
             relay = OutboxRelay(
                 db,
                 OutboxMessage,

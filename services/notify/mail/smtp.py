@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from services.notify.domain import DeliveryStatus, Outcome
 from services.notify.readmodels import Claimed
+from shared.logs import log_context
 from shared.mail import ConnectionTrouble, MessageRefused, SinkConnection, SmtpConnection
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,10 @@ def send_claimed(
     try:
         with connect() as connection:
             for item in claimed:
-                settle(item, _send_one(connection, sender, item))
+                with log_context(
+                    booking_id=item.booking_id, event_id=item.event_id, delivery_id=item.id
+                ):
+                    settle(item, _send_one(connection, sender, item))
     except ConnectionTrouble as exc:
         waiting = [item for item in claimed if item.id not in outcomes]
         log.warning("notify sender: %s; %d mails wait for a retry", exc, len(waiting))
@@ -51,6 +55,7 @@ def _send_one(connection: SmtpConnection | SinkConnection, sender: str, item: Cl
     try:
         refused = connection.send(sender, [item.recipient], item.data)
     except MessageRefused as exc:
+        log.warning("notify sender: delivery %d refused: %s", item.id, exc.refusal)
         return _refused(str(exc.refusal), exc.refusal.permanent)
     except ConnectionTrouble:
         raise
@@ -59,7 +64,9 @@ def _send_one(connection: SmtpConnection | SinkConnection, sender: str, item: Cl
         return Outcome(DeliveryStatus.QUEUED, f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
     refusal = next(iter(refused.values()), None)
     if refusal is None:
+        log.info("notify sender: delivery %d accepted by the server", item.id)
         return Outcome(DeliveryStatus.SENT)
+    log.warning("notify sender: delivery %d refused: %s", item.id, refusal)
     return _refused(str(refusal), refusal.permanent)
 
 

@@ -115,7 +115,14 @@ class SqlDeliveries:
 
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
         rows = self.session.execute(
-            select(Delivery.id, Delivery.recipient, Delivery.message, Delivery.attempts)
+            select(
+                Delivery.id,
+                Delivery.recipient,
+                Delivery.message,
+                Delivery.attempts,
+                Delivery.booking_id,
+                Delivery.event_id,
+            )
             .where(self._due(now, stale_before))
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
@@ -128,7 +135,10 @@ class SqlDeliveries:
             .where(Delivery.id.in_([r.id for r in rows]))
             .values(status=SENDING, claimed_at=now, claim=token)
         )
-        return [Claimed(r.id, r.recipient, r.message, r.attempts) for r in rows]
+        return [
+            Claimed(r.id, r.recipient, r.message, r.attempts, r.booking_id, r.event_id)
+            for r in rows
+        ]
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
         if not ids:

@@ -298,7 +298,10 @@ class FakeDeliveries:
         due = sorted(due, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         for row in due:
             row.status, row.claimed_at, row.claim = SENDING, now, token
-        return [Claimed(row.id, row.recipient, row.message, row.attempts) for row in due]
+        return [
+            Claimed(row.id, row.recipient, row.message, row.attempts, row.booking_id, row.event_id)
+            for row in due
+        ]
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
         for row in self.rows:

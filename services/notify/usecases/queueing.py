@@ -43,7 +43,13 @@ def _queued(mails: Iterable[Any], compose_one: Callable[[Any], Composed]) -> lis
         try:
             composed = compose_one(mail)
         except ValueError as exc:
-            log.warning("notify: not mailing %r (%s): %s", mail.to.email, mail.kind, exc)
+            log.warning(
+                "notify: not mailing %r (%s): %s",
+                mail.to.email,
+                mail.kind,
+                exc,
+                extra={"booking_id": getattr(mail, "booking_id", "")},
+            )
             continue
         rows.append(
             NewDelivery(
