@@ -15,7 +15,7 @@ from gunicorn.glogging import Logger
 
 # Workers die with their master, a restarted master binds the port at once, and the app's
 # code is imported once in the master (no app is built there: see preload_app below).
-from evenemang.gunicorn_hooks import on_starting, post_fork, reuse_port  # noqa: F401
+from evenemang.gunicorn_hooks import post_fork, reuse_port, when_ready  # noqa: F401
 
 
 def _int(name: str, default: int) -> int:

@@ -14,9 +14,10 @@ from evenemang.supervisor import die_with_parent
 reuse_port = True
 
 
-def on_starting(server) -> None:
-    """Import the app's module in the master: workers fork with the code loaded and only
-    build the app (which opens nothing until used), so a restarted web answers sooner."""
+def when_ready(server) -> None:
+    """Import the app's module in the master once the port is bound (a restarted web takes
+    connections at once; they wait in the backlog): workers fork with the code loaded and
+    only build the app (which opens nothing until used), so they answer sooner."""
     uri = getattr(server.app, "app_uri", None)
     if uri:
         import_module(uri.partition(":")[0])
