@@ -25,11 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from services.booking.persistence.models import OutboxMessage
+from services.notify.domain.delivery import DeliveryStatus
+from services.notify.persistence.models import Delivery
+from shared.bus import sqlite_transport
 from shared.bus.deadletter import DeadLetter, list_dead_letters
 from shared.bus.topology import build_topology
 from shared.config import Config
+from shared.db import Database
 from tests.faults.oracle import Difference, Oracle
 from tests.faults.proxy import TcpProxy
 from tests.faults.smtp import FaultySmtp
@@ -41,7 +47,7 @@ OUTAGE = float(os.environ.get("EVENEMANG_TEST_FAULT_SECONDS", "12" if IN_CI else
 CATCH_UP = float(os.environ.get("EVENEMANG_TEST_FAULT_CATCH_UP", "120"))
 SUITE_ENV = {"EVENEMANG_MAIL_RETRY_SECONDS": "1"}
 EMBEDDED_BUS_OPTIONS = "lease_seconds=10"
-SERVICES = ("booking", "calendar", "notify")
+REPORTS: list[str] = []  # each scenario's line, shown at the end of the run
 
 
 def _through(url: str, proxy: TcpProxy) -> str:
@@ -104,16 +110,14 @@ class FaultRun:
         ``worker booking|calendar|notify`` (the relay; a consumer; notify's consumer,
         sender and scheduler), as ``evenemang up`` runs them now."""
         for pid in _children(self.suite.proc.pid):
-            argv = _cmdline(pid)
+            argv = [arg for arg in _cmdline(pid) if arg]
             if kind in ("web", "web-worker") and "gunicorn" in argv:
                 if kind == "web":
                     return pid
                 workers = _children(pid)
                 if workers:
                     return workers[0]
-            if kind.startswith("worker ") and argv[-3:-1] == ["worker", kind.split()[1]]:
-                return pid
-            if kind.startswith("worker ") and argv[-2:] == ["worker", kind.split()[1]]:
+            if kind.startswith("worker ") and argv[-2:] == kind.split():
                 return pid
         raise LookupError(f"no {kind} process running under evenemang up")
 
@@ -131,6 +135,37 @@ class FaultRun:
         os.kill(pid, signal.SIGKILL)
         self.kills.append(kind)
         return pid
+
+    def mail_in_flight(self, timeout: float = 20) -> int:
+        """Wait until notify's sender holds claimed mail (``sending``); how many."""
+        db = Database(self.config.notify_database_url)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                with db.transaction(readonly=True) as session:
+                    claimed = session.scalar(
+                        select(func.count())
+                        .select_from(Delivery)
+                        .where(Delivery.status == DeliveryStatus.SENDING.value)
+                    )
+                if claimed or time.monotonic() > deadline:
+                    return claimed or 0
+                time.sleep(0.02)
+        finally:
+            db.dispose()
+
+    def outbox_waiting(self) -> int:
+        """Events booking committed that the relay has not yet published."""
+        db = Database(self.config.booking_database_url)
+        try:
+            with db.transaction(readonly=True) as session:
+                return session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.published_at.is_(None))
+                )
+        finally:
+            db.dispose()
 
     def web_answers(self) -> bool:
         return http_status(self.suite.url + "/healthz", timeout=2) != 0
@@ -175,6 +210,7 @@ class FaultRun:
             f"{diff.summary() if diff else 'exact'}"
         )
         print(line)
+        REPORTS.append(line)
         return line
 
     def assert_exact(self, diff: Difference, twice_allowed: int = 0) -> None:
@@ -190,14 +226,18 @@ class FaultRun:
             assert sorted(ids) == sorted(allowed), (service, self.dead_letters(service))
 
 
-def hold_sqlite(url: str, seconds: float) -> None:
+@contextlib.contextmanager
+def sqlite_taken(url: str, seconds: float) -> Iterator[None]:
     """Take a SQLite database (``sqlite:///`` or ``sqlitebus:///`` URL) for ``seconds``: an
-    exclusive transaction, so no one else reads or writes it meanwhile."""
-    path = url.split(":///", 1)[1].split("?", 1)[0]
+    exclusive transaction, so no one else writes it meanwhile (the body runs then)."""
+    bus = url.startswith(sqlite_transport.SCHEME)
+    path = str(sqlite_transport.parse_url(url)[0]) if bus else make_url(url).database
     lock = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
         lock.execute("BEGIN EXCLUSIVE")
-        time.sleep(seconds)
+        started = time.monotonic()
+        yield
+        time.sleep(max(0.0, seconds - (time.monotonic() - started)))
     finally:
         lock.execute("ROLLBACK")
         lock.close()

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import OUTAGE, fault_run, hold_sqlite
+from tests.faults.harness import OUTAGE, fault_run, sqlite_taken
 from tests.support.backends import BACKEND
 
 SILENCE = 45.0  # long enough for heartbeats of 10-15 s to notice twice over
@@ -19,15 +19,10 @@ silent_xfail = pytest.mark.xfail(
     reason="issue 12: heartbeats are never checked, so a silent connection stops the relay "
     "and the consumers for as long as it lasts; fixed by health",
 )
-bus_xfail = pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: the relay holds booking's write lock while it waits for the bus; "
-    "fixed by once",
-)
 OUTAGES = (
     ["refuse", "stall", pytest.param("silent", marks=silent_xfail)]
     if BACKEND == "servers"
-    else [pytest.param("locked", marks=bus_xfail)]
+    else ["locked"]
 )
 
 
@@ -38,21 +33,28 @@ def test_broker_outage_loses_nothing_and_writes_go_on(config, tmp_path, mode):
         run.workload.start()
         time.sleep(2)
         started = time.monotonic()
-        if mode == "locked":
-            hold_sqlite(run.config.broker_url, OUTAGE)
-        elif mode == "silent":
+        if mode == "silent":
             with run.proxies["broker"].fault("silent", SILENCE):
                 took, diff = run.caught_up(since=started, timeout=SILENCE - 2)
         else:
-            with run.proxies["broker"].fault(mode, OUTAGE):
-                pass
+            outage = (
+                sqlite_taken(run.config.broker_url, OUTAGE)
+                if mode == "locked"
+                else run.proxies["broker"].fault(mode, OUTAGE)
+            )
+            with outage:
+                time.sleep(OUTAGE - 1)
+                held = run.outbox_waiting()
+            assert held, "the outage held no event back"
         ended = time.monotonic()
         if mode != "silent":
             took, diff = run.caught_up(since=ended)
         slowest = run.answers.slowest_write(started, ended)
-        run.report(f"broker {mode} (slowest write meanwhile {slowest[0]:.1f} s)", took, diff)
+        meanwhile = f"slowest of {slowest[2]} writes meanwhile {slowest[0]:.2f} s"
+        run.report(f"broker {mode} ({meanwhile})", took, diff)
         run.assert_exact(diff)
         run.assert_no_dead_letters()
         if mode == "silent":  # caught up while the old connections were still silent
             assert took < SILENCE - 2, took
+        assert slowest[2] > 0, "no write was asked during the outage"
         assert slowest[0] < 5, f"a write waited for the broker: {slowest}"

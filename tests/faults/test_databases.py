@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import OUTAGE, fault_run, hold_sqlite
+from tests.faults.harness import OUTAGE, fault_run, sqlite_taken
 from tests.support.backends import BACKEND
 
 away = BACKEND == "servers"  # SQLite's writers wait for the lock instead
@@ -49,7 +49,8 @@ def test_a_database_away(config, tmp_path, service):
             with run.proxies[service].fault("refuse", OUTAGE):
                 pass
         else:
-            hold_sqlite(run.config.database_url(service), OUTAGE)
+            with sqlite_taken(run.config.database_url(service), OUTAGE):
+                pass
         ended = time.monotonic()
         took, diff = run.caught_up(since=ended)
         run.report(f"{service}'s database away {OUTAGE:.0f} s", took, diff)

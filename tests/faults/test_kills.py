@@ -30,11 +30,14 @@ KINDS = [
 @pytest.mark.parametrize("kind", KINDS)
 def test_sigkill_during_the_workload(config, tmp_path, kind):
     with fault_run(config, tmp_path, bookings=40) as run:
-        if kind == "worker notify":
-            run.smtp.recorder.delay = 0.05  # a sender always busy: each kill lands mid-batch
+        sender = kind == "worker notify"
+        if sender:
+            run.smtp.recorder.delay = 0.1  # a slow server: the sender is mid-batch for long
         run.workload.start()
         for _ in range(KILLS):
             time.sleep(3)
+            if sender:  # the kill lands while the sender holds claimed mail
+                assert run.mail_in_flight(), "the sender never held mail to send"
             run.kill(kind)
         ended = time.monotonic()
         took, diff = run.caught_up(since=ended)
