@@ -28,7 +28,6 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from services.booking.persistence.models import OutboxMessage
 from services.notify.domain.delivery import DeliveryStatus
 from services.notify.persistence.models import Delivery
 from shared.bus import sqlite_transport
@@ -151,19 +150,6 @@ class FaultRun:
                 if claimed or time.monotonic() > deadline:
                     return claimed or 0
                 time.sleep(0.02)
-        finally:
-            db.dispose()
-
-    def outbox_waiting(self) -> int:
-        """Events booking committed that the relay has not yet published."""
-        db = Database(self.config.booking_database_url)
-        try:
-            with db.transaction(readonly=True) as session:
-                return session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.published_at.is_(None))
-                )
         finally:
             db.dispose()
 
