@@ -28,7 +28,7 @@ test-embedded: $(STAMP)
 	EVENEMANG_TEST_BACKEND=embedded $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-servers: $(STAMP)
-	EVENEMANG_TEST_BACKEND=servers $(BIN)/python -m pytest tests/integration tests/e2e $(PYTEST_ARGS)
+	EVENEMANG_TEST_BACKEND=servers $(BIN)/python -m pytest tests/integration tests/e2e tests/faults $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
