@@ -15,13 +15,8 @@ from tests.support.backends import BACKEND
 from tests.support.bus import unpublished
 
 SILENCE = 45.0  # long enough for heartbeats of 10-15 s to notice twice over
-silent_xfail = pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: heartbeats are never checked, so a silent connection stops the relay "
-    "and the consumers for as long as it lasts; fixed by health",
-)
 OUTAGES = (
-    ["refuse", "stall", pytest.param("silent", marks=silent_xfail)]
+    ["refuse", "stall", "silent"]
     if BACKEND == "servers"
     else ["locked"]
 )

@@ -14,29 +14,7 @@ import pytest
 from tests.faults.harness import OUTAGE, fault_run, sqlite_taken
 from tests.support.backends import BACKEND
 
-away = BACKEND == "servers"  # SQLite's writers wait for the lock instead
-SERVICES = [
-    pytest.param(
-        "booking",
-        marks=pytest.mark.xfail(
-            away,
-            strict=True,
-            reason="issue 12: booking answers 500 while its database is away; fixed by once",
-        ),
-    ),
-    *(
-        pytest.param(
-            service,
-            marks=pytest.mark.xfail(
-                away,
-                strict=True,
-                reason="issue 12: a consumer whose database is away retries for a second, "
-                "then dead-letters the events; fixed by once",
-            ),
-        )
-        for service in ("calendar", "notify")
-    ),
-]
+SERVICES = ["booking", "calendar", "notify"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -16,14 +16,7 @@ KINDS = [
     "web",  # gunicorn's master (its workers follow it)
     "worker booking",  # the outbox relay
     "worker calendar",  # calendar's consumer
-    pytest.param(
-        "worker notify",  # notify's consumer, mail sender and scheduler
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="issue 12: a killed sender's claimed mails wait for a fixed 300 s lease "
-            "and a batch is marked sent only when all of it is; fixed by once",
-        ),
-    ),
+    "worker notify",  # notify's consumer, mail sender and scheduler
 ]
 
 

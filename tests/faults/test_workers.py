@@ -15,11 +15,6 @@ from tests.faults.harness import fault_run
 CRASHES = 7  # more than evenemang up's quick restarts before it gives up today (5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: after six quick exits of a worker evenemang up stops the whole suite, "
-    "web included; fixed by health",
-)
 def test_a_crash_looping_worker_leaves_the_rest_up(config, tmp_path):
     """Calendar's worker is killed each time it is back, seven times: the web keeps
     answering throughout, and once it is left alone calendar catches up."""
