@@ -26,6 +26,7 @@ pins it). Set it to False with the fix.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,10 +187,23 @@ class Oracle:
     def seen_feeds(self) -> dict[str, Entries]:
         seen = {}
         for feed in self.expected_feeds:
-            response = requests.get(f"{self.url}/calendar/feeds/{feed}", timeout=10)
-            response.raise_for_status()
-            seen[feed] = feed_entries(response.content)
+            seen[feed] = feed_entries(self._get(f"{self.url}/calendar/feeds/{feed}"))
         return seen
+
+    @staticmethod
+    def _get(url: str, patience: float = 60) -> bytes:
+        """A feed as a calendar client reads it, again while the web restarts (a SIGKILLed
+        master: its port refused, or reset, for a few seconds)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                response = requests.get(url, timeout=10)
+                response.raise_for_status()
+                return response.content
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def compare(self) -> Difference:
         assert self.truth is not None
