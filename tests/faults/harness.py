@@ -51,6 +51,8 @@ SUITE_ENV = {
     "EVENEMANG_MAX_BOOKINGS_PER_HOUR": "0",
     "EVENEMANG_MAX_PENDING_BOOKINGS": "0",
     "EVENEMANG_MAX_CHANGES_PER_HOUR": "0",
+    # a killed sender's claimed mail goes out again when its lease ends (60 s by default)
+    "EVENEMANG_MAIL_LEASE_SECONDS": "5",
 }
 EMBEDDED_BUS_OPTIONS = "lease_seconds=10"
 REPORTS: list[str] = []  # each scenario's line, shown at the end of the run

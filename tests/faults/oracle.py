@@ -19,8 +19,9 @@ One difference is counted apart (``batched``) rather than as lost, while
 ``APPROVED_THEN_CANCELLED_MAY_BE_ABSENT`` holds: calendar applies only the newest event of a
 booking in a batch, so a booking approved and cancelled between two of its batches (on
 RabbitMQ even without a fault: the consumer waits a moment to fill a batch) never shows,
-where applied one by one it shows as CANCELLED (``test_calendar_batches``
-pins it). Set it to False with the fix.
+where applied one by one it shows as CANCELLED. Nothing is lost to a subscriber: calendar
+never published the approval, so no calendar holds the booking to drop (the README's
+Calendar section says so).
 """
 
 from __future__ import annotations

@@ -15,11 +15,7 @@ from tests.support.backends import BACKEND
 from tests.support.bus import unpublished
 
 SILENCE = 45.0  # long enough for heartbeats of 10-15 s to notice twice over
-OUTAGES = (
-    ["refuse", "stall", "silent"]
-    if BACKEND == "servers"
-    else ["locked"]
-)
+OUTAGES = ["refuse", "stall", "silent"] if BACKEND == "servers" else ["locked"]
 
 
 @pytest.mark.parametrize("mode", OUTAGES)

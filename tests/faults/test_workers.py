@@ -6,8 +6,6 @@ import threading
 import time
 import uuid
 
-import pytest
-
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import build_topology
 from tests.faults.harness import fault_run
