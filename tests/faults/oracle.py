@@ -188,17 +188,21 @@ class Oracle:
     def seen_feeds(self) -> dict[str, Entries]:
         seen = {}
         for feed in self.expected_feeds:
-            seen[feed] = feed_entries(self._get(f"{self.url}/calendar/feeds/{feed}"))
+            body = self._get(f"{self.url}/calendar/feeds/{feed}")
+            # a resource calendar has not heard of yet (its worker down): nothing seen yet
+            seen[feed] = {} if body is None else feed_entries(body)
         return seen
 
     @staticmethod
-    def _get(url: str, patience: float = 60) -> bytes:
+    def _get(url: str, patience: float = 60) -> bytes | None:
         """A feed as a calendar client reads it, again while the web restarts (a SIGKILLed
-        master: its port refused, or reset, for a few seconds)."""
+        master: its port refused, or reset, for a few seconds); None for a 404."""
         deadline = time.monotonic() + patience
         while True:
             try:
                 response = requests.get(url, timeout=10)
+                if response.status_code == 404:
+                    return None
                 response.raise_for_status()
                 return response.content
             except requests.RequestException:
