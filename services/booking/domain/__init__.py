@@ -50,8 +50,10 @@ from services.booking.domain.rules import (
 )
 from services.booking.domain.slots import (
     MAX_BLOCK_LENGTH,
+    NEAR_WINDOW,
     Block,
     HeldSlot,
+    Spans,
     as_seen_by,
     blocked_interval,
     blocks_of,
@@ -78,6 +80,7 @@ __all__ = [
     "LANGUAGES",
     "MAX_ADVANCE_DAYS",
     "MAX_BLOCK_LENGTH",
+    "NEAR_WINDOW",
     "MAX_BUFFER_MINUTES",
     "MAX_OCCURRENCES",
     "MAX_OCCURRENCE_LENGTH",
@@ -101,6 +104,7 @@ __all__ = [
     "Errors",
     "Forbidden",
     "HeldSlot",
+    "Spans",
     "Interval",
     "InvalidTransition",
     "LoginPolicy",

@@ -3,6 +3,7 @@ slots of other bookings a request collides with."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,9 @@ from services.booking.domain.workflow import decides
 from shared.events import Status, Visibility
 
 MAX_BLOCK_LENGTH = MAX_OCCURRENCE_LENGTH + timedelta(minutes=MAX_BUFFER_MINUTES)
+# How far apart a resource's blocks may lie and still be looked up in one index range: a
+# series of 500 daily dates is then 16 ranges per resource.
+NEAR_WINDOW = timedelta(days=31)
 
 
 def blocked_interval(occ: Interval, buffer_minutes: int) -> Interval:
@@ -60,19 +64,65 @@ class HeldSlot:
     organiser_id: str = ""
 
 
+class Spans:
+    """Blocks per resource, sorted, for the two questions a series of hundreds of dates asks
+    often: which slots overlap any of them (a binary search each, not a scan of every
+    block), and which few time ranges cover them all."""
+
+    def __init__(self, blocks: Iterable[Block]) -> None:
+        by_resource: dict[str, list[Interval]] = {}
+        for block in blocks:
+            by_resource.setdefault(block.resource_id, []).append(block.interval)
+        self._starts: dict[str, list[datetime]] = {}
+        self._reach: dict[str, list[datetime]] = {}  # the latest end among the first i+1
+        self._sorted: dict[str, list[Interval]] = {}
+        for resource_id, intervals in by_resource.items():
+            intervals.sort(key=lambda i: (i.start, i.end))
+            reach: list[datetime] = []
+            for interval in intervals:
+                reach.append(max(reach[-1], interval.end) if reach else interval.end)
+            self._sorted[resource_id] = intervals
+            self._starts[resource_id] = [i.start for i in intervals]
+            self._reach[resource_id] = reach
+
+    def overlaps(self, resource_id: str, interval: Interval) -> bool:
+        """Whether ``interval`` on this resource overlaps one of the blocks."""
+        starts = self._starts.get(resource_id)
+        if not starts:
+            return False
+        before = bisect_left(starts, interval.end)  # blocks that start before it ends
+        return before > 0 and self._reach[resource_id][before - 1] > interval.start
+
+    def windows(self, width: timedelta) -> list[tuple[str, datetime, datetime]]:
+        """(resource, start, end) ranges covering every block, each starting at most
+        ``width`` before its last block starts."""
+        found = []
+        for resource_id in sorted(self._sorted):
+            first: Interval | None = None
+            end: datetime | None = None
+            for interval in self._sorted[resource_id]:
+                if first is not None and end is not None and interval.start - first.start <= width:
+                    end = max(end, interval.end)
+                    continue
+                if first is not None and end is not None:
+                    found.append((resource_id, first.start, end))
+                first, end = interval, interval.end
+            if first is not None and end is not None:
+                found.append((resource_id, first.start, end))
+        return found
+
+
 def collisions(
     blocks: Iterable[Block], held: Iterable[HeldSlot], exclude: str | None = None
 ) -> list[Conflict]:
     """The slots of other bookings (not ``exclude``) that overlap ``blocks``, each once,
     soonest first."""
-    by_resource: dict[str, list[Interval]] = {}
-    for block in blocks:
-        by_resource.setdefault(block.resource_id, []).append(block.interval)
+    spans = Spans(blocks)
     found: dict[tuple[str, str, datetime], Conflict] = {}
     for slot in held:
         if slot.booking_id == exclude:
             continue
-        if any(slot.block.overlaps(b) for b in by_resource.get(slot.resource_id, ())):
+        if spans.overlaps(slot.resource_id, slot.block):
             found.setdefault(
                 (slot.booking_id, slot.resource_id, slot.start),
                 Conflict(

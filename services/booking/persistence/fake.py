@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from services.booking.commands import BookingQuery
-from services.booking.domain import Actor, Block, HeldSlot, Interval, decides, may_decide_line
+from services.booking.domain import (
+    Actor,
+    Block,
+    HeldSlot,
+    Interval,
+    Spans,
+    decides,
+    may_decide_line,
+)
 from services.booking.persistence.mapping import rules_of
 from services.booking.persistence.models import (
     Booking,
@@ -251,8 +259,15 @@ class FakeSlots(SlotRepository):
             ]
         return sorted(held, key=lambda h: (h.start, h.booking_id))
 
-    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
-        return self._held(statuses)
+    def near(
+        self, blocks: Sequence[Block], statuses: Iterable[Status], exclude: str | None = None
+    ) -> list[HeldSlot]:
+        spans = Spans(blocks)
+        return [
+            h
+            for h in self._held(statuses)
+            if h.booking_id != exclude and spans.overlaps(h.resource_id, h.block)
+        ]
 
     def sync(self, booking: Booking) -> None:
         self.synced[booking.id] = slot_rows(booking)

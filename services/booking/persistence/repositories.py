@@ -167,9 +167,10 @@ class BookingRepository(ABC):
 
 class SlotRepository(ABC):
     @abstractmethod
-    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
-        """Slots of bookings in ``statuses`` that may overlap ``blocks`` (at least every one
-        that does; ``domain.collisions`` picks those that do)."""
+    def near(
+        self, blocks: Sequence[Block], statuses: Iterable[Status], exclude: str | None = None
+    ) -> list[HeldSlot]:
+        """Slots of bookings in ``statuses`` (not ``exclude``) that overlap ``blocks``."""
 
     @abstractmethod
     def sync(self, booking: models.Booking) -> None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, union
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.booking.commands import BookingQuery
 from services.booking.domain import (
     MAX_BLOCK_LENGTH,
+    NEAR_WINDOW,
     Actor,
     Block,
     HeldSlot,
     Interval,
+    Spans,
 )
 from services.booking.persistence.models import (
     Booking,
@@ -267,66 +270,115 @@ class SqlBookings(BookingRepository):
         return True
 
 
+RANGES_PER_STATEMENT = 512  # SQLite parses 1,000 ORs at most (its expression depth)
+
+
+@lru_cache(maxsize=12)
+def _ranges(size: int):
+    """``size`` terms "the slot's resource is r<n> and its block overlaps at<n>..hi<n>",
+    OR-ed, with bound parameters: built once per size, as a series of hundreds of dates
+    would otherwise spend most of its check building the same expression anew."""
+    return or_(
+        *(
+            and_(
+                Slot.resource_id == bindparam(f"r{n}"),
+                Slot.block_start >= bindparam(f"lo{n}"),
+                Slot.block_start < bindparam(f"hi{n}"),
+                Slot.block_end > bindparam(f"at{n}"),
+            )
+            for n in range(size)
+        )
+    )
+
+
 class SqlSlots(SlotRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def _select(self):
         return select(
-            Slot,
+            Slot.booking_id,
+            Slot.resource_id,
+            Slot.start,
+            Slot.end,
+            Slot.block_start,
+            Slot.block_end,
+            Slot.holds,
             Booking.title,
             Booking.visibility,
             Booking.organiser_id,
         ).join(Booking, Booking.id == Slot.booking_id)
 
-    def _held(self, stmt) -> list[HeldSlot]:
+    def _held(self, stmt, params: dict[str, object] | None = None) -> list[HeldSlot]:
         return [
             HeldSlot(
-                booking_id=slot.booking_id,
-                resource_id=slot.resource_id,
-                start=slot.start,
-                end=slot.end,
-                block=Interval(slot.block_start, slot.block_end),
-                status=Status.APPROVED if slot.holds else Status.PENDING,
+                booking_id=booking_id,
+                resource_id=resource_id,
+                start=start,
+                end=end,
+                block=Interval(block_start, block_end),
+                status=Status.APPROVED if holds else Status.PENDING,
                 title=title,
                 visibility=visibility,
                 organiser_id=organiser_id,
             )
-            for slot, title, visibility, organiser_id in self.session.execute(stmt)
+            for (
+                booking_id,
+                resource_id,
+                start,
+                end,
+                block_start,
+                block_end,
+                holds,
+                title,
+                visibility,
+                organiser_id,
+            ) in self.session.execute(stmt, params or {})
         ]
 
-    def near(self, blocks: Sequence[Block], statuses: Iterable[Status]) -> list[HeldSlot]:
-        """Each block is an index range scan on (resource, block start), bounded by the
-        longest block there can be; many blocks go in few statements."""
+    def near(
+        self, blocks: Sequence[Block], statuses: Iterable[Status], exclude: str | None = None
+    ) -> list[HeldSlot]:
+        """The slots that overlap ``blocks`` (not ``exclude``'s). Each block is an index
+        range scan on (resource, block start), bounded by the longest block there can be;
+        up to :data:`RANGES_PER_STATEMENT` blocks go in one statement, built once per size
+        (see :func:`_ranges`), so the 5,000 blocks of the largest series are 10 statements
+        and no new expression."""
         statuses = set(statuses)
         wanted = []
         if Status.APPROVED in statuses:
             wanted.append(Slot.holds.is_(True))
         if Status.PENDING in statuses:
             wanted.append(Slot.pending.is_(True))
-        ranges = sorted({(b.resource_id, b.interval.start, b.interval.end) for b in blocks})
+        if not wanted or not blocks:
+            return []
+        spans = Spans(blocks)
+        ranges = spans.windows(NEAR_WINDOW)
         found: dict[tuple[str, str, object], HeldSlot] = {}
-        for part in chunks(ranges):
-            overlapping = or_(
-                *(
-                    and_(
-                        Slot.resource_id == resource_id,
-                        Slot.block_start >= start - MAX_BLOCK_LENGTH,
-                        Slot.block_start < end,
-                        Slot.block_end > start,
-                    )
-                    for resource_id, start, end in part
-                )
-            )
-            for held in self._held(self._select().where(or_(*wanted), overlapping)):
-                found[(held.booking_id, held.resource_id, held.start)] = held
+        for part in chunks(ranges, RANGES_PER_STATEMENT):
+            size = 1 << (len(part) - 1).bit_length()  # a power of two: few shapes to build
+            padded = [*part, *[part[-1]] * (size - len(part))]
+            params: dict[str, object] = {}
+            for n, (resource_id, start, end) in enumerate(padded):
+                params |= {
+                    f"r{n}": resource_id,
+                    f"lo{n}": start - MAX_BLOCK_LENGTH,
+                    f"hi{n}": end,
+                    f"at{n}": start,
+                }
+            stmt = self._select().where(or_(*wanted), _ranges(size))
+            if exclude is not None:
+                stmt = stmt.where(Slot.booking_id != exclude)
+            for held in self._held(stmt, params):
+                if spans.overlaps(held.resource_id, held.block):
+                    found[(held.booking_id, held.resource_id, held.start)] = held
         return sorted(found.values(), key=lambda h: (h.start, h.booking_id))
 
     def sync(self, booking: Booking) -> None:
         self.session.execute(delete(Slot).where(Slot.booking_id == booking.id))
         rows = slot_rows(booking)
         if rows:
-            self.session.execute(insert(Slot), rows)
+            self.session.execute(insert(Slot.__table__), rows)  # Core: no ORM bookkeeping
 
     def busy(self, resource_id: str, span: Interval) -> list[HeldSlot]:
         return self._held(

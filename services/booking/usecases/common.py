@@ -103,7 +103,7 @@ def refuse_taken(
     """:class:`SlotTaken` with what holds the time, when an approved booking does, as the
     actor may see it (another organiser's booking as busy only, unless they decide on
     its resource, one of ``rules``)."""
-    held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
+    held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}, exclude), exclude)
     if held:
         raise SlotTaken(as_seen_by(actor, held, rules))
 
@@ -118,7 +118,7 @@ def taken_now(
     """After PostgreSQL refused a slot another transaction took: what holds it now, as the
     actor may see it."""
     with ctx.uow(readonly=True) as uow:
-        held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), exclude)
+        held = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}, exclude), exclude)
         return SlotTaken(as_seen_by(actor, held, rules))
 
 
@@ -159,7 +159,7 @@ def offer_freed_slots(
     if not freed:
         return
     wanted: dict[str, set[str]] = {}
-    for hit in collisions(freed, uow.slots.near(freed, {Status.PENDING}), booking.id):
+    for hit in collisions(freed, uow.slots.near(freed, {Status.PENDING}, booking.id), booking.id):
         wanted.setdefault(hit.booking_id, set()).add(hit.resource_id)
     for other_id, resource_ids in sorted(wanted.items()):
         other = uow.bookings.get(other_id)
@@ -169,7 +169,7 @@ def offer_freed_slots(
             if x.resource_id in resource_ids and x.status == LineStatus.PENDING
         ]
         blocks = line_blocks(other, lines)
-        still = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}), other.id)
+        still = collisions(blocks, uow.slots.near(blocks, {Status.APPROVED}, other.id), other.id)
         closed = closed_during(uow, [x.resource_id for x in lines], active_dates(other))
         clear = sorted({x.resource_id for x in lines} - {c.resource_id for c in still} - closed)
         if clear:

@@ -78,7 +78,7 @@ def approve_booking(
             lines = _lines_to_decide(booking, actor, cmd.resource_ids, {LineStatus.PENDING})
             blocks = line_blocks(booking, lines)
             rules = [rules_of(line.resource) for line in lines]
-            near = uow.slots.near(blocks, {Status.APPROVED, Status.PENDING})
+            near = uow.slots.near(blocks, {Status.APPROVED, Status.PENDING}, booking.id)
             held = collisions(blocks, [h for h in near if h.status == Status.APPROVED], booking.id)
             if held:
                 raise SlotTaken(as_seen_by(actor, held, rules))

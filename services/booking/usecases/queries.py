@@ -49,7 +49,7 @@ def _conflicts(uow: UnitOfWork, actor: Actor, booking: Booking) -> list[Conflict
     if booking.status not in OPEN:
         return []
     blocks = blocks_held_by(booking)
-    held, competing = _split(actor, booking, blocks, uow.slots.near(blocks, OPEN))
+    held, competing = _split(actor, booking, blocks, uow.slots.near(blocks, OPEN, booking.id))
     return held + competing
 
 
