@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from services.booking.commands import AddClosure, ChangeResource, CreateResource, ResourceQuery
 from services.booking.domain import (
@@ -102,13 +105,30 @@ def _stored(name: str, value: Any, resource_id: str) -> Any:
     return value
 
 
+@contextmanager
+def lost_slug_race(refusal: Callable[[], Exception]) -> Iterator[None]:
+    """Two creates (or renames) to one slug at the same moment both pass the check; the
+    database's unique index lets one commit. The other is answered as the check would have
+    answered it (``refusal``), not with a 500."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "slug" not in str(exc.orig).lower():
+            raise
+        raise refusal() from exc
+
+
 def create_resource(ctx: Context, actor: Actor, cmd: CreateResource) -> ResourceView:
     """Add a venue, studio or service (admin), and tell the others it exists."""
     require(actor.is_admin, Msg("only_admins_add_resources"))
-    with ctx.uow() as uow:
-        slug = cmd.slug or slugify(cmd.name)
+    slug = cmd.slug or slugify(cmd.name)
+
+    def taken() -> RuleViolation:
+        return RuleViolation({"slug" if cmd.slug else "name": [Msg("slug_taken", slug=slug)]})
+
+    with lost_slug_race(taken), ctx.uow() as uow:
         if uow.resources.slug_taken(slug):
-            raise RuleViolation({"slug" if cmd.slug else "name": [Msg("slug_taken", slug=slug)]})
+            raise taken()
         team = _team(uow, cmd.team)
         resource_id = new_id()
         values = {
@@ -139,13 +159,17 @@ def update_resource(ctx: Context, actor: Actor, key: str, cmd: ChangeResource) -
     requests and changes. A new slug keeps the old one (its links redirect); a change that
     changes nothing writes nothing."""
     require(actor.is_admin, Msg("only_admins_change_resources"))
-    with ctx.uow() as uow:
+    slug = cmd.slug if cmd.has("slug") else None
+
+    def taken() -> RuleViolation:
+        return RuleViolation({"slug": [Msg("slug_taken", slug=slug)]})
+
+    with lost_slug_race(taken), ctx.uow() as uow:
         resource = uow.resources.get(key, lock=True)
         before = resource_view(resource)
-        slug = cmd.slug if cmd.has("slug") else None
         renamed = bool(slug) and slug != resource.slug
         if renamed and uow.resources.slug_taken(slug, resource.id):
-            raise RuleViolation({"slug": [Msg("slug_taken", slug=slug)]})
+            raise taken()
         team = _team(uow, cmd.team) if cmd.has("team") else resource.team
         if renamed:
             kept = [s for s in resource.former_slugs or () if s != slug]

@@ -12,7 +12,7 @@ from services.booking.persistence.mapping import team_ref, team_view
 from services.booking.persistence.models import Team, TeamMember, new_id
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import TeamView
-from services.booking.usecases.resources import revise, slugify
+from services.booking.usecases.resources import lost_slug_race, revise, slugify
 from shared.db import utcnow
 from shared.messages import Msg
 
@@ -49,10 +49,14 @@ def _members(team: Team, emails: Sequence[str]) -> list[TeamMember]:
 def create_team(ctx: Context, actor: Actor, cmd: CreateTeam) -> TeamView:
     """Add a team (admin); 409 when its slug is taken."""
     require(actor.is_admin, Msg("only_admins_keep_teams"))
-    with ctx.uow() as uow:
-        slug = cmd.slug or slugify(cmd.name, "team")
+    slug = cmd.slug or slugify(cmd.name, "team")
+
+    def taken() -> AlreadyExists:
+        return AlreadyExists("slug" if cmd.slug else "name", Msg("team_slug_taken", slug=slug))
+
+    with lost_slug_race(taken), ctx.uow() as uow:
         if uow.teams.exists(slug):
-            raise AlreadyExists("slug" if cmd.slug else "name", Msg("team_slug_taken", slug=slug))
+            raise taken()
         now = utcnow()
         team = Team(id=new_id(), slug=slug, name=cmd.name, email=cmd.email)
         team.created_at = team.updated_at = now
@@ -69,12 +73,16 @@ def update_team(ctx: Context, actor: Actor, slug: str, cmd: ChangeTeam) -> TeamV
     new revision and ``resource.changed`` (its deciders changed), in the same transaction;
     a change that changes nothing writes nothing."""
     require(actor.is_admin, Msg("only_admins_keep_teams"))
-    with ctx.uow() as uow:
+
+    def taken() -> AlreadyExists:
+        return AlreadyExists("slug", Msg("team_slug_taken", slug=cmd.slug))
+
+    with lost_slug_race(taken), ctx.uow() as uow:
         team = uow.teams.get(slug, lock=True)
         before = team_ref(team)
         new_slug = cmd.slug if cmd.has("slug") and cmd.slug else team.slug
         if new_slug != team.slug and uow.teams.exists(new_slug):
-            raise AlreadyExists("slug", Msg("team_slug_taken", slug=new_slug))
+            raise taken()
         team.slug = new_slug
         if cmd.has("name"):
             team.name = cmd.name
