@@ -435,6 +435,26 @@ def test_infra_and_admin_close_a_resource_and_it_cannot_be_booked_then(api, who)
     api.booking(api.organiser, room, start=at(MONDAY, 11), end=at(MONDAY, 12))
 
 
+def test_a_request_waiting_in_a_closure_made_after_it_is_not_approved_there(api):
+    room = api.make_resource(name="Aula")
+    studio = api.make_resource(name="Studio", kind="studio")
+    waiting = api.booking(api.organiser, room, studio)  # Monday 10-12, both lines pending
+    body = {"start": at(MONDAY, 8), "end": at(MONDAY, 11), "reason": "Floor polishing"}
+    assert api.post(f"/api/v1/resources/{room['id']}/closures", api.infra, body).status_code == 201
+    events = len(api.events(waiting["id"]))
+
+    refused = problem(api.act(waiting, "approve", api.infra), 409)
+    assert "Aula" in refused["detail"] and "Floor polishing" in refused["detail"]
+    only_room = api.act(waiting, "approve", api.infra, {"resource_ids": [room["id"]]})
+    assert problem(only_room, 409)["detail"] == refused["detail"]
+    assert api.get(f"/api/v1/bookings/{waiting['id']}", api.infra).get_json()["status"] == "pending"
+    assert len(api.events(waiting["id"])) == events
+
+    # The studio's line is not closed: it is approved on its own, the venue's line waits.
+    studio_only = api.act(waiting, "approve", api.infra, {"resource_ids": [studio["id"]]})
+    assert studio_only.status_code == 200, studio_only.get_json()
+
+
 INVALID_CLOSURES = [
     ({"start": at(MONDAY, 11), "end": at(MONDAY, 8), "reason": "x"}, "end"),
     ({"start": at(MONDAY, 8), "end": at(MONDAY, 11)}, "reason"),

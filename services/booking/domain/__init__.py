@@ -46,6 +46,7 @@ from services.booking.domain.rules import (
     check_reason,
     check_resource_rules,
     check_times,
+    closed_for,
     within_opening_hours,
 )
 from services.booking.domain.slots import (
@@ -123,6 +124,7 @@ __all__ = [
     "check_resource_rules",
     "check_series",
     "check_times",
+    "closed_for",
     "collisions",
     "decides",
     "line_deciders",

@@ -73,12 +73,14 @@ def check_resource_rules(
             add("start", Msg("resource_closed_then", name=name, when=when))
         for closure, reason in closures:
             if closure.overlaps(occ):
-                start, end = _moment(closure.start, zone), _moment(closure.end, zone)
-                add(
-                    "start",
-                    Msg("resource_closed_for", name=name, start=start, end=end, reason=reason),
-                )
+                add("start", closed_for(name, closure, reason, zone))
     return errors
+
+
+def closed_for(name: str, closure: Interval, reason: str, zone: ZoneInfo) -> Msg:
+    """ "<resource>: is closed <from>–<to>: <reason>"."""
+    start, end = _moment(closure.start, zone), _moment(closure.end, zone)
+    return Msg("resource_closed_for", name=name, start=start, end=end, reason=reason)
 
 
 DAY_WORDS = (N_("wd_0"), N_("wd_1"), N_("wd_2"), N_("wd_3"), N_("wd_4"), N_("wd_5"), N_("wd_6"))

@@ -17,6 +17,7 @@ from services.booking.domain import (
     Actor,
     Block,
     Forbidden,
+    Interval,
     InvalidTransition,
     NotFound,
     ResourceRules,
@@ -24,6 +25,7 @@ from services.booking.domain import (
     SlotTaken,
     as_seen_by,
     check_reason,
+    closed_for,
     collisions,
     may_decide_line,
     next_status,
@@ -76,6 +78,7 @@ def approve_booking(
             _check_link(uow, booking, cmd.link)
             next_status(booking.status, "approve")
             lines = _lines_to_decide(booking, actor, cmd.resource_ids, {LineStatus.PENDING})
+            _refuse_closed(ctx, uow, booking, lines)
             blocks = line_blocks(booking, lines)
             rules = [rules_of(line.resource) for line in lines]
             near = uow.slots.near(blocks, {Status.APPROVED, Status.PENDING}, booking.id)
@@ -145,6 +148,24 @@ def _check_link(uow: UnitOfWork, booking: Booking, link: LinkUse | None) -> None
         raise InvalidTransition(Msg("link_used"))
     if link.revision != booking.revision:
         raise InvalidTransition(Msg("request_changed_since"))  # the use is rolled back
+
+
+def _refuse_closed(
+    ctx: Context, uow: UnitOfWork, booking: Booking, lines: Sequence[BookingLine]
+) -> None:
+    """409 when a resource to approve was closed on one of the dates after the request was
+    made (a closure is refused only over approved bookings, so requests may wait in it):
+    the decider declines that line or the organiser moves the request."""
+    dates = active_dates(booking)
+    if not dates or not lines:
+        return
+    names = {line.resource_id: line.resource.name for line in lines}
+    span = Interval(dates[0].start, max(d.end for d in dates))
+    for closure in uow.resources.closures(list(names), span):
+        closed = Interval(closure.start, closure.end)
+        if any(closed.overlaps(d) for d in dates):
+            name = names[closure.resource_id]
+            raise InvalidTransition(closed_for(name, closed, closure.reason, ctx.zone))
 
 
 def _lines_to_decide(
