@@ -1569,3 +1569,38 @@ def test_a_refused_submission_writes_no_booking_and_no_event(api):
     errors_of(api.submit(api.organiser, room, end=at(MONDAY, 9)))
     problem(api.submit(api.organiser, room, title=["not", "text"]), 422)
     assert api.counts() == (1, 1)
+
+
+def test_each_create_says_where_the_new_thing_is(api):
+    room = api.post("/api/v1/resources", api.admin, {"name": "Aula", "kind": "venue"})
+    team = api.post("/api/v1/teams", api.admin, {"name": "Studio team"})
+    booking = api.submit(api.organiser, room.get_json())
+    person = api.post(
+        "/api/v1/users", api.admin, {"email": "new@example.org", "name": "New", "role": "organiser"}
+    )
+    for made, who in (
+        (room, api.admin),
+        (team, api.admin),
+        (booking, api.organiser),
+        (person, api.admin),
+    ):
+        assert made.status_code == 201, made.get_json()
+        location = made.headers["Location"]
+        assert location.startswith("http://localhost/api/v1/"), location
+        again = api.get(location.removeprefix("http://localhost"), who)
+        assert again.status_code == 200 and again.get_json() == made.get_json()
+    key = {"Idempotency-Key": "create-once"}
+    first = api.post(
+        "/api/v1/bookings",
+        api.organiser,
+        api.booking_body(room.get_json(), start=at(MONDAY, 13), end=at(MONDAY, 14)),
+        headers=key,
+    )
+    replay = api.post(
+        "/api/v1/bookings",
+        api.organiser,
+        api.booking_body(room.get_json(), start=at(MONDAY, 13), end=at(MONDAY, 14)),
+        headers=key,
+    )
+    assert first.status_code == replay.status_code == 201
+    assert replay.headers["Location"] == first.headers["Location"]

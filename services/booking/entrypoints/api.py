@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, url_for
 from marshmallow import Schema
 
 from services.booking import schemas as s
@@ -41,6 +41,14 @@ def ctx() -> Context:
 
 def answer_booking(booking: BookingView, status: int = 200):
     return jsonify(BOOKING_OUT.dump(booking)), status
+
+
+def created(answer: Response | tuple[Response, int], endpoint: str, **values: str) -> Response:
+    """201 with the new thing, and where it is (``Location``, an absolute URL)."""
+    response = answer[0] if isinstance(answer, tuple) else answer
+    response.status_code = 201
+    response.headers["Location"] = url_for(endpoint, _external=True, **values)
+    return response
 
 
 def read(booking_id: str) -> BookingView:
@@ -142,10 +150,15 @@ def list_resources():
 
 
 @creation("/resources", "Add a resource (admin)", s.ResourceInSchema, s.ResourceOut, role="admin")
-@idempotent(models.Resource, reread=lambda key: (answer_resource(key), 201))
+@idempotent(
+    models.Resource,
+    reread=lambda key: created(answer_resource(key), "api.get_resource", resource_id=key),
+)
 def create_resource():
     resource = resources.create_resource(ctx(), current_principal(), json_body(RESOURCE_IN))
-    return jsonify(RESOURCE_OUT.dump(resource)), 201
+    return created(
+        jsonify(RESOURCE_OUT.dump(resource)), "api.get_resource", resource_id=resource.id
+    )
 
 
 @endpoint("/resources/<resource_id>", "GET", summary="One resource", answer=s.ResourceOut)
@@ -215,10 +228,12 @@ def list_teams():
 
 
 @creation("/teams", "Add a team (admin)", s.TeamInSchema, s.TeamOut, role="admin", errors=(409,))
-@idempotent(models.Team, "slug", reread=lambda slug: (answer_team(slug), 201))
+@idempotent(
+    models.Team, "slug", reread=lambda slug: created(answer_team(slug), "api.get_team", slug=slug)
+)
 def create_team():
     team = teams.create_team(ctx(), current_principal(), json_body(TEAM_IN))
-    return jsonify(TEAM_OUT.dump(team)), 201
+    return created(jsonify(TEAM_OUT.dump(team)), "api.get_team", slug=team.slug)
 
 
 @endpoint("/teams/<slug>", "GET", summary="One team", answer=s.TeamOut)
@@ -297,10 +312,15 @@ def availability():
     s.BookingOut,
     errors=(409, 429),
 )
-@idempotent(models.Booking, reread=lambda booking_id: answer_booking(read(booking_id), 201))
+@idempotent(
+    models.Booking,
+    reread=lambda booking_id: created(
+        answer_booking(read(booking_id)), "api.get_booking", booking_id=booking_id
+    ),
+)
 def submit():
     booking = bookings.submit_booking(ctx(), current_principal(), json_body(BOOKING_IN))
-    return answer_booking(booking, 201)
+    return created(answer_booking(booking), "api.get_booking", booking_id=booking.id)
 
 
 @listing("/bookings", "List bookings", s.BookingQuerySchema, s.BookingOut, "bookings")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from services.booking import schemas as s
-from services.booking.entrypoints.api import ctx, endpoint
+from services.booking.entrypoints.api import created, ctx, endpoint
 from services.booking.usecases import passwords, people
 from shared.auth import current_principal
 from shared.messages import Msg
@@ -61,7 +61,7 @@ def list_users():
 )
 def invite_user():
     person = people.invite_person(ctx(), current_principal(), json_body(INVITE))
-    return jsonify(USER_OUT.dump(person)), 201
+    return created(jsonify(USER_OUT.dump(person)), "users_api.get_user", user_id=person.id)
 
 
 @admins("/users/<user_id>", "GET", "One person (admin)", answer=s.UserOut)
