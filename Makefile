@@ -21,10 +21,8 @@ $(STAMP): pyproject.toml
 
 # The whole suite: once on the embedded defaults (SQLite, the SQLite bus), once against
 # PostgreSQL + RabbitMQ (skipped with a reason where they are not running; CI=true fails).
-# The two run side by side (each backend's output shown whole when it ends); one failing
-# does not stop the other.
 test: $(STAMP)
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-embedded test-servers
+	$(MAKE) --no-print-directory test-embedded test-servers
 
 test-embedded: $(STAMP)
 	EVENEMANG_TEST_BACKEND=embedded $(BIN)/python -m pytest $(PYTEST_ARGS)
