@@ -97,18 +97,15 @@ class Spans:
         """(resource, start, end) ranges covering every block, each starting at most
         ``width`` before its last block starts."""
         found = []
-        for resource_id in sorted(self._sorted):
-            first: Interval | None = None
-            end: datetime | None = None
-            for interval in self._sorted[resource_id]:
-                if first is not None and end is not None and interval.start - first.start <= width:
+        for resource_id, intervals in sorted(self._sorted.items()):
+            start, end = intervals[0].start, intervals[0].end
+            for interval in intervals[1:]:
+                if interval.start - start > width:
+                    found.append((resource_id, start, end))
+                    start, end = interval.start, interval.end
+                else:
                     end = max(end, interval.end)
-                    continue
-                if first is not None and end is not None:
-                    found.append((resource_id, first.start, end))
-                first, end = interval, interval.end
-            if first is not None and end is not None:
-                found.append((resource_id, first.start, end))
+            found.append((resource_id, start, end))
         return found
 
 

@@ -28,7 +28,13 @@ from services.booking.domain import (
     require,
 )
 from services.booking.persistence.mapping import rules_of, snapshot
-from services.booking.persistence.models import Booking, BookingLine, HistoryEntry, Occurrence
+from services.booking.persistence.models import (
+    Booking,
+    BookingLine,
+    Closure,
+    HistoryEntry,
+    Occurrence,
+)
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
 from shared.config import Config
@@ -176,18 +182,25 @@ def offer_freed_slots(
             publish(ctx, uow, other, BOOKING_SLOT_FREED, freed=clear)
 
 
+def closures_during(
+    uow: UnitOfWork, resource_ids: Sequence[str], dates: Sequence[Interval]
+) -> list[Closure]:
+    """The closures of these resources that fall on one of these dates (one question)."""
+    if not resource_ids or not dates:
+        return []
+    span = Interval(min(d.start for d in dates), max(d.end for d in dates))
+    return [
+        c
+        for c in uow.resources.closures(resource_ids, span)
+        if any(Interval(c.start, c.end).overlaps(d) for d in dates)
+    ]
+
+
 def closed_during(
     uow: UnitOfWork, resource_ids: Sequence[str], dates: Sequence[Interval]
 ) -> set[str]:
     """Those of the resources that are closed on one of these dates."""
-    if not resource_ids or not dates:
-        return set()
-    span = Interval(min(d.start for d in dates), max(d.end for d in dates))
-    return {
-        c.resource_id
-        for c in uow.resources.closures(resource_ids, span)
-        if any(Interval(c.start, c.end).overlaps(d) for d in dates)
-    }
+    return {c.resource_id for c in closures_during(uow, resource_ids, dates)}
 
 
 def dates(occurrences: Iterable[Interval], cancelled: Iterable[int] = ()) -> list[Occurrence]:

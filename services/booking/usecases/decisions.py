@@ -40,6 +40,7 @@ from services.booking.usecases.common import (
     active_dates,
     add_history,
     bump,
+    closures_during,
     held_blocks,
     line_blocks,
     offer_freed_slots,
@@ -156,16 +157,11 @@ def _refuse_closed(
     """409 when a resource to approve was closed on one of the dates after the request was
     made (a closure is refused only over approved bookings, so requests may wait in it):
     the decider declines that line or the organiser moves the request."""
-    dates = active_dates(booking)
-    if not dates or not lines:
-        return
     names = {line.resource_id: line.resource.name for line in lines}
-    span = Interval(dates[0].start, max(d.end for d in dates))
-    for closure in uow.resources.closures(list(names), span):
+    for closure in closures_during(uow, list(names), active_dates(booking)):
         closed = Interval(closure.start, closure.end)
-        if any(closed.overlaps(d) for d in dates):
-            name = names[closure.resource_id]
-            raise InvalidTransition(closed_for(name, closed, closure.reason, ctx.zone))
+        name = names[closure.resource_id]
+        raise InvalidTransition(closed_for(name, closed, closure.reason, ctx.zone))
 
 
 def _lines_to_decide(
