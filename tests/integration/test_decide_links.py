@@ -24,7 +24,7 @@ from services.booking.persistence.models import (
 from services.booking.usecases import users
 from shared import decision_links
 from shared.decision_links import Action, DecisionLink
-from tests.support.booking import NOW, BookingApi
+from tests.support.booking import MONDAY, NOW, BookingApi, at
 
 MAILBOX = "kommunikation@example.org"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -255,6 +255,19 @@ def test_approving_a_line_whose_time_is_taken_says_so(site):
     refused = site.confirm(site.token(site.tove.email))
     assert refused.status_code == 409
     assert "Cannot be approved: the time is already booked." in words(refused)
+    assert site.everything() == before
+
+
+def test_approving_a_line_in_a_closure_made_since_says_why(site):
+    body = {"start": at(MONDAY, 8), "end": at(MONDAY, 11), "reason": "Lens service"}
+    path = f"/api/v1/resources/{site.photographer['id']}/closures"
+    assert site.post(path, site.admin, body).status_code == 201
+    before = site.everything()
+    refused = site.confirm(site.token(site.tove.email))
+    assert refused.status_code == 409
+    said = words(refused)
+    assert "Photographer" in said and "Lens service" in said, said
+    assert 'name="csrf_token"' in refused.get_data(as_text=True)  # the button is still there
     assert site.everything() == before
 
 

@@ -65,8 +65,10 @@ def _decide(link: DecisionLink, shown: LinkView):
         after = links.decide_by_link(ctx(), link, reason)
     except SlotTaken:
         return _page("taken", link, shown)
-    except InvalidTransition:  # used or outdated meanwhile: say which, as a GET would
+    except InvalidTransition as exc:  # used or outdated meanwhile: say which, as a GET would
         shown = links.open_link(ctx(), link)
+        if shown.state is LinkState.READY:  # as it was, but a rule refuses (a closure since)
+            return _page("ready", link, shown, 409, refusal=exc.message)
         return _page(shown.state.value, link, shown)
     return _page("done", link, shown, booking=after)
 
@@ -95,7 +97,7 @@ def _page(
         names=", ".join(line.resource.name for line in lines),
         errors=form.get("errors", {}),
         values=form.get("values", {}),
-        action_error=Msg("approve_taken") if state == "taken" else None,
+        action_error=Msg("approve_taken") if state == "taken" else form.get("refusal"),
     )
     return _private((page, status or STATUS[state]))
 
