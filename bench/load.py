@@ -206,13 +206,15 @@ def measure(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
     firsts[:] = nexts  # each client's next pair an hour after its last one
     latencies = sorted(t for per in found for t in per)
     if warm:
-        return 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, ""
     if not latencies:
         raise RuntimeError(f"{mode} with {count} clients: nothing done in {seconds} s")
+    done = sorted(len(per) for per in found)  # how evenly the clients were served
     return (
         len(latencies) / seconds,
         statistics.median(latencies),
         latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
+        f"{done[0]}-{done[-1]}" if count > 1 else "",
     )
 
 
@@ -278,16 +280,19 @@ def run_backend(backend: Backend, args, root: Path) -> dict[tuple[str, int], Pha
         order = [("pairs", n) for n in CLIENTS] + [("me", ME_CLIENTS)]
         firsts = [0] * max(CLIENTS)
         measure(setup, "pairs", max(CLIENTS), firsts, 2.0, warm=True)  # every worker connected
-        print(f"{'rep':>3} {'phase':<14} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+        print(f"{'rep':>3} {'phase':<14} {'per s':>8} {'p50 ms':>8} {'p95 ms':>8}  per client")
         for rep in range(args.repeat):
             for mode, count in order if rep % 2 == 0 else reversed(order):
-                rate, p50, p95 = measure(setup, mode, count, firsts, args.seconds)
+                rate, p50, p95, spread = measure(setup, mode, count, firsts, args.seconds)
                 phase = phases.setdefault((mode, count), Phase())
                 phase.rates.append(rate)
                 phase.p50.append(p50)
                 phase.p95.append(p95)
                 label = f"{mode} x {count}"
-                print(f"{rep + 1:>3} {label:<14} {rate:>8.1f} {p50 * 1e3:>8.1f} {p95 * 1e3:>8.1f}")
+                print(
+                    f"{rep + 1:>3} {label:<14} {rate:>8.1f} {p50 * 1e3:>8.1f} {p95 * 1e3:>8.1f}"
+                    f"  {spread}"
+                )
     return phases
 
 
