@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -41,7 +43,7 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,7 +64,7 @@ PORTS = range(18400, 18500)  # this benchmark's own loopback ports
 CLIENTS = (1, 4, 16)
 ME_CLIENTS = 4
 WARMUP = 0.5
-AIM_SCALE, AIM_P95, AIM_ME = 1.0, 0.5, 0.1
+AIM_SCALE, AIM_P95, AIM_ME, AIM_VISIBLE = 1.0, 0.5, 0.1, 0.3
 FIRST = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
 
@@ -119,6 +121,41 @@ class Setup:
     infra: str
     organisers: list[str]  # tokens, one per client
     resources: list[str]  # venue ids, one per client
+    approved: dict | None = None  # title mark -> when its approve was answered (visible)
+    sink: str = ""  # evenemang up's mail sink (visible)
+
+
+FEED = "/calendar/feeds/public.ics"
+MARK = re.compile(rb"Approved: Load (L\d+x\d+y)")
+POLL = 0.02  # the watcher's pause between looks at the feed and the sink
+
+
+def watch(setup: Setup, until: float, out: dict[str, dict[str, float]]) -> None:
+    """Until ``until``: look at the public feed and the mail sink, and note for each
+    approved booking how long after its approve it appeared in each."""
+    assert setup.approved is not None
+    conn, read = Connection(setup.port), set()
+    feed, mail = out["feed"], out["mail"]
+    try:
+        while time.perf_counter() < until:
+            status, _head, body = conn.send(request("GET", FEED, setup.infra))
+            now = time.perf_counter()
+            if status != 200:
+                raise RuntimeError(f"{FEED} answered {status}")
+            for mark, at in list(setup.approved.items()):
+                if mark not in feed and mark.encode() in body:
+                    feed[mark] = now - at
+            names = os.listdir(setup.sink) if os.path.isdir(setup.sink) else ()
+            for name in sorted(set(names) - read):
+                read.add(name)
+                text = (Path(setup.sink) / name).read_bytes()
+                for found in MARK.findall(text):
+                    mark = found.decode()
+                    if mark in setup.approved and mark not in mail:
+                        mail[mark] = now - setup.approved[mark]
+            time.sleep(POLL)
+    finally:
+        conn.close()
 
 
 def pairs(setup: Setup, i: int, first: int, until: float, start: float, out: list) -> int:
@@ -128,8 +165,11 @@ def pairs(setup: Setup, i: int, first: int, until: float, start: float, out: lis
     try:
         while (now := time.perf_counter()) < until:
             begin = FIRST + timedelta(hours=n)
+            mark = f"L{i}x{n}y"  # unique in the feed and in a mail's subject
             body = {
-                "title": f"Load {i}.{n}",
+                "title": f"Load {mark}",
+                "visibility": "public",
+                "language": "en",  # the approval's subject in ASCII: "Approved: <title>"
                 "start": begin.isoformat(),
                 "end": (begin + timedelta(hours=1)).isoformat(),
                 "resource_ids": [setup.resources[i]],
@@ -142,6 +182,8 @@ def pairs(setup: Setup, i: int, first: int, until: float, start: float, out: lis
             done = expect(conn, request("POST", path, setup.infra, {}), 200)
             if done["status"] != "approved":
                 raise RuntimeError(f"approved as {done['status']}")
+            if setup.approved is not None and now >= start:
+                setup.approved[mark] = time.perf_counter()
             n += 1
             if now >= start:
                 out.append(time.perf_counter() - now)
@@ -172,6 +214,11 @@ def clients(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
     errors: list[str] = []
     work = pairs if mode == "pairs" else me
     nexts = list(firsts)
+    seen: dict[str, dict[str, float]] = {"feed": {}, "mail": {}}
+    watcher = None
+    if setup.approved is not None:  # what a watcher sees until 20 s after the clients stop
+        watcher = threading.Thread(target=watch, args=(setup, until + 20, seen))
+        watcher.start()
 
     def run(i: int) -> None:
         try:
@@ -184,7 +231,10 @@ def clients(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
         thread.start()
     for thread in threads:
         thread.join()
-    results.put((errors, found, nexts))
+    if watcher is not None:
+        watcher.join()
+        seen["approved"] = dict(setup.approved)
+    results.put((errors, found, nexts, seen))
 
 
 @dataclass
@@ -199,7 +249,7 @@ def measure(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
     results = context.Queue()
     child = context.Process(target=clients, args=(setup, mode, count, firsts, seconds, results))
     child.start()
-    errors, found, nexts = results.get(timeout=seconds + 120)
+    errors, found, nexts, seen = results.get(timeout=seconds + 120)
     child.join(timeout=30)
     if errors:
         raise RuntimeError("; ".join(errors[:3]))
@@ -207,6 +257,8 @@ def measure(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
     latencies = sorted(t for per in found for t in per)
     if warm:
         return 0.0, 0.0, 0.0, ""
+    if setup.approved is not None:
+        return seen
     if not latencies:
         raise RuntimeError(f"{mode} with {count} clients: nothing done in {seconds} s")
     done = sorted(len(per) for per in found)  # how evenly the clients were served
@@ -321,6 +373,79 @@ def figures_of(name: str, phases: dict[tuple[str, int], Phase]) -> list[dict]:
     ]
 
 
+def run_visible(args, root: Path) -> list[dict]:
+    """Approve -> visible: ``evenemang up`` on the embedded defaults (relay, consumers,
+    sender as its worker processes, mail to the sink), 16 clients making public pairs, a
+    watcher reading the public feed and the sink; seconds from the approve's answer."""
+    from services.booking.usecases.users import add_user, create_token
+    from shared.config import Config
+    from shared.db import Database
+    from shared.migrations import upgrade
+    from tests.support.suite import evenemang_up, wait_healthy
+
+    print("\n== visible: evenemang up, embedded ==", flush=True)
+    data_dir = root / "data-up"
+    data_dir.mkdir()
+    config = Config(
+        data_dir=data_dir, max_bookings_per_hour=0, max_pending_bookings=0
+    ).with_defaults()
+    config = config.ensure_secret_key()
+    url = config.database_url("booking")
+    upgrade("booking", url)
+    db = Database(url)
+    try:
+        tokens = {}
+        people = [f"organiser{i}@bench.invalid" for i in range(max(CLIENTS))]
+        for email, role in [*((e, "organiser") for e in people), ("infra@x.invalid", "infra"),
+                            ("admin@x.invalid", "admin")]:  # fmt: skip
+            add_user(db, email, email.split("@")[0].title(), role)
+            tokens[email] = create_token(db, config.secret_key, email)
+    finally:
+        db.dispose()
+    feed, mail, missing = [], [], []
+    with evenemang_up(config, root, port=free_port()) as suite:
+        wait_healthy(suite, timeout=60)
+        port = int(suite.url.rsplit(":", 1)[1])
+        conn = Connection(port)
+        venues = []
+        for i in range(max(CLIENTS)):
+            body = {"name": f"Sal {i}", "kind": "venue", "capacity": 80, "max_advance_days": 3650}
+            made = expect(
+                conn, request("POST", "/api/v1/resources", tokens["admin@x.invalid"], body), 201
+            )
+            venues.append(made["id"])
+        conn.close()
+        setup = Setup(port, tokens["infra@x.invalid"], [tokens[e] for e in people], venues)
+        firsts = [0] * max(CLIENTS)
+        measure(setup, "pairs", max(CLIENTS), firsts, 2.0, warm=True)
+        for rep in range(args.repeat):
+            watched = replace(setup, approved={}, sink=str(data_dir / "mail"))
+            seen = measure(watched, "pairs", max(CLIENTS), firsts, args.seconds)
+            approved = seen["approved"]
+            feed.append(statistics.median(seen["feed"].values() or [math.inf]))
+            mail.append(statistics.median(seen["mail"].values() or [math.inf]))
+            missing.append((len(approved) - len(seen["feed"]), len(approved) - len(seen["mail"])))
+            print(
+                f"{rep + 1:>3} {len(approved)} approved: in the feed p50 {feed[-1]:.3f} s, "
+                f"mail in the sink p50 {mail[-1]:.3f} s; not seen in 20 s: {missing[-1]}",
+                flush=True,
+            )
+    return [
+        figure(
+            "approve -> in the public feed, p50 at 16 clients, s (embedded)",
+            f"evenemang up; the watcher looks every {POLL * 1000:.0f} ms",
+            feed,
+            f"< {AIM_VISIBLE}",
+        ),
+        figure(
+            "approve -> mail in the sink, p50 at 16 clients, s (embedded)",
+            f"evenemang up; the watcher looks every {POLL * 1000:.0f} ms",
+            mail,
+            f"< {AIM_VISIBLE}",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench.figures import holds
 
@@ -329,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="per phase (4)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; medians (3)")
     parser.add_argument("--workers", type=int, help="gunicorn processes (as deploy/)")
+    parser.add_argument(
+        "--visible", choices=("yes", "no", "only"), default="yes", help="approve -> visible (yes)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the figures there")
     args = parser.parse_args(argv)
     if args.workers is None:  # as deploy/gunicorn.conf.py: 2 x cores + 1, at most 8
@@ -342,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="evenemang-bench-load-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, root, ignore_errors=True)
-        for name in ("sqlite", "postgres") if args.backend == "all" else (args.backend,):
+        names = ("sqlite", "postgres") if args.backend == "all" else (args.backend,)
+        for name in names if args.visible != "only" else ():
             backend = sqlite_backend(root, "booking") if name == "sqlite" else None
             backend = backend or postgres_backend("evbench_load")
             if isinstance(backend, str):
@@ -351,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
             for cleanup in backend.cleanups:
                 stack.callback(cleanup)
             found += figures_of(name, run_backend(backend, args, root))
+        if args.visible != "no":
+            found += run_visible(args, root)
 
     print(f"\n{'figure':<44} {'baseline':<38} {'min / median / max':>20}  aim")
     for f in found:
