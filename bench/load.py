@@ -147,6 +147,8 @@ def watch(setup: Setup, until: float, out: dict[str, dict[str, float]]) -> None:
                     feed[mark] = now - at
             names = os.listdir(setup.sink) if os.path.isdir(setup.sink) else ()
             for name in sorted(set(names) - read):
+                if name.startswith("."):  # a mail being written (renamed in place when done)
+                    continue
                 read.add(name)
                 text = (Path(setup.sink) / name).read_bytes()
                 for found in MARK.findall(text):
@@ -217,7 +219,14 @@ def clients(setup: Setup, mode: str, count: int, firsts: list[int], seconds: flo
     seen: dict[str, dict[str, float]] = {"feed": {}, "mail": {}}
     watcher = None
     if setup.approved is not None:  # what a watcher sees until 20 s after the clients stop
-        watcher = threading.Thread(target=watch, args=(setup, until + 20, seen))
+
+        def watching() -> None:
+            try:
+                watch(setup, until + 20, seen)
+            except Exception as exc:  # reported to the parent, which fails the run
+                errors.append(f"watcher: {exc!r}")
+
+        watcher = threading.Thread(target=watching)
         watcher.start()
 
     def run(i: int) -> None:
