@@ -33,8 +33,10 @@ test-servers: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# Every benchmark, then one table: figure, baseline, min / median / max, aim, HOLDS or SHORT
+# (bench/run.py; `make bench BENCH="booking load"` runs only those).
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

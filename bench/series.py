@@ -19,16 +19,16 @@ The limits per organiser are off (a benchmark submits more than a person may).
 
 Prints, per backend and figure, seconds (min / median / max of ``--repeat``) for the
 largest series and for one date, the ratio of the medians, the aim, and HOLDS or SHORT (on
-the median seconds). ``--json`` prints the rows for ``make bench`` instead. The exit status
+the median seconds). ``--json PATH`` also writes the figures there (``make bench``; values:
+the seconds of each trial of the largest series, aim in seconds). The exit status
 is 1 when an aim is short.
 
-    .venv/bin/python bench/series.py [--backend sqlite|postgres|all] [--repeat 3] [--json]
+    .venv/bin/python bench/series.py [--backend sqlite|postgres|all] [--repeat 3] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -49,6 +49,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import services.booking  # noqa: E402
+from bench import figures  # noqa: E402
 from services.booking.domain import MAX_OCCURRENCES  # noqa: E402
 from shared.config import Config  # noqa: E402
 from shared.migrations import upgrade  # noqa: E402
@@ -143,9 +144,10 @@ def rows_for(backend: str, seconds: dict[str, dict[str, list[float]]]) -> list[d
                 "figure": f"{figure} {MAX_OCCURRENCES} dates x {RESOURCES} resources, s",
                 "baseline": f"{figure} 1 date x 1 resource",
                 "value": [min(large), statistics.median(large), max(large)],
+                "values": large,
                 "baseline_value": statistics.median(one),
                 "ratio": [ratios[0], statistics.median(ratios), ratios[-1]],
-                "aim": f"< {aim:g} s",
+                "aim": f"< {aim:g}",
                 "holds": statistics.median(large) < aim,
             }
         )
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "all"), default="all")
     parser.add_argument("--repeat", type=int, default=3, help="trials per size, <= 11 (3)")
-    parser.add_argument("--json", action="store_true", help="rows for make bench")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures there")
     args = parser.parse_args(argv)
     if not 1 <= args.repeat <= 11:
         parser.error("--repeat must be 1 to 11")
@@ -194,17 +196,27 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
-    if args.json:
-        print(json.dumps(rows))
-    else:
-        print(f"{'backend':<9} {'figure':<44} {'s min/med/max':>20} {'one, s':>8} {'ratio':>6}")
-        for row in rows:
-            low, mid, high = row["value"]
-            verdict = "HOLDS" if row["holds"] else "SHORT"
-            print(
-                f"{row['backend']:<9} {row['figure']:<44} {low:6.3f} {mid:6.3f} {high:6.3f} "
-                f"{row['baseline_value']:8.3f} {row['ratio'][1]:6.0f}  aim {row['aim']} {verdict}"
+    figures.write(
+        args.json,
+        "series",
+        [
+            figures.figure(
+                f"{row['figure']} ({row['backend']})",
+                f"{row['baseline']}: {row['baseline_value']:.3f} s",
+                row["values"],
+                row["aim"],
             )
+            for row in rows
+        ],
+    )
+    print(f"{'backend':<9} {'figure':<44} {'s min/med/max':>20} {'one, s':>8} {'ratio':>6}")
+    for row in rows:
+        low, mid, high = row["value"]
+        verdict = "HOLDS" if row["holds"] else "SHORT"
+        print(
+            f"{row['backend']:<9} {row['figure']:<44} {low:6.3f} {mid:6.3f} {high:6.3f} "
+            f"{row['baseline_value']:8.3f} {row['ratio'][1]:6.0f}  aim {row['aim']} {verdict}"
+        )
     return 0 if rows and all(row["holds"] for row in rows) else 1
 
 

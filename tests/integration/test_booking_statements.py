@@ -1,7 +1,9 @@
 """The busiest pages ask the database a fixed, small number of questions: the decision queue
 and the check of a long series each take at most 5 SQL statements (SQLite's BEGIN
-included), however many requests, resources and dates there are. Counted with SQLAlchemy's
-``before_cursor_execute`` on the app's engine, on the run's backend."""
+included), however many requests, resources and dates there are; a submit and an approve
+through the API as many for 10 resources as for 1 (issue 13), and reading a booking of 500
+dates a handful. Counted with SQLAlchemy's ``before_cursor_execute`` on the app's engine, on
+the run's backend."""
 
 from __future__ import annotations
 
@@ -144,3 +146,48 @@ def test_submitting_a_series_checks_it_in_as_many_questions_for_2_weeks_as_for_2
         assert len(response.get_json()["occurrences"]) == weeks
         sizes[weeks] = len([s for s in statements if s.lstrip().upper().startswith("SELECT")])
     assert sizes[2] == sizes[WEEKS], sizes
+
+
+SUBMIT_STATEMENTS = 18  # SQLite: BEGIN twice, the token check, the limits, the writes
+APPROVE_STATEMENTS = 15
+READ_STATEMENTS = 8
+SERIES = 500
+
+
+def _heads(statements: list[str]) -> list[str]:
+    return [" ".join(s.split()[:4]) for s in statements]
+
+
+def test_a_submit_and_an_approve_take_as_many_statements_for_10_resources_as_for_1(api):
+    """Issue 13: a request's statements do not grow with its resources (each resource's
+    line, slots and rules are written and read set-based)."""
+    counts = {}
+    for n, size in enumerate((1, 3, 10)):
+        rooms = [api.make_resource(name=f"Room {size}.{k}") for k in range(size)]
+        day = MONDAY + timedelta(days=n)
+        body = api.booking_body(*rooms, start=at(day, 10), end=at(day, 12))
+        submitted, submit = statements_of(
+            api, lambda body=body: api.post("/api/v1/bookings", api.organiser, body)
+        )
+        assert submitted.status_code == 201, submitted.get_json()
+        path = f"/api/v1/bookings/{submitted.get_json()['id']}/approve"
+        approved, approve = statements_of(api, lambda path=path: api.post(path, api.infra))
+        assert approved.status_code == 200, approved.get_json()
+        assert approved.get_json()["status"] == "approved"
+        assert len(approved.get_json()["resources"]) == size
+        assert len(submit) <= SUBMIT_STATEMENTS, _heads(submit)
+        assert len(approve) <= APPROVE_STATEMENTS, _heads(approve)
+        counts[size] = (len(submit), len(approve))
+    assert counts[1] == counts[3] == counts[10], counts
+
+
+def test_reading_a_booking_of_500_dates_takes_a_handful_of_statements(api):
+    rooms = [api.make_resource(name=f"Room {k}", max_advance_days=3650) for k in range(3)]
+    series = api.booking(api.organiser, *rooms, rrule=f"FREQ=DAILY;COUNT={SERIES}")
+    path = f"/api/v1/bookings/{series['id']}"
+
+    read, statements = statements_of(api, lambda: api.get(path, api.organiser))
+
+    assert read.status_code == 200, read.get_json()
+    assert len(read.get_json()["occurrences"]) == SERIES
+    assert len(statements) <= READ_STATEMENTS, _heads(statements)

@@ -209,6 +209,10 @@ class Closure(Base):
 
 class Booking(Base):
     __tablename__ = "bookings"
+    __table_args__ = (  # the limits per person: made in the last hour, pending now
+        Index("ix_bookings_organiser_created", "organiser_id", "created_at"),
+        Index("ix_bookings_organiser_status", "organiser_id", "status"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     uid: Mapped[str] = mapped_column(String(120), unique=True)
@@ -225,7 +229,7 @@ class Booking(Base):
     expected_attendees: Mapped[int | None] = mapped_column(Integer, nullable=True)
     participants: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
-    organiser_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    organiser_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
