@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
@@ -32,6 +32,26 @@ from shared.inbox import insert_for
 
 QUEUED, SENDING = DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value
 SUBJECT_LENGTH = 400
+
+# The sender's statements after each mail, built once (Core, no ORM bookkeeping): they run
+# once a mail, in the short transaction that notes it.
+_table = Delivery.__table__
+_SENT = (
+    update(_table)
+    .where(_table.c.id == bindparam("delivery"), _table.c.claim == bindparam("sender_claim"))
+    .values(
+        status=DeliveryStatus.SENT.value,
+        sent_at=bindparam("at"),
+        attempts=_table.c.attempts + 1,
+        claim=None,
+        claimed_at=None,
+    )
+)
+_RENEW = (
+    update(_table)
+    .where(_table.c.claim == bindparam("sender_claim"), _table.c.status == SENDING)
+    .values(claimed_at=bindparam("at"))
+)
 
 
 class SqlDeliveries:
@@ -141,26 +161,12 @@ class SqlDeliveries:
         ]
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
-        if not ids:
-            return
-        self.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.claim == token)
-            .values(
-                status=DeliveryStatus.SENT.value,
-                sent_at=now,
-                attempts=Delivery.attempts + 1,
-                claim=None,
-                claimed_at=None,
-            )
-        )
+        connection = self.session.connection()
+        for id_ in ids:
+            connection.execute(_SENT, {"delivery": id_, "sender_claim": token, "at": now})
 
     def renew(self, token: str, now: datetime) -> None:
-        self.session.execute(
-            update(Delivery)
-            .where(Delivery.claim == token, Delivery.status == SENDING)
-            .values(claimed_at=now)
-        )
+        self.session.connection().execute(_RENEW, {"sender_claim": token, "at": now})
 
     def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         values: dict[str, Any] = {
