@@ -10,7 +10,7 @@ inbox's transaction instead, so an event's record and its mail commit together.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
@@ -123,21 +123,28 @@ class WaitingReminders(Protocol):
 class Invitations(Protocol):
     """What each participant's calendar was last sent for a booking."""
 
-    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]: ...
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[str, Invited]]:
+        """Each booking's calendars (those it has), rows locked in booking order."""
 
-    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None: ...
+    def save(self, saves: Sequence[tuple[str, Mapping[str, Invited], int]]) -> None:
+        """Each (booking, its calendars' states, the revision they were sent) kept."""
 
 
 class Reminders(Protocol):
     """The reminders ahead: one per occurrence of an approved booking."""
 
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[int, datetime]]:
+        """Per booking (those that have any), occurrence number → start time of its
+        scheduled reminders; rows locked in booking order."""
+
     def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
         """Occurrence number → start time of the booking's scheduled reminders."""
 
     def reschedule(
-        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+        self, changes: Sequence[tuple[str, Iterable[int], Mapping[int, datetime]]], lead: timedelta
     ) -> None:
-        """Remove the ``drop`` reminders, schedule ``add`` (``lead`` before each start)."""
+        """For each (booking, drop, add): remove the ``drop`` reminders, schedule ``add``
+        (``lead`` before each start)."""
 
     def any_due(self, now: datetime) -> bool: ...
 
