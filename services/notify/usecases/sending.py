@@ -55,11 +55,12 @@ def send_due_mail(
         if renew:
             renewed[0] = now
 
-    if mailer is None:
-        with Mailer(connect) as own:
-            own.send_batch(settings.envelope_from, claimed, record)
-    else:
-        mailer.send_batch(settings.envelope_from, claimed, record)
+    with uow.holding():
+        if mailer is None:
+            with Mailer(connect) as own:
+                own.send_batch(settings.envelope_from, claimed, record)
+        else:
+            mailer.send_batch(settings.envelope_from, claimed, record)
     return len(claimed)
 
 
