@@ -42,7 +42,7 @@ class Mailer:
         self._opened: AbstractContextManager[Any] | None = None
         self._connection: Any = None
         self._used = 0.0
-        self._fresh = False
+        self._check = False  # ask NOOP before the next mail
 
     def __enter__(self) -> Mailer:
         return self
@@ -51,12 +51,13 @@ class Mailer:
         self.close()
 
     def _ready(self) -> Any:
-        if self._connection is not None and not self._fresh and not _alive(self._connection):
+        if self._check and self._connection is not None and not _alive(self._connection):
             self.close()
+        self._check = False
         if self._connection is None:
             opened = self.connect()
             self._connection = opened.__enter__()  # raises ConnectionTrouble
-            self._opened, self._fresh = opened, True
+            self._opened = opened
             self.connections += 1
         return self._connection
 
@@ -86,7 +87,7 @@ class Mailer:
             if on_outcome is not None:
                 on_outcome(item, outcome)
 
-        self._fresh = False  # a connection kept from before is checked first
+        self._check = True  # a connection kept from an earlier batch is checked first
         reconnected = False
         for item in claimed:
             with log_context(
