@@ -167,6 +167,19 @@ class SmtpConnection:
         except (smtplib.SMTPException, OSError):
             smtp.close()
 
+    def alive(self) -> bool:
+        """Whether the server still answers on this connection (``NOOP``); one that does
+        not is closed."""
+        if self._smtp is None:
+            return False
+        try:
+            if self._smtp.noop()[0] == 250:
+                return True
+        except (smtplib.SMTPException, OSError):
+            pass
+        self.close()
+        return False
+
     def send(self, sender: str, recipients: list[str], data: bytes) -> dict[str, Refusal]:
         """Send one message; the recipients the server refused (the rest have it).
 

@@ -324,8 +324,11 @@ class Notify:
     def send_all(self) -> int:
         """Run the sender until nothing is due; how many rows it claimed."""
         send, total = self.sender(), 0
-        while claimed := send():
-            total += claimed
+        try:
+            while claimed := send():
+                total += claimed
+        finally:
+            send.close()
         return total
 
     def reminders_due(self, now: Any) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 
 from services.notify.entrypoints.consumer import make_handler
-from services.notify.mail.smtp import Connect
+from services.notify.mail.smtp import Connect, Mailer
 from services.notify.persistence.unit_of_work import SqlAlchemyUnitOfWork
 from services.notify.settings import MailSettings, SenderSettings
 from services.notify.usecases.reminders import queue_scheduled_mail
@@ -40,12 +40,34 @@ def repeat(stop: threading.Event, work: Callable[[], int], interval: float, what
             stop.wait(interval)
 
 
+class MailSender:
+    """One round of sending (claim, send, record) each call; how many deliveries it
+    claimed. Its SMTP connection is kept from round to round while there is mail to send;
+    ``close`` closes it."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: SenderSettings,
+        connect: Connect | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.connect = connect or partial(connection_for, settings.smtp_url, settings.sink_dir)
+        self.mailer = Mailer(self.connect)
+        self.uow, self.settings, self.clock = SqlAlchemyUnitOfWork(db), settings, clock
+
+    def __call__(self) -> int:
+        return send_due_mail(self.uow, self.connect, self.settings, self.clock, self.mailer)
+
+    def close(self) -> None:
+        self.mailer.close()
+
+
 def mail_sender(
     db: Database, settings: SenderSettings, connect: Connect | None = None, clock: Clock = utcnow
-) -> Callable[[], int]:
-    """One round of sending (claim, send, record); how many deliveries it claimed."""
-    connect = connect or partial(connection_for, settings.smtp_url, settings.sink_dir)
-    return partial(send_due_mail, SqlAlchemyUnitOfWork(db), connect, settings, clock)
+) -> MailSender:
+    """The sender's rounds on ``db`` (see :class:`MailSender`)."""
+    return MailSender(db, settings, connect, clock)
 
 
 def sender_loop(config: Config, settings: SenderSettings | None = None) -> Loop:
@@ -55,9 +77,11 @@ def sender_loop(config: Config, settings: SenderSettings | None = None) -> Loop:
 
     def run(stop: threading.Event) -> None:
         db = service_database(config, "notify")
+        sender = mail_sender(db, settings)
         try:
-            repeat(stop, mail_sender(db, settings), settings.interval, "sender")
+            repeat(stop, sender, settings.interval, "sender")
         finally:
+            sender.close()
             db.dispose()
 
     return run

@@ -12,7 +12,6 @@ from services.notify.mail.addresses import NAME_LENGTH, header_address, one_line
 from services.notify.mail.message import (
     Composed,
     alternatives,
-    flattened,
     header_lines,
     message_id,
     recipient_headers,
@@ -69,5 +68,5 @@ def compose_account(mail: AccountMail, settings: MailSettings, created: datetime
     sender = header_address(Person(settings.sender_address, settings.sender_name))
     headers = header_lines(sender, bodies.subject, created, mail.account.language.value)
     mid = message_id(settings, mail.event_id, mail.recipient, mail.kind)
-    body = flattened(alternatives(bodies))
+    body = alternatives(bodies)
     return Composed(mid, bodies.subject, recipient_headers(mail.to, mid) + headers + body)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.utils import formataddr, getaddresses, parseaddr
+from functools import lru_cache
 
 from shared.events import Person
 
@@ -25,11 +26,16 @@ def one_line(text: object, limit: int = 250) -> str:
 def header_address(person: Person) -> Address:
     """A header address; raises ValueError for an address that cannot be one."""
     try:
-        return Address(
-            display_name=one_line(person.name, NAME_LENGTH), addr_spec=person.email.strip()
-        )
+        return _address(one_line(person.name, NAME_LENGTH), person.email.strip())
     except (ValueError, IndexError, HeaderParseError) as exc:
         raise ValueError(f"not a mail address: {person.email!r}") from exc
+
+
+@lru_cache(maxsize=4096)
+def _address(name: str, address: str) -> Address:
+    """Parsed once for the many mails to and from the same people (an ``Address`` does not
+    change)."""
+    return Address(display_name=name, addr_spec=address)
 
 
 def recipient_line(person: Person) -> str:

@@ -7,21 +7,17 @@ replaced, so a title with CR/LF stays one header; ``policy=SMTP`` folds long one
 
 from __future__ import annotations
 
+import base64
 import binascii
+import functools
 import hashlib
-import io
+import re
 import uuid
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.encoders import encode_base64
-from email.generator import BytesGenerator
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import format_datetime
 from typing import Any
 
@@ -33,7 +29,9 @@ from services.notify.mail.wording import organiser_of
 from services.notify.settings import MailSettings
 from shared.events import Person
 
-BODY_POLICY = policy.compat32.clone(linesep="\r\n")
+CRLF = "\r\n"
+MAX_LINE = 78
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -58,69 +56,101 @@ def _from(mail: Mail, settings: MailSettings) -> Address:
     return header_address(Person(settings.sender_address, name))
 
 
-def _multipart(subtype: str) -> MIMEMultipart:
-    """A multipart with a boundary of its own: ``=_`` never occurs in quoted-printable or
-    base64 parts (so the generator need not search the parts for it, which compiles a new
-    regular expression for every message)."""
-    return MIMEMultipart(subtype, boundary=f"=_{uuid.uuid4().hex}", policy=BODY_POLICY)
+def _multipart(subtype: str, parts: Sequence[str]) -> str:
+    """A multipart as the email package writes it, with a boundary of its own: ``=_`` never
+    occurs in quoted-printable or base64 parts, so no part need be searched for it."""
+    boundary = f"=_{uuid.uuid4().hex}"
+    kind = f"Content-Type: multipart/{subtype};"
+    fold = "\r\n " if len(kind) + len(boundary) + 12 > MAX_LINE else " "
+    between = f"\r\n--{boundary}\r\n"
+    return (
+        f'{kind}{fold}boundary="{boundary}"\r\nMIME-Version: 1.0\r\n\r\n--{boundary}\r\n'
+        f"{between.join(parts)}\r\n--{boundary}--\r\n"
+    )
 
 
-def _text_part(text: str, subtype: str) -> MIMENonMultipart:
+def _leaf(content_type: str, encoding: str, payload: str, extra: str = "") -> str:
+    """A part whose headers carry no user text, its payload's lines ending in CRLF."""
+    return (
+        f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n"
+        f"Content-Transfer-Encoding: {encoding}\r\n{extra}\r\n{_NEWLINES.sub(CRLF, payload)}"
+    )
+
+
+def _text_part(text: str, subtype: str) -> str:
     """A UTF-8 text part, quoted-printable (binascii's encoder: the email package's own is
     pure Python and many times slower)."""
-    part = MIMENonMultipart("text", subtype, policy=BODY_POLICY, charset="utf-8")
-    part["Content-Transfer-Encoding"] = "quoted-printable"
-    part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
-    return part
+    encoded = binascii.b2a_qp(text.encode(), istext=True).decode("ascii")
+    return _leaf(f'text/{subtype}; charset="utf-8"', "quoted-printable", encoded)
 
 
-def alternatives(bodies: Bodies) -> MIMEMultipart:
-    """The text and the HTML of a mail, as alternatives."""
-    alternative = _multipart("alternative")
-    alternative.attach(_text_part(bodies.text, "plain"))
-    alternative.attach(_text_part(bodies.html, "html"))
-    return alternative
+def _base64(data: bytes) -> str:
+    return base64.encodebytes(data).decode("ascii")
 
 
-def flattened(part: MIMEMultipart) -> bytes:
-    """A MIME part as bytes (its Content-Type header onwards)."""
-    out = io.BytesIO()
-    BytesGenerator(out, policy=BODY_POLICY).flatten(part)
-    return out.getvalue()
+def _alternative(bodies: Bodies, *more: str) -> str:
+    return _multipart(
+        "alternative", [_text_part(bodies.text, "plain"), _text_part(bodies.html, "html"), *more]
+    )
+
+
+def alternatives(bodies: Bodies) -> bytes:
+    """The text and the HTML of a mail, as alternatives (a MIME part as bytes: its
+    Content-Type header onwards)."""
+    return _alternative(bodies).encode("ascii")
 
 
 def body_part(mail: Mail, settings: MailSettings, bodies: Bodies) -> bytes:
     """The MIME body (its Content-Type header onwards): text and HTML alternatives, and for
     calendar mail the ``text/calendar; method=...`` alternative plus the same calendar as
-    an ``.ics`` attachment. Built with the email package's MIME classes, whose headers here
-    carry no user text."""
-    alternative = alternatives(bodies)
+    an ``.ics`` attachment. Written as the email package's MIME classes and generator
+    write them (``tests`` parse it back), without their per-message policy work; its
+    headers carry no user text."""
     method = mail.kind.imip_method
-    top: MIMEMultipart = alternative
-    if method:
-        calendar = calendar_text(mail, settings).encode()
-        inline = MIMENonMultipart(
-            "text", "calendar", policy=BODY_POLICY, charset="utf-8", method=method
-        )
-        inline.set_payload(calendar)
-        encode_base64(inline)
-        alternative.attach(inline)
-        attachment = MIMEApplication(calendar, "ics", policy=BODY_POLICY)
-        name = "cancel.ics" if method == "CANCEL" else "invite.ics"
-        attachment.add_header("Content-Disposition", "attachment", filename=name)
-        top = _multipart("mixed")
-        top.attach(alternative)
-        top.attach(attachment)
-    return flattened(top)
+    if not method:
+        return alternatives(bodies)
+    calendar = _base64(calendar_text(mail, settings).encode())
+    inline = _leaf(f'text/calendar; charset="utf-8"; method="{method}"', "base64", calendar)
+    name = "cancel.ics" if method == "CANCEL" else "invite.ics"
+    disposition = f'Content-Disposition: attachment; filename="{name}"\r\n'
+    attachment = _leaf("application/ics", "base64", calendar, disposition)
+    return _multipart("mixed", [_alternative(bodies, inline), attachment]).encode("ascii")
 
 
 def _header_block(fields: list[tuple[str, Any]]) -> bytes:
     """Header lines as ``policy=SMTP`` writes them: values that carry user text stay one
     header each, folded when long (ends with CRLF, without the blank line)."""
-    msg = EmailMessage(policy=policy.SMTP)
-    for name, value in fields:
-        msg[name] = value
-    return msg.as_bytes().removesuffix(b"\r\n")
+    return "".join(_field(name, value) for name, value in fields).encode("ascii")
+
+
+def _field(name: str, value: Any) -> str:
+    """One header as ``policy=SMTP`` folds it: a short line of plain ASCII as it is (what
+    the policy makes of it too, without parsing it), an address header once a process."""
+    if isinstance(value, Address):
+        return _addresses(name, ((value.display_name, value.addr_spec),), False)
+    if isinstance(value, list):
+        return _addresses(name, tuple((a.display_name, a.addr_spec) for a in value), True)
+    if (
+        value
+        and len(name) + len(value) + 2 <= MAX_LINE
+        and value.isascii()
+        and value.isprintable()
+        and "=?" not in value
+        and value == value.strip()
+    ):
+        return f"{name}: {value}{CRLF}"
+    return _folded(name, value)
+
+
+def _folded(name: str, value: Any) -> str:
+    return policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP)
+
+
+@functools.lru_cache(maxsize=256)
+def _addresses(name: str, pairs: tuple[tuple[str, str], ...], many: bool) -> str:
+    """An address header: one (``From``) or a list (``Reply-To``) of (name, address)."""
+    found = [Address(display_name=display, addr_spec=spec) for display, spec in pairs]
+    return _folded(name, found if many else found[0])
 
 
 def recipient_headers(to: Person, mid: str) -> bytes:

@@ -32,6 +32,7 @@ def mail_templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=StrictUndefined,
+        auto_reload=False,  # looked up once, not checked on disk for every mail
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
@@ -32,6 +32,51 @@ from shared.inbox import insert_for
 
 QUEUED, SENDING = DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value
 SUBJECT_LENGTH = 400
+
+# The statements run once a mail (the sender noting it) or once a booking (planning dropping
+# what a newer plan replaces), built once: Core, without the ORM's bookkeeping per call.
+_table = Delivery.__table__
+_SENT = (
+    update(_table)
+    .where(_table.c.id == bindparam("delivery"), _table.c.claim == bindparam("sender_claim"))
+    .values(
+        status=DeliveryStatus.SENT.value,
+        sent_at=bindparam("at"),
+        attempts=_table.c.attempts + 1,
+        claim=None,
+        claimed_at=None,
+    )
+)
+
+
+def _dropping(reason: str, *where: Any) -> Any:
+    """A booking's queued mail of some kind dropped (found by booking and status)."""
+    return (
+        update(_table)
+        .where(_table.c.booking_id == bindparam("booking"), _table.c.status == QUEUED, *where)
+        .values(status=DeliveryStatus.DROPPED.value, last_error=reason)
+    )
+
+
+_VALUES = bindparam("values", expanding=True)
+_DROP_CALENDAR = _dropping(
+    DROPPED_SUPERSEDED,
+    _table.c.kind.in_([kind.value for kind in IMIP_METHOD]),
+    _table.c.recipient.in_(_VALUES),
+)
+_DROP_REMINDERS = _dropping(
+    DROPPED_MOVED, _table.c.kind == MailKind.REMINDER.value, _table.c.event_id.not_in(_VALUES)
+)
+_DROP_WAITING = _dropping(
+    DROPPED_DECIDED,
+    _table.c.kind == MailKind.WAITING_REMINDER.value,
+    _table.c.event_id.in_(_VALUES),
+)
+_RENEW = (
+    update(_table)
+    .where(_table.c.claim == bindparam("sender_claim"), _table.c.status == SENDING)
+    .values(claimed_at=bindparam("at"))
+)
 
 
 class SqlDeliveries:
@@ -66,29 +111,14 @@ class SqlDeliveries:
         return len(list(self.session.scalars(statement, values)))
 
     def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
-        self._drop(
-            DROPPED_SUPERSEDED,
-            Delivery.booking_id == booking_id,
-            Delivery.kind.in_([kind.value for kind in IMIP_METHOD]),
-            Delivery.recipient.in_(sorted(recipients)),
-        )
+        self._drop(_DROP_CALENDAR, booking_id, sorted(recipients))
 
     def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
-        self._drop(
-            DROPPED_MOVED,
-            Delivery.booking_id == booking_id,
-            Delivery.kind == MailKind.REMINDER.value,
-            Delivery.event_id.not_in(sorted(keep)),
-        )
+        self._drop(_DROP_REMINDERS, booking_id, sorted(keep))
 
     def drop_queued_waiting(self, booking_id: str, event_ids: Collection[str]) -> None:
         if event_ids:
-            self._drop(
-                DROPPED_DECIDED,
-                Delivery.booking_id == booking_id,
-                Delivery.kind == MailKind.WAITING_REMINDER.value,
-                Delivery.event_id.in_(sorted(event_ids)),
-            )
+            self._drop(_DROP_WAITING, booking_id, sorted(event_ids))
 
     def exists(self, event_id: str, recipient: str, kind: str) -> bool:
         found = exists().where(
@@ -96,12 +126,8 @@ class SqlDeliveries:
         )
         return bool(self.session.scalar(select(found)))
 
-    def _drop(self, reason: str, *where: Any) -> None:
-        self.session.execute(
-            update(Delivery)
-            .where(Delivery.status == QUEUED, *where)
-            .values(status=DeliveryStatus.DROPPED.value, last_error=reason)
-        )
+    def _drop(self, statement: Any, booking_id: str, values: list[str]) -> None:
+        self.session.connection().execute(statement, {"booking": booking_id, "values": values})
 
     @staticmethod
     def _due(now: datetime, stale_before: datetime):
@@ -141,26 +167,12 @@ class SqlDeliveries:
         ]
 
     def record_sent(self, token: str, ids: list[int], now: datetime) -> None:
-        if not ids:
-            return
-        self.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.claim == token)
-            .values(
-                status=DeliveryStatus.SENT.value,
-                sent_at=now,
-                attempts=Delivery.attempts + 1,
-                claim=None,
-                claimed_at=None,
-            )
-        )
+        connection = self.session.connection()
+        for id_ in ids:
+            connection.execute(_SENT, {"delivery": id_, "sender_claim": token, "at": now})
 
     def renew(self, token: str, now: datetime) -> None:
-        self.session.execute(
-            update(Delivery)
-            .where(Delivery.claim == token, Delivery.status == SENDING)
-            .values(claimed_at=now)
-        )
+        self.session.connection().execute(_RENEW, {"sender_claim": token, "at": now})
 
     def record(self, token: str, item: Claimed, outcome: Outcome) -> None:
         values: dict[str, Any] = {

@@ -6,7 +6,7 @@ until its lease passes; and leaving without ``commit`` undoes everything."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,13 +174,18 @@ class FakeInvitations:
     def __init__(self) -> None:
         self.stored: dict[str, dict[str, tuple[Invited, int]]] = {}
 
-    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]:
-        return {k: state for k, (state, _) in self.stored.get(booking_id, {}).items()}
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[str, Invited]]:
+        return {
+            booking_id: {k: state for k, (state, _) in self.stored[booking_id].items()}
+            for booking_id in booking_ids
+            if self.stored.get(booking_id)
+        }
 
-    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None:
-        rows = self.stored.setdefault(booking_id, {})
-        for recipient, state in invited.items():
-            rows[recipient] = (state, sequence)
+    def save(self, saves: Sequence[tuple[str, Mapping[str, Invited], int]]) -> None:
+        for booking_id, invited, sequence in saves:
+            rows = self.stored.setdefault(booking_id, {})
+            for recipient, state in invited.items():
+                rows[recipient] = (state, sequence)
 
 
 class FakeReminders:
@@ -190,13 +195,18 @@ class FakeReminders:
     def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
         return {n: start for (b, n), (start, _) in self.stored.items() if b == booking_id}
 
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[int, datetime]]:
+        found = {booking_id: self.lock_for_booking(booking_id) for booking_id in booking_ids}
+        return {booking_id: held for booking_id, held in found.items() if held}
+
     def reschedule(
-        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+        self, changes: Sequence[tuple[str, Iterable[int], Mapping[int, datetime]]], lead: timedelta
     ) -> None:
-        for n in drop:
-            self.stored.pop((booking_id, n), None)
-        for n, start in add.items():
-            self.stored[(booking_id, n)] = (start, start - lead)
+        for booking_id, drop, add in changes:
+            for n in drop:
+                self.stored.pop((booking_id, n), None)
+            for n, start in add.items():
+                self.stored[(booking_id, n)] = (start, start - lead)
 
     def any_due(self, now: datetime) -> bool:
         return any(remind_at <= now for _, remind_at in self.stored.values())

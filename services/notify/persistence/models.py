@@ -39,10 +39,11 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", "kind", name="uq_deliveries_event_recipient"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_booking_status", "booking_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    booking_id: Mapped[str] = mapped_column(String(64), index=True)
+    booking_id: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[str] = mapped_column(String(36))
     recipient: Mapped[str] = mapped_column(String(254))  # lower-cased address
     kind: Mapped[str] = mapped_column(String(32))

@@ -26,14 +26,22 @@ def upsert(
 ) -> None:
     """Insert the rows, or update the other columns of a row already there (on ``key``;
     only where ``where`` holds, when given)."""
-    insert = insert_for(session)(table)
-    columns = [name for name in rows[0] if name not in key]
-    statement = insert.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: insert.excluded[name] for name in columns},
-        where=where,
-    )
+    columns = tuple(name for name in rows[0] if name not in key)
+    cache_key = (session.get_bind().dialect.name, table.name, tuple(key), columns)
+    statement = None if where is not None else _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = insert_for(session)(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: insert.excluded[name] for name in columns},
+            where=where,
+        )
+        if where is None:
+            _UPSERTS[cache_key] = statement
     session.execute(statement, rows)
+
+
+_UPSERTS: dict[tuple, Any] = {}  # built once per table and columns (many a batch)
 
 
 class SqlBookings:
@@ -74,16 +82,28 @@ class SqlInvitations:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]:
-        rows = self.session.scalars(
-            select(Invitation).where(Invitation.booking_id == booking_id).with_for_update()
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[str, Invited]]:
+        """Each booking's calendars (rows locked in booking order; one statement)."""
+        rows = self.session.execute(
+            select(
+                Invitation.booking_id,
+                Invitation.recipient,
+                Invitation.name,
+                Invitation.fingerprint,
+                Invitation.active,
+            )
+            .where(Invitation.booking_id.in_(sorted(set(booking_ids))))
+            .order_by(Invitation.booking_id, Invitation.recipient)
+            .with_for_update()
         )
-        return {r.recipient: Invited(r.name, r.fingerprint, r.active) for r in rows}
+        found: dict[str, dict[str, Invited]] = {}
+        for booking_id, recipient, name, fingerprint, active in rows:
+            found.setdefault(booking_id, {})[recipient] = Invited(name, fingerprint, active)
+        return found
 
-    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None:
-        """One upsert for every calendar's state (the booking's row is locked already)."""
-        if not invited:
-            return
+    def save(self, saves: Sequence[tuple[str, Mapping[str, Invited], int]]) -> None:
+        """One upsert for every calendar's state of these (booking, calendars, sequence)
+        (the bookings' rows are locked already)."""
         rows = [
             {
                 "booking_id": booking_id,
@@ -93,38 +113,49 @@ class SqlInvitations:
                 "active": state.active,
                 "sequence": sequence,
             }
+            for booking_id, invited, sequence in sorted(saves, key=lambda s: s[0])
             for recipient, state in sorted(invited.items())
         ]
-        upsert(self.session, Invitation.__table__, rows, ("booking_id", "recipient"))
+        if rows:
+            upsert(self.session, Invitation.__table__, rows, ("booking_id", "recipient"))
 
 
 class SqlReminders:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[int, datetime]]:
         rows = self.session.execute(
-            select(Reminder.n, Reminder.start)
-            .where(Reminder.booking_id == booking_id)
+            select(Reminder.booking_id, Reminder.n, Reminder.start)
+            .where(Reminder.booking_id.in_(sorted(set(booking_ids))))
+            .order_by(Reminder.booking_id, Reminder.n)
             .with_for_update()
         )
-        return {n: start for n, start in rows}
+        found: dict[str, dict[int, datetime]] = {}
+        for booking_id, n, start in rows:
+            found.setdefault(booking_id, {})[n] = start
+        return found
+
+    def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
+        return self.lock_for_bookings([booking_id]).get(booking_id, {})
 
     def reschedule(
-        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+        self, changes: Sequence[tuple[str, Iterable[int], Mapping[int, datetime]]], lead: timedelta
     ) -> None:
-        gone = sorted(set(drop) - set(add))
+        gone = sorted(
+            (booking_id, n) for booking_id, drop, add in changes for n in set(drop) - set(add)
+        )
         if gone:
             self.session.execute(
-                delete(Reminder).where(Reminder.booking_id == booking_id, Reminder.n.in_(gone))
+                delete(Reminder).where(tuple_(Reminder.booking_id, Reminder.n).in_(gone))
             )
-        if not add:
-            return
         rows = [
             {"booking_id": booking_id, "n": n, "start": start, "remind_at": start - lead}
+            for booking_id, _, add in sorted(changes, key=lambda c: c[0])
             for n, start in sorted(add.items())
         ]
-        upsert(self.session, Reminder.__table__, rows, ("booking_id", "n"))
+        if rows:
+            upsert(self.session, Reminder.__table__, rows, ("booking_id", "n"))
 
     def any_due(self, now: datetime) -> bool:
         return bool(self.session.scalar(select(exists().where(Reminder.remind_at <= now))))

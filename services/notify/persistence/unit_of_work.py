@@ -10,11 +10,12 @@ inbox's transaction instead, so an event's record and its mail commit together.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Self
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
@@ -123,21 +124,28 @@ class WaitingReminders(Protocol):
 class Invitations(Protocol):
     """What each participant's calendar was last sent for a booking."""
 
-    def lock_for_booking(self, booking_id: str) -> dict[str, Invited]: ...
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[str, Invited]]:
+        """Each booking's calendars (those it has), rows locked in booking order."""
 
-    def save(self, booking_id: str, invited: Mapping[str, Invited], sequence: int) -> None: ...
+    def save(self, saves: Sequence[tuple[str, Mapping[str, Invited], int]]) -> None:
+        """Each (booking, its calendars' states, the revision they were sent) kept."""
 
 
 class Reminders(Protocol):
     """The reminders ahead: one per occurrence of an approved booking."""
 
+    def lock_for_bookings(self, booking_ids: Iterable[str]) -> dict[str, dict[int, datetime]]:
+        """Per booking (those that have any), occurrence number → start time of its
+        scheduled reminders; rows locked in booking order."""
+
     def lock_for_booking(self, booking_id: str) -> dict[int, datetime]:
         """Occurrence number → start time of the booking's scheduled reminders."""
 
     def reschedule(
-        self, booking_id: str, drop: Iterable[int], add: Mapping[int, datetime], lead: timedelta
+        self, changes: Sequence[tuple[str, Iterable[int], Mapping[int, datetime]]], lead: timedelta
     ) -> None:
-        """Remove the ``drop`` reminders, schedule ``add`` (``lead`` before each start)."""
+        """For each (booking, drop, add): remove the ``drop`` reminders, schedule ``add``
+        (``lead`` before each start)."""
 
     def any_due(self, now: datetime) -> bool: ...
 
@@ -198,6 +206,12 @@ class UnitOfWork(shared_uow.UnitOfWork):
     def reading(self) -> AbstractContextManager[UnitOfWork]:
         """A unit of work that only reads (no write lock on SQLite)."""
 
+    def holding(self) -> AbstractContextManager[None]:
+        """Inside it, each transaction runs on one connection kept for them all (the
+        sender's short transaction per mail: a connection checked out, and pinged, once a
+        batch rather than once a mail)."""
+        return nullcontext()
+
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
     """Notify's database: a new transaction each time it is entered."""
@@ -207,7 +221,18 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.readonly = readonly
         self._joined: Session | None = None
         self._transaction: AbstractContextManager[Session] | None = None
+        self._held: Connection | None = None
         self._done = False
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        assert self.db is not None and self._joined is None
+        with self.db.engine.connect() as connection:
+            self._held = connection
+            try:
+                yield
+            finally:
+                self._held = None
 
     @classmethod
     def joining(cls, session: Session) -> SqlAlchemyUnitOfWork:
@@ -227,7 +252,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             session = self._joined
         else:
             assert self.db is not None
-            self._transaction = self.db.transaction(readonly=self.readonly)
+            if self._held is not None and not self.readonly:
+                self._transaction = _transaction_on(self._held)
+            else:
+                self._transaction = self.db.transaction(readonly=self.readonly)
             session = self._transaction.__enter__()
         self._bind(session)
         self._done = False
@@ -262,3 +290,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self._done = True
         if self._transaction is not None:
             self.session.rollback()
+
+
+@contextmanager
+def _transaction_on(connection: Connection) -> Iterator[Session]:
+    """A session in one transaction on ``connection`` (as ``Database.transaction``: BEGIN
+    IMMEDIATE on SQLite, committed on success, rolled back on any error)."""
+    with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from services.notify.domain import (
     DigestItem,
+    Invited,
     Mail,
     account_mail,
     freed_mails,
@@ -48,6 +49,14 @@ class _Batch:
     rows: list[NewDelivery] = field(default_factory=list)
     digest: list[DigestItem] = field(default_factory=list)
     cache: dict[tuple, Any] = field(default_factory=dict)
+    # each booking's calendars and reminders, read (and locked) once a batch, and what
+    # becomes of them, written once a batch
+    invited: dict[str, dict[str, Invited]] = field(default_factory=dict)
+    reminders: dict[str, dict[int, datetime]] = field(default_factory=dict)
+    invitations: list[tuple[str, Mapping[str, Invited], int]] = field(default_factory=list)
+    rescheduled: list[tuple[str, Iterable[int], Mapping[int, datetime]]] = field(
+        default_factory=list
+    )
 
 
 def plan_deliveries(
@@ -91,6 +100,9 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
     stored = uow.bookings.store_newest(bookings)
     snapshots = [*before.values(), *(e.data for e in [*stored, *late])]
     known = _known(uow, snapshots, remember=stored)
+    planned = [e.booking_id for e in stored]
+    batch.invited = uow.invitations.lock_for_bookings(planned)
+    batch.reminders = uow.reminders.lock_for_bookings(planned)
     for newest in stored:
         previous = before.get(newest.booking_id)
         floor = previous.revision if previous else 0
@@ -98,6 +110,8 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
             e for e in bookings if e.booking_id == newest.booking_id and e.revision > floor
         )
         _plan_booking(uow, fresh, previous, known, batch)
+    uow.invitations.save(batch.invitations)
+    uow.reminders.reschedule(batch.rescheduled, batch.settings.reminder_lead)
     batch.rows += _compose(filter(None, map(organiser_mail, late)), known, batch)
 
 
@@ -156,10 +170,11 @@ def _plan_booking(
     snapshot: BookingSnapshot = newest.data  # type: ignore[assignment]
     booking_id = newest.booking_id
     settings = batch.settings
-    invited = uow.invitations.lock_for_booking(booking_id)
+    invited = batch.invited.get(booking_id, {})
     plan = plan_mail(events, previous, invited, settings.infra_team, batch.daily)
-    uow.invitations.save(booking_id, plan.invited, newest.revision)
-    _reschedule_reminders(uow, snapshot, settings.reminder_lead, batch.now)
+    if plan.invited:
+        batch.invitations.append((booking_id, plan.invited, newest.revision))
+    _reschedule_reminders(uow, snapshot, batch)
     _reschedule_waiting(uow, snapshot, previous)
     rows = _compose(plan.mails, known, batch)
     supersede_calendar_mail(uow, booking_id, rows)
@@ -184,14 +199,14 @@ def _plan_notices(uow: UnitOfWork, notices: list[Event], batch: _Batch) -> None:
         batch.digest += digest
 
 
-def _reschedule_reminders(
-    uow: UnitOfWork, snapshot: BookingSnapshot, lead: timedelta, now: datetime
-) -> None:
+def _reschedule_reminders(uow: UnitOfWork, snapshot: BookingSnapshot, batch: _Batch) -> None:
     """Reminders follow the booking: moved with an occurrence, dropped when it is cancelled
     (also one already queued for sending)."""
-    booking_id = snapshot.booking_id
-    drop, add = reschedule(snapshot, uow.reminders.lock_for_booking(booking_id), lead, now)
-    uow.reminders.reschedule(booking_id, drop, add, lead)
+    booking_id, now = snapshot.booking_id, batch.now
+    held = batch.reminders.get(booking_id, {})
+    drop, add = reschedule(snapshot, held, batch.settings.reminder_lead, now)
+    if drop or add:
+        batch.rescheduled.append((booking_id, drop, add))
     wanted = [
         reminder_id(booking_id, n, start) for n, start in reminder_times(snapshot, now).items()
     ]

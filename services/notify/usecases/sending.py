@@ -1,10 +1,12 @@
 """Sending due mail: claim a batch under a lease (one transaction), send it with no
 transaction open, and record each mail's outcome as soon as the server answered (a short
-transaction per mail, which also renews the lease of the rest of the batch). A sender that
-dies mid-batch leaves only the mail in flight unrecorded; its other rows stay
-``sending`` under a lease that ends ``lease_seconds`` after its last sign of life, and
-another sender takes them then. At-least-once toward the relay: the one mail in flight may
-go twice, with the same Message-ID, so the duplicate is recognisable.
+transaction per mail, which also renews the lease of the rest of the batch when a tenth of
+the lease has passed since it was last renewed: renewing rewrites every row of the batch,
+so not after every mail). A sender that dies mid-batch leaves only the mail in flight
+unrecorded; its other rows stay ``sending`` under a lease that ends at least nine tenths of
+``lease_seconds`` after its last sign of life, and another sender takes them then.
+At-least-once toward the relay: the one mail in flight may go twice, with the same
+Message-ID, so the duplicate is recognisable.
 
 A connection dropped after the message's data was sent but before the server's answer
 leaves it unknown whether the server took the mail; SMTP has no way to ask. It is tried
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from services.notify.domain import DeliveryStatus, Outcome
-from services.notify.mail.smtp import Connect, send_claimed
+from services.notify.mail.smtp import Connect, Mailer
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import Claimed
 from services.notify.settings import SenderSettings
@@ -27,18 +29,38 @@ Clock = Callable[[], datetime]
 
 
 def send_due_mail(
-    uow: UnitOfWork, connect: Connect, settings: SenderSettings, clock: Clock = utcnow
+    uow: UnitOfWork,
+    connect: Connect,
+    settings: SenderSettings,
+    clock: Clock = utcnow,
+    mailer: Mailer | None = None,
 ) -> int:
     """Claim one batch of due mail, send it and record the outcomes. Returns how many
-    deliveries were claimed."""
+    deliveries were claimed. With a ``mailer`` its connection is kept for the next batch
+    (and closed after a while with nothing to send), else one is opened for this batch."""
     token = uuid.uuid4().hex
-    claimed = claim_due_mail(uow, settings, clock(), token)
-    if claimed:
+    claimed_at = clock()
+    claimed = claim_due_mail(uow, settings, claimed_at, token)
+    if not claimed:
+        if mailer is not None:
+            mailer.close_if_idle()
+        return 0
+    renewed = [claimed_at]
+    every = timedelta(seconds=settings.lease_seconds / 10)
 
-        def record(item: Claimed, outcome: Outcome) -> None:
-            record_outcome(uow, settings, token, item, outcome, clock())
+    def record(item: Claimed, outcome: Outcome) -> None:
+        now = clock()
+        renew = now - renewed[0] >= every
+        record_outcome(uow, settings, token, item, outcome, now, renew)
+        if renew:
+            renewed[0] = now
 
-        send_claimed(connect, settings.envelope_from, claimed, record)
+    with uow.holding():
+        if mailer is None:
+            with Mailer(connect) as own:
+                own.send_batch(settings.envelope_from, claimed, record)
+        else:
+            mailer.send_batch(settings.envelope_from, claimed, record)
     return len(claimed)
 
 
@@ -64,15 +86,18 @@ def record_outcome(
     item: Claimed,
     outcome: Outcome,
     now: datetime,
+    renew: bool = True,
 ) -> None:
     """One mail's outcome, recorded as soon as the server answered: ``sent``; ``failed``
     for a refusal for good; else it waits for its next attempt with backoff, or is ``dead``
-    after the last one. The rest of the sender's claim is held a lease longer."""
+    after the last one. With ``renew`` the rest of the sender's claim is held a lease
+    longer."""
     with uow:
         if outcome.status is DeliveryStatus.SENT:
             uow.deliveries.record_sent(token, [item.id], now)
         else:
             retry = settings.retry.after(outcome, item.attempts + 1, now)
             uow.deliveries.record(token, item, retry)
-        uow.deliveries.renew(token, now)
+        if renew:
+            uow.deliveries.renew(token, now)
         uow.commit()
