@@ -107,10 +107,13 @@ class Publisher:
             return
         try:
             producer = self._ensure()
-            for message in messages:
-                producer.publish(**vars(message), delivery_mode=PERSISTENT, retry=False)
-                if self._confirms is not None:
-                    self._confirms.sent()
+            # the embedded bus writes a batch in one transaction (one commit, not one each)
+            batch = getattr(producer.channel, "batch", contextlib.nullcontext)
+            with batch():
+                for message in messages:
+                    producer.publish(**vars(message), delivery_mode=PERSISTENT, retry=False)
+                    if self._confirms is not None:
+                        self._confirms.sent()
             self._await_confirms()
         except PublishError:
             self._drop()
