@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import Schema, fields, missing
@@ -92,20 +93,28 @@ def _nested(load: Convert) -> Convert:
     return convert
 
 
-def _validated(convert: Convert, validators: list[Callable[[Any], Any]]) -> Convert:
+def _validated(
+    convert: Convert, validators: list[Callable[[Any], Any]], *, memo: bool = False
+) -> Convert:
+    """``convert``, then the field's validators; with ``memo`` the verdict on each string
+    is remembered (the same few addresses come in event after event, and marshmallow's
+    Email validator formats its error message even for a good one)."""
     if not validators:
         return convert
 
+    def valid(value: Any) -> bool:
+        try:
+            return all(validator(value) is not False for validator in validators)
+        except Exception:
+            return False
+
+    if memo:
+        valid = lru_cache(maxsize=4096)(valid)
+
     def checked(value: Any) -> Any:
         result = convert(value)
-        for validator in validators:
-            try:
-                if validator(result) is False:
-                    raise _UNSURE
-            except _Unsure:
-                raise
-            except Exception:
-                raise _UNSURE from None
+        if not valid(result):
+            raise _UNSURE
         return result
 
     return checked
@@ -134,7 +143,7 @@ def _converter(field: fields.Field) -> Convert:
         base = _sequence(_converter(field.inner))
     else:
         raise NotImplementedError(field)
-    return _validated(base, list(field.validators))
+    return _validated(base, list(field.validators), memo=type(field) is fields.Email)
 
 
 def _compile(schema: Schema) -> Convert:
