@@ -327,6 +327,20 @@ def rabbitmq_backend(ws: Workspace) -> Backend | str:
     )
 
 
+def backends(ws: Workspace, wanted: tuple[str, ...]) -> Iterator[Backend]:
+    """The wanted backends that can be reached, each announced (or why it is skipped)."""
+    for name in wanted:
+        try:
+            backend = embedded_backend(ws) if name == "embedded" else rabbitmq_backend(ws)
+        except Exception as exc:
+            backend = f"setup failed: {exc!r}"
+        if isinstance(backend, str):
+            print(f"\n{name}: skipped - {backend}")
+            continue
+        print(f"\n{backend.label}  ({'; '.join(backend.notes)})")
+        yield backend
+
+
 # -- the two measurements ---------------------------------------------------------------
 
 
@@ -399,6 +413,122 @@ def _profiled(target: Callable[[], None], profile: cProfile.Profile | None) -> C
     return run
 
 
+class Pipeline:
+    """Booking's outbox relay and calendar's consumer (as ``evenemang worker`` runs them,
+    with the suite's defaults) in two threads of this process, on fresh databases; it
+    counts the expected events as their batches commit in calendar's read model."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        topology: Topology,
+        urls: dict[str, str],
+        profiles: dict[str, cProfile.Profile] | None = None,
+    ) -> None:
+        self.booking_db = Database(urls["booking"])
+        self.calendar_db = Database(urls["calendar"])
+        self.publisher = Publisher(broker_url, topology)
+        self.stop = threading.Event()
+        self.remaining: set[str] = set()
+        self.expected = 0
+        self.all_applied = threading.Event()
+        self._lock = threading.Lock()
+        apply = make_handler(self.calendar_db)
+
+        def handler(event) -> None:
+            apply(event)  # returns once the event's transaction committed
+            self._applied([event])
+
+        def batch_handler(events) -> None:
+            apply.batch(events)  # as the worker does; returns once the batch committed
+            self._applied(events)
+
+        self.relay = OutboxRelay(
+            self.booking_db, OutboxMessage, self.publisher, batch_size=DEFAULTS.relay_batch_size
+        )
+        self.consumer = EventConsumer(
+            broker_url,
+            topology,
+            "calendar",
+            handler,
+            batch_handler=batch_handler,
+            max_retries=DEFAULTS.bus_max_retries,
+            backoff=DEFAULTS.bus_retry_backoff,
+            prefetch=DEFAULTS.bus_prefetch,
+            stop=self.stop,
+        )
+        profiles = profiles or {}
+        self.threads = [
+            threading.Thread(
+                target=_profiled(
+                    lambda: self.relay.run(self.stop, interval=DEFAULTS.relay_interval),
+                    profiles.get("relay"),
+                ),
+                name="bench-relay",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=_profiled(self.consumer.run, profiles.get("consumer")),
+                name="bench-consumer",
+                daemon=True,
+            ),
+        ]
+
+    def _applied(self, events) -> None:
+        with self._lock:
+            self.remaining.difference_update(event.id for event in events)
+            if not self.remaining:
+                self.all_applied.set()
+
+    def fill(self, envelopes: list[dict]) -> None:
+        """Write the events to booking's outbox and expect them in the read model."""
+        with self._lock:
+            self.remaining |= {env["id"] for env in envelopes}
+            self.expected += len(envelopes)
+            self.all_applied.clear()
+        _fill_outbox(self.booking_db, envelopes)
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def wait(self, timeout: float) -> None:
+        """Return once every expected event is applied; TrialFailed after ``timeout``."""
+        if not self.all_applied.wait(timeout):
+            raise TrialFailed(
+                f"pipeline: {self.expected - len(self.remaining)}/{self.expected} applied in"
+                f" {timeout:.0f}s (dead-lettered {self.consumer.dead_lettered})"
+            )
+
+    def close(self) -> None:
+        """Stop the threads, check the read model and the outbox, let the databases go."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=15)
+        self.publisher.close()
+        try:
+            with self.calendar_db.transaction(readonly=True) as session:
+                bookings = session.scalar(select(func.count()).select_from(Booking))
+                processed = session.scalar(select(func.count()).select_from(ProcessedEvent))
+            if self.all_applied.is_set() and (
+                bookings != self.expected or processed != self.expected
+            ):
+                raise TrialFailed(
+                    f"pipeline: read model has {bookings} bookings, {processed} events"
+                )
+            if self.all_applied.is_set() and self.relay.pending():
+                raise TrialFailed(f"pipeline: {self.relay.pending()} outbox rows left unpublished")
+        finally:
+            self.booking_db.dispose()
+            self.calendar_db.dispose()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def pipeline_trial(
     broker_url: str,
     topology: Topology,
@@ -408,92 +538,13 @@ def pipeline_trial(
     profiles: dict[str, cProfile.Profile] | None = None,
 ) -> float:
     """Outbox relay + calendar consumer, timed until all N events are in the read model."""
-    n = len(envelopes)
-    booking_db = Database(urls["booking"])
-    calendar_db = Database(urls["calendar"])
-    publisher = Publisher(broker_url, topology)
-    stop = threading.Event()
-    threads: list[threading.Thread] = []
-    try:
-        _fill_outbox(booking_db, envelopes)
-
-        remaining = {env["id"] for env in envelopes}
-        lock = threading.Lock()
-        all_applied = threading.Event()
-        apply = make_handler(calendar_db)
-
-        def applied(events) -> None:
-            with lock:
-                remaining.difference_update(event.id for event in events)
-                if not remaining:
-                    all_applied.set()
-
-        def handler(event) -> None:
-            apply(event)  # returns once the event's transaction committed
-            applied([event])
-
-        def batch_handler(events) -> None:
-            apply.batch(events)  # as the worker does; returns once the batch committed
-            applied(events)
-
-        relay = OutboxRelay(
-            booking_db, OutboxMessage, publisher, batch_size=DEFAULTS.relay_batch_size
-        )
-        consumer = EventConsumer(
-            broker_url,
-            topology,
-            "calendar",
-            handler,
-            batch_handler=batch_handler,
-            max_retries=DEFAULTS.bus_max_retries,
-            backoff=DEFAULTS.bus_retry_backoff,
-            prefetch=DEFAULTS.bus_prefetch,
-            stop=stop,
-        )
-        profiles = profiles or {}
-        threads = [
-            threading.Thread(
-                target=_profiled(
-                    lambda: relay.run(stop, interval=DEFAULTS.relay_interval),
-                    profiles.get("relay"),
-                ),
-                name="bench-relay",
-                daemon=True,
-            ),
-            threading.Thread(
-                target=_profiled(consumer.run, profiles.get("consumer")),
-                name="bench-consumer",
-                daemon=True,
-            ),
-        ]
+    with Pipeline(broker_url, topology, urls, profiles) as pipeline:
+        pipeline.fill(envelopes)
         started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        finished = all_applied.wait(timeout)
+        pipeline.start()
+        pipeline.wait(timeout)
         elapsed = time.perf_counter() - started
-        if not finished:
-            raise TrialFailed(
-                f"pipeline: {n - len(remaining)}/{n} applied in {timeout:.0f}s"
-                f" (dead-lettered {consumer.dead_lettered})"
-            )
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=15)
-        publisher.close()
-
-    try:
-        with calendar_db.transaction(readonly=True) as session:
-            bookings = session.scalar(select(func.count()).select_from(Booking))
-            processed = session.scalar(select(func.count()).select_from(ProcessedEvent))
-        if bookings != n or processed != n:
-            raise TrialFailed(f"pipeline: read model has {bookings} bookings, {processed} events")
-        if relay.pending():
-            raise TrialFailed(f"pipeline: {relay.pending()} outbox rows left unpublished")
-    finally:
-        booking_db.dispose()
-        calendar_db.dispose()
-    return n / elapsed
+    return len(envelopes) / elapsed
 
 
 # -- running and reporting --------------------------------------------------------------
@@ -566,6 +617,21 @@ def report(backend: Backend, n: int, result: Result) -> None:
     )
 
 
+AIMS = {"embedded": ">= 0.7", "rabbitmq": ">= 0.5"}  # issue 13
+
+
+def figure(backend: Backend, result: Result) -> dict:
+    """The backend's row for ``make bench``: the ratio of each interleaved pair."""
+    pairs = [p / r for p, r in zip(result.pipeline, result.raw, strict=True)]
+    return {
+        "figure": f"outbox -> calendar read model, {backend.label} (events/s ratio)",
+        "baseline": f"raw kombu publish + consume, median {statistics.median(result.raw):,.0f}"
+        " msg/s",
+        "values": [round(r, 3) for r in pairs],
+        "aim": AIMS[backend.name],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="messages per trial (2000)")
@@ -582,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also run one pipeline trial under cProfile per backend and print the top entries",
     )
     parser.add_argument("--top", type=int, default=25, help="profile entries shown (25)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be at least 1")
@@ -596,20 +663,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     ws = Workspace()
     failed = False
+    figures = []
     try:
-        for name in wanted:
+        for backend in backends(ws, wanted):
             run_started = time.perf_counter()
-            try:
-                backend = embedded_backend(ws) if name == "embedded" else rabbitmq_backend(ws)
-            except Exception as exc:
-                backend = f"setup failed: {exc!r}"
-            if isinstance(backend, str):
-                print(f"\n{name}: skipped - {backend}")
-                continue
-            print(f"\n{backend.label}  ({'; '.join(backend.notes)})")
             try:
                 result = run_backend(backend, args.n, args.repeat, args.timeout)
                 report(backend, args.n, result)
+                figures.append(figure(backend, result))
                 if args.profile:
                     profile_backend(backend, args.n, args.timeout, args.top)
             except Exception as exc:
@@ -618,6 +679,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ({time.perf_counter() - run_started:.0f}s for this backend)")
     finally:
         ws.close()
+    if args.json:
+        Path(args.json).write_text(json.dumps({"bench": "bus", "figures": figures}, indent=2))
     return 1 if failed else 0
 
 

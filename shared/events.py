@@ -20,6 +20,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
+from shared.fastload import load_event
+
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
 
@@ -669,6 +671,13 @@ def parse_event(body: Any) -> Event:
             raise ValidationError({"_schema": [f"not JSON: {exc}"]}) from exc
     if not isinstance(body, dict):
         raise ValidationError({"_schema": ["an event must be a JSON object"]})
+    event = load_event(body)  # the fast path; None when the schema must decide
+    return event if event is not None else load_with_schema(body)
+
+
+def load_with_schema(body: dict[str, Any]) -> Event:
+    """An :class:`Event` through the marshmallow schemas (what the fast path stands in for;
+    raises :class:`marshmallow.ValidationError` with the reasons)."""
     loaded = ENVELOPE.load(body)
     return Event(
         id=str(loaded["id"]),

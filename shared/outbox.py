@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from shared.bus.connection import MAX_RECONNECT_DELAY
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.db import Database, UTCDateTime, utcnow
 from shared.metrics import BROKER_RECONNECTS, EVENTS_PUBLISHED
@@ -221,7 +222,7 @@ class OutboxRelay:
                     "broker unreachable, %s; events wait in the outbox, retry in %.1fs", exc, delay
                 )
                 stop.wait(delay)
-                delay = min(max(delay, 0.5) * 2, 10.0)
+                delay = min(max(delay, 0.5) * 2, MAX_RECONNECT_DELAY)
                 continue
             except Exception as exc:
                 if is_database_outage(exc):  # expected while it lasts: a line, no traceback

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 5.0
 HEARTBEAT = 10  # seconds, asked of the broker (EVENEMANG_BROKER_HEARTBEAT)
+# seconds at most between two attempts to reach a broker that went away (the wait doubles
+# from a short first one): after an outage the relay and the consumers are back within it,
+# so the events that waited go through at the steady rate
+MAX_RECONNECT_DELAY = 2.0
 # seconds a read or write on the broker's socket may hang (py-amqp's socket options)
 SOCKET_TIMEOUTS = {"read_timeout": 10, "write_timeout": 10}
 AMQP_SCHEMES = ("amqp", "amqps", "pyamqp")

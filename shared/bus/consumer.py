@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from kombu import Connection, Consumer
 from kombu.message import Message
 
-from shared.bus.connection import HEARTBEAT, connect, keep_alive
+from shared.bus.connection import HEARTBEAT, MAX_RECONNECT_DELAY, connect, keep_alive
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.bus.topology import Topology
 from shared.events import Event, parse_event
@@ -115,7 +115,7 @@ class EventConsumer:
                     "%s consumer lost the broker (%r); retrying in %.1fs", self.service, exc, delay
                 )
                 self.stop.wait(delay)
-                delay = min(delay * 2, 10.0)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
         self._dead_letters.close()
 
     def _consume(self) -> None:

@@ -36,6 +36,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -182,9 +183,9 @@ _SCHEMA = (
 
 _CLAIM = """
     UPDATE messages SET lease = ?, visible_at = ?, deliveries = deliveries + 1
-    WHERE id = (
+    WHERE id IN (
         SELECT id FROM messages INDEXED BY messages_fifo
-        WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT 1
+        WHERE queue = ? AND visible_at <= ? ORDER BY id LIMIT ?
     )
     RETURNING id, payload, deliveries
 """
@@ -230,6 +231,9 @@ class Channel(virtual.Channel):
         self._leases: dict[str, tuple[int, str]] = {}
         #: queues consumed with no_ack (a get deletes the row instead of leasing it)
         self._no_ack_queues: set[str] = set()
+        #: per queue, messages claimed together and not yet handed to the consumer
+        self._claimed: dict[str, deque[dict]] = {}
+        self._batch = 0  # depth of :meth:`batch`: writes join its transaction
         self._pid = os.getpid()
         self.lease_seconds: float = connection.options["lease_seconds"]
         try:
@@ -254,9 +258,13 @@ class Channel(virtual.Channel):
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A short write transaction (BEGIN IMMEDIATE: take the write lock up front)."""
+        """A short write transaction (BEGIN IMMEDIATE: take the write lock up front), or
+        the one :meth:`batch` holds open."""
         with self._lock:
             db = self.db
+            if self._batch:
+                yield db
+                return
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -266,6 +274,18 @@ class Channel(virtual.Channel):
                 raise
             else:
                 db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write in the block (e.g. a batch of publishes) in one transaction: all of
+        it is kept, or, should the block fail, none of it; one commit (and one sync to
+        disk) instead of one per message."""
+        with self._lock, self._write():
+            self._batch += 1
+            try:
+                yield
+            finally:
+                self._batch -= 1
 
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -475,10 +495,18 @@ class Channel(virtual.Channel):
         super().basic_cancel(consumer_tag)
         if queue is not None and queue not in self._active_queues:
             self._no_ack_queues.discard(queue)
+            self._release_claimed(queue)
+
+    def _release_claimed(self, queue: str) -> None:
+        """Claimed messages no consumer was given: back to the queue at once."""
+        waiting = self._claimed.pop(queue, None)
+        if waiting:
+            tags = [message["properties"]["delivery_tag"] for message in waiting]
+            self._settle_many(tags, requeue=True)
 
     def basic_get(self, queue, no_ack=False, **kwargs):
         try:
-            payload = self._get(queue, no_ack=no_ack)
+            payload = self._get(queue, no_ack=no_ack, limit=1)
         except Empty:
             return None
         message = self.Message(payload, channel=self)
@@ -486,10 +514,16 @@ class Channel(virtual.Channel):
             self.qos.append(message, message.delivery_tag)
         return message
 
-    def _get(self, queue, timeout=None, no_ack=None):
-        """Claim the oldest visible message of ``queue`` (or take it, when not acked)."""
+    def _get(self, queue, timeout=None, no_ack=None, limit=None):
+        """The oldest visible message of ``queue``: claimed (taken, when not acked) in one
+        statement together with those after it, as many as the consumer's prefetch count
+        allows (or ``limit``); the others wait in the channel, leased, for the next calls
+        (:meth:`close` and a cancelled consumer give them back)."""
         if no_ack is None:
             no_ack = queue in self._no_ack_queues
+        waiting = self._claimed.get(queue)
+        if waiting:
+            return waiting.popleft()
         now = time.time()
         if not self._read(_ANY_READY, (queue, now)):  # cheap, takes no write lock
             raise Empty()
@@ -498,10 +532,22 @@ class Channel(virtual.Channel):
             if no_ack:
                 rows = db.execute(_TAKE, (queue, now)).fetchall()
             else:
-                rows = db.execute(_CLAIM, (token, now + self.lease_seconds, queue, now)).fetchall()
+                # no prefetch count: one at a time, as before (nothing bounds a batch)
+                count = limit or self.qos.can_consume_max_estimate() or 1
+                rows = db.execute(
+                    _CLAIM, (token, now + self.lease_seconds, queue, now, count)
+                ).fetchall()
         if not rows:
             raise Empty()
-        row_id, payload, deliveries = rows[0]
+        messages = deque(self._delivery(row, None if no_ack else token) for row in sorted(rows))
+        first = messages.popleft()
+        if messages:
+            self._claimed[queue] = messages
+        return first
+
+    def _delivery(self, row: tuple, token: str | None) -> dict:
+        """A claimed row as kombu's message, leased under ``token`` (None: taken)."""
+        row_id, payload, deliveries = row
         message = loads(payload)
         properties = message["properties"]
         # The tag kombu put in at publish time is the same on every delivery of the row;
@@ -511,7 +557,7 @@ class Channel(virtual.Channel):
         delivery_info = properties.setdefault("delivery_info", {})
         delivery_info["redelivered"] = deliveries > 1
         delivery_info["delivery_count"] = deliveries
-        if not no_ack:
+        if token is not None:
             self._leases[tag] = (row_id, token)
         return message
 
@@ -600,9 +646,10 @@ class Channel(virtual.Channel):
     def close(self):
         try:
             super().close()  # cancels consumers and restores unacked messages
+            self._claimed.clear()
             if self.do_restore and self._db is not None and self._pid == os.getpid():
-                for tag in list(self._leases):  # claimed but never handed to QoS
-                    self._settle(tag, requeue=True)
+                # claimed but never handed to QoS (those claimed together, still waiting)
+                self._settle_many(list(self._leases), requeue=True)
         finally:
             self._close_db()
 

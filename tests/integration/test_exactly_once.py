@@ -40,6 +40,8 @@ from tests.support.accounts import quick_passwords
 from tests.support.backends import BACKEND
 from tests.support.booking import MONDAY, BookingApi, at
 from tests.support.bus import (
+    calendar_consumer,
+    consuming,
     publish_events,
     queue_size,
     read_model,
@@ -177,17 +179,6 @@ def _history(bookings: int) -> list[dict]:
     return events
 
 
-@contextlib.contextmanager
-def consuming(consumer: EventConsumer) -> Iterator[EventConsumer]:
-    thread = threading.Thread(target=consumer.run, daemon=True)
-    thread.start()
-    try:
-        yield consumer
-    finally:
-        consumer.stop.set()
-        thread.join(30)
-
-
 @pytest.mark.parametrize("batched", [True, False], ids=["batches", "one-by-one"])
 def test_a_consumer_waits_out_its_database_and_dead_letters_nothing(config, batched):
     """Calendar's database away for 6 s while events arrive: the consumer pauses (its
@@ -196,15 +187,7 @@ def test_a_consumer_waits_out_its_database_and_dead_letters_nothing(config, batc
     with outage_of(config.calendar_database_url) as outage:
         db = Database(outage.url)
         handler = calendar_handler(db)
-        consumer = EventConsumer(
-            config.broker_url,
-            build_topology(config.queue_type),
-            "calendar",
-            handler,
-            batch_handler=handler.batch if batched else None,
-            backoff=0.01,
-            max_pause=1.0,
-        )
+        consumer = calendar_consumer(config, handler, batched=batched, max_pause=1.0)
         try:
             with consuming(consumer):
                 publish_events(config, *events[:10])

@@ -434,3 +434,42 @@ def test_processes_creating_the_schema_together_do_not_fail(url, db_path, tmp_pa
     assert stored(db_path, "calendar.events") == 4
     assert rows(db_path, "SELECT count(*) FROM bindings") == [(1,)]
     assert rows(db_path, "PRAGMA user_version") == [(sqlite_transport.SCHEMA_VERSION,)]
+
+
+# -- batches: claims up to the prefetch count, publishes in one transaction --------------
+
+
+def leased(db_path: Path) -> int:
+    return rows(db_path, "SELECT count(*) FROM messages WHERE lease IS NOT NULL")[0][0]
+
+
+def test_a_consumer_claims_up_to_its_prefetch_count_at_once_and_gives_back_the_rest(conn, db_path):
+    CALENDAR(conn.default_channel).declare()
+    publish(conn, *({"n": n} for n in range(25)))
+    got = []
+    channel = conn.channel()
+    consumer = Consumer(channel, [CALENDAR], callbacks=[lambda body, m: got.append(body)])
+    consumer.qos(prefetch_count=10)
+    with consumer:
+        conn.drain_events(timeout=2)
+        assert got == [{"n": 0}]
+        assert leased(db_path) == 10  # one claim took ten; nine wait in the channel
+        while len(got) < 10:
+            conn.drain_events(timeout=2)
+        assert leased(db_path) == 10  # handed out from the channel, no new claim
+    channel.close()  # none acked: the delivered and the waiting go back at once
+    assert leased(db_path) == 0 and stored(db_path, "calendar.events") == 25
+    assert drain(conn, CALENDAR, 25) == [{"n": n} for n in range(25)]  # FIFO still
+    assert stored(db_path, "calendar.events") == 0
+
+
+def test_a_batch_of_publishes_is_kept_whole_or_not_at_all(conn, db_path):
+    CALENDAR(conn.default_channel).declare()
+    channel = conn.default_channel
+    with pytest.raises(RuntimeError), channel.batch():
+        publish(conn, {"n": 0}, {"n": 1})
+        raise RuntimeError("the publisher failed midway")
+    assert stored(db_path, "calendar.events") == 0
+    with channel.batch():
+        publish(conn, *({"n": n} for n in range(3)))
+    assert drain(conn, CALENDAR, 3) == [{"n": n} for n in range(3)]

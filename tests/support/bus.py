@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
 
@@ -11,6 +14,7 @@ from sqlalchemy import func, select
 
 from services.booking.persistence.models import OutboxMessage
 from shared.bus.connection import connect
+from shared.bus.consumer import EventConsumer
 from shared.bus.publisher import OutgoingMessage, Publisher
 from shared.bus.topology import build_topology
 from shared.config import Config
@@ -77,3 +81,27 @@ def queue_size(config: Config, queue_name: str) -> int:
         build_topology(config.queue_type).declare(conn)
         _, count, _ = conn.default_channel.queue_declare(queue_name, passive=True)
         return count
+
+
+@contextlib.contextmanager
+def consuming(consumer: EventConsumer) -> Iterator[EventConsumer]:
+    """The consumer running in a thread while the block runs; stopped after it."""
+    thread = threading.Thread(target=consumer.run, daemon=True)
+    thread.start()
+    try:
+        yield consumer
+    finally:
+        consumer.stop.set()
+        thread.join(30)
+
+
+def calendar_consumer(config: Config, handler: Any, *, batched: bool = True, **options: Any):
+    """Calendar's consumer on the suite's bus, quick to retry (``backoff`` 0.01 s)."""
+    return EventConsumer(
+        config.broker_url,
+        build_topology(config.queue_type),
+        "calendar",
+        handler,
+        batch_handler=handler.batch if batched else None,
+        **{"backoff": 0.01, **options},
+    )

@@ -129,3 +129,124 @@ def test_output_is_byte_stable_and_carries_the_required_properties():
 
 def test_fold_keeps_short_lines():
     assert fold("SUMMARY:short") == "SUMMARY:short"
+
+
+# -- written directly, as the ics package wrote it ------------------------------------------
+
+
+def render_with_ics(value: EventSpec) -> str:
+    """What ``render_event`` gave when it built the VEVENT with the ``ics`` package."""
+    from ics import Event
+    from ics.grammar.parse import ContentLine
+
+    from shared.ical import _local, _param, _utc, clean_text, fold_lines
+
+    def time_line(name, moment, zone):
+        if zone:
+            return ContentLine(name=name, params={"TZID": [zone]}, value=_local(moment, zone))
+        return ContentLine(name=name, value=_utc(moment))
+
+    def person_line(name, person, extra=None):
+        params = {"CN": [_param(person.name)]} if person.name else {}
+        params.update({key: [v] for key, v in (extra or {}).items()})
+        email = "".join(ch for ch in person.email if ord(ch) > 32)
+        return ContentLine(name=name, params=params, value=f"mailto:{email}")
+
+    event = Event(uid=value.uid, name=clean_text(value.summary) or " ")
+    event.created = value.dtstamp
+    if value.description:
+        event.description = clean_text(value.description)
+    if value.location:
+        event.location = clean_text(value.location)
+    if value.url:
+        event.url = clean_text(value.url).replace("\n", "")
+    if value.last_modified:
+        event.last_modified = value.last_modified
+    event.status = value.status
+    if value.categories:
+        event.categories = {clean_text(c).replace("\n", " ") for c in value.categories}
+    if value.classification:
+        event.classification = value.classification
+    if value.transparent:
+        event.transparent = True
+    lines = [
+        time_line("DTSTART", value.start, value.zone),
+        time_line("DTEND", value.end, value.zone),
+        ContentLine(name="SEQUENCE", value=str(value.sequence)),
+    ]
+    if value.recurrence_id is not None:
+        lines.append(time_line("RECURRENCE-ID", value.recurrence_id, value.zone))
+    if value.rrule:
+        lines.append(ContentLine(name="RRULE", value=value.rrule))
+    lines += [time_line("EXDATE", exdate, value.zone) for exdate in value.exdates]
+    if value.organizer:
+        lines.append(person_line("ORGANIZER", value.organizer))
+    for a in value.attendees:
+        rsvp = "TRUE" if a.rsvp else "FALSE"
+        lines.append(
+            person_line("ATTENDEE", a, {"ROLE": a.role, "PARTSTAT": a.partstat, "RSVP": rsvp})
+        )
+    lines += [ContentLine(name=n, value=v) for n, v in value.extra]
+    event.extra.extend(lines)
+    return fold_lines(event.serialize())
+
+
+SPECS = {
+    "plain": spec(),
+    "utc, no organiser": spec(zone=None, organizer=None, status="tentative"),
+    "everything": spec(
+        description="Line one\nline two; with, commas \\ and\r\nCRLF\x07bell",
+        location="Aula, Building A; floor 2",
+        url="https://example.org/b/1?x=1,2;3\n",
+        last_modified=datetime(2027, 1, 3, 4, 5, 6, 789, tzinfo=UTC),
+        categories=("venue",),
+        classification="PRIVATE",
+        transparent=True,
+        rrule="FREQ=WEEKLY;COUNT=5",
+        exdates=(datetime(2027, 3, 8, 8, tzinfo=UTC), datetime(2027, 3, 15, 8, tzinfo=UTC)),
+        recurrence_id=datetime(2027, 3, 1, 8, tzinfo=UTC),
+        organizer=Person("o@example.org", 'Olga "the" Organiser, PhD'),
+        attendees=(
+            Attendee("a@example.org", "Ada Åström"),
+            Attendee("b@example.org", "", partstat="ACCEPTED", rsvp=False, role="CHAIR"),
+        ),
+        extra=(("x-evenemang-id", "b1"), ("X-MICROSOFT-CDO-BUSYSTATUS", "BUSY")),
+    ),
+    "long and non-ASCII": spec(summary="Ålands örlogsbas " * 20, description="€" * 200),
+    "blank texts": spec(summary="\x01", description="\x02", location="\x03", url="\n"),
+    "cancelled": spec(status="CANCELLED", zone="America/New_York"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_a_vevent_is_written_byte_for_byte_as_the_ics_package_wrote_it(name):
+    assert render_event(SPECS[name]) == render_with_ics(SPECS[name])
+
+
+def test_the_calendar_consumers_vevents_are_those_the_ics_package_wrote(monkeypatch):
+    from services.calendar.usecases import events as calendar_events
+    from shared.events import parse_event
+    from tests import factories
+
+    bodies = [
+        factories.envelope(),
+        factories.envelope(
+            "booking.changed",
+            revision=2,
+            visibility="internal",
+            rrule="FREQ=WEEKLY;COUNT=3",
+            participants=[{"email": "p@example.org", "name": "P"}],
+        ),
+        factories.envelope("booking.cancelled", status="cancelled", revision=3, language="en"),
+    ]
+    for body in bodies:
+        snapshot = parse_event(body).data
+        fast = calendar_events.render_entry(snapshot, None)
+        monkeypatch.setattr(calendar_events, "render_event", render_with_ics)
+        assert calendar_events.render_entry(snapshot, None) == fast
+        monkeypatch.undo()
+
+
+def test_an_unknown_status_is_refused_as_before():
+    with pytest.raises(ValueError):
+        render_event(spec(status="MAYBE"))

@@ -1,0 +1,162 @@
+"""Catch-up after a broker outage: booking's outbox -> calendar's read model.
+
+Per backend, in the same run and interleaved (baseline, outage | outage, baseline | ...):
+
+* **baseline**: N events (``bench.bus.make_envelopes``) in booking's outbox, then the relay
+  and calendar's consumer (``bench.bus.Pipeline``: the worker's code and defaults, in two
+  threads) started: seconds until all N are applied in calendar's read model.
+* **outage**: the relay and the consumer run; the broker goes away (RabbitMQ: a TCP proxy
+  between them and the broker, ``tests.faults.proxy.TcpProxy``, refuses and resets every
+  connection; embedded: the bus's SQLite file held in an exclusive transaction,
+  ``tests.faults.harness.sqlite_taken``); N events are written to the outbox meanwhile;
+  after ``--outage`` seconds the broker is back. Seconds from the outage's end until all N
+  are applied.
+
+The aim (issue 13): the outage's catch-up in 5 s or less, with N = 1,000 and 45 s.
+
+    .venv/bin/python bench/catchup.py [--n 1000] [--outage 45] [--backend embedded|rabbitmq|all]
+                                      [--repeat 3] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: make ``bench`` and ``tests`` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.bus import (  # noqa: E402
+    Backend,
+    Pipeline,
+    TrialFailed,
+    Workspace,
+    backends,
+    make_envelopes,
+)
+from tests.faults.harness import sqlite_taken  # noqa: E402
+from tests.faults.proxy import TcpProxy  # noqa: E402
+
+AIM = 5.0  # seconds, issue 13
+
+
+@contextlib.contextmanager
+def broker_path(backend: Backend, broker_url: str) -> Iterator[tuple[str, object]]:
+    """``(the URL the pipeline uses, a way to take the broker away)``: on RabbitMQ a proxy
+    in between, on the embedded bus the file itself."""
+    if backend.name != "rabbitmq":
+        yield broker_url, None
+        return
+    parts = urlsplit(broker_url)
+    with TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5672)) as proxy:
+        netloc = f"{parts.username}:{parts.password}@127.0.0.1:{proxy.port}"
+        yield urlunsplit(parts._replace(netloc=netloc)), proxy
+
+
+@contextlib.contextmanager
+def outage_of(broker_url: str, proxy: TcpProxy | None, seconds: float) -> Iterator[None]:
+    """The broker away for ``seconds`` (the body runs at its start)."""
+    if proxy is None:
+        with sqlite_taken(broker_url, seconds):
+            yield
+        return
+    with proxy.fault("refuse", seconds):
+        yield
+
+
+def trial(backend: Backend, n: int, outage: float | None, timeout: float) -> float:
+    """Seconds until N events are applied: from the start (baseline, ``outage`` None) or
+    from the end of an outage during which they were written to the outbox."""
+    urls = backend.new_databases()
+    try:
+        with (
+            broker_path(backend, backend.new_broker()) as (url, proxy),
+            Pipeline(url, backend.topology, urls) as pipeline,
+        ):
+            if outage is None:
+                pipeline.fill(make_envelopes(n))
+                started = time.perf_counter()
+                pipeline.start()
+            else:
+                pipeline.start()
+                time.sleep(1)  # connected and idle, as a running worker is
+                with outage_of(url, proxy, outage):
+                    pipeline.fill(make_envelopes(n))
+                started = time.perf_counter()
+            pipeline.wait(timeout)
+            return time.perf_counter() - started
+    finally:
+        backend.drop_databases(urls)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="events waiting (1000)")
+    parser.add_argument("--outage", type=float, default=45.0, help="seconds (45)")
+    parser.add_argument(
+        "--backend", choices=("embedded", "rabbitmq", "all"), default="all", help="(all)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="trials of each kind (3)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="per trial (180 s)")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    wanted = ("embedded", "rabbitmq") if args.backend == "all" else (args.backend,)
+    print(f"catch-up: N={args.n} events, outage {args.outage:.0f} s, repeat {args.repeat}")
+    figures, failed = [], False
+    ws = Workspace()
+    try:
+        for backend in backends(ws, wanted):
+            base, after = [], []
+            try:
+                for i in range(args.repeat):  # interleaved
+                    order = (None, args.outage) if i % 2 == 0 else (args.outage, None)
+                    for outage in order:
+                        seconds = trial(backend, args.n, outage, args.timeout)
+                        (base if outage is None else after).append(seconds)
+            except TrialFailed as exc:
+                failed = True
+                print(f"  FAILED: {exc}")
+                continue
+            median = statistics.median(after)
+            print(f"  baseline, no outage   {_fmt(base)}")
+            print(f"  after the outage      {_fmt(after)}")
+            print(
+                f"  catch-up {median:.2f} s (aim <= {AIM:.0f} s: "
+                f"{'HOLDS' if median <= AIM else 'SHORT'});"
+                f" {median / statistics.median(base):.2f} x the baseline"
+            )
+            figures.append(
+                {
+                    "figure": f"catch-up after a {args.outage:.0f} s broker outage with"
+                    f" {args.n:,} events waiting, {backend.label} (s)",
+                    "baseline": f"the same events with no outage: {_fmt(base)}",
+                    "values": [round(v, 3) for v in after],
+                    "aim": f"<= {AIM:g}",
+                }
+            )
+    finally:
+        ws.close()
+    if args.json:
+        Path(args.json).write_text(json.dumps({"bench": "catchup", "figures": figures}, indent=2))
+    return 1 if failed else 0
+
+
+def _fmt(seconds: list[float]) -> str:
+    return (
+        f"min {min(seconds):.2f} / median {statistics.median(seconds):.2f} /"
+        f" max {max(seconds):.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
