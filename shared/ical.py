@@ -136,8 +136,8 @@ def render_event(spec: EventSpec) -> str:
         extra = {"ROLE": attendee.role, "PARTSTAT": attendee.partstat, "RSVP": rsvp}
         lines.append(_person_line("ATTENDEE", attendee, extra))
     lines.extend(f"{name.upper()}:{value}" for name, value in spec.extra)
-    if spec.categories:  # a set, as ics keeps them (one category in practice)
-        categories = {clean_text(c).replace("\n", " ") for c in spec.categories}
+    if spec.categories:  # each once, as ics keeps them, and sorted: the same bytes anywhere
+        categories = sorted({clean_text(c).replace("\n", " ") for c in spec.categories})
         lines.append("CATEGORIES:" + ",".join(_escape_value(c) for c in categories))
     if spec.classification:
         lines.append(f"CLASS:{spec.classification}")
