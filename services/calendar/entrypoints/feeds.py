@@ -7,7 +7,9 @@ directory) a private feed, once its token is checked, is handed to nginx to send
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import Blueprint, Response, redirect, request, url_for
 
@@ -23,6 +25,7 @@ from shared.web import app_config
 feeds = Blueprint("feeds", __name__)
 ACCEL_HEADER = "X-Feed-Files"  # set by deploy/nginx.conf: where nginx serves the feed files
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+CHUNK = 256 * 1024
 
 
 @feeds.get("/feeds/public.ics")
@@ -88,11 +91,10 @@ def _answer(path: Path, headers: dict[str, str]) -> Response:
     zipped = "gzip" in request.accept_encodings
     chosen = path.with_name(path.name + GZIP) if zipped else path
     try:
-        with chosen.open("rb") as stream:  # one file, even as the publisher replaces it
-            stat = os.fstat(stream.fileno())
-            body = stream.read() if request.method != "HEAD" else b""
+        stream = chosen.open("rb")  # one file, even as the publisher replaces it
     except FileNotFoundError:  # revoked between the lookup and now
         return problem(404, detail=Msg("no_such_feed"))
+    stat = os.fstat(stream.fileno())
     file = FeedFile(chosen, stat.st_size, int(stat.st_mtime))
     headers |= {
         "ETag": file.etag,
@@ -101,12 +103,39 @@ def _answer(path: Path, headers: dict[str, str]) -> Response:
     }
     match = request.if_none_match
     since = request.if_modified_since
-    if (match and (match.contains(file.etag.strip('"')) or match.star_tag)) or (
+    fresh = (match and (match.contains(file.etag.strip('"')) or match.star_tag)) or (
         not match and since is not None and file.last_modified <= since
-    ):
-        return Response(status=304, headers=headers)
+    )
+    if fresh or request.method == "HEAD":
+        stream.close()
+        if fresh:
+            return Response(status=304, headers=headers)
+        body: Iterable[bytes] = ()
+    else:
+        wrapper = request.environ.get("wsgi.file_wrapper")  # gunicorn's: sendfile
+        body = wrapper(stream, CHUNK) if wrapper else FileBody(stream)
     if zipped:
         headers["Content-Encoding"] = "gzip"
-    response = Response(body, status=200, headers=headers, content_type=CONTENT_TYPE)
+    response = Response(
+        body, status=200, headers=headers, content_type=CONTENT_TYPE, direct_passthrough=True
+    )
     response.content_length = file.size
     return response
+
+
+class FileBody:
+    """A file's bytes in chunks, so no process holds a whole feed; closed once sent, when
+    the server closes the answer, or when dropped."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.stream:
+            while chunk := self.stream.read(CHUNK):
+                yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+    __del__ = close

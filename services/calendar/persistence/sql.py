@@ -112,11 +112,9 @@ class SqlEntries(repositories.EntryRepository):
 
     def ending_from(self, since: datetime) -> list[domain.RenderedEntry]:
         rows = self.session.execute(
-            select(*ENTRY_COLUMNS)
-            .where(models.FeedEntry.last_end >= since)
-            .order_by(models.FeedEntry.booking_id)
-        )
-        return [_entry(row) for row in rows]
+            select(*ENTRY_COLUMNS).where(models.FeedEntry.last_end >= since)
+        )  # through the last_end index; ordered here (by booking_id, the index would scan all)
+        return sorted((_entry(row) for row in rows), key=lambda entry: entry.booking_id)
 
 
 def _entry(row: Any) -> domain.RenderedEntry:

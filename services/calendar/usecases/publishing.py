@@ -5,7 +5,8 @@ After each applied batch, at start-up and when the day turns (retention moves), 
 publisher renders the public feed, each resource's and each live token's private feed, in
 every language, and writes those whose bytes changed; a revoked token's feed and a former
 slug's feed are removed. Only the entries a feed may still show are read (those that ended
-no longer ago than the retention window), so old bookings cost nothing."""
+no longer ago than the retention window), so old bookings cost nothing; the publisher keeps
+them, and after a change reads only the entries it changed."""
 
 from __future__ import annotations
 
@@ -57,14 +58,9 @@ class FeedSettings:
 
 
 def render_feed(
-    scope: FeedScope,
-    language: str,
-    entries: list[RenderedEntry],
-    now: datetime,
-    settings: FeedSettings,
+    scope: FeedScope, language: str, vevents: list[str], settings: FeedSettings
 ) -> bytes:
-    """A feed's calendar from the entries as of ``now``."""
-    vevents = feed_vevents(scope, entries, now, settings.retention)
+    """A feed's calendar of its VEVENTs (``feed_vevents``), named in ``language``."""
     name, description = (text(message, language) for message in feed_wording(scope))
     return render_calendar(
         vevents,
@@ -92,6 +88,8 @@ class FeedPublisher:
         self.clock = clock
         self._lock = threading.Lock()
         self._published: tuple[int, str] | None = None  # generation and day last published
+        self._entries: dict[str, RenderedEntry] = {}  # the window's entries, by booking id
+        self._mirrored = -1  # the generation they are as of (-1: not read yet)
 
     def changed(self) -> int:
         """Publish when the feeds moved on (a new generation or a new day) since the last
@@ -113,7 +111,7 @@ class FeedPublisher:
         retention_start = now - timedelta(days=self.settings.past_days)
         with self.unit_of_work().reading() as uow:
             version = uow.feed_state.current()
-            entries = uow.entries.ending_from(retention_start)
+            entries = self._window(uow, version, retention_start)
             resources = uow.resources.listed()
             tokens = uow.tokens.live()
             owners = [(t, owner_of(t, uow.users.standing(t.user_id))) for t in tokens]
@@ -129,14 +127,28 @@ class FeedPublisher:
         written = 0
         kept: set[Path] = set()
         for scope, path_of in feeds:
-            for language in LANGUAGES:
+            vevents = feed_vevents(scope, entries, now, self.settings.retention)
+            for language in LANGUAGES:  # the same VEVENTs, named in each language
                 path = path_of(language)
                 kept.add(path)
-                written += self._write(path, scope, language, entries, now, version)
+                written += self._write(path, scope, language, vevents, now, version)
         self.files.sweep("resources", kept)
         self.files.sweep("private", kept)
         self._published = (version.generation, now.date().isoformat())
         return written
+
+    def _window(
+        self, uow: UnitOfWork, version: FeedVersion, since: datetime
+    ) -> list[RenderedEntry]:
+        """The entries ending at ``since`` or later, by booking id: read whole once, then
+        only those changed after the generation last read."""
+        if self._mirrored < 0:
+            self._entries = {e.booking_id: e for e in uow.entries.ending_from(since)}
+        else:
+            self._entries.update((e.booking_id, e) for _, e in uow.entries.since(self._mirrored))
+        self._mirrored = version.generation
+        self._entries = {k: e for k, e in self._entries.items() if e.last_end >= since}
+        return [self._entries[key] for key in sorted(self._entries)]
 
     def publish_one(self, scope: FeedScope, path: Path, language: str) -> None:
         """Write one feed that has no file yet (a token just made, a directory emptied),
@@ -145,20 +157,21 @@ class FeedPublisher:
         with self.unit_of_work().reading() as uow:
             version = uow.feed_state.current()
             entries = uow.entries.ending_from(now - timedelta(days=self.settings.past_days))
+        vevents = feed_vevents(scope, entries, now, self.settings.retention)
         with self._lock:
             if not path.exists():
-                self._write(path, scope, language, entries, now, version)
+                self._write(path, scope, language, vevents, now, version)
 
     def _write(
         self,
         path: Path,
         scope: FeedScope,
         language: str,
-        entries: list[RenderedEntry],
+        vevents: list[str],
         now: datetime,
         version: FeedVersion,
     ) -> bool:
-        body = render_feed(scope, language, entries, now, self.settings)
+        body = render_feed(scope, language, vevents, self.settings)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         return self.files.write(path, body, max(version.changed_at, midnight))
 
