@@ -23,9 +23,10 @@ trials (the order of the two sides alternates), min / median / max:
 2. feed gzip 200 vs the static gzip (aim >= 0.8);
 3. feed 200 identity vs the static file, same bytes (aim >= 0.9).
    Client: this process, ``--connections`` (4) threads, each one keep-alive HTTP/1.1
-   connection over a raw socket, ``--seconds`` (2) per measurement after 0.5 s warm-up;
-   every answer's status and length checked, the first body on each connection byte for
-   byte.
+   connection over a raw socket; every answer's status and length checked, the first body
+   on each connection byte for byte. A trial measures each side ``--seconds`` (2) in 8
+   alternating turns (0.1 s warm-up each), so a load that comes and goes on a shared
+   machine falls on both sides alike.
 4. one change, then the publish that follows it (``FeedPublisher.changed()``: every feed,
    both languages, rendered, the changed ones written), on the database with the past
    bookings vs the one without (aim <= 1.1).
@@ -72,6 +73,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 FEED_PATH = "/calendar/feeds/public.ics"
+SLICES = 8  # a trial's measuring time, split into turns of the two sides
 STATIC_PATH = "/bench-static/public.ics"
 STATIC_LOCATION = """
         location /bench-static/ {{
@@ -395,11 +397,17 @@ def postgres_backend(prefix: str = "evbench_feeds") -> Backend | str:
 
 
 def measure_rate(
-    port: int, raw: bytes, status: int, body: bytes | None, seconds: float, connections: int
+    port: int,
+    raw: bytes,
+    status: int,
+    body: bytes | None,
+    seconds: float,
+    connections: int,
+    warmup: float = 0.5,
 ) -> float:
-    """Answers per second over ``seconds`` (after 0.5 s warm-up), ``connections`` at once."""
+    """Answers per second over ``seconds`` (after ``warmup``), ``connections`` at once."""
     start = time.perf_counter() + 0.05
-    counting_from, until = start + 0.5, start + 0.5 + seconds
+    counting_from, until = start + warmup, start + warmup + seconds
     counts = [0] * connections
     errors: list[BaseException] = []
 
@@ -656,12 +664,17 @@ def run(backend_name: str, args, root: Path, stack: ExitStack) -> list[Figure]:
     rates: dict[str, dict[str, list[float]]] = {k: {"feed": [], "static": []} for k in kinds}
     for rep in range(3):
         for key, figure in kinds.items():
-            order = ("feed", "static") if rep % 2 == 0 else ("static", "feed")
-            for side in order:
-                path, tag = (FEED_PATH, etag) if side == "feed" else (STATIC_PATH, static_etag)
-                raw, status, expected = requests[key](path, tag)
-                rate = measure_rate(port, raw, status, expected, args.seconds, args.connections)
-                rates[key][side].append(rate)
+            counted = {"feed": 0.0, "static": 0.0}
+            for piece in range(SLICES):  # short turns, alternating, so both share the load
+                order = ("feed", "static") if (rep + piece) % 2 == 0 else ("static", "feed")
+                for side in order:
+                    path, tag = (FEED_PATH, etag) if side == "feed" else (STATIC_PATH, static_etag)
+                    raw, status, expected = requests[key](path, tag)
+                    counted[side] += measure_rate(
+                        port, raw, status, expected, args.seconds / SLICES, args.connections, 0.1
+                    )
+            for side, total in counted.items():
+                rates[key][side].append(total / SLICES)
             figure.values.append(rates[key]["feed"][-1] / rates[key]["static"][-1])
     for key, figure in kinds.items():
         figure.note = (
