@@ -140,14 +140,16 @@ class FeedPublisher:
     def _window(
         self, uow: UnitOfWork, version: FeedVersion, since: datetime
     ) -> list[RenderedEntry]:
-        """The entries ending at ``since`` or later, by booking id: read whole once, then
-        only those changed after the generation last read."""
+        """The entries ending at ``since`` or later (and some a day older; the feeds apply
+        retention exactly), by booking id: read whole once, then only those changed after
+        the generation last read."""
         if self._mirrored < 0:
             self._entries = {e.booking_id: e for e in uow.entries.ending_from(since)}
         else:
             self._entries.update((e.booking_id, e) for _, e in uow.entries.since(self._mirrored))
         self._mirrored = version.generation
-        self._entries = {k: e for k, e in self._entries.items() if e.last_end >= since}
+        kept = since - timedelta(days=1)  # a day's margin: a clock set back finds them still
+        self._entries = {k: e for k, e in self._entries.items() if e.last_end >= kept}
         return [self._entries[key] for key in sorted(self._entries)]
 
     def publish_one(self, scope: FeedScope, path: Path, language: str) -> None:
