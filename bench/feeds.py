@@ -1,74 +1,53 @@
-"""Calendar feeds under polling: requests/s, 304s/s and the time to catch up after a change.
+"""Feeds served as files: through deploy/'s nginx against nginx serving the same bytes as a
+static file, the cost of past bookings to a publish, and the memory of calendar's web.
 
-With ``--bookings`` (10,000) approved public bookings in calendar's read model, this prints,
-in one run:
+Setup. A calendar database (``--backend``: sqlite, the default, or postgres) is migrated and
+``--bookings`` (10,000) approved public bookings over the next year are applied through
+calendar's consumer handler (``make_handler(db).batch``, batches of 100), with one private
+feed token; calendar's publisher (``services.calendar.usecases.publishing``) writes every
+feed into a feed directory. A second database holds the same and ``--past`` (90,000)
+bookings that ended 200 to 560 days ago (their ``feed_entries`` and ``bookings`` rows
+copied from a rendered one, so no feed shows them). Servers: calendar under gunicorn (2
+workers, gthread, 4 threads, as one web container) on the second database, behind Debian's
+nginx (``/usr/sbin/nginx``) started on loopback with deploy/nginx.conf (its upstreams
+pointed at the local gunicorn, its feed directory at the bench's; ``tests/support/nginx.py``)
+plus one location, ``/bench-static/``, serving a copy of the public feed and its gzip as
+plain static files with the same directives (the baseline).
 
-1. Feed requests per second through the service, as a ratio of a minimal Flask app that
-   returns the same bytes with the same Content-Type (aim >= 0.8). Both answer uncompressed
-   (``Accept-Encoding: identity``); a second row does the same with gzip.
-2. The time to bring the public feed up to date after one booking changes, as a ratio of
-   rendering all the bookings from scratch with the ``ics`` package (aim <= 0.05). The clock
-   starts before ``parse_event`` + ``make_handler(db)(event)`` apply one ``booking.changed``
-   event. It stops when a poller that sends ``If-None-Match`` with the old ETag in a tight
-   loop first gets a 200 with the new body. The time is split into apply, stale (the worker
-   still answers 304 from its cached feed: it reads the generation at most once per second)
-   and render+get (the request that re-rendered and returned the new feed). "quiet": only
-   that poller; an idle second, then one poll makes the worker read the generation, and the
-   change follows (rep + 0.5) / repeat of a second later, so the phases are spread evenly
-   and the median wait is the mean wait. "polled": the same while ``--connections`` - 1
-   more clients poll with conditional GETs, as subscribed calendars do (the phase is then
-   random). The baseline builds an ``ics.Calendar`` with one ``ics.Event`` per booking
-   carrying the same fields (UID, SEQUENCE, times, status, summary, description, location,
-   URL, categories, class, organizer, DTSTAMP, LAST-MODIFIED, RRULE and EXDATE) and calls
-   ``serialize()``.
-3. 304 answers per second (``If-None-Match`` with the current ETag) through the service,
-   against the same minimal app answering 304 to the same conditional request.
+Figures, each the ratio of the service path to its baseline in the same run, 3 interleaved
+trials (the order of the two sides alternates), min / median / max:
 
-Setup. The calendar database is migrated with ``shared.migrations.upgrade``. The bookings
-are seeded through the real consumer path: ``tests.factories.envelope`` builds a valid
-``booking.approved`` event per booking (distinct booking ids, spread over the next year,
-varied titles, venues, organisers, some weekly series with a cancelled occurrence), and
-``parse_event`` + ``make_handler(db).batch`` apply them in batches of 100, so the stored
-VEVENTs are exactly what ``services.calendar.usecases.events.render_entry`` renders.
+1. feed 304: ``GET /calendar/feeds/public.ics`` with ``If-None-Match`` (the current gzip
+   ETag, ``Accept-Encoding: gzip``), answers/s, vs nginx answering the same conditional
+   request for the static copy (aim >= 0.8);
+2. feed gzip 200 vs the static gzip (aim >= 0.8);
+3. feed 200 identity vs the static file, same bytes (aim >= 0.9).
+   Client: this process, ``--connections`` (4) threads, each one keep-alive HTTP/1.1
+   connection over a raw socket; every answer's status and length checked, the first body
+   on each connection byte for byte. A trial measures each side ``--seconds`` (2) in 8
+   alternating turns (0.1 s warm-up each), so a load that comes and goes on a shared
+   machine falls on both sides alike.
+4. one change, then the publish that follows it (``FeedPublisher.changed()``: every feed,
+   both languages, rendered, the changed ones written), on the database with the past
+   bookings vs the one without (aim <= 1.1); a trial: 3 changes on each, alternating;
+   both databases analyzed first (PostgreSQL: ``VACUUM ANALYZE``).
+5. memory (VmRSS) of each calendar web worker on the database with ``bookings + past``
+   bookings vs on an empty one, after 200 feed requests (public, a resource's, the private
+   feed; identity and gzip) straight to gunicorn, the thin handler serving the files (aim
+   <= 1.1: flat).
 
-Servers. Two gunicorn masters with the same settings: 1 worker, ``gthread``, 4 threads,
-keep-alive 65 s, no ``max_requests``, on free loopback ports. One serves
-``services.calendar:create_app()``, configured through ``EVENEMANG_*`` variables with
-``testing`` off, so the feed cache checks the generation at most once per second as in
-production. The other serves ``bench.feeds:minimal_app()``, a Flask app holding the service's
-own bytes in memory (and its gzip bytes and ETag). It gets new bytes after each measured
-change through a POST to a route that is never measured.
+``--json PATH`` also writes the figures as ``{"bench": "feeds", "figures": [...]}`` for
+``bench/run.py``. The exit status is 1 when an aim is missed.
 
-Client. Python, in this process: 4 threads, each with one keep-alive HTTP/1.1 connection
-over a raw socket (it sends a prepared request and reads the status line, the headers and
-Content-Length bytes). This client costs far less CPU per request than ``http.client``, so
-it stays ahead of the server. A rate counts the answers completed in ``--seconds`` after a
-0.5 s warm-up. Every answer's status and length are checked, and the first body on each
-connection is compared byte for byte. The CPU time of each gunicorn worker (from
-``/proc``) is printed per request as well. On a shared machine it is steadier than the
-rates.
-
-Each repetition runs: the two changes (2), the service and minimal pairs for 200 identity,
-200 gzip and 304 (their order alternates between repetitions), then the ``ics`` baseline.
-Medians of ``--repeat`` (3) are printed. The steps of ``FeedCache.render`` are also timed one
-by one in this process (on the same database, checked to give the same bytes), together
-with two cheaper variants, to show where the catch-up time goes.
-
-Backends: ``sqlite`` (a file in a temporary directory, the default) and ``postgres``
-(``EVENEMANG_BENCH_POSTGRES_URL``, else ``EVENEMANG_TEST_POSTGRES_URL``, else
-``postgresql+psycopg://postgres@127.0.0.1:5432/test``; a throw-away ``evbench_feeds_*``
-database, dropped at the end, and skipped with the reason printed when unreachable).
-The exit status is 1 when an aim is missed.
-
-    .venv/bin/python bench/feeds.py [--bookings 10000] [--seconds 2] [--repeat 3]
-                                    [--backend sqlite|postgres|all] [--connections 4]
+    .venv/bin/python bench/feeds.py [--bookings 10000] [--past 90000] [--seconds 2]
+                                    [--connections 4] [--backend sqlite|postgres]
+                                    [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
+import json
 import os
 import re
 import shutil
@@ -91,63 +70,39 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make the project importable
+if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-CONTENT_TYPE = "text/calendar; charset=utf-8"
-FEED_PATH = "/feeds/public.ics"
-RELOAD_PATH = "/_bench/reload"
-ENV_BODY = "EVBENCH_FEEDS_DIR"  # the minimal app reads body, body.gz and etag from here
+FEED_PATH = "/calendar/feeds/public.ics"
+SLICES = 8  # a trial's measuring time, split into turns of the two sides
+TURNS = 3  # changes, each published, per side in a trial of the publish figure
+STATIC_PATH = "/bench-static/public.ics"
+STATIC_LOCATION = """
+        location /bench-static/ {{
+            alias {folder}/;
+            types {{ text/calendar ics; }}
+            charset utf-8;
+            charset_types text/calendar;
+            gzip_static on;
+            gzip_vary on;
+            etag on;
+            add_header Cache-Control "public, max-age=900" always;
+            add_header Content-Disposition 'inline; filename="public.ics"' always;
+        }}
+"""
 
 
-# -- the minimal app (imported by gunicorn: keep this part free of project imports) --------
-
-
-def minimal_app():
-    """A Flask app returning the service's feed bytes: the yardstick for the service."""
-    from flask import Flask, Response, request
-
-    folder = Path(os.environ[ENV_BODY])
-    feed: dict[str, Any] = {}
-
-    def load() -> None:
-        feed["body"] = (folder / "body").read_bytes()
-        feed["gzipped"] = (folder / "body.gz").read_bytes()
-        feed["etag"] = (folder / "etag").read_text()
-
-    load()
-    app = Flask("minimal")
-
-    @app.get(FEED_PATH)
-    def public_feed():
-        if request.headers.get("If-None-Match") == feed["etag"]:
-            return Response(status=304, headers={"ETag": feed["etag"]})
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            return Response(
-                feed["gzipped"], content_type=CONTENT_TYPE, headers={"Content-Encoding": "gzip"}
-            )
-        return Response(feed["body"], content_type=CONTENT_TYPE)
-
-    @app.post(RELOAD_PATH)
-    def reload():
-        load()
-        return "", 204
-
-    return app
-
-
-# -- HTTP: a lean keep-alive client ---------------------------------------------------------
-
-LENGTH_RE = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
-ETAG_RE = re.compile(rb'\r\netag:[ \t]*("[^"\r\n]*")', re.IGNORECASE)
+# -- the client --------------------------------------------------------------------------------
 
 
 def request_bytes(method: str = "GET", path: str = FEED_PATH, **headers: str) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "User-Agent: evbench-feeds"]
     lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    if method == "POST":
-        lines.append("Content-Length: 0")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+LENGTH_RE = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+ETAG_RE = re.compile(rb'\r\netag:[ \t]*("[^"\r\n]*")', re.IGNORECASE)
 
 
 class Connection:
@@ -204,97 +159,6 @@ class Connection:
         if b"\r\nconnection: close" in head.lower():
             self.close()
         return status, head, body
-
-
-def etag_of(head: bytes) -> str:
-    found = ETAG_RE.search(head)
-    if found is None:
-        raise RuntimeError(f"answer without an ETag: {head[:300]!r}")
-    return found.group(1).decode("ascii")
-
-
-def worker_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used."""
-    fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Rate:
-    per_second: float
-    cpu_us: float  # worker CPU per answer, microseconds
-    client_cpu: float  # share of one core this process used
-
-
-def measure_rate(
-    server: Server,
-    raw: bytes,
-    status: int,
-    body: bytes | None,
-    seconds: float,
-    connections: int,
-    warmup: float = 0.5,
-) -> Rate:
-    """Answers per second over ``seconds``, ``connections`` keep-alive connections at once."""
-    start = time.perf_counter() + 0.05
-    counting_from, until = start + warmup, start + warmup + seconds
-    counts = [0] * connections
-    errors: list[BaseException] = []
-    cpu_marks: dict[str, float] = {}
-    mark_lock = threading.Lock()
-
-    def mark(name: str) -> None:
-        with mark_lock:
-            if name not in cpu_marks:
-                cpu_marks[name] = worker_cpu(server.worker_pid)
-                cpu_marks[name + "_client"] = time.process_time()
-                cpu_marks[name + "_wall"] = time.perf_counter()
-
-    def run(i: int) -> None:
-        conn = Connection(server.port)
-        checked = False
-        try:
-            while time.perf_counter() < start:
-                time.sleep(0.001)
-            while True:
-                got, _head, answer = conn.send(raw)
-                done = time.perf_counter()
-                if got != status:
-                    raise RuntimeError(f"{server.name}: status {got}, expected {status}")
-                if body is not None:
-                    if len(answer) != len(body) or (not checked and answer != body):
-                        raise RuntimeError(f"{server.name}: the body is not the expected one")
-                    checked = True
-                if done >= until:
-                    mark("end")
-                    break
-                if done >= counting_from:
-                    mark("begin")
-                    counts[i] += 1
-        except BaseException as exc:  # report in the caller
-            errors.append(exc)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    if "begin" not in cpu_marks or "end" not in cpu_marks:
-        raise RuntimeError(f"{server.name}: no answer completed inside the measured window")
-    total = sum(counts)
-    wall = cpu_marks["end_wall"] - cpu_marks["begin_wall"]
-    return Rate(
-        per_second=total / seconds,
-        cpu_us=1e6 * (cpu_marks["end"] - cpu_marks["begin"]) / max(total, 1),
-        client_cpu=(cpu_marks["end_client"] - cpu_marks["begin_client"]) / wall,
-    )
-
-
-# -- gunicorn --------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -379,7 +243,7 @@ class Server:
             pass
 
 
-# -- the bookings ----------------------------------------------------------------------------
+# -- the bookings --------------------------------------------------------------------------------
 
 TITLES = (
     "Disputation i teoretisk fysik",
@@ -480,58 +344,6 @@ def seed(db, bookings: list[dict[str, Any]], batch: int = 100) -> list[dict[str,
     return snapshots
 
 
-def _location(snapshot: dict[str, Any]) -> str:
-    """The baseline's LOCATION, read straight from the stored JSON as booking_ical words it."""
-    places = [r for r in snapshot["resources"] if r["kind"] != "service"]
-    return "; ".join(
-        f"{r['name']}, {r['location']}" if r.get("location") else r["name"] for r in places
-    )
-
-
-def render_with_ics(snapshots: list[dict[str, Any]]) -> str:
-    """All the bookings from scratch with the ``ics`` package alone: one Calendar, one Event
-    per booking with the same fields, serialized."""
-    import ics
-    from ics.grammar.parse import ContentLine
-
-    from shared.booking_ical import STATUS
-
-    calendar = ics.Calendar(creator="-//Evenemang//Evenemang booking//EN")
-    for s in snapshots:
-        updated = datetime.fromisoformat(s["updated_at"])
-        services = [r["name"] for r in s["resources"] if r["kind"] == "service"]
-        description = s.get("description") or ""
-        if services:
-            description = (description + "\n\n" if description else "") + ", ".join(services)
-        organiser = s["organiser"]
-        event = ics.Event(
-            uid=s["uid"],
-            name=s["title"],
-            begin=datetime.fromisoformat(s["start"]),
-            end=datetime.fromisoformat(s["end"]),
-            description=description or None,
-            location=_location(s) or None,
-            url=s.get("url"),
-            created=updated,
-            last_modified=updated,
-            status=STATUS[s["status"]],
-            categories={r["kind"] for r in s["resources"]},
-            classification="PUBLIC",
-            organizer=ics.Organizer(organiser["email"], common_name=organiser.get("name")),
-        )
-        event.extra.append(ContentLine(name="SEQUENCE", value=str(s["revision"])))
-        if s.get("rrule"):
-            event.extra.append(ContentLine(name="RRULE", value=s["rrule"]))
-            for o in s["occurrences"]:
-                if o["status"] == "cancelled":
-                    when = datetime.fromisoformat(o["start"]).astimezone(UTC)
-                    event.extra.append(ContentLine(name="EXDATE", value=f"{when:%Y%m%dT%H%M%SZ}"))
-        calendar.events.add(event)
-    return calendar.serialize()
-
-
-# -- backends --------------------------------------------------------------------------------
-
 POSTGRES_URL = (
     os.environ.get("EVENEMANG_BENCH_POSTGRES_URL")
     or os.environ.get("EVENEMANG_TEST_POSTGRES_URL")
@@ -586,482 +398,373 @@ def postgres_backend(prefix: str = "evbench_feeds") -> Backend | str:
     return Backend("postgres", f"PostgreSQL {version}, {shown}", url, [drop])
 
 
-# -- the run ---------------------------------------------------------------------------------
+def measure_rate(
+    port: int,
+    raw: bytes,
+    status: int,
+    body: bytes | None,
+    seconds: float,
+    connections: int,
+    warmup: float = 0.5,
+) -> float:
+    """Answers per second over ``seconds`` (after ``warmup``), ``connections`` at once."""
+    start = time.perf_counter() + 0.05
+    counting_from, until = start + warmup, start + warmup + seconds
+    counts = [0] * connections
+    errors: list[BaseException] = []
 
-AIM_RATE = 0.8
-AIM_UPDATE = 0.05
-
-
-@dataclass
-class Pair:
-    label: str
-    service: list[Rate] = field(default_factory=list)
-    minimal: list[Rate] = field(default_factory=list)
-
-    def median(self, side: str, attr: str = "per_second") -> float:
-        return statistics.median(getattr(r, attr) for r in getattr(self, side))
-
-    @property
-    def ratio(self) -> float:
-        return self.median("service") / self.median("minimal")
-
-
-@dataclass
-class Update:
-    apply: float  # parse_event + handler, s
-    stale: float  # from the commit until the request that got the new feed was sent, s
-    fetch: float  # that request: render in the worker + transfer, s
-    polls: int  # conditional GETs answered 304 (stale) before it
-
-    @property
-    def total(self) -> float:
-        return self.apply + self.stale + self.fetch
-
-
-@dataclass
-class Outcome:
-    backend: str
-    pairs: dict[str, Pair]
-    updates: list[Update]
-    polled: list[Update]  # the same, while other clients poll
-    ics_seconds: list[float]
-
-    @property
-    def update_ratio(self) -> float:
-        return statistics.median(u.total for u in self.updates) / statistics.median(
-            self.ics_seconds
-        )
-
-
-class Feeds:
-    """Both servers, the service's current feed, and the minimal app kept in step with it."""
-
-    def __init__(self, service: Server, minimal: Server, folder: Path):
-        self.service, self.minimal, self.folder = service, minimal, folder
-        self.body = self.gzipped = b""
-        self.etag = ""
-
-    def fetch(self) -> None:
-        """The service's current bytes (identity and gzip) and ETag."""
-        conn = Connection(self.service.port)
+    def run(i: int) -> None:
+        conn = Connection(port)
+        checked = False
         try:
-            status, head, body = conn.send(request_bytes(Accept_Encoding="identity"))
-            status_gz, head_gz, gzipped = conn.send(request_bytes(Accept_Encoding="gzip"))
+            while time.perf_counter() < start:
+                time.sleep(0.001)
+            while True:
+                got, _head, answer = conn.send(raw)
+                done = time.perf_counter()
+                if got != status:
+                    raise RuntimeError(f"port {port}: status {got}, expected {status}")
+                if body is not None:
+                    if len(answer) != len(body) or (not checked and answer != body):
+                        raise RuntimeError(f"port {port}: the body is not the expected one")
+                    checked = True
+                if done >= until:
+                    break
+                if done >= counting_from:
+                    counts[i] += 1
+        except BaseException as exc:  # reported by the caller
+            errors.append(exc)
         finally:
             conn.close()
-        if status != 200 or status_gz != 200 or b"content-encoding: gzip" not in head_gz.lower():
-            raise RuntimeError(f"unexpected feed answers {status}, {status_gz}")
-        if etag_of(head) != etag_of(head_gz) or gzip.decompress(gzipped) != body:
-            raise RuntimeError("the gzip answer is not the identity answer compressed")
-        ctype = re.search(rb"(?i)\r\ncontent-type:[ \t]*([^\r\n]*)", head)
-        if ctype is None or ctype.group(1).decode() != CONTENT_TYPE:
-            raise RuntimeError(f"unexpected Content-Type in {head!r}")
-        self.body, self.gzipped, self.etag = body, gzipped, etag_of(head)
 
-    def write(self) -> None:
-        (self.folder / "body").write_bytes(self.body)
-        (self.folder / "body.gz").write_bytes(self.gzipped)
-        (self.folder / "etag").write_text(self.etag)
-
-    def sync_minimal(self) -> None:
-        """The minimal app answers with the service's current bytes."""
-        self.write()
-        conn = Connection(self.minimal.port)
-        try:
-            status, _, _ = conn.send(request_bytes("POST", RELOAD_PATH))
-            check = conn.send(request_bytes(Accept_Encoding="identity"))
-        finally:
-            conn.close()
-        if status != 204 or check[0] != 200 or check[2] != self.body:
-            raise RuntimeError("the minimal app did not take the new bytes")
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return sum(counts) / seconds
 
 
-CHECK_SECONDS = 1.0  # how often a worker's FeedCache reads the generation (testing off)
+# -- the data ----------------------------------------------------------------------------------
 
 
-def one_update(
-    db, feeds: Feeds, overrides: dict[str, Any], rep: int, repeat: int, others: int = 0
-) -> tuple[Update, dict[str, Any]]:
-    """Change one booking (title, revision) and wait for the service's feed to show it;
-    returns the timings and the new snapshot.
+def calendar_config(root: Path, url: str, name: str):
+    from shared.config import Config
 
-    Without ``others``, the change is applied at a chosen phase of the worker's generation
-    check: after an idle second, one poll makes the worker read the generation; the change
-    follows (rep + 0.5) / repeat of CHECK_SECONDS later, so the phases of the repetitions
-    are spread evenly and the median wait is the mean one. With ``others``, that many more
-    clients poll the feed (conditional GETs, each with its own ETag) throughout, as
-    subscribed calendars do, and the phase is whatever it is."""
+    data_dir = root / f"data-{name}"
+    data_dir.mkdir()
+    return Config(
+        data_dir=data_dir, calendar_database_url=url, secret_key="bench", testing=False,
+        feed_dir=str(root / f"feeds-{name}"),
+    ).with_defaults()  # fmt: skip
+
+
+def publisher_of(config, db):
+    from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
+    from services.calendar.usecases.publishing import feed_publisher
+
+    return feed_publisher(config, lambda: SqlAlchemyUnitOfWork(db))
+
+
+def add_token(db) -> str:
+    from services.calendar.commands import CreateFeedToken
+    from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
+    from services.calendar.usecases.tokens import create_feed_token
+    from shared.events import Role
+
+    command = CreateFeedToken("u-bench", "organiser0@bench.invalid", Role.ORGANISER, "bench")
+    return create_feed_token(SqlAlchemyUnitOfWork(db), command)
+
+
+def add_past(db, count: int, now: datetime) -> None:
+    """``count`` bookings that ended 200-560 days ago: rows of ``bookings`` and
+    ``feed_entries`` copied from a stored one under new ids (as the consumer leaves them)."""
+    from sqlalchemy import insert, select
+
+    from services.calendar.persistence.models import Booking, FeedEntry
+
+    with db.engine.begin() as conn:
+        booking = dict(conn.execute(select(Booking.__table__).limit(1)).mappings().one())
+        entry = dict(conn.execute(select(FeedEntry.__table__).limit(1)).mappings().one())
+        key = next(iter(Booking.__table__.primary_key.columns)).name
+        for lo in range(0, count, 5000):
+            ids = [str(uuid.uuid4()) for _ in range(lo, min(count, lo + 5000))]
+            conn.execute(insert(Booking.__table__), [{**booking, key: i} for i in ids])
+            ended = [
+                now - timedelta(days=200 + (k * 360) // count) for k in range(lo, lo + len(ids))
+            ]
+            conn.execute(
+                insert(FeedEntry.__table__),
+                [
+                    {**entry, "booking_id": i, "last_end": e}
+                    for i, e in zip(ids, ended, strict=True)
+                ],
+            )
+
+
+def analyze(db) -> None:
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def change_one(db, overrides: dict[str, Any], revision: int) -> None:
+    """One booking.changed applied through calendar's consumer handler (no publish)."""
     from services.calendar.entrypoints.consumer import make_handler
     from shared.events import BOOKING_CHANGED, parse_event
     from tests.factories import envelope
 
-    handler = make_handler(db)
-    now = datetime.now(UTC)
-    overrides["revision"] = overrides.get("revision", 1) + 1
-    overrides["title"] = f"Ändrad titel, repetition {rep + 1}{' (polled)' if others else ''}"
-    overrides["updated_at"] = now.isoformat()
-    wire = envelope(BOOKING_CHANGED, **overrides)
-    old_etag = feeds.etag
-    poll = request_bytes(Accept_Encoding="identity", If_None_Match=old_etag)
-    conn = Connection(feeds.service.port)
-    stop = threading.Event()
-    errors: list[BaseException] = []
+    changed = {**overrides, "revision": revision, "title": f"Changed {revision}"}
+    make_handler(db)(parse_event(envelope(BOOKING_CHANGED, **changed)))
 
-    def background() -> None:
-        other = Connection(feeds.service.port)
-        etag = old_etag
-        try:
-            while not stop.is_set():
-                status, head, _ = other.send(
-                    request_bytes(Accept_Encoding="identity", If_None_Match=etag)
-                )
-                if status == 200:
-                    etag = etag_of(head)
-                elif status != 304:
-                    raise RuntimeError(f"background poll answered {status}")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            other.close()
 
-    threads = [threading.Thread(target=background) for _ in range(others)]
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    figure: str
+    baseline: str
+    aim: str  # "<op> <number>"
+    values: list[float] = field(default_factory=list)
+    note: str = ""
+
+    def holds(self) -> bool:
+        op, number = self.aim.split()
+        median = statistics.median(self.values)
+        return {
+            ">=": median >= float(number), "<=": median <= float(number),
+            ">": median > float(number), "<": median < float(number),
+        }[op]  # fmt: skip
+
+    def row(self) -> str:
+        low, mid, high = min(self.values), statistics.median(self.values), max(self.values)
+        verdict = "HOLDS" if self.holds() else "SHORT"
+        return (
+            f"{self.figure:<48} {low:>6.2f} {mid:>6.2f} {high:>6.2f}  aim {self.aim:<7}"
+            f" {verdict}  {self.note}"
+        )
+
+
+def web_server(name: str, config, root: Path, workers: int = 2) -> Server:
+    env = {k: v for k, v in config.to_env().items() if k != "EVENEMANG_EXTRA"}
+    return Server(name, "services.calendar:create_app()", env, root, 4, workers)
+
+
+def memory_after_polls(server: Server, paths: list[str]) -> list[int]:
+    """VmRSS (KiB) of each worker after 200 feed requests straight to gunicorn."""
+    conns = [Connection(server.port) for _ in range(4)]
     try:
-        if others:
-            for thread in threads:
-                thread.start()
-            conn.send(poll)
-            time.sleep(0.5)
-        else:
-            time.sleep(CHECK_SECONDS * 1.1)
-            conn.send(poll)  # the worker reads the generation now
-            time.sleep(CHECK_SECONDS * (rep + 0.5) / repeat)
-        t0 = time.perf_counter()
-        handler(parse_event(wire))
-        applied = time.perf_counter()
-        polls = 0
-        while True:
-            sent = time.perf_counter()
-            status, head, body = conn.send(poll)
-            done = time.perf_counter()
-            if status == 200:
-                break
-            if status != 304:
-                raise RuntimeError(f"poll answered {status}")
-            polls += 1
-            if done - t0 > 60:
-                raise RuntimeError("the feed did not change within 60 s")
+        for k in range(200):
+            path = paths[k % len(paths)]
+            encoding = "gzip" if k % 2 else "identity"
+            raw = request_bytes(path=path, Accept_Encoding=encoding)
+            status, _, _ = conns[k % 4].send(raw)
+            if status != 200:
+                raise RuntimeError(f"{server.name}: {path} answered {status}")
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-        conn.close()
-    if errors:
-        raise errors[0]
-    if f"SUMMARY:{overrides['title']}".replace(",", "\\,").encode() not in body:
-        raise RuntimeError("the new body does not hold the changed title")
-    if etag_of(head) == old_etag:
-        raise RuntimeError("the ETag did not change")
-    update = Update(apply=applied - t0, stale=sent - applied, fetch=done - sent, polls=polls)
-    return update, wire["data"]
+        for conn in conns:
+            conn.close()
+    return [rss_kib(pid) for pid in server.worker_pids]
 
 
-def render_steps(db, expected: bytes, config) -> list[tuple[str, float]]:
-    """The steps of ``FeedCache.render`` for the public feed, timed one by one in this
-    process (median of 3), plus two cheaper variants."""
-    from sqlalchemy import and_, or_, select
-
-    from services.calendar.domain import PUBLIC_FEED, feed_vevents, feed_wording
-    from services.calendar.persistence.models import FeedEntry
-    from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
-    from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
-    from shared.ical import render_calendar
-    from shared.messages import text as word
-
-    settings = FeedSettings.from_config(config)
-    cache = FeedCache(lambda: SqlAlchemyUnitOfWork(db), settings, check_seconds=0)
-    scope = PUBLIC_FEED
-    name, description = (word(message, "en") for message in feed_wording(scope))
-    if cache.get(scope, "en").body != expected:
-        raise RuntimeError("FeedCache in this process does not render the service's bytes")
-    timings: dict[str, list[float]] = {}
-
-    def timed(step: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-        t = time.perf_counter()
-        result = fn(*args, **kwargs)
-        timings.setdefault(step, []).append(time.perf_counter() - t)
-        return result
-
-    def columns_only(now: datetime) -> list[str]:
-        window = now - timedelta(days=settings.past_days)
-        dropped = now - timedelta(days=settings.cancelled_days)
-        shown = or_(
-            FeedEntry.status == "approved",
-            and_(FeedEntry.status == "cancelled", FeedEntry.cancelled_at > dropped),
-        )
-        stmt = (
-            select(FeedEntry.vevent_full)
-            .where(FeedEntry.last_end >= window, shown, FeedEntry.visibility == "public")
-            .order_by(FeedEntry.booking_id)
-        )
-        with db.transaction(readonly=True) as session:
-            return list(session.scalars(stmt))
-
-    def sha256(body: bytes) -> str:
-        return hashlib.sha256(body).hexdigest()
-
-    for _ in range(3):
-        now = datetime.now(UTC)
-        version = cache.version()
-        mirror = cache._sync(version.generation)
-        timed("whole: FeedCache.render", cache.render, scope, "en", mirror, version.changed_at)
-        entries = timed(
-            "feed_vevents: choose from the mirror", feed_vevents, scope, mirror, now,
-            settings.retention,
-        )  # fmt: skip
-        text = timed(
-            "render_calendar: join the VEVENTs",
-            render_calendar,
-            entries,
-            name=name,
-            description=description,
-            method="PUBLISH",
-            zones=[settings.zone],
-            refresh_minutes=settings.ttl_minutes,
-        )
-        body = timed("encode UTF-8", text.encode, "utf-8")
-        timed("gzip.compress level 6", gzip.compress, body, compresslevel=6, mtime=0)
-        timed("sha256 ETag", sha256, body)
-        if body != expected:
-            raise RuntimeError("the steps do not give the service's bytes")
-        timed("variant: SELECT vevent_full only (no ORM objects)", columns_only, now)
-        timed("variant: gzip.compress level 1", gzip.compress, body, compresslevel=1, mtime=0)
-    return [(name, statistics.median(values)) for name, values in timings.items()]
-
-
-def run_backend(backend: Backend, args, root: Path) -> Outcome:
-    from shared.config import Config
+def run(backend_name: str, args, root: Path, stack: ExitStack) -> list[Figure]:
+    from services.calendar.persistence.feed_files import FeedFile
     from shared.db import Database
     from shared.migrations import upgrade
+    from tests.support.nginx import nginx_binary, nginx_running
 
-    print(f"\n== {backend.name}: {backend.label} ==")
-    data_dir = root / f"data-{backend.name}"
-    data_dir.mkdir()
-    config = Config(
-        data_dir=data_dir, calendar_database_url=backend.url, secret_key="bench", testing=False
-    ).with_defaults()
-    upgrade("calendar", backend.url)
-    db = Database(backend.url)
-    pairs = {
-        "200": Pair("feed 200, identity"),
-        "gzip": Pair("feed 200, gzip"),
-        "304": Pair("304, If-None-Match"),
-    }
-    updates: list[Update] = []
-    polled: list[Update] = []
-    ics_seconds: list[float] = []
-    with ExitStack() as stack:
+    if nginx_binary() is None:
+        raise SystemExit("nginx is not installed (apt-get install nginx)")
+    urls = {}
+    for name in ("without", "with", "empty"):
+        backend = sqlite_backend(root / name) if backend_name == "sqlite" else postgres_backend()
+        if isinstance(backend, str):
+            raise SystemExit(f"{backend_name}: {backend}")
+        for cleanup in backend.cleanups:
+            stack.callback(cleanup)
+        upgrade("calendar", backend.url)
+        urls[name] = backend.url
+    configs = {name: calendar_config(root, url, name) for name, url in urls.items()}
+    dbs = {name: Database(url) for name, url in urls.items()}
+    for db in dbs.values():
         stack.callback(db.dispose)
-        today = datetime.now(UTC)
-        seeded_at = today - timedelta(days=2)
-        bookings = [
-            booking_overrides(k, args.bookings, today, seeded_at) for k in range(args.bookings)
-        ]
+
+    now = datetime.now(UTC)
+    seeded_at = now - timedelta(days=2)
+    bookings = [booking_overrides(k, args.bookings, now, seeded_at) for k in range(args.bookings)]
+    t = time.perf_counter()
+    for name in ("without", "with"):
+        seed(dbs[name], bookings)
+    add_past(dbs["with"], args.past, now)
+    for db in dbs.values():  # statistics now, not an autovacuum during the measurements
+        analyze(db)
+    tokens = {name: add_token(dbs[name]) for name in dbs}
+    print(
+        f"{backend_name}: seeded {args.bookings:,} bookings twice through make_handler(db).batch"
+        f" and {args.past:,} past ones into the second in {time.perf_counter() - t:.0f} s"
+    )
+    publishers = {name: publisher_of(configs[name], dbs[name]) for name in dbs}
+    for name, publisher in publishers.items():
         t = time.perf_counter()
-        snapshots = seed(db, bookings)
-        seeding = time.perf_counter() - t
-        print(
-            f"seeded {args.bookings:,} approved public bookings through "
-            f"make_handler(db).batch (batches of 100) in {seeding:.1f} s "
-            f"({args.bookings / seeding:.0f}/s, envelope + parse_event included)"
-        )
+        written = publisher.publish_all()
+        print(f"  {name}: first publish {written} files in {time.perf_counter() - t:.1f} s")
 
-        folder = root / f"feed-{backend.name}"
-        folder.mkdir()
-        env = {k: v for k, v in config.to_env().items() if k != "EVENEMANG_EXTRA"}
-        service = Server("service", "services.calendar:create_app()", env, root, args.threads)
-        minimal = Server("minimal", "bench.feeds:minimal_app()", {ENV_BODY: str(folder)}, root,
-                         args.threads)  # fmt: skip
-        feeds = Feeds(service, minimal, folder)
-        service.start()
-        stack.callback(service.stop)
-        service.wait_ready()
-        cold = Connection(service.port)
-        t = time.perf_counter()
-        cold.send(request_bytes(Accept_Encoding="gzip"))
-        first = time.perf_counter() - t
-        cold.close()
-        feeds.fetch()
-        vevents = feeds.body.count(b"BEGIN:VEVENT\r\n")
-        if vevents != args.bookings:
-            raise RuntimeError(f"the feed holds {vevents} VEVENTs, not {args.bookings}")
-        feeds.write()
-        minimal.start()
-        stack.callback(minimal.stop)
-        minimal.wait_ready()
-        feeds.sync_minimal()
-        print(
-            f"public feed: {vevents:,} VEVENTs, {len(feeds.body):,} bytes "
-            f"({len(feeds.gzipped):,} gzipped); first GET after the worker started (cold render)"
-            f" {first * 1000:.0f} ms"
-        )
-        print(
-            f"servers: gunicorn, 1 worker, gthread {args.threads} threads, keep-alive 65 s,"
-            " no max-requests; "
-            f"client: {args.connections} keep-alive connections, {args.seconds:g} s per "
-            f"measurement after 0.5 s warm-up"
-        )
+    # 4. a change and its publish, with the past bookings vs without
+    publish = Figure(
+        f"one change's publish, {args.past:,} past bookings more",
+        "the same without them", "<= 1.1",
+    )  # fmt: skip
+    seconds: dict[str, list[float]] = {"with": [], "without": []}
+    for rep in range(3):
+        took = {"with": 0.0, "without": 0.0}
+        for turn in range(TURNS):  # alternating, so other work falls on both alike
+            order = ("with", "without") if (rep + turn) % 2 == 0 else ("without", "with")
+            for name in order:
+                revision = 10 + rep * TURNS + turn
+                change_one(dbs[name], bookings[len(bookings) // 2], revision)
+                t = time.perf_counter()
+                written = publishers[name].changed()
+                took[name] += time.perf_counter() - t
+                if written < 1:
+                    raise RuntimeError(f"{name}: the change wrote no feed")
+        for name, total in took.items():
+            seconds[name].append(total / TURNS)
+        publish.values.append(took["with"] / took["without"])
+    publish.note = (
+        f"(median {statistics.median(seconds['with']) * 1000:.0f} ms vs "
+        f"{statistics.median(seconds['without']) * 1000:.0f} ms, every feed in both languages)"
+    )
 
-        steps = render_steps(db, feeds.body, config)
-
-        requests = {
-            "200": (request_bytes(Accept_Encoding="identity"), 200),
-            "gzip": (request_bytes(Accept_Encoding="gzip"), 200),
-        }
-        changed = len(bookings) // 2
-        for rep in range(args.repeat):
-            for others, into in ((0, updates), (args.connections - 1, polled)):
-                update, snapshots[changed] = one_update(
-                    db, feeds, bookings[changed], rep, args.repeat, others
-                )
-                into.append(update)
-                feeds.fetch()
-            feeds.sync_minimal()
-            requests["304"] = (
-                request_bytes(Accept_Encoding="gzip", If_None_Match=feeds.etag),
-                304,
-            )
-            expected = {"200": feeds.body, "gzip": feeds.gzipped, "304": None}
-            for key, pair in pairs.items():
-                raw, status = requests[key]
-                order = ("service", "minimal") if rep % 2 == 0 else ("minimal", "service")
+    # 1-3. through deploy's nginx vs nginx serving the same bytes as a static file
+    feed_files = Path(configs["with"].feed_dir)
+    static = root / "static"
+    static.mkdir()
+    for suffix in ("", ".gz"):
+        shutil.copy2(feed_files / "en" / f"public.ics{suffix}", static / f"public.ics{suffix}")
+    body = (static / "public.ics").read_bytes()
+    zipped = (static / "public.ics.gz").read_bytes()
+    web = web_server("calendar-with", configs["with"], root)
+    web.start()
+    stack.callback(web.stop)
+    web.wait_ready()
+    proxy_dir = root / "nginx"
+    proxy_dir.mkdir()
+    extra = STATIC_LOCATION.format(folder=static)
+    port = stack.enter_context(
+        nginx_running(proxy_dir, web.port, feed_files, workers=1, extra=extra)
+    )
+    etag = FeedFile.at(feed_files / "en" / "public.ics.gz").etag
+    static_etag = FeedFile.at(static / "public.ics.gz").etag
+    kinds = {
+        "304": Figure("feed 304 through deploy/'s nginx", "nginx 304, static file", ">= 0.8"),
+        "gzip": Figure("feed gzip 200 through deploy/'s nginx", "nginx static gzip", ">= 0.8"),
+        "200": Figure("feed 200 through deploy/'s nginx", "nginx static, same bytes", ">= 0.9"),
+    }
+    requests = {
+        "304": lambda path, tag: (request_bytes(path=path, Accept_Encoding="gzip",
+                                                If_None_Match=tag), 304, None),
+        "gzip": lambda path, tag: (request_bytes(path=path, Accept_Encoding="gzip"), 200, zipped),
+        "200": lambda path, tag: (request_bytes(path=path, Accept_Encoding="identity"), 200, body),
+    }  # fmt: skip
+    rates: dict[str, dict[str, list[float]]] = {k: {"feed": [], "static": []} for k in kinds}
+    for rep in range(3):
+        for key, figure in kinds.items():
+            counted = {"feed": 0.0, "static": 0.0}
+            for piece in range(SLICES):  # short turns, alternating, so both share the load
+                order = ("feed", "static") if (rep + piece) % 2 == 0 else ("static", "feed")
                 for side in order:
-                    server = service if side == "service" else minimal
-                    rate = measure_rate(
-                        server, raw, status, expected[key], args.seconds, args.connections
+                    path, tag = (FEED_PATH, etag) if side == "feed" else (STATIC_PATH, static_etag)
+                    raw, status, expected = requests[key](path, tag)
+                    counted[side] += measure_rate(
+                        port, raw, status, expected, args.seconds / SLICES, args.connections, 0.1
                     )
-                    getattr(pair, side).append(rate)
-            t = time.perf_counter()
-            text = render_with_ics(snapshots)
-            ics_seconds.append(time.perf_counter() - t)
-            if text.count("BEGIN:VEVENT") != args.bookings:
-                raise RuntimeError("ics rendered an unexpected number of events")
-
-    outcome = Outcome(backend.name, pairs, updates, polled, ics_seconds)
-    report(outcome, steps, args)
-    return outcome
-
-
-def report(outcome: Outcome, steps: list[tuple[str, float]], args) -> None:
-    print(f"\n-- requests per second (median of {args.repeat}) --")
-    print(
-        f"{'':<20} {'service':>9} {'minimal':>9} {'ratio':>6}   {'per rep':<18}"
-        f" {'worker CPU/answer':>25}"
-    )
-    for key, pair in outcome.pairs.items():
-        per_rep = " ".join(
-            f"{s.per_second / m.per_second:.2f}"
-            for s, m in zip(pair.service, pair.minimal, strict=True)
+            for side, total in counted.items():
+                rates[key][side].append(total / SLICES)
+            figure.values.append(rates[key]["feed"][-1] / rates[key]["static"][-1])
+    for key, figure in kinds.items():
+        figure.note = (
+            f"(median {statistics.median(rates[key]['feed']):,.0f}/s vs "
+            f"{statistics.median(rates[key]['static']):,.0f}/s)"
         )
-        cpu_s, cpu_m = pair.median("service", "cpu_us"), pair.median("minimal", "cpu_us")
-        aim = ""
-        if key == "200":
-            aim = "  aim >= 0.8: " + ("met" if pair.ratio >= AIM_RATE else "MISSED")
-        print(
-            f"{pair.label:<20} {pair.median('service'):>9.1f} {pair.median('minimal'):>9.1f}"
-            f" {pair.ratio:>6.2f}   {per_rep:<18} {cpu_s:>7.0f} µs vs {cpu_m:>6.0f} µs"
-            f" ({cpu_m / cpu_s:.2f}){aim}"
-        )
-    client = statistics.median(
-        r.client_cpu for p in outcome.pairs.values() for r in p.service + p.minimal
-    )
-    print(f"(client process CPU: median {client:.2f} of one core during the measurements)")
+    web.stop()
 
-    ics_med = statistics.median(outcome.ics_seconds)
-    print(f"\n-- one booking.changed until the feed shows it (median of {args.repeat}) --")
+    # 5. memory of each web worker: 100,000 bookings vs an empty database
+    memory = Figure(
+        f"RSS per calendar web worker, {args.bookings + args.past:,} bookings",
+        "the same, empty database", "<= 1.1",
+    )  # fmt: skip
+    kib: dict[str, list[float]] = {"with": [], "empty": []}
+    for rep in range(3):
+        order = ("with", "empty") if rep % 2 == 0 else ("empty", "with")
+        for name in order:
+            server = web_server(f"calendar-{name}-{rep}", configs[name], root)
+            server.start()
+            try:
+                server.wait_ready()
+                paths = ["/feeds/public.ics", "/feeds/private/" + tokens[name] + ".ics"]
+                if name == "with":
+                    paths.append("/feeds/resources/aula.ics")
+                kib[name].append(statistics.mean(memory_after_polls(server, paths)))
+            finally:
+                server.stop()
+        memory.values.append(kib["with"][-1] / kib["empty"][-1])
+    memory.note = (
+        f"(median {statistics.median(kib['with']) / 1024:.0f} MiB vs "
+        f"{statistics.median(kib['empty']) / 1024:.0f} MiB)"
+    )
     print(
-        f"{'':<8} {'rep':>3} {'apply':>8} {'stale':>8} {'render+get':>11} {'total':>8}"
-        f" {'polls':>6} {'ics, all':>9} {'ratio':>6}"
+        f"  public feed: {body.count(b'BEGIN:VEVENT'):,} VEVENTs, {len(body):,} bytes "
+        f"({len(zipped):,} gzipped); client: {args.connections} keep-alive connections, "
+        f"{args.seconds:g} s per measurement"
     )
-    for label, updates in (("quiet", outcome.updates), ("polled", outcome.polled)):
-        for i, (u, ics_s) in enumerate(zip(updates, outcome.ics_seconds, strict=True)):
-            print(
-                f"{label:<8} {i + 1:>3} {u.apply * 1000:>6.1f}ms {u.stale * 1000:>6.0f}ms"
-                f" {u.fetch * 1000:>9.0f}ms {u.total * 1000:>6.0f}ms {u.polls:>6}"
-                f" {ics_s * 1000:>7.0f}ms {u.total / ics_s:>6.3f}"
-            )
-
-        def med(attr: str, updates: list[Update] = updates) -> float:
-            return statistics.median(getattr(u, attr) for u in updates) * 1000
-
-        ratio = med("total") / 1000 / ics_med
-        verdict = ""
-        if label == "quiet":
-            verdict = f"  aim <= {AIM_UPDATE}: " + ("met" if ratio <= AIM_UPDATE else "MISSED")
-        print(
-            f"{label:<8} {'med':>3} {med('apply'):>6.1f}ms {med('stale'):>6.0f}ms"
-            f" {med('fetch'):>9.0f}ms {med('total'):>6.0f}ms {'':>6} {ics_med * 1000:>7.0f}ms"
-            f" {ratio:>6.3f}{verdict}"
-        )
-        without = (med("apply") + med("fetch")) / 1000 / ics_med
-        print(f"{label:<8} without the stale wait (apply + render+get): ratio {without:.3f}")
-    print(
-        "(apply: parse_event + handler, committed. stale: the worker still served the old"
-        " feed (it reads the generation at most once per second); quiet: changes placed at"
-        " evenly spread phases of that second; polled: while"
-        f" {args.connections - 1} more clients poll. render+get: the request that got the"
-        f" new feed. polls: 304s before it. ics, all: {args.bookings:,} events built and"
-        " serialized with ics alone)"
-    )
-    print("\n-- FeedCache.render, step by step in this process (median of 3) --")
-    for name, seconds in steps:
-        print(f"{seconds * 1000:>8.1f} ms  {name}")
+    return [kinds["304"], kinds["gzip"], kinds["200"], publish, memory]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bookings", type=int, default=10_000, help="(10000)")
+    parser.add_argument("--bookings", type=int, default=10_000, help="current ones (10000)")
+    parser.add_argument("--past", type=int, default=90_000, help="past ones (90000)")
     parser.add_argument("--seconds", type=float, default=2.0, help="per rate measurement (2)")
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions; medians (3)")
     parser.add_argument("--connections", type=int, default=4, help="client connections (4)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads (4)")
-    parser.add_argument(
-        "--backend", choices=("sqlite", "postgres", "all"), default="sqlite", help="(sqlite)"
-    )
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--json", metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
-    if min(args.bookings, args.repeat, args.connections, args.threads) < 1 or args.seconds <= 0:
-        parser.error("--bookings, --seconds, --repeat, --connections, --threads must be positive")
+    if min(args.bookings, args.past, args.connections) < 1 or args.seconds <= 0:
+        parser.error("--bookings, --past, --seconds, --connections must be positive")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on ^C
     started = time.perf_counter()
-    outcomes: list[Outcome] = []
     root = Path(tempfile.mkdtemp(prefix="evenemang-bench-feeds-"))
+    root.chmod(0o755)  # nginx's workers read the feeds under it
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, root, ignore_errors=True)
-        for name in ("sqlite", "postgres") if args.backend == "all" else (args.backend,):
-            backend = sqlite_backend(root) if name == "sqlite" else postgres_backend()
-            if isinstance(backend, str):
-                print(f"\n== {name}: skipped: {backend} ==")
-                continue
-            for cleanup in backend.cleanups:
-                stack.callback(cleanup)
-            outcomes.append(run_backend(backend, args, root))
-
-    if outcomes:
-        print(f"\nsummary (medians of {args.repeat})")
-        print(
-            f"{'backend':<9} {'200 ratio':>9} {'gzip ratio':>10} {'304 ratio':>9}"
-            f" {'update/ics':>10}"
-        )
-        for o in outcomes:
-            print(
-                f"{o.backend:<9} {o.pairs['200'].ratio:>9.2f} {o.pairs['gzip'].ratio:>10.2f}"
-                f" {o.pairs['304'].ratio:>9.2f} {o.update_ratio:>10.3f}"
-            )
+        figures = run(args.backend, args, root, stack)
+    print(f"\n{'figure':<48} {'min':>6} {'median':>6} {'max':>6}  (ratios; {args.backend})")
+    for figure in figures:
+        print(figure.row())
     print(f"\ntotal {time.perf_counter() - started:.0f} s")
-    ok = outcomes and all(
-        o.pairs["200"].ratio >= AIM_RATE and o.update_ratio <= AIM_UPDATE for o in outcomes
-    )
-    return 0 if ok else 1
+    if args.json:
+        rows = [
+            {"figure": f.figure, "baseline": f.baseline, "values": f.values, "aim": f.aim}
+            for f in figures
+        ]
+        Path(args.json).write_text(json.dumps({"bench": "feeds", "figures": rows}, indent=1))
+    return 0 if all(f.holds() for f in figures) else 1
 
 
 if __name__ == "__main__":

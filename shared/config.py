@@ -77,6 +77,8 @@ class Config:
     feed_ttl_minutes: int = 15
     feed_past_days: int = 90
     feed_cancelled_days: int = 30
+    # Where calendar writes the rendered feeds for the proxy to serve ("": <data_dir>/feeds).
+    feed_dir: str = ""
     # Single sign-on (OpenID Connect): on when issuer, client id and secret are all set.
     oidc_issuer: str = ""
     oidc_client_id: str = ""
@@ -115,6 +117,8 @@ class Config:
             name = f"{service}_database_url"
             if not getattr(self, name):
                 changes[name] = f"sqlite:///{data_dir / (service + '.db')}"
+        if not self.feed_dir:
+            changes["feed_dir"] = str(data_dir / "feeds")
         if not self.broker_url:
             from shared.bus.sqlite_transport import broker_url_for
 

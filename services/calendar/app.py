@@ -13,7 +13,7 @@ from services.calendar.entrypoints.feeds import feeds
 from services.calendar.entrypoints.pages import pages
 from services.calendar.persistence.models import KnownUser, ProcessedEvent
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork
-from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
+from services.calendar.usecases.publishing import feed_publisher
 from shared.config import Config
 from shared.db import service_database
 from shared.principals import ReplicaAuthority
@@ -29,11 +29,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     authority = ReplicaAuthority(db, KnownUser)
     gauges = partial(queue_gauges, cfg, "calendar")
     app = make_app(__name__, "calendar", cfg, db, authority, ready=ready, gauges=gauges)
-    app.extensions["feed_cache"] = FeedCache(
-        lambda: SqlAlchemyUnitOfWork(db),
-        FeedSettings.from_config(cfg),
-        check_seconds=0 if cfg.testing else 0.1,
-    )
+    app.extensions["feed_publisher"] = feed_publisher(cfg, lambda: SqlAlchemyUnitOfWork(db))
     app.register_blueprint(feeds)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(pages)

@@ -4,6 +4,7 @@ calendar clients poll. Each feed is parsed by icalendar and vobject."""
 from __future__ import annotations
 
 import gzip
+import shutil
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -13,7 +14,6 @@ import recurring_ical_events
 
 from services.booking.usecases.users import add_user, create_token
 from shared.events import (
-    BOOKING_APPROVED,
     BOOKING_CANCELLED,
     BOOKING_CHANGED,
     BOOKING_LINES_DECIDED,
@@ -24,7 +24,7 @@ from shared.events import (
 )
 from shared.messages import text as _
 from tests.factories import envelope, line, resource_envelope, resource_ref
-from tests.support.calendar import deliver, parse_both
+from tests.support.calendar import approved, deliver, parse_both, publish
 from tests.support.libical import restriction_errors
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # the factory default
@@ -34,12 +34,6 @@ URL = "https://evenemang.example/bookings/b-1"  # the booking page, as booking's
 @pytest.fixture
 def calendar(make_app):
     return make_app("calendar")
-
-
-def approved(**overrides):
-    overrides.setdefault("status", "approved")
-    overrides.setdefault("revision", 2)
-    return envelope(BOOKING_APPROVED, **overrides)
 
 
 def get(app, path, **kwargs):
@@ -164,7 +158,7 @@ def test_changes_keep_the_uid_and_raise_the_sequence_and_cancellation_stays_then
     assert str(ical["STATUS"]) == "CANCELLED" == vob.status.value
     assert str(ical["UID"]) == first["data"]["uid"] and int(ical["SEQUENCE"]) == 4
     later = datetime.now(UTC) + timedelta(days=31)
-    calendar.extensions["feed_cache"].clock = lambda: later
+    publish(calendar, clock=lambda: later)
     assert events_of(calendar, "/feeds/public.ics") == ([], [])
 
 
@@ -264,7 +258,7 @@ def test_feed_text_is_conformant_beyond_what_parsers_check(calendar):
         assert needed in unfolded
     assert "X-WR-TIMEZONE" not in unfolded
     assert restriction_errors(text) == []
-    calendar.extensions["feed_cache"]._feeds.clear()
+    shutil.rmtree(calendar.extensions["feed_publisher"].files.root)
     assert get(calendar, "/feeds/public.ics").data == body  # byte-stable
 
 
@@ -623,7 +617,7 @@ def test_a_declined_line_leaves_its_resource_feed_as_cancelled_then_goes(calenda
         [kept], _ = events_of(calendar, path)
         assert (str(kept["STATUS"]), int(kept["SEQUENCE"])) == ("CONFIRMED", 3)
     later = datetime.now(UTC) + timedelta(days=31)
-    calendar.extensions["feed_cache"].clock = lambda: later
+    publish(calendar, clock=lambda: later)
     assert events_of(calendar, "/feeds/resources/photographer.ics") == ([], [])
 
 

@@ -7,15 +7,35 @@ import icalendar
 import vobject
 
 from services.calendar.entrypoints.consumer import make_handler
-from shared.events import parse_event
+from shared.db import utcnow
+from shared.events import BOOKING_APPROVED, parse_event
+from tests.factories import envelope
+
+
+def approved(**overrides) -> dict:
+    """A ``booking.approved`` envelope (revision 2) of the factory's booking."""
+    overrides.setdefault("status", "approved")
+    overrides.setdefault("revision", 2)
+    return envelope(BOOKING_APPROVED, **overrides)
 
 
 def deliver(app, *envelopes, clock=None) -> None:
-    """Apply the envelopes one by one as the consumer does (``clock``: when it happens)."""
+    """Apply the envelopes one by one as the consumer does (``clock``: when it happens),
+    each followed by publishing the feeds, as calendar's worker does."""
     db = app.extensions["evenemang"]["db"]
-    handle = make_handler(db, clock) if clock else make_handler(db)
-    for envelope in envelopes:
-        handle(parse_event(envelope))
+    handle = make_handler(db, clock or utcnow, publisher=lambda: publish(app, clock))
+    for one in envelopes:
+        handle(parse_event(one))
+
+
+def publish(app, clock=None) -> None:
+    """Publish the feeds as calendar's worker does when they moved on (``clock``: now)."""
+    publisher = app.extensions["feed_publisher"]
+    publisher.clock = clock or utcnow
+    try:
+        publisher.changed()
+    finally:
+        publisher.clock = utcnow
 
 
 def parse_both(body: bytes) -> tuple[list, list]:

@@ -1,5 +1,5 @@
 """Calendar's use cases driven through the fake unit of work: events in, feeds out, tokens,
-the subscribe page. No database; the rendering and the cache are the real ones."""
+the subscribe page. No database; the rendering and the feed files are the real ones."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from services.calendar.commands import CreateFeedToken, FeedRequest, RevokeFeedToken
 from services.calendar.domain import FeedKind
 from services.calendar.persistence.fake import FakeUnitOfWork
+from services.calendar.persistence.feed_files import FeedFile, FeedFiles
 from services.calendar.usecases.events import apply_events
-from services.calendar.usecases.feed_cache import FeedCache, FeedSettings
 from services.calendar.usecases.feeds import FeedMoved, serve_feed
+from services.calendar.usecases.publishing import FeedPublisher, FeedSettings
 from services.calendar.usecases.subscribe import subscribe_page
 from services.calendar.usecases.tokens import (
     create_feed_token,
@@ -50,9 +51,19 @@ def uow() -> FakeUnitOfWork:
 
 
 @pytest.fixture
-def cache(uow) -> FeedCache:
-    settings = FeedSettings("Europe/Stockholm")
-    return FeedCache(lambda: uow, settings, check_seconds=0, clock=lambda: NOW)
+def cache(uow, tmp_path) -> FeedPublisher:
+    return publisher_at(uow, tmp_path, NOW, FeedSettings("Europe/Stockholm"))
+
+
+def publisher_at(uow, root, now, settings=None) -> FeedPublisher:
+    files = FeedFiles(root / now.isoformat(), "secret")
+    return FeedPublisher(lambda: uow, files, settings or FeedSettings("UTC"), clock=lambda: now)
+
+
+def served(uow, cache, request):
+    """The feed's file after the publisher ran (as the worker does after each batch)."""
+    cache.changed()
+    return serve_feed(uow, cache, request)
 
 
 STATUS_AFTER = {
@@ -77,10 +88,10 @@ def apply(uow, *events) -> int:
 
 def feed(uow, cache, kind=FeedKind.PUBLIC, key="", language="en"):
     """{title: status} of a feed, None when there is no such feed, or where it moved."""
-    rendered = serve_feed(uow, cache, FeedRequest(kind, key, language))
+    rendered = served(uow, cache, FeedRequest(kind, key, language))
     if rendered is None or isinstance(rendered, FeedMoved):
         return rendered
-    calendar = icalendar.Calendar.from_ical(rendered.body)
+    calendar = icalendar.Calendar.from_ical(rendered.read_bytes())
     return {str(e["SUMMARY"]): str(e["STATUS"]) for e in calendar.walk("VEVENT")}
 
 
@@ -101,8 +112,8 @@ def test_a_non_public_booking_is_only_busy_in_its_resource_feed_in_its_language(
 ):
     apply(uow, event(title="Board meeting", visibility="internal", language=language))
     assert feed(uow, cache) == {}
-    rendered = serve_feed(uow, cache, FeedRequest(FeedKind.RESOURCE, "aula"))
-    assert b"Board meeting" not in rendered.body and b"org@example.org" not in rendered.body
+    rendered = served(uow, cache, FeedRequest(FeedKind.RESOURCE, "aula")).read_bytes()
+    assert b"Board meeting" not in rendered and b"org@example.org" not in rendered
     assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {busy: "CONFIRMED"}
 
 
@@ -141,27 +152,26 @@ def test_in_a_batch_the_newest_revision_wins_and_the_feed_follows(uow, cache):
     assert feed(uow, cache) == {"Fourth": "CONFIRMED", "Other": "CONFIRMED"}
 
 
-def test_a_cancellation_leaves_the_feeds_after_30_days(uow):
+def test_a_cancellation_leaves_the_feeds_after_30_days(uow, tmp_path):
     apply(uow, event(booking_id="b-1"))
     apply(uow, event(BOOKING_CANCELLED, booking_id="b-1", revision=3, updated_at=NOW.isoformat()))
     for days, expected in ((29, {"Thesis defence": "CANCELLED"}), (31, {})):
-        later = NOW + timedelta(days=days)
-        cache = FeedCache(
-            lambda: uow, FeedSettings("UTC"), check_seconds=0, clock=lambda t=later: t
-        )
+        cache = publisher_at(uow, tmp_path, NOW + timedelta(days=days))
         assert feed(uow, cache) == expected
 
 
-def test_a_feed_is_rendered_once_per_generation_and_named_in_the_asked_language(uow, cache):
+def test_a_feed_is_written_once_per_change_and_named_in_the_asked_language(uow, cache):
     apply(uow, event(title="Lecture"))
-    first = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC))
-    assert serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC)) is first
-    swedish = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC, language="sv"))
-    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 publika evenemang" in swedish.body
-    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 public events" in first.body
+    path = served(uow, cache, FeedRequest(FeedKind.PUBLIC))
+    first = FeedFile.at(path)
+    assert cache.changed() == 0 and cache.publish_all() == 0  # nothing new: nothing written
+    assert served(uow, cache, FeedRequest(FeedKind.PUBLIC)) == path and FeedFile.at(path) == first
+    swedish = served(uow, cache, FeedRequest(FeedKind.PUBLIC, language="sv")).read_bytes()
+    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 publika evenemang" in swedish
+    assert b"X-WR-CALNAME:Evenemang \xe2\x80\x93 public events" in path.read_bytes()
     apply(uow, event(title="Another", booking_id="b-2"))
-    again = serve_feed(uow, cache, FeedRequest(FeedKind.PUBLIC))
-    assert again.etag != first.etag and b"Another" in again.body
+    again = served(uow, cache, FeedRequest(FeedKind.PUBLIC))
+    assert FeedFile.at(again).etag != first.etag and b"Another" in again.read_bytes()
 
 
 # -- private feeds and their tokens ----------------------------------------------------------
@@ -259,8 +269,8 @@ def resource_changed(**overrides):
 
 
 def feed_name(uow, cache, slug, language="en") -> str:
-    rendered = serve_feed(uow, cache, FeedRequest(FeedKind.RESOURCE, slug, language))
-    return str(icalendar.Calendar.from_ical(rendered.body)["X-WR-CALNAME"])
+    rendered = served(uow, cache, FeedRequest(FeedKind.RESOURCE, slug, language))
+    return str(icalendar.Calendar.from_ical(rendered.read_bytes())["X-WR-CALNAME"])
 
 
 def test_a_resource_has_its_feed_from_its_first_event_before_any_booking(uow, cache):
@@ -338,7 +348,7 @@ def test_an_approved_line_shows_in_its_resource_feed_while_the_request_is_pendin
     assert feed(uow, cache) == {}  # the public feed: approved bookings only
 
 
-def test_a_line_declined_after_its_approval_is_cancelled_in_its_feed_only(uow, cache):
+def test_a_line_declined_after_its_approval_is_cancelled_in_its_feed_only(uow, cache, tmp_path):
     both_approved = [line("r1", "approved"), line("r-photo", "approved")]
     apply(uow, event(booking_id="b-1", title="Defence", resources=BOTH, lines=both_approved))
     assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {"Defence": "CONFIRMED"}
@@ -359,7 +369,7 @@ def test_a_line_declined_after_its_approval_is_cancelled_in_its_feed_only(uow, c
     assert feed(uow, cache, FeedKind.RESOURCE, "aula") == {"Defence": "CONFIRMED"}
     assert feed(uow, cache) == {"Defence": "CONFIRMED"}
     later = NOW + timedelta(days=31)
-    cache = FeedCache(lambda: uow, FeedSettings("UTC"), check_seconds=0, clock=lambda: later)
+    cache = publisher_at(uow, tmp_path, later)
     assert feed(uow, cache, FeedKind.RESOURCE, "photographer") == {}
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from services.calendar.commands import RevokeFeedToken
-from services.calendar.entrypoints.wiring import new_token, private_feed_url, unit_of_work, webcal
+from services.calendar.domain import token_hash
+from services.calendar.entrypoints.wiring import (
+    feed_publisher,
+    new_token,
+    private_feed_url,
+    unit_of_work,
+    webcal,
+)
 from services.calendar.schemas import FEED_TOKEN_IN, FEED_TOKEN_OUT, FeedTokenIn, FeedTokenOut
 from services.calendar.usecases.tokens import create_feed_token, revoke_feed_token
 from shared.auth import current_principal, require_role
@@ -50,4 +57,5 @@ def delete_token(token: str):
     command = RevokeFeedToken(token, principal.user_id, principal.is_admin)
     if not revoke_feed_token(unit_of_work(), command):
         return problem(404, detail=Msg("no_such_feed_token"))
+    feed_publisher().files.remove_private(token_hash(token))  # nginx serves it no more
     return "", 204

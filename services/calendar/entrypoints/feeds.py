@@ -1,20 +1,31 @@
-"""The feeds, answered the way calendar clients poll them: strong ETag, Last-Modified,
-304 for a current copy, gzip on request; a renamed resource's old address redirects."""
+"""The feeds, answered from the files the publisher writes, with the headers deploy/'s
+nginx gives the same files: ETag and Last-Modified of the file (gzip and identity each
+their own), 304 for a current copy, gzip on request; a renamed resource's old address
+redirects. Behind nginx (it sends ``X-Feed-Files``, its internal location of the feed
+directory) a private feed, once its token is checked, is handed to nginx to send."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
 
 from flask import Blueprint, Response, redirect, request, url_for
 
 from services.calendar.commands import FeedRequest
 from services.calendar.domain import FeedKind
-from services.calendar.entrypoints.wiring import feed_cache
-from services.calendar.usecases.feed_cache import RenderedFeed
+from services.calendar.entrypoints.wiring import feed_publisher, unit_of_work
+from services.calendar.persistence.feed_files import GZIP, FeedFile
 from services.calendar.usecases.feeds import FeedMoved, serve_feed
 from shared.messages import LANGUAGES, Msg
 from shared.problems import problem
 from shared.web import app_config
 
 feeds = Blueprint("feeds", __name__)
+ACCEL_HEADER = "X-Feed-Files"  # set by deploy/nginx.conf: where nginx serves the feed files
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+CHUNK = 256 * 1024
 
 
 @feeds.get("/feeds/public.ics")
@@ -37,15 +48,29 @@ def _serve(kind: FeedKind, key: str, filename: str) -> Response:
     feed is fetched by calendar servers, whose Accept-Language says nothing of the user)."""
     language = request.args.get("lang") if request.query_string else None  # polls have none
     wanted = FeedRequest(kind, key, language if language in LANGUAGES else "en")
-    cache = feed_cache()
-    feed = serve_feed(cache.unit_of_work(), cache, wanted)
+    publisher = feed_publisher()
+    feed = serve_feed(unit_of_work(), publisher, wanted)
     if feed is None:
         if kind is FeedKind.RESOURCE:
             return problem(404, detail=Msg("no_resource_feed", slug=key))
         return problem(404, detail=Msg("no_such_feed"))
     if isinstance(feed, FeedMoved):
         return _moved(feed)
-    return _answer(feed, filename, private=kind is FeedKind.PRIVATE)
+    private = kind is FeedKind.PRIVATE
+    headers = {
+        "Cache-Control": f"{'private' if private else 'public'}, max-age={_ttl()}",
+        "Content-Disposition": f'inline; filename="{filename}"',
+    }
+    accel = request.headers.get(ACCEL_HEADER)
+    if private and accel:
+        location = accel.rstrip("/") + "/" + publisher.files.relative(feed)
+        headers["X-Accel-Redirect"] = location  # nginx keeps the other headers
+        return Response(status=200, headers=headers, content_type=CONTENT_TYPE)
+    return _answer(feed, headers)
+
+
+def _ttl() -> int:
+    return app_config().feed_ttl_minutes * 60
 
 
 def _moved(moved: FeedMoved) -> Response:
@@ -56,28 +81,61 @@ def _moved(moved: FeedMoved) -> Response:
     if request.query_string:
         location += "?" + request.query_string.decode("latin-1")
     response = redirect(location, 301)
-    response.headers["Cache-Control"] = f"public, max-age={app_config().feed_ttl_minutes * 60}"
+    response.headers["Cache-Control"] = f"public, max-age={_ttl()}"
     return response
 
 
-def _answer(feed: RenderedFeed, filename: str, private: bool) -> Response:
-    """200 with the feed, or 304 when the client's copy is current (ETag first, then date)."""
-    ttl = app_config().feed_ttl_minutes * 60
-    headers = {
-        "ETag": feed.etag,
-        "Last-Modified": feed.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-        "Cache-Control": f"{'private' if private else 'public'}, max-age={ttl}",
+def _answer(path: Path, headers: dict[str, str]) -> Response:
+    """The file as nginx sends it (``gzip_static``, ``etag``): 200, or 304 when the
+    client's copy is current (ETag first, then date); the gzip to a client that takes it."""
+    zipped = "gzip" in request.accept_encodings
+    chosen = path.with_name(path.name + GZIP) if zipped else path
+    try:
+        stream = chosen.open("rb")  # one file, even as the publisher replaces it
+    except FileNotFoundError:  # revoked between the lookup and now
+        return problem(404, detail=Msg("no_such_feed"))
+    stat = os.fstat(stream.fileno())
+    file = FeedFile(chosen, stat.st_size, int(stat.st_mtime))
+    headers |= {
+        "ETag": file.etag,
+        "Last-Modified": file.last_modified.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "Vary": "Accept-Encoding",
     }
     match = request.if_none_match
-    if match and (match.contains(feed.etag.strip('"')) or match.star_tag):
-        return Response(status=304, headers=headers)
     since = request.if_modified_since
-    if not match and since is not None and feed.last_modified <= since:
-        return Response(status=304, headers=headers)
-    body = feed.body
-    if "gzip" in request.accept_encodings:
-        body = feed.gzipped
+    fresh = (match and (match.contains(file.etag.strip('"')) or match.star_tag)) or (
+        not match and since is not None and file.last_modified <= since
+    )
+    if fresh or request.method == "HEAD":
+        stream.close()
+        if fresh:
+            return Response(status=304, headers=headers)
+        body: Iterable[bytes] = ()
+    else:
+        wrapper = request.environ.get("wsgi.file_wrapper")  # gunicorn's: sendfile
+        body = wrapper(stream, CHUNK) if wrapper else FileBody(stream)
+    if zipped:
         headers["Content-Encoding"] = "gzip"
-    headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return Response(body, status=200, headers=headers, content_type="text/calendar; charset=utf-8")
+    response = Response(
+        body, status=200, headers=headers, content_type=CONTENT_TYPE, direct_passthrough=True
+    )
+    response.content_length = file.size
+    return response
+
+
+class FileBody:
+    """A file's bytes in chunks, so no process holds a whole feed; closed once sent, when
+    the server closes the answer, or when dropped."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.stream:
+            while chunk := self.stream.read(CHUNK):
+                yield chunk
+
+    def close(self) -> None:
+        self.stream.close()
+
+    __del__ = close

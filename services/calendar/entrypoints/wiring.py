@@ -1,4 +1,4 @@
-"""What calendar's entry points share: a unit of work per request, the feed cache, the
+"""What calendar's entry points share: a unit of work per request, the feed publisher, the
 command a logged-in user's request makes, and the addresses of feeds."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from flask import current_app
 
 from services.calendar.commands import CreateFeedToken
 from services.calendar.persistence.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
-from services.calendar.usecases.feed_cache import FeedCache
+from services.calendar.usecases.publishing import FeedPublisher
 from shared.auth import Principal
 from shared.events import Role
 from shared.web import app_config, app_db
@@ -17,8 +17,8 @@ def unit_of_work() -> UnitOfWork:
     return SqlAlchemyUnitOfWork(app_db())
 
 
-def feed_cache() -> FeedCache:
-    return current_app.extensions["feed_cache"]
+def feed_publisher() -> FeedPublisher:
+    return current_app.extensions["feed_publisher"]
 
 
 def new_token(principal: Principal, label: str) -> CreateFeedToken:

@@ -60,6 +60,10 @@ class FakeEntries(repositories.EntryRepository):
     def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
         return [held for held in self.entries.values() if held[0] > generation]
 
+    def ending_from(self, since: datetime) -> list[domain.RenderedEntry]:
+        held = [e for _, e in self.entries.values() if e.last_end >= since]
+        return sorted(held, key=lambda e: e.booking_id)
+
 
 class FakeFeedState(repositories.FeedStateRepository):
     def __init__(self) -> None:
@@ -134,6 +138,9 @@ class FakeTokens(repositories.TokenRepository):
     def live_of(self, user_id: str) -> list[domain.FeedToken]:
         mine = [t for t in self.tokens.values() if t.user_id == user_id and not t.revoked_at]
         return sorted(mine, key=lambda t: t.created_at)
+
+    def live(self) -> list[domain.FeedToken]:
+        return [t for t in self.tokens.values() if not t.revoked_at]
 
 
 class FakeUnitOfWork(HeldUnitOfWork):

@@ -56,6 +56,11 @@ class EntryRepository(ABC):
     def since(self, generation: int) -> list[tuple[int, RenderedEntry]]:
         """The entries changed after ``generation``, each with its generation."""
 
+    @abstractmethod
+    def ending_from(self, since: datetime) -> list[RenderedEntry]:
+        """The entries of bookings that end at ``since`` or later, by booking id: all a feed
+        may show (retention never reaches further back), without the older ones."""
+
 
 class FeedStateRepository(ABC):
     """One counter for all feeds, so every web process knows cheaply when they changed."""
@@ -111,3 +116,7 @@ class TokenRepository(ABC):
     @abstractmethod
     def live_of(self, user_id: str) -> list[FeedToken]:
         """A user's tokens not revoked, oldest first."""
+
+    @abstractmethod
+    def live(self) -> list[FeedToken]:
+        """Every token not revoked."""

@@ -118,20 +118,24 @@ class SqlEntries(repositories.EntryRepository):
         rows = self.session.execute(
             select(*ENTRY_COLUMNS).where(models.FeedEntry.generation > generation)
         )
-        return [
-            (
-                row.generation,
-                domain.RenderedEntry(
-                    **_fact_fields(row),
-                    revision=row.revision,
-                    full=row.vevent_full,
-                    busy=row.vevent_busy,
-                    withdrawn_full=row.vevent_withdrawn_full,
-                    withdrawn_busy=row.vevent_withdrawn_busy,
-                ),
-            )
-            for row in rows
-        ]
+        return [(row.generation, _entry(row)) for row in rows]
+
+    def ending_from(self, since: datetime) -> list[domain.RenderedEntry]:
+        rows = self.session.execute(
+            select(*ENTRY_COLUMNS).where(models.FeedEntry.last_end >= since)
+        )  # through the last_end index; ordered here (by booking_id, the index would scan all)
+        return sorted((_entry(row) for row in rows), key=lambda entry: entry.booking_id)
+
+
+def _entry(row: Any) -> domain.RenderedEntry:
+    return domain.RenderedEntry(
+        **_fact_fields(row),
+        revision=row.revision,
+        full=row.vevent_full,
+        busy=row.vevent_busy,
+        withdrawn_full=row.vevent_withdrawn_full,
+        withdrawn_busy=row.vevent_withdrawn_busy,
+    )
 
 
 def _fact_fields(row: Any) -> dict[str, Any]:
@@ -318,6 +322,12 @@ class SqlTokens(repositories.TokenRepository):
             select(models.FeedToken)
             .where(models.FeedToken.user_id == user_id, models.FeedToken.revoked_at.is_(None))
             .order_by(models.FeedToken.created_at)
+        )
+        return [_token(row) for row in rows]
+
+    def live(self) -> list[domain.FeedToken]:
+        rows = self.session.scalars(
+            select(models.FeedToken).where(models.FeedToken.revoked_at.is_(None))
         )
         return [_token(row) for row in rows]
 

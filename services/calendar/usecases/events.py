@@ -27,15 +27,17 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
     newest revision counts, and only when it is newer than the one held (stale and repeated
     events change nothing); a notice (``booking.slot_freed``) tells of a booking without
     changing it, so it changes nothing here. Every booking that changed is rendered once,
-    and the feeds move on by one generation (a resource's new name shows in its feed).
+    and the feeds move on by one generation (a resource's new name shows in its feed, a
+    user's new role or deactivation in their private feeds).
     Returns how many bookings changed."""
     now = now or utcnow()
     with uow:
-        uow.users.store_newest([e for e in events if e.is_user])
+        users = [e for e in events if e.is_user]
+        uow.users.store_newest(users)
         resources = uow.resources.store_newest([e for e in events if e.is_resource])
         changes = [e for e in events if e.is_booking and not e.type.is_notice]
         applied = uow.bookings.store_newest(changes)
-        if applied or resources:
+        if applied or resources or users:  # a user's role decides what their feeds show
             version = uow.feed_state.advance(now)
         if applied:
             previous = uow.entries.facts(e.booking_id for e in applied)

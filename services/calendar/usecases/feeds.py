@@ -1,9 +1,10 @@
-"""Serving a feed to a calendar client: which feed the address names, then its rendering
-from the cache."""
+"""Serving a feed to a calendar client: which feed the address names, then its file (written
+by the publisher; one still missing is written for the request)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.calendar.commands import FeedRequest
 from services.calendar.domain import (
@@ -18,7 +19,7 @@ from services.calendar.domain import (
     token_hash,
 )
 from services.calendar.persistence.unit_of_work import UnitOfWork
-from services.calendar.usecases.feed_cache import FeedCache, RenderedFeed
+from services.calendar.usecases.publishing import FeedPublisher
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +30,26 @@ class FeedMoved:
 
 
 def serve_feed(
-    uow: UnitOfWork, cache: FeedCache, request: FeedRequest
-) -> RenderedFeed | FeedMoved | None:
-    """The feed a client asked for; where it moved (a resource's former slug); or None when
-    there is no such feed (an unknown resource; a token unknown, revoked, or of a
-    deactivated user)."""
+    uow: UnitOfWork, publisher: FeedPublisher, request: FeedRequest
+) -> Path | FeedMoved | None:
+    """The file of the feed a client asked for; where it moved (a resource's former slug);
+    or None when there is no such feed (an unknown resource; a token unknown, revoked, or of
+    a deactivated user). A public or resource feed's file is served without a lookup."""
+    files, language = publisher.files, request.language
+    if request.kind is FeedKind.PUBLIC:
+        path = files.public(language)
+    elif request.kind is FeedKind.RESOURCE:
+        path = files.resource(request.key, language)
+    else:
+        path = files.private(token_hash(request.key), language)
+    if request.kind is not FeedKind.PRIVATE and path.exists():
+        return path
     scope = feed_scope(uow, request)
     if scope is None or isinstance(scope, FeedMoved):
         return scope
-    return cache.get(scope, request.language)
+    if not path.exists():
+        publisher.publish_one(scope, path, language)
+    return path
 
 
 def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | FeedMoved | None:
