@@ -65,6 +65,13 @@ def is_database_outage(error: BaseException) -> bool:
     return False
 
 
+def is_statement_timeout(error: BaseException) -> bool:
+    """The database answered, but ended the statement at its time limit (PostgreSQL's
+    ``statement_timeout``, SQLSTATE 57014): load may pass, but a statement too big for the
+    limit fails the same way every time."""
+    return any(getattr(cause, "sqlstate", None) == "57014" for cause in _chain(error))
+
+
 def is_transient(error: BaseException) -> bool:
     """Worth waiting out: the database away (:func:`is_database_outage`), the broker away
     (kombu's OperationalError), or the network (any OSError, a timeout)."""

@@ -6,7 +6,9 @@ handler refuses it for good). When the handler fails because the service's datab
 the network is away (:func:`shared.transient.is_transient`), the message is not its fault:
 the consumer gives its unacked messages back to the queue, closes the connection and pauses,
 with a backoff doubling up to ``max_pause`` seconds, then tries again, for as long as the
-outage lasts.
+outage lasts. But for a statement the database ended at its time limit: after
+``MAX_TIMEOUT_PAUSES`` pauses caused by the same event, that event is taken to be too big for
+the limit and dead-lettered, so one message cannot hold its queue for ever.
 
 With a batch handler, messages are taken up to the prefetch count (or until the queue
 goes quiet for ``batch_wait`` seconds) and applied in one call, so one transaction and
@@ -30,7 +32,7 @@ from shared.bus.topology import Topology
 from shared.events import Event, parse_event
 from shared.logs import log_context
 from shared.metrics import BROKER_RECONNECTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
-from shared.transient import is_transient
+from shared.transient import is_statement_timeout, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ BatchHandler = Callable[[list[Event]], None]
 DEFAULT_BATCH_SIZE = 100  # when prefetch is unlimited (0)
 MAX_BATCH_AGE = 1.0  # seconds: a steady trickle still gets applied, not held back
 FIRST_PAUSE = 1.0  # seconds the first pause of an outage lasts; it doubles up to max_pause
+# Pauses one event may cause by running into the database's statement timeout before it is
+# taken for one that can never be applied in time (dead-lettered, to replay once mended):
+# with pauses of 1, 2, 4 and 8 s, load has had a quarter of a minute to pass.
+MAX_TIMEOUT_PAUSES = 5
 
 
 class Outage(Exception):
@@ -88,6 +94,7 @@ class EventConsumer:
         self._pending_since = 0.0
         self._ack_multiple = False
         self._outage: Outage | None = None  # noted inside a delivery, raised after it
+        self._timeouts: dict[str, int] = {}  # event id -> pauses its statement timeouts caused
 
     def run(self) -> None:
         """Consume until stopped; reconnect with backoff when the broker goes away."""
@@ -193,9 +200,10 @@ class EventConsumer:
         try:
             self.batch_handler([event for _, event in batch])
         except Exception as exc:
-            if is_transient(exc):
+            if is_transient(exc) and not (is_statement_timeout(exc) and len(batch) > 1):
                 self._note_outage(f"{len(batch)} events wait", exc)
                 return
+            # (a statement timeout in a batch: one by one, to find the event that causes it)
             log.warning(
                 "%s: a batch of %d events failed (%r); handling them one by one",
                 self.service,
@@ -227,6 +235,16 @@ class EventConsumer:
 
     def _settle(self, message: Message, event: Event) -> None:
         error, attempts = self._handle_with_retries(event)
+        if error is not None and is_statement_timeout(error):
+            if len(self._timeouts) > 1000:  # events another consumer took meanwhile
+                self._timeouts.clear()
+            pauses = self._timeouts[event.id] = self._timeouts.get(event.id, 0) + 1
+            if pauses >= MAX_TIMEOUT_PAUSES:  # not load: this event is too big for the limit
+                self._timeouts.pop(event.id)
+                self._dead_letter(message, error, attempts)
+                return
+        else:
+            self._timeouts.pop(event.id, None)
         if error is None:
             self.processed += 1
             EVENTS_CONSUMED.labels(self.service).inc()

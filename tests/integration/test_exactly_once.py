@@ -629,3 +629,45 @@ def test_a_connection_dropped_after_data_sends_that_mail_again_and_only_that_one
     assert len(ids) == 8 and sorted(ids.values()) == [1] * 7 + [2]
     assert ids[server.received[2].message["Message-ID"]] == 2
     assert statuses == {"sent"}
+
+
+def _statement_timeout() -> Exception:
+    """What SQLAlchemy raises when PostgreSQL ends a statement at ``statement_timeout``."""
+    from psycopg.errors import QueryCanceled
+    from sqlalchemy.exc import OperationalError
+
+    cause = QueryCanceled("canceling statement due to statement timeout")
+    return OperationalError("UPDATE bookings ...", {}, cause)
+
+
+@pytest.mark.parametrize("batched", [True, False], ids=["batches", "one-by-one"])
+def test_an_event_that_always_runs_into_the_statement_timeout_stops_its_queue_only_a_while(
+    config, batched
+):
+    """A statement timeout is waited out like an outage (load passes), but the event that
+    causes it every time is dead-lettered after a few pauses, and the events around it are
+    applied: one message cannot hold its queue for ever."""
+    from shared.bus import consumer as runner
+
+    good = [envelope(BOOKING_SUBMITTED) for _ in range(4)]
+    huge = envelope(BOOKING_SUBMITTED)
+    seen: list[str] = []
+
+    class Handler:
+        def __call__(self, event) -> None:
+            self.batch([event])
+
+        def batch(self, events) -> None:
+            if any(e.booking_id == huge["data"]["booking_id"] for e in events):
+                raise _statement_timeout()
+            seen.extend(e.booking_id for e in events)
+
+    consumer = calendar_consumer(config, Handler(), batched=batched, max_pause=0.2)
+    with consuming(consumer):
+        publish_events(config, good[0], good[1], huge, good[2], good[3])
+        wait_for(lambda: consumer.dead_lettered == 1, 60, message="the huge event dead-lettered")
+        wait_for(lambda: len(seen) == 4, 30, message="the others applied")
+    assert sorted(seen) == sorted(g["data"]["booking_id"] for g in good)
+    assert consumer.pauses >= runner.MAX_TIMEOUT_PAUSES - 1
+    assert queue_size(config, "calendar.events.dlq") == 1
+    assert queue_size(config, "calendar.events") == 0

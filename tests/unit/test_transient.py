@@ -76,3 +76,14 @@ def test_the_network_is_transient_but_a_handlers_own_error_is_not():
             raise KeyError("a bug in the handler")  # noqa: B904 - the context is the point
     except KeyError as bug:  # raised while handling a network error: still the bug's
         assert not is_transient(bug)
+
+
+def test_a_statement_timeout_is_transient_and_known_as_such():
+    from psycopg.errors import QueryCanceled
+    from sqlalchemy.exc import OperationalError
+
+    from shared.transient import is_statement_timeout
+
+    error = OperationalError("SELECT 1", {}, QueryCanceled("canceling statement"))
+    assert is_transient(error) and is_statement_timeout(error)
+    assert not is_statement_timeout(OperationalError("SELECT 1", {}, OSError("gone")))
