@@ -279,5 +279,6 @@ def test_pages_and_json_are_not_stored_by_caches_while_feeds_and_static_files_ar
             assert "no-store" not in static.headers.get("Cache-Control", "")
     login = apps["booking"].test_client().get("/login")
     assert login.headers["Cache-Control"] == "no-store"
-    feed = apps["calendar"].test_client().get("/feeds/public.ics")
-    assert feed.status_code == 200 and feed.headers["Cache-Control"].startswith("public, max-age=")
+    with apps["calendar"].test_client().get("/feeds/public.ics") as feed:
+        assert feed.status_code == 200
+        assert feed.headers["Cache-Control"].startswith("public, max-age=")

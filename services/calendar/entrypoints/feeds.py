@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from flask import Blueprint, Response, redirect, request, url_for
 
@@ -91,10 +90,10 @@ def _answer(path: Path, headers: dict[str, str]) -> Response:
     zipped = "gzip" in request.accept_encodings
     chosen = path.with_name(path.name + GZIP) if zipped else path
     try:
-        stream = chosen.open("rb")  # one file, even as the publisher replaces it
+        fd = os.open(chosen, os.O_RDONLY)  # one file, even as the publisher replaces it
     except FileNotFoundError:  # revoked between the lookup and now
         return problem(404, detail=Msg("no_such_feed"))
-    stat = os.fstat(stream.fileno())
+    stat = os.fstat(fd)
     file = FeedFile(chosen, stat.st_size, int(stat.st_mtime))
     headers |= {
         "ETag": file.etag,
@@ -107,13 +106,13 @@ def _answer(path: Path, headers: dict[str, str]) -> Response:
         not match and since is not None and file.last_modified <= since
     )
     if fresh or request.method == "HEAD":
-        stream.close()
+        os.close(fd)
         if fresh:
             return Response(status=304, headers=headers)
         body: Iterable[bytes] = ()
     else:
         wrapper = request.environ.get("wsgi.file_wrapper")  # gunicorn's: sendfile
-        body = wrapper(stream, CHUNK) if wrapper else FileBody(stream)
+        body = wrapper(os.fdopen(fd, "rb"), CHUNK) if wrapper else FileBody(fd)
     if zipped:
         headers["Content-Encoding"] = "gzip"
     response = Response(
@@ -125,17 +124,23 @@ def _answer(path: Path, headers: dict[str, str]) -> Response:
 
 class FileBody:
     """A file's bytes in chunks, so no process holds a whole feed; closed once sent, when
-    the server closes the answer, or when dropped."""
+    the server closes the answer, or when dropped. It holds the bare descriptor: a file
+    object dropped with an answer nobody read (a client gone, a test reading headers only)
+    may be finalised before this, and would then warn of an unclosed file."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
 
     def __iter__(self) -> Iterator[bytes]:
-        with self.stream:
-            while chunk := self.stream.read(CHUNK):
+        try:
+            while self.fd >= 0 and (chunk := os.read(self.fd, CHUNK)):
                 yield chunk
+        finally:
+            self.close()
 
     def close(self) -> None:
-        self.stream.close()
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     __del__ = close
