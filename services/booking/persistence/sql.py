@@ -54,14 +54,51 @@ WITH_PARTS = (
 )
 
 
+# The statements of a submit and an approve, built once with bound parameters: building one
+# anew (and its cache key) costs more than SQLAlchemy's cached compile of it. The same SQL.
+def _resources():
+    return select(Resource).options(
+        joinedload(Resource.managers), joinedload(Resource.team).selectinload(Team.members)
+    )
+
+
+NAMED_RESOURCES = _resources().where(
+    or_(
+        Resource.id.in_(bindparam("ids", expanding=True)),
+        Resource.slug.in_(bindparam("slugs", expanding=True)),
+    )
+)
+CLOSURES_DURING = (
+    select(Closure)
+    .where(
+        Closure.resource_id.in_(bindparam("resource_ids", expanding=True)),
+        Closure.start < bindparam("end"),
+        Closure.end > bindparam("start"),
+    )
+    .order_by(Closure.start)
+)
+CREATED_SINCE = (
+    select(Booking.created_at)
+    .where(
+        Booking.organiser_id == bindparam("organiser_id"), Booking.created_at > bindparam("since")
+    )
+    .order_by(Booking.created_at)
+)
+PENDING_OF = select(func.count(Booking.id)).where(
+    Booking.organiser_id == bindparam("organiser_id"), Booking.status == Status.PENDING
+)
+
+LOCKED_BOOKING = (
+    select(Booking).options(*WITH_PARTS).where(Booking.id == bindparam("id")).with_for_update()
+)
+
+
 class SqlResources(ResourceRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def _select(self):
-        return select(Resource).options(
-            joinedload(Resource.managers), joinedload(Resource.team).selectinload(Team.members)
-        )
+        return _resources()
 
     def _find(self, key: str, lock: bool = False) -> Resource | None:
         stmt = self._select().where(or_(Resource.id == key, Resource.slug == key))
@@ -71,9 +108,8 @@ class SqlResources(ResourceRepository):
         return min(found, key=lambda r: r.id != key, default=None)  # an id before a slug
 
     def get_many(self, keys: Sequence[str]) -> list[Resource]:
-        rows = self.session.scalars(
-            self._select().where(or_(Resource.id.in_(keys), Resource.slug.in_(keys)))
-        ).unique()
+        keys = list(keys)
+        rows = self.session.scalars(NAMED_RESOURCES, {"ids": keys, "slugs": keys}).unique()
         return pick_resources(list(rows), keys)
 
     def list(self, kind: str | None = None, *, active: bool | None = None) -> list[Resource]:
@@ -102,17 +138,8 @@ class SqlResources(ResourceRepository):
         return list(self.session.scalars(stmt).unique())
 
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
-        return list(
-            self.session.scalars(
-                select(Closure)
-                .where(
-                    Closure.resource_id.in_(list(resource_ids)),
-                    Closure.start < span.end,
-                    Closure.end > span.start,
-                )
-                .order_by(Closure.start)
-            )
-        )
+        params = {"resource_ids": list(resource_ids), "start": span.start, "end": span.end}
+        return list(self.session.scalars(CLOSURES_DURING, params))
 
     def add_closure(self, closure: Closure) -> None:
         self.session.add(closure)
@@ -182,7 +209,10 @@ class SqlBookings(BookingRepository):
         self.session = session
 
     def _find(self, booking_id: str, lock: bool) -> Booking | None:
-        return self.session.get(Booking, booking_id, with_for_update=lock, options=WITH_PARTS)
+        if lock:  # a locked get always asks (no identity map look-up): the same, prebuilt
+            found = self.session.scalars(LOCKED_BOOKING, {"id": booking_id}).unique()
+            return found.one_or_none()
+        return self.session.get(Booking, booking_id, options=WITH_PARTS)
 
     def add(self, booking: Booking) -> None:
         self.session.add(booking)
@@ -239,14 +269,11 @@ class SqlBookings(BookingRepository):
         return count if decides else None
 
     def made_by(self, organiser_id: str, since: datetime) -> tuple[list[datetime], int]:
-        mine = Booking.organiser_id == organiser_id
         created = self.session.scalars(
-            select(Booking.created_at)
-            .where(mine, Booking.created_at > since)
-            .order_by(Booking.created_at)
+            CREATED_SINCE, {"organiser_id": organiser_id, "since": since}
         )
-        pending = select(func.count(Booking.id)).where(mine, Booking.status == Status.PENDING)
-        return list(created), self.session.scalar(pending) or 0
+        pending = self.session.scalar(PENDING_OF, {"organiser_id": organiser_id})
+        return list(created), pending or 0
 
     def history(self, booking_id: str) -> list[HistoryEntry]:
         return list(
@@ -258,7 +285,13 @@ class SqlBookings(BookingRepository):
         )
 
     def add_history(self, entry: HistoryEntry) -> None:
-        self.session.add(entry)
+        """Written at once with Core (after what is pending, so its booking is there): an
+        ORM flush of its own costs more than the INSERT, and nothing reads the entry back in
+        the transaction."""
+        self.session.flush()
+        columns = HistoryEntry.__table__.columns
+        row = {c.key: entry.__dict__[c.key] for c in columns if c.key in entry.__dict__}
+        self.session.execute(insert(HistoryEntry.__table__), row)
 
     def link_used(self, link_id: str) -> bool:
         return self.session.get(DecisionLinkUse, link_id) is not None
@@ -291,23 +324,41 @@ def _ranges(size: int):
     )
 
 
+def _slots():
+    return select(
+        Slot.booking_id,
+        Slot.resource_id,
+        Slot.start,
+        Slot.end,
+        Slot.block_start,
+        Slot.block_end,
+        Slot.holds,
+        Booking.title,
+        Booking.visibility,
+        Booking.organiser_id,
+    ).join(Booking, Booking.id == Slot.booking_id)
+
+
+@lru_cache(maxsize=48)
+def _near(statuses: frozenset[Status], size: int, exclude: bool):
+    """The statement of :meth:`SqlSlots.near` for these statuses and this many ranges."""
+    wanted = []
+    if Status.APPROVED in statuses:
+        wanted.append(Slot.holds.is_(True))
+    if Status.PENDING in statuses:
+        wanted.append(Slot.pending.is_(True))
+    stmt = _slots().where(or_(*wanted), _ranges(size))
+    if exclude:
+        stmt = stmt.where(Slot.booking_id != bindparam("exclude"))
+    return stmt
+
+
 class SqlSlots(SlotRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def _select(self):
-        return select(
-            Slot.booking_id,
-            Slot.resource_id,
-            Slot.start,
-            Slot.end,
-            Slot.block_start,
-            Slot.block_end,
-            Slot.holds,
-            Booking.title,
-            Booking.visibility,
-            Booking.organiser_id,
-        ).join(Booking, Booking.id == Slot.booking_id)
+        return _slots()
 
     def _held(self, stmt, params: dict[str, object] | None = None) -> list[HeldSlot]:
         return [
@@ -346,13 +397,8 @@ class SqlSlots(SlotRepository):
         :func:`_ranges`), so the 5,000 blocks of the largest series are 160 ranges in one
         statement and no new expression. Which rows really overlap is then
         ``Spans.overlaps``."""
-        statuses = set(statuses)
-        wanted = []
-        if Status.APPROVED in statuses:
-            wanted.append(Slot.holds.is_(True))
-        if Status.PENDING in statuses:
-            wanted.append(Slot.pending.is_(True))
-        if not wanted or not blocks:
+        statuses = {s for s in statuses if s in (Status.APPROVED, Status.PENDING)}
+        if not statuses or not blocks:
             return []
         spans = Spans(blocks)
         ranges = spans.windows(NEAR_WINDOW)
@@ -368,9 +414,9 @@ class SqlSlots(SlotRepository):
                     f"hi{n}": end,
                     f"at{n}": start,
                 }
-            stmt = self._select().where(or_(*wanted), _ranges(size))
             if exclude is not None:
-                stmt = stmt.where(Slot.booking_id != exclude)
+                params["exclude"] = exclude
+            stmt = _near(frozenset(statuses), size, exclude is not None)
             for held in self._held(stmt, params):
                 if spans.overlaps(held.resource_id, held.block):
                     found[(held.booking_id, held.resource_id, held.start)] = held

@@ -26,7 +26,7 @@ from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots
 from shared.config import Config
 from shared.db import Database, utcnow
 from shared.events import EventType, Snapshot, make_envelope
-from shared.outbox import enqueue
+from shared.outbox import enqueue_now
 from shared.transient import OutcomeUnknown, is_database_outage
 
 EXCLUSION_CONSTRAINT = "slots_no_overlap"
@@ -109,7 +109,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         return self.session.scalar(select(User).where(User.email == email))
 
     def publish(self, event_type: EventType, snapshot: Snapshot) -> None:
-        enqueue(self.session, OutboxMessage, make_envelope(event_type, snapshot))
+        enqueue_now(self.session, OutboxMessage, make_envelope(event_type, snapshot))
 
 
 @dataclass

@@ -26,7 +26,7 @@ from services.booking.domain import (
 )
 from services.booking.domain.limits import HOUR
 from services.booking.persistence.mapping import booking_view, rules_of
-from services.booking.persistence.models import Booking, BookingLine, Resource, new_id
+from services.booking.persistence.models import Booking, BookingLine, Resource, User, new_id
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
 from services.booking.readmodels import BookingView
@@ -98,7 +98,9 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
     rules: list[ResourceRules] = []
     try:
         with ctx.uow() as uow:
-            uow.user(actor.user_id, lock=True)  # one request of theirs counted at a time
+            # One request of theirs counted at a time; kept: the booking's organiser (the
+            # session holds it weakly, and a second look-up would ask the database again).
+            organiser = uow.user(actor.user_id, lock=True)
             now = utcnow()
             check_new_booking(limits, *uow.bookings.made_by(actor.user_id, now - HOUR), now)
             resources = uow.resources.get_many(cmd.resource_ids)
@@ -108,7 +110,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             )
             blocks = blocks_of(rules, occurrences)
             refuse_taken(uow, actor, rules, blocks, None)
-            booking = _new_booking(ctx, uow, actor, cmd, rrule)
+            booking = _new_booking(ctx, organiser, actor, cmd, rrule)
             booking.lines = [_new_line(r, ctx.clock(), held_back) for r in resources]
             auto = status_of_lines(LineStatus(x.status) for x in booking.lines) is Status.APPROVED
             booking.status = Status.APPROVED if auto else Status.PENDING
@@ -153,7 +155,7 @@ def _wait(line: BookingLine, resource: Resource, now: datetime, held_back: bool 
 
 
 def _new_booking(
-    ctx: Context, uow: UnitOfWork, actor: Actor, cmd: SubmitBooking, rrule: str | None
+    ctx: Context, organiser: User | None, actor: Actor, cmd: SubmitBooking, rrule: str | None
 ) -> Booking:
     now = utcnow()
     booking_id = new_id()
@@ -174,7 +176,7 @@ def _new_booking(
         participants=plain(cmd.participants),
         notes=cmd.notes,
         organiser_id=actor.user_id,
-        organiser=uow.user(actor.user_id),
+        organiser=organiser,
         reason=None,
         decided_by=None,
         created_at=now,
