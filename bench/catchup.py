@@ -14,8 +14,21 @@ Per backend, in the same run and interleaved (baseline, outage | outage, baselin
 
 The aim (issue 13): the outage's catch-up in 5 s or less, with N = 1,000 and 45 s.
 
-    .venv/bin/python bench/catchup.py [--n 1000] [--outage 45] [--backend embedded|rabbitmq|all]
-                                      [--repeat 3] [--json PATH]
+``--scenario kills`` (the kill storm): the whole suite as real processes (``evenemang up``,
+``tests.support.suite.evenemang_up``, its supervisor restarting what dies), on fresh
+databases and bus state, with the suite's default leases (60 s). N events (1,596) go to
+booking's outbox in six slices ``--gap`` seconds apart; in the **storm** each slice is
+followed half a gap later by a SIGKILL of the relay or calendar's consumer in turn
+(``tests.faults.harness.kill``), six in all; the **baseline** writes the same slices with
+no kill. Seconds from the last kill (or the same moment of the baseline) until all N are
+applied in calendar's read model. Aim: 10 s or less. A relay or consumer killed while it
+holds a claim leaves it claimed; the worker that comes back takes it over at once
+(``shared.holders``) rather than when its lease ends.
+
+    .venv/bin/python bench/catchup.py [--scenario outage|kills|all] [--n 1000] [--outage 45]
+                                      [--kills 6] [--kill-n 1596] [--gap 3.0]
+                                      [--backend embedded|rabbitmq|all] [--repeat 3]
+                                      [--json PATH]
 """
 
 from __future__ import annotations
@@ -35,18 +48,27 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make ``bench`` and ``tests`` importable
     sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import func, select  # noqa: E402
+
 from bench.bus import (  # noqa: E402
     Backend,
     Pipeline,
     TrialFailed,
     Workspace,
     backends,
+    fill_outbox,
     make_envelopes,
 )
-from tests.faults.harness import sqlite_taken  # noqa: E402
+from services.calendar.persistence.models import ProcessedEvent  # noqa: E402
+from shared.config import Config  # noqa: E402
+from shared.db import Database  # noqa: E402
+from tests.faults.harness import kill, running, sqlite_taken  # noqa: E402
 from tests.faults.proxy import TcpProxy  # noqa: E402
+from tests.support.suite import evenemang_up, wait_healthy  # noqa: E402
 
 AIM = 5.0  # seconds, issue 13
+KILLS_AIM = 10.0  # seconds, issue 13
+KILLED = ("worker booking", "worker calendar")  # the relay; calendar's consumer
 
 
 @contextlib.contextmanager
@@ -98,9 +120,87 @@ def trial(backend: Backend, n: int, outage: float | None, timeout: float) -> flo
         backend.drop_databases(urls)
 
 
+def applied(db: Database) -> int:
+    """Events applied in calendar's read model (each once, by event id)."""
+    with db.transaction(readonly=True) as session:
+        return session.scalar(select(func.count()).select_from(ProcessedEvent))
+
+
+def storm_trial(
+    backend: Backend, ws: Workspace, n: int, kills: int, gap: float, timeout: float
+) -> float:
+    """Seconds from the last kill (``kills`` 0: the same moment, nothing killed) until the N
+    events written in ``max(kills, 6)`` slices meanwhile are applied, the suite running as
+    ``evenemang up`` does."""
+    urls = backend.new_databases()
+    workdir = ws.fresh_dir("suite")
+    config = Config(
+        data_dir=workdir,
+        broker_url=backend.new_broker(),
+        booking_database_url=urls["booking"],
+        calendar_database_url=urls["calendar"],
+    ).with_defaults()
+    booking, calendar = Database(urls["booking"]), Database(urls["calendar"])
+    try:
+        with evenemang_up(config, workdir) as suite:
+            wait_healthy(suite, timeout=60)
+            for kind in KILLED:  # both workers up (the web answers before they are)
+                running(suite, kind, wait=30)
+            time.sleep(2)  # connected and idle, as running workers are
+            envelopes = make_envelopes(n)
+            slices = max(kills, 6)
+            for i in range(slices):
+                fill_outbox(booking, envelopes[i * n // slices : (i + 1) * n // slices])
+                time.sleep(gap / 2)  # mid-batch, as like as not
+                if i < kills:
+                    kill(suite, KILLED[i % len(KILLED)])
+                time.sleep(gap / 2)
+            ended = time.perf_counter() - gap / 2
+            deadline = time.monotonic() + timeout
+            while (done := applied(calendar)) < n:
+                if time.monotonic() > deadline:
+                    raise TrialFailed(f"kill storm: {done}/{n} applied in {timeout:.0f}s")
+                time.sleep(0.05)
+            return time.perf_counter() - ended  # each applied once: unique by event id
+    finally:
+        booking.dispose()
+        calendar.dispose()
+        backend.drop_databases(urls)
+
+
+def storm_figures(backend: Backend, ws: Workspace, args: argparse.Namespace) -> dict:
+    """The kill storm against the same events with no kills, interleaved."""
+    base, after = [], []
+    for i in range(args.repeat):
+        order = (0, args.kills) if i % 2 == 0 else (args.kills, 0)
+        for kills in order:
+            seconds = storm_trial(backend, ws, args.kill_n, kills, args.gap, args.timeout)
+            (base if kills == 0 else after).append(seconds)
+    median = statistics.median(after)
+    print(f"  kill storm: baseline, no kills   {_fmt(base)}")
+    print(f"  kill storm: after {args.kills} SIGKILLs     {_fmt(after)}")
+    print(
+        f"  catch-up {median:.2f} s (aim <= {KILLS_AIM:.0f} s: "
+        f"{'HOLDS' if median <= KILLS_AIM else 'SHORT'})"
+    )
+    return {
+        "figure": f"catch-up after {args.kills} SIGKILLs of the relay and calendar's consumer"
+        f" during {args.kill_n:,} events, {backend.label} (s)",
+        "baseline": f"the same events with no kills: {_fmt(base)}",
+        "values": [round(v, 3) for v in after],
+        "aim": f"<= {KILLS_AIM:g}",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scenario", choices=("outage", "kills", "all"), default="all", help="(all)"
+    )
     parser.add_argument("--n", type=int, default=1000, help="events waiting (1000)")
+    parser.add_argument("--kills", type=int, default=6, help="SIGKILLs in the storm (6)")
+    parser.add_argument("--kill-n", type=int, default=1596, help="events in the storm (1596)")
+    parser.add_argument("--gap", type=float, default=3.0, help="s between kills (3.0)")
     parser.add_argument("--outage", type=float, default=45.0, help="seconds (45)")
     parser.add_argument(
         "--backend", choices=("embedded", "rabbitmq", "all"), default="all", help="(all)"
@@ -111,11 +211,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     wanted = ("embedded", "rabbitmq") if args.backend == "all" else (args.backend,)
-    print(f"catch-up: N={args.n} events, outage {args.outage:.0f} s, repeat {args.repeat}")
+    outage = args.scenario in ("outage", "all")
+    storm = args.scenario in ("kills", "all")
+    if outage:
+        print(f"catch-up: N={args.n} events, outage {args.outage:.0f} s, repeat {args.repeat}")
+    if storm:
+        print(
+            f"kill storm: N={args.kill_n} events, {args.kills} SIGKILLs {args.gap:g} s apart,"
+            f" repeat {args.repeat}"
+        )
     figures, failed = [], False
     ws = Workspace()
     try:
         for backend in backends(ws, wanted):
+            if storm:
+                try:
+                    figures.append(storm_figures(backend, ws, args))
+                except (TrialFailed, AssertionError, LookupError) as exc:
+                    failed = True
+                    print(f"  kill storm FAILED: {exc}")
+            if not outage:
+                continue
             base, after = [], []
             try:
                 for i in range(args.repeat):  # interleaved
