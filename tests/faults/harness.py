@@ -11,8 +11,9 @@ about 1.5 s, and 12 s keeps each scenario near half a minute), and
 60 in CI, twice the slowest catch-up measured on a loaded machine).
 
 Settings the suite runs with here (all documented): a first mail retry after 1 s (not 60),
-and on the embedded bus a lease of 10 s (not 60), so a killed consumer's messages come
-back within the scenario rather than a minute later."""
+and on the embedded bus a lease of 10 s (not 60) and a mail lease of 5 s: a killed
+worker's claims come back at once to its successor on this host (``shared.holders``); the
+short leases bound what that cannot judge within the scenario."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ SUITE_ENV = {
     "EVENEMANG_MAX_BOOKINGS_PER_HOUR": "0",
     "EVENEMANG_MAX_PENDING_BOOKINGS": "0",
     "EVENEMANG_MAX_CHANGES_PER_HOUR": "0",
-    # a killed sender's claimed mail goes out again when its lease ends (60 s by default)
+    # a killed sender's claimed mail goes out again at once (its holder is gone), else
+    # when its lease ends (60 s by default)
     "EVENEMANG_MAIL_LEASE_SECONDS": "5",
 }
 EMBEDDED_BUS_OPTIONS = "lease_seconds=10"
