@@ -56,15 +56,23 @@ def place() -> str:
     return hashlib.sha256(seed).hexdigest()[:_PLACE]
 
 
+@cache
+def _holder(pid: int) -> str | None:
+    """What a token of process ``pid`` (this one; a fork is another) starts with."""
+    here = place()
+    found = _stat(pid) if here else None
+    if found is None:
+        return None
+    return f"{here}{pid:0{_PID}x}{found[1] % 16**_START:0{_START}x}"
+
+
 def token() -> str:
     """A new claim token naming this process as its holder."""
-    here = place()
-    mine = _stat(os.getpid()) if here else None
+    holder = _holder(os.getpid())
     serial = next(_serial) % 16**_SERIAL
-    if mine is None:  # nowhere to be judged from: a token no one reads as a holder
+    if holder is None:  # nowhere to be judged from: a token no one reads as a holder
         return os.urandom(TOKEN_LENGTH // 2).hex()[: TOKEN_LENGTH - _SERIAL] + f"{serial:08x}"
-    pid, start = os.getpid(), mine[1]
-    return f"{here}{pid:0{_PID}x}{start % 16**_START:0{_START}x}{serial:0{_SERIAL}x}"
+    return f"{holder}{serial:0{_SERIAL}x}"
 
 
 def prefix() -> str | None:
