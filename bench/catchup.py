@@ -18,9 +18,10 @@ The aim (issue 13): the outage's catch-up in 5 s or less, with N = 1,000 and 45 
 ``tests.support.suite.evenemang_up``, its supervisor restarting what dies), on fresh
 databases and bus state, with the suite's default leases (60 s). N events (1,596) go to
 booking's outbox in six slices ``--gap`` seconds apart; in the **storm** each slice is
-followed half a gap later by a SIGKILL of the relay or calendar's consumer in turn
-(``tests.faults.harness.kill``), six in all; the **baseline** writes the same slices with
-no kill. Seconds from the last kill (or the same moment of the baseline) until all N are
+followed by a SIGKILL of the relay or calendar's consumer in turn
+(``tests.faults.harness.kill``), six in all, each as soon as that worker holds a claim
+(within half a gap; on RabbitMQ a consumer's at half a gap); the **baseline** waits alike
+and kills nothing. Seconds from the last kill (or the same moment of the baseline) until all N are
 applied in calendar's read model. Aim: 10 s or less. A relay or consumer killed while it
 holds a claim leaves it claimed; the worker that comes back takes it over at once
 (``shared.holders``) rather than when its lease ends.
@@ -37,6 +38,7 @@ import argparse
 import contextlib
 import json
 import logging
+import sqlite3
 import statistics
 import sys
 import time
@@ -59,7 +61,9 @@ from bench.bus import (  # noqa: E402
     fill_outbox,
     make_envelopes,
 )
+from services.booking.persistence.models import OutboxMessage  # noqa: E402
 from services.calendar.persistence.models import ProcessedEvent  # noqa: E402
+from shared.bus import sqlite_transport  # noqa: E402
 from shared.config import Config  # noqa: E402
 from shared.db import Database  # noqa: E402
 from tests.faults.harness import kill, running, sqlite_taken  # noqa: E402
@@ -126,6 +130,35 @@ def applied(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(ProcessedEvent))
 
 
+def holding(kind: str, booking: Database, broker_url: str, until: float) -> bool:
+    """Wait until the worker of ``kind`` holds a claim, so a kill then strands it (the relay:
+    outbox rows claimed, not yet marked sent; calendar's consumer on the embedded bus:
+    messages leased; on RabbitMQ the broker gives a dead consumer's messages back itself),
+    or until ``until`` (monotonic). Whether it held one."""
+    if kind == "worker booking":
+        held = select(OutboxMessage.id).where(
+            OutboxMessage.published_at.is_(None), OutboxMessage.claimed_until.is_not(None)
+        )
+
+        def look() -> bool:
+            with booking.transaction(readonly=True) as session:
+                return session.execute(held.limit(1)).first() is not None
+    elif broker_url.startswith(sqlite_transport.SCHEME):
+        path = sqlite_transport.parse_url(broker_url)[0]
+        sql = "SELECT 1 FROM messages WHERE queue = 'calendar.events' AND lease IS NOT NULL"
+
+        def look() -> bool:
+            with contextlib.closing(sqlite3.connect(path, timeout=5)) as bus:
+                return bus.execute(sql + " LIMIT 1").fetchone() is not None
+    else:
+        look = lambda: False  # noqa: E731
+    while time.monotonic() < until:
+        if look():
+            return True
+        time.sleep(0.002)
+    return False
+
+
 def storm_trial(
     backend: Backend, ws: Workspace, n: int, kills: int, gap: float, timeout: float
 ) -> float:
@@ -149,19 +182,26 @@ def storm_trial(
             time.sleep(2)  # connected and idle, as running workers are
             envelopes = make_envelopes(n)
             slices = max(kills, 6)
+            landed = 0  # kills while the worker held a claim
             for i in range(slices):
+                written = time.monotonic()
                 fill_outbox(booking, envelopes[i * n // slices : (i + 1) * n // slices])
-                time.sleep(gap / 2)  # mid-batch, as like as not
+                kind = KILLED[i % len(KILLED)]
+                held = holding(kind, booking, config.broker_url, written + gap / 2)
                 if i < kills:
-                    kill(suite, KILLED[i % len(KILLED)])
-                time.sleep(gap / 2)
-            ended = time.perf_counter() - gap / 2
+                    kill(suite, kind)
+                    landed += held
+                ended = time.perf_counter()
+                time.sleep(max(0.0, written + gap - time.monotonic()))
             deadline = time.monotonic() + timeout
             while (done := applied(calendar)) < n:
                 if time.monotonic() > deadline:
                     raise TrialFailed(f"kill storm: {done}/{n} applied in {timeout:.0f}s")
                 time.sleep(0.05)
-            return time.perf_counter() - ended  # each applied once: unique by event id
+            took = time.perf_counter() - ended  # each applied once: unique by event id
+            if kills:
+                print(f"    {took:.2f} s; {landed} of {kills} kills while holding a claim")
+            return took
     finally:
         booking.dispose()
         calendar.dispose()
