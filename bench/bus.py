@@ -392,7 +392,7 @@ def raw_trial(broker_url: str, topology: Topology, bodies: list[str], timeout: f
     return n / elapsed
 
 
-def _fill_outbox(db: Database, envelopes: list[dict]) -> None:
+def fill_outbox(db: Database, envelopes: list[dict]) -> None:
     for start in range(0, len(envelopes), ENQUEUE_CHUNK):
         with db.transaction() as session:
             for env in envelopes[start : start + ENQUEUE_CHUNK]:
@@ -486,7 +486,7 @@ class Pipeline:
             self.remaining |= {env["id"] for env in envelopes}
             self.expected += len(envelopes)
             self.all_applied.clear()
-        _fill_outbox(self.booking_db, envelopes)
+        fill_outbox(self.booking_db, envelopes)
 
     def start(self) -> None:
         for thread in self.threads:

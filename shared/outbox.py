@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
 
+from shared import holders
 from shared.bus.connection import MAX_RECONNECT_DELAY
 from shared.bus.publisher import OutgoingMessage, Publisher, PublishError
 from shared.db import Database, UTCDateTime, utcnow
@@ -117,8 +117,11 @@ class OutboxRelay:
     holds the database's write lock. Several relays may run at once: on PostgreSQL each
     claims with ``FOR UPDATE SKIP LOCKED`` and skips rows under another's lease; on SQLite
     the claims serialise. A relay that dies between publish and mark leaves its rows
-    claimed; they are published again once the lease ends (consumers dedupe by event id).
-    The lease must outlast one batch's publish and confirms, or a batch may go out twice."""
+    claimed; they are published again at once by a relay on the same host (the claim token
+    names its holder: ``shared.holders``, a process that no longer runs holds nothing), or
+    by any relay once the lease ends (consumers dedupe by event id). A live relay's claim
+    is taken only when its lease ends, so the lease must outlast one batch's publish and
+    confirms, or a batch may go out twice."""
 
     def __init__(
         self,
@@ -153,11 +156,16 @@ class OutboxRelay:
     def claim(self) -> Claim | None:
         """Take the oldest unpublished rows that no live lease holds; commit at once."""
         model, now = self.model, utcnow()
-        token = uuid.uuid4().hex
+        token = holders.token()
         with self.db.transaction() as session:
+            free = _claim_free(model, now)
+            orphans = self._orphaned(session, now)
+            if orphans:
+                log.info("taking over %d claims of relays that died", len(orphans))
+                free = or_(free, model.claim_token.in_(orphans))
             rows = session.execute(
                 select(model.id, model.event_id, model.event_type, model.payload)
-                .where(model.published_at.is_(None), _claim_free(model, now))
+                .where(model.published_at.is_(None), free)
                 .order_by(model.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
@@ -179,6 +187,22 @@ class OutboxRelay:
             for row in rows
         ]
         return Claim(token, ids, messages)
+
+    def _orphaned(self, session: Session, now: datetime) -> list[str]:
+        """Tokens of live leases held by relays of this host that no longer run."""
+        model, here = self.model, holders.prefix()
+        if here is None:
+            return []
+        held = session.scalars(
+            select(model.claim_token)
+            .where(
+                model.published_at.is_(None),
+                model.claimed_until >= now,
+                model.claim_token.like(here + "%"),
+            )
+            .distinct()
+        )
+        return holders.dead(held)
 
     def mark_sent(self, claim: Claim) -> int:
         """Mark the claimed rows sent, those still under our claim; return how many."""

@@ -10,8 +10,10 @@ transport keeps *everything* in the database file:
 * a consumer claims a message under a lease (``UPDATE ... RETURNING``): the row stays in
   the table, invisible until ``visible_at``.  Ack deletes it, requeue/recover/channel
   close make it visible at once, and a consumer that dies without acking (``SIGKILL``)
-  loses its lease after ``lease_seconds`` so the message is delivered again with
-  ``delivery_info['redelivered'] = True``;
+  loses its lease: at once to a consumer on the same host (the lease token names its
+  holder, ``shared.holders``; every consumer looks for leases of dead holders when it
+  starts and every ``REAP_EVERY`` seconds), else after ``lease_seconds``; the message is
+  delivered again with ``delivery_info['redelivered'] = True``;
 * each queue is FIFO by the row id (ids are handed out under SQLite's write lock, so in
   commit order); the message priority is stored but not used for ordering.
 
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -50,6 +51,7 @@ from kombu.transport.virtual.base import NOT_EQUIVALENT_FMT, NotEquivalentError
 from kombu.utils.json import dumps, loads
 from kombu.utils.uuid import uuid
 
+from shared import holders
 from shared.files import private_file
 
 __all__ = ["SCHEME", "Channel", "Transport", "broker_url_for", "register"]
@@ -197,6 +199,9 @@ _TAKE = """
     )
     RETURNING id, payload, deliveries + 1
 """
+_HELD_HERE = "SELECT DISTINCT lease FROM messages WHERE lease LIKE ? AND visible_at > ?"
+_ORPHANED = "UPDATE messages SET lease = NULL, visible_at = ? WHERE lease = ? AND visible_at > ?"
+REAP_EVERY = 2.0  # seconds between a consumer's looks for leases of dead holders
 _ANY_READY = "SELECT 1 FROM messages WHERE queue = ? AND visible_at <= ? LIMIT 1"
 
 
@@ -235,6 +240,7 @@ class Channel(virtual.Channel):
         self._claimed: dict[str, deque[dict]] = {}
         self._batch = 0  # depth of :meth:`batch`: writes join its transaction
         self._pid = os.getpid()
+        self._next_reap = 0.0  # monotonic: when to look for leases of dead holders
         self.lease_seconds: float = connection.options["lease_seconds"]
         try:
             self._db: sqlite3.Connection | None = connection._connect()
@@ -525,9 +531,12 @@ class Channel(virtual.Channel):
         if waiting:
             return waiting.popleft()
         now = time.time()
+        if time.monotonic() >= self._next_reap:
+            self._next_reap = time.monotonic() + REAP_EVERY
+            self._reap(now)
         if not self._read(_ANY_READY, (queue, now)):  # cheap, takes no write lock
             raise Empty()
-        token = secrets.token_hex(16)
+        token = holders.token()
         with self._write() as db:
             if no_ack:
                 rows = db.execute(_TAKE, (queue, now)).fetchall()
@@ -544,6 +553,19 @@ class Channel(virtual.Channel):
         if messages:
             self._claimed[queue] = messages
         return first
+
+    def _reap(self, now: float) -> None:
+        """Make the messages leased by consumers of this host that no longer run visible
+        again (a live one's lease is never touched: ``shared.holders``)."""
+        here = holders.prefix()
+        if here is None:
+            return
+        dead = holders.dead(lease for (lease,) in self._read(_HELD_HERE, (here + "%", now)))
+        if not dead:
+            return
+        with self._write() as db:
+            freed = sum(db.execute(_ORPHANED, (now, lease, now)).rowcount for lease in dead)
+        logger.info("%d messages leased by %d dead consumers are visible again", freed, len(dead))
 
     def _delivery(self, row: tuple, token: str | None) -> dict:
         """A claimed row as kombu's message, leased under ``token`` (None: taken)."""

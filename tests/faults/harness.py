@@ -11,8 +11,9 @@ about 1.5 s, and 12 s keeps each scenario near half a minute), and
 60 in CI, twice the slowest catch-up measured on a loaded machine).
 
 Settings the suite runs with here (all documented): a first mail retry after 1 s (not 60),
-and on the embedded bus a lease of 10 s (not 60), so a killed consumer's messages come
-back within the scenario rather than a minute later."""
+and on the embedded bus a lease of 10 s (not 60) and a mail lease of 5 s: a killed
+worker's claims come back at once to its successor on this host (``shared.holders``); the
+short leases bound what that cannot judge within the scenario."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ SUITE_ENV = {
     "EVENEMANG_MAX_BOOKINGS_PER_HOUR": "0",
     "EVENEMANG_MAX_PENDING_BOOKINGS": "0",
     "EVENEMANG_MAX_CHANGES_PER_HOUR": "0",
-    # a killed sender's claimed mail goes out again when its lease ends (60 s by default)
+    # a killed sender's claimed mail goes out again at once (its holder is gone), else
+    # when its lease ends (60 s by default)
     "EVENEMANG_MAIL_LEASE_SECONDS": "5",
 }
 EMBEDDED_BUS_OPTIONS = "lease_seconds=10"
@@ -97,6 +99,44 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def pid_of(suite: RunningSuite, kind: str) -> int:
+    """The pid of ``web`` (gunicorn's master), ``web-worker`` (one of its workers) or
+    ``worker booking|calendar|notify`` (the relay; a consumer; notify's consumer, sender
+    and scheduler), as ``evenemang up`` runs them now."""
+    for pid in _children(suite.proc.pid):
+        argv = [arg for arg in _cmdline(pid) if arg]
+        if kind in ("web", "web-worker") and "gunicorn" in argv:
+            if kind == "web":
+                return pid
+            workers = _children(pid)
+            if workers:
+                return workers[0]
+        if kind.startswith("worker ") and argv[-2:] == kind.split():
+            return pid
+    raise LookupError(f"no {kind} process running under evenemang up")
+
+
+def running(suite: RunningSuite, kind: str, wait: float = 15) -> int:
+    """The pid of a process of ``kind`` under ``suite``, waiting up to ``wait`` s for one
+    (one just killed is being restarted); LookupError after that."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return pid_of(suite, kind)
+        except LookupError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def kill(suite: RunningSuite, kind: str, wait: float = 15) -> int:
+    """SIGKILL a running process of ``kind`` under ``suite`` (waiting up to ``wait`` s for
+    one); its pid."""
+    pid = running(suite, kind, wait)
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
 @dataclass
 class FaultRun:
     """One scenario's running suite and everything to steer and judge it."""
@@ -114,33 +154,11 @@ class FaultRun:
     # --- processes ----------------------------------------------------------------------------
 
     def pid_of(self, kind: str) -> int:
-        """The pid of ``web`` (gunicorn's master), ``web-worker`` (one of its workers) or
-        ``worker booking|calendar|notify`` (the relay; a consumer; notify's consumer,
-        sender and scheduler), as ``evenemang up`` runs them now."""
-        for pid in _children(self.suite.proc.pid):
-            argv = [arg for arg in _cmdline(pid) if arg]
-            if kind in ("web", "web-worker") and "gunicorn" in argv:
-                if kind == "web":
-                    return pid
-                workers = _children(pid)
-                if workers:
-                    return workers[0]
-            if kind.startswith("worker ") and argv[-2:] == kind.split():
-                return pid
-        raise LookupError(f"no {kind} process running under evenemang up")
+        return pid_of(self.suite, kind)
 
     def kill(self, kind: str, wait: float = 15) -> int:
         """SIGKILL a running process of ``kind`` (waiting up to ``wait`` s for one)."""
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                pid = self.pid_of(kind)
-                break
-            except LookupError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        pid = kill(self.suite, kind, wait)
         self.kills.append(kind)
         return pid
 

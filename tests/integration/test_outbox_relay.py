@@ -5,6 +5,8 @@ run's backend (SQLite + embedded bus, or PostgreSQL + RabbitMQ), with the real p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -23,6 +25,8 @@ from tests.factories import envelope
 from tests.support.booking import BookingApi
 from tests.support.bus import queue_size, read_model, unpublished, write_to_outbox
 from tests.support.processes import (
+    ROOT,
+    process_env,
     run_until_killed,
     running,
     start_worker,
@@ -142,8 +146,8 @@ def _attempts(config) -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_relay_killed_between_publish_and_mark_republishes_after_its_lease(config, tmp_path):
-    config = config.replace(relay_lease_seconds=3.0)
+def test_a_relay_killed_between_publish_and_mark_is_republished_at_once(config, tmp_path):
+    config = config.replace(relay_lease_seconds=60.0)  # what comes back, comes back at once
     env = envelope(BOOKING_SUBMITTED)
     write_to_outbox(config, env)
     run_until_killed(CRASHING_RELAY, config)
@@ -154,8 +158,8 @@ def test_a_relay_killed_between_publish_and_mark_republishes_after_its_lease(con
     try:
         with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
             relay = OutboxRelay(db, OutboxMessage, publisher)
-            assert relay.run_once() == 0  # the dead relay's lease still holds the row
-            wait_for(relay.run_once, timeout=15, message="the lease to end and a republish")
+            # the lease has 60 s to run, but its holder is gone: the row is free now
+            assert relay.run_once() == 1
     finally:
         db.dispose()
     assert unpublished(config) == 0
@@ -172,3 +176,52 @@ def test_a_relay_killed_between_publish_and_mark_republishes_after_its_lease(con
     rows, processed = read_model(config, "calendar")
     assert rows == {env["data"]["booking_id"]: (1, "pending")}
     assert processed == 1  # applied once: the second delivery was a known event id
+
+
+CLAIMING_RELAY = """
+import sys, time
+from services.booking.persistence.models import OutboxMessage
+from shared.bus.publisher import Publisher
+from shared.bus.topology import build_topology
+from shared.config import Config
+from shared.db import Database
+from shared.outbox import OutboxRelay
+
+config = Config.from_env()
+db = Database(config.booking_database_url)
+publisher = Publisher(config.broker_url, build_topology(config.queue_type))
+claim = OutboxRelay(db, OutboxMessage, publisher, lease_seconds=60).claim()
+print(len(claim.ids), flush=True)
+time.sleep(120)  # alive, publishing slowly: its claim must hold
+"""
+
+
+@pytest.mark.slow
+def test_a_live_relays_claim_is_never_taken_and_a_dead_ones_is_at_once(config):
+    write_to_outbox(config, envelope(BOOKING_SUBMITTED))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", CLAIMING_RELAY],
+        cwd=ROOT,
+        env=process_env(config),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = Database(config.booking_database_url)
+    try:
+        assert holder.stdout.readline().strip() == "1", holder.stderr.read()
+        with Publisher(config.broker_url, build_topology(config.queue_type)) as publisher:
+            relay = OutboxRelay(db, OutboxMessage, publisher, lease_seconds=60)
+            for _ in range(5):  # the holder lives: its claim stays its own
+                assert relay.run_once() == 0
+                time.sleep(0.2)
+            holder.kill()
+            holder.wait(10)
+            assert relay.run_once() == 1  # its holder gone, the row goes out at once
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.communicate(timeout=10)
+        db.dispose()
+    assert unpublished(config) == 0
+    assert queue_size(config, "calendar.events") == 1

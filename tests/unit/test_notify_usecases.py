@@ -5,7 +5,10 @@ due mail sent and retried, and the delivery log read back."""
 from __future__ import annotations
 
 import copy
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
@@ -27,6 +30,7 @@ from shared.decision_links import Action, DecisionLink, read
 from shared.events import make_envelope, parse_event
 from shared.mail import MailSink, SinkConnection, SmtpConnection, parse_smtp_url
 from tests.factories import line, resource, resource_changed, snapshot, team, user_changed
+from tests.support.processes import ROOT
 from tests.support.smtp import free_port
 
 NOW = datetime(2030, 2, 1, 12, 0, tzinfo=UTC)
@@ -475,6 +479,28 @@ def test_a_claim_holds_its_mail_until_the_lease_has_passed(uow, tmp_path):
     assert len(claim_due_mail(uow, settings, NOW, "a-sender-that-dies")) == 1
     assert claim_due_mail(uow, settings, NOW + timedelta(seconds=299), "another") == []
     assert len(claim_due_mail(uow, settings, NOW + timedelta(seconds=301), "another")) == 1
+
+
+def test_a_live_senders_claim_holds_and_a_dead_ones_comes_back_at_once(uow, tmp_path):
+    plan(uow, Booking(participants=[]).event("booking.approved", status="approved"))
+    settings = _sender_settings(tmp_path, lease_seconds=300)
+    code = "from shared import holders; print(holders.token(), flush=True); input()"
+    sender = subprocess.Popen(  # another sender process on this host
+        [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        its_token = sender.stdout.readline().strip()
+        assert len(claim_due_mail(uow, settings, NOW, its_token)) == 1
+        assert claim_due_mail(uow, settings, NOW + timedelta(seconds=1), "another") == []
+    finally:
+        sender.kill()
+        sender.communicate(timeout=10)
+    # its lease has 299 s to run, but its holder is gone
+    assert len(claim_due_mail(uow, settings, NOW + timedelta(seconds=1), "another")) == 1
 
 
 # --- the delivery log ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -29,6 +29,9 @@ SHOWN_STATUSES = tuple(s for s in DeliveryStatus if s is not DeliveryStatus.SEND
 
 
 DROPPED_SUPERSEDED = "superseded by a newer calendar message"
+# when a ``sending`` claim whose sender is gone counts as claimed: before any lease, so
+# the next sender takes it at once
+RELEASED = datetime(2000, 1, 1, tzinfo=UTC)
 DROPPED_MOVED = "the occurrence moved or was cancelled"
 DROPPED_DECIDED = "the line was decided or its booking ended"
 

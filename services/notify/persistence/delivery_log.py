@@ -22,6 +22,7 @@ from services.notify.domain import (
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
     IMIP_METHOD,
+    RELEASED,
     DeliveryStatus,
     MailKind,
     Outcome,
@@ -138,6 +139,17 @@ class SqlDeliveries:
 
     def any_due(self, now: datetime, stale_before: datetime) -> bool:
         return bool(self.session.scalar(select(exists().where(self._due(now, stale_before)))))
+
+    def held_claims(self, prefix: str) -> list[str]:
+        held = Delivery.status == SENDING, Delivery.claim.like(prefix + "%")
+        return list(self.session.scalars(select(Delivery.claim).where(*held).distinct()))
+
+    def release(self, claims: Collection[str]) -> None:
+        self.session.execute(
+            update(Delivery)
+            .where(Delivery.status == SENDING, Delivery.claim.in_(sorted(claims)))
+            .values(claimed_at=RELEASED)
+        )
 
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
         rows = self.session.execute(

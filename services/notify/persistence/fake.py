@@ -17,6 +17,7 @@ from services.notify.domain import (
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
     IMIP_METHOD,
+    RELEASED,
     DeliveryStatus,
     DigestItem,
     Invited,
@@ -302,6 +303,15 @@ class FakeDeliveries:
 
     def any_due(self, now: datetime, stale_before: datetime) -> bool:
         return any(self._due(row, now, stale_before) for row in self.rows)
+
+    def held_claims(self, prefix: str) -> list[str]:
+        held = {r.claim for r in self.rows if r.status is SENDING and r.claim}
+        return sorted(claim for claim in held if claim.startswith(prefix))
+
+    def release(self, claims: Collection[str]) -> None:
+        for row in self.rows:
+            if row.status is SENDING and row.claim in claims:
+                row.claimed_at = RELEASED
 
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
         due = [row for row in self.rows if self._due(row, now, stale_before)]

@@ -174,6 +174,13 @@ class Deliveries(Protocol):
 
     def any_due(self, now: datetime, stale_before: datetime) -> bool: ...
 
+    def held_claims(self, prefix: str) -> list[str]:
+        """The claim tokens starting with ``prefix`` that hold rows ``sending``."""
+
+    def release(self, claims: Collection[str]) -> None:
+        """The rows ``sending`` under ``claims`` (their holders gone) are due again at
+        once (claimed at ``RELEASED``, before any lease)."""
+
     def claim(self, now: datetime, stale_before: datetime, limit: int, token: str) -> list[Claimed]:
         """Take due rows (queued and due, or ``sending`` with a lease older than
         ``stale_before``) as ``sending`` under ``token``."""

@@ -4,7 +4,9 @@ transaction per mail, which also renews the lease of the rest of the batch when 
 the lease has passed since it was last renewed: renewing rewrites every row of the batch,
 so not after every mail). A sender that dies mid-batch leaves only the mail in flight
 unrecorded; its other rows stay ``sending`` under a lease that ends at least nine tenths of
-``lease_seconds`` after its last sign of life, and another sender takes them then.
+``lease_seconds`` after its last sign of life, and another sender takes them then, or at
+once a sender on the same host (the claim token names its holder, ``shared.holders``: a
+sender that no longer runs holds nothing; a live one's claim is never taken early).
 At-least-once toward the relay: the one mail in flight may go twice, with the same
 Message-ID, so the duplicate is recognisable.
 
@@ -14,7 +16,6 @@ again (losing it would be worse), with the same Message-ID."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from services.notify.mail.smtp import Connect, Mailer
 from services.notify.persistence.unit_of_work import UnitOfWork
 from services.notify.readmodels import Claimed
 from services.notify.settings import SenderSettings
+from shared import holders
 from shared.db import utcnow
 
 Clock = Callable[[], datetime]
@@ -38,7 +40,7 @@ def send_due_mail(
     """Claim one batch of due mail, send it and record the outcomes. Returns how many
     deliveries were claimed. With a ``mailer`` its connection is kept for the next batch
     (and closed after a while with nothing to send), else one is opened for this batch."""
-    token = uuid.uuid4().hex
+    token = holders.token()
     claimed_at = clock()
     claimed = claim_due_mail(uow, settings, claimed_at, token)
     if not claimed:
@@ -70,10 +72,13 @@ def claim_due_mail(
     """Take up to a batch of due deliveries (queued and due, or held by a sender whose
     lease has passed) as ``sending`` under ``token``."""
     stale = now - timedelta(seconds=settings.lease_seconds)
+    here = holders.prefix()
     with uow.reading() as reader:  # cheap when there is nothing
-        if not reader.deliveries.any_due(now, stale):
+        orphans = holders.dead(reader.deliveries.held_claims(here)) if here else []
+        if not orphans and not reader.deliveries.any_due(now, stale):
             return []
     with uow:
+        uow.deliveries.release(orphans)
         claimed = uow.deliveries.claim(now, stale, settings.batch_size, token)
         uow.commit()
     return claimed
