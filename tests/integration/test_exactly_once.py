@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from services.booking.persistence.models import OutboxMessage
 from services.booking.usecases import users
@@ -457,8 +456,9 @@ if SERVERS:  # only a server's COMMIT can be lost on the way; SQLite commits in 
         booking = api.booking(api.organiser, api.make_resource())
         approving = threading.Event()
 
-        def note_approval(session, _context) -> None:
-            if any(getattr(o, "event_type", None) == BOOKING_APPROVED for o in session.new):
+        def note_approval(_conn, _cursor, statement, parameters, _context, _many) -> None:
+            # the approval's event going into the outbox (a Core insert, in its transaction)
+            if OutboxMessage.__tablename__ in statement and BOOKING_APPROVED in str(parameters):
                 approving.set()
 
         def cut(_connection) -> None:
@@ -466,12 +466,13 @@ if SERVERS:  # only a server's COMMIT can be lost on the way; SQLite commits in 
                 approving.clear()
                 outage.begin()
 
-        event.listen(Session, "after_flush", note_approval)
+        event.listen(api.db.engine, "before_cursor_execute", note_approval)
         event.listen(api.db.engine, "commit", cut)
         try:
             response = api.act(booking, "approve", api.infra)
         finally:
-            event.remove(Session, "after_flush", note_approval)
+            event.remove(api.db.engine, "before_cursor_execute", note_approval)
+            event.remove(api.db.engine, "commit", cut)
             outage.end()
         assert response.status_code == 503, response.get_json()
         assert response.get_json()["code"] == "outcome_unknown"
