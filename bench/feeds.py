@@ -532,6 +532,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def worker_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used (bench/login.py's CPU per answer)."""
+    fields_ = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 

@@ -78,3 +78,12 @@ def test_only_scripts_are_benches(tmp_path):
     assert [p.name for p in run.benches(tmp_path)] == ["load.py"]
     assert "run.py" not in {p.name for p in run.benches()}
     assert {"booking.py", "series.py", "login.py"} <= {p.name for p in run.benches()}
+
+
+@pytest.mark.parametrize("path", run.benches(), ids=lambda p: p.name)
+def test_every_bench_imports(path):
+    """A bench that cannot even start (a name another bench no longer has) is found here,
+    not at the end of a half-hour `make bench`."""
+    import importlib
+
+    importlib.import_module(f"bench.{path.stem}")
