@@ -36,6 +36,7 @@ from services.booking.persistence.repositories import (
     SlotRepository,
     TeamRepository,
     UnitOfWork,
+    opt_out_text,
     pick_resources,
     slot_rows,
 )
@@ -230,6 +231,14 @@ class FakeBookings(BookingRepository):
 
     def add_history(self, entry: HistoryEntry) -> None:
         self.staged.append(entry)
+
+    def set_opt_out(self, booking: Booking, email: str, opted_out: bool) -> bool:
+        held = set(filter(None, (booking.opt_out_emails or "").split("\n")))
+        if (email in held) == opted_out:
+            return False
+        held = held | {email} if opted_out else held - {email}
+        booking.opt_out_emails = opt_out_text(held)
+        return True
 
 
 class FakeSlots(SlotRepository):

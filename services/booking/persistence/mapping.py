@@ -36,6 +36,7 @@ from shared.events import (
     Occurrence,
     OccurrenceStatus,
     Person,
+    Recording,
     ResourceRef,
     ResourceSnapshot,
     Status,
@@ -234,7 +235,24 @@ def _described(booking: Booking) -> dict[str, Any]:
         reason=booking.reason,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
+        recording=recording_of(booking),
     )
+
+
+def recording_of(booking: Booking) -> Recording:
+    """Whether the event is photographed or filmed, how people are told, who opted out."""
+    opt_outs = tuple(sorted(filter(None, (booking.opt_out_emails or "").split("\n"))))
+    return Recording(
+        bool(booking.recording_photo),
+        bool(booking.recording_film),
+        booking.recording_notice or "",
+        opt_outs,
+    )
+
+
+def assignees_of(booking: Booking) -> tuple[str, ...]:
+    """The staff assigned to the booking's lines, by address."""
+    return tuple(sorted({x.assignee_email.lower() for x in booking.lines if x.assignee_email}))
 
 
 def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> BookingView:
@@ -245,6 +263,7 @@ def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> Bookin
         notes=booking.notes or "",
         lines=line_views(booking),
         conflicts=tuple(conflicts),
+        assignees=assignees_of(booking),
     )
 
 
