@@ -76,7 +76,13 @@ class RecordingOut(Schema):
     photo = fields.Boolean()
     film = fields.Boolean()
     notice = fields.String()
-    opt_outs = fields.List(fields.String())
+    opt_outs = fields.List(
+        fields.String(),
+        metadata={
+            "description": "who opted out of being recorded: only to the booking's deciders, "
+            "its lines' assignees, infra and admin (left out for anyone else)"
+        },
+    )
 
 
 class BookingOut(Schema):
