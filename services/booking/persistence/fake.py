@@ -29,6 +29,8 @@ from services.booking.persistence.models import (
     Resource,
     Team,
     User,
+    opt_out_text,
+    opt_outs_of,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
@@ -36,7 +38,6 @@ from services.booking.persistence.repositories import (
     SlotRepository,
     TeamRepository,
     UnitOfWork,
-    opt_out_text,
     pick_resources,
     slot_rows,
 )
@@ -233,7 +234,7 @@ class FakeBookings(BookingRepository):
         self.staged.append(entry)
 
     def set_opt_out(self, booking: Booking, email: str, opted_out: bool) -> bool:
-        held = set(filter(None, (booking.opt_out_emails or "").split("\n")))
+        held = set(opt_outs_of(booking))
         if (email in held) == opted_out:
             return False
         held = held | {email} if opted_out else held - {email}

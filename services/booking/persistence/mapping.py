@@ -16,6 +16,7 @@ from services.booking.persistence.models import (
     HistoryEntry,
     Resource,
     Team,
+    opt_outs_of,
 )
 from services.booking.readmodels import (
     BookingView,
@@ -241,12 +242,11 @@ def _described(booking: Booking) -> dict[str, Any]:
 
 def recording_of(booking: Booking) -> Recording:
     """Whether the event is photographed or filmed, how people are told, who opted out."""
-    opt_outs = tuple(sorted(filter(None, (booking.opt_out_emails or "").split("\n"))))
     return Recording(
         bool(booking.recording_photo),
         bool(booking.recording_film),
         booking.recording_notice or "",
-        opt_outs,
+        opt_outs_of(booking),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -361,6 +362,16 @@ Booking.opt_out_emails = column_property(
     .scalar_subquery(),
     expire_on_flush=False,
 )
+
+
+def opt_outs_of(booking: Booking) -> tuple[str, ...]:
+    """The addresses ``Booking.opt_out_emails`` holds, sorted."""
+    return tuple(sorted(filter(None, (booking.opt_out_emails or "").split("\n"))))
+
+
+def opt_out_text(emails: Iterable[str]) -> str:
+    """Opt-outs as ``Booking.opt_out_emails`` holds them (one a line)."""
+    return "\n".join(sorted(emails))
 
 
 class DecisionLinkUse(Base):

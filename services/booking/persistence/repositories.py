@@ -171,11 +171,6 @@ class BookingRepository(ABC):
         ``opt_out_emails`` says the new list at once."""
 
 
-def opt_out_text(emails: Iterable[str]) -> str:
-    """Opt-outs as ``Booking.opt_out_emails`` holds them (one a line)."""
-    return "\n".join(sorted(emails))
-
-
 class SlotRepository(ABC):
     @abstractmethod
     def near(

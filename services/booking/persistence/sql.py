@@ -34,6 +34,8 @@ from services.booking.persistence.models import (
     Slot,
     Team,
     TeamMember,
+    opt_out_text,
+    opt_outs_of,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
@@ -41,7 +43,6 @@ from services.booking.persistence.repositories import (
     SlotRepository,
     TeamRepository,
     chunks,
-    opt_out_text,
     pick_resources,
     slot_rows,
 )
@@ -307,7 +308,7 @@ class SqlBookings(BookingRepository):
         return True
 
     def set_opt_out(self, booking: Booking, email: str, opted_out: bool) -> bool:
-        held = set(filter(None, (booking.opt_out_emails or "").split("\n")))
+        held = set(opt_outs_of(booking))
         if (email in held) == opted_out:
             return False
         if opted_out:
