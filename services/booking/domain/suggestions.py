@@ -5,6 +5,7 @@ caller reads the held slots and closures of a bounded horizon once."""
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -58,22 +59,26 @@ def free_times(
 ) -> list[Interval]:
     """The next ``limit`` times as long as ``wanted`` when every one of ``resources`` is free,
     soonest first and none overlapping another: candidates every :data:`SUGGESTION_STEP` from
-    the time asked for (or the first step after now) and right after each held slot ends,
-    within :data:`SUGGESTION_HORIZON`. The time asked for is the first when it is free."""
+    the time asked for (or the first step after now), right after each held slot ends and
+    right after each time found, within :data:`SUGGESTION_HORIZON`. The time asked for is the
+    first when it is free."""
     if not resources or wanted.end <= wanted.start:
         return []
     length = wanted.end - wanted.start
     horizon = suggestion_horizon(wanted, now)
     spans = held_spans(held)
     found: list[Interval] = []
-    for start in _candidates(wanted.start, horizon, held, {r.resource_id for r in resources}):
-        occ = Interval(start, start + length)
+    candidates = _candidates(wanted.start, horizon, held, {r.resource_id for r in resources})
+    n = 0
+    while n < len(candidates) and len(found) < limit:
+        occ = Interval(candidates[n], candidates[n] + length)
+        n += 1
         if found and occ.start < found[-1].end:
             continue
         if all(is_free(r, occ, spans, closures, now, zone) for r in resources):
             found.append(occ)
-            if len(found) == limit:
-                break
+            if occ.end not in candidates:  # the next may start as this one ends
+                insort(candidates, occ.end, lo=n)
     return found
 
 
