@@ -38,7 +38,12 @@ def test_a_taken_slot_suggests_the_next_free_times_within_hours_and_buffers(api)
         name="Hall", requires_approval=False, buffer_minutes=30, opening_hours=WEEKDAY_HOURS
     )
     api.booking(
-        api.other, hall, start=at(MONDAY, 10), end=at(MONDAY, 12), title="Secret", visibility="private"
+        api.other,
+        hall,
+        start=at(MONDAY, 10),
+        end=at(MONDAY, 12),
+        title="Secret",
+        visibility="private",
     )
     body = suggested(api, [hall], at(MONDAY, 10), at(MONDAY, 12))
     assert spans(body) == [
@@ -59,7 +64,9 @@ def test_closures_notice_and_other_resources_of_the_kind(api):
     api.make_resource(name="Retired", active=False)
     api.booking(api.other, hall, start=at(MONDAY, 8), end=at(MONDAY, 17))
     closure = {"start": at("2030-03-05", 0), "end": at("2030-03-06", 0), "reason": "Floor"}
-    assert api.post(f"/api/v1/resources/{hall['id']}/closures", api.infra, closure).status_code == 201
+    assert (
+        api.post(f"/api/v1/resources/{hall['id']}/closures", api.infra, closure).status_code == 201
+    )
     body = suggested(api, [hall], at(MONDAY, 9), at(MONDAY, 11))
     assert spans(body)[0] == (
         parse(at("2030-03-06", 8)).isoformat(),
@@ -73,7 +80,9 @@ def test_closures_notice_and_other_resources_of_the_kind(api):
 def test_a_time_in_the_past_suggests_times_from_now_on(api):
     hall = api.make_resource(name="Hall", min_notice_hours=24)
     body = suggested(api, [hall], at("2030-02-01", 10), at("2030-02-01", 11))
-    assert body["times"] and all(parse(t["start"]) >= NOW + timedelta(hours=24) for t in body["times"])
+    assert body["times"] and all(
+        parse(t["start"]) >= NOW + timedelta(hours=24) for t in body["times"]
+    )
 
 
 def test_a_taken_submit_answers_409_with_suggestions_and_its_conflicts(api):
@@ -102,9 +111,7 @@ BAD = [
 def test_bad_input_is_a_422_naming_the_field(api, overrides, field):
     hall = api.make_resource(name="Hall")
     query = {"resource_ids": hall["id"], "start": at(MONDAY, 10), "end": at(MONDAY, 12)}
-    response = api.get(
-        "/api/v1/suggestions", api.organiser, query_string={**query, **overrides}
-    )
+    response = api.get("/api/v1/suggestions", api.organiser, query_string={**query, **overrides})
     assert field in problem(response, 422)["errors"]
 
 

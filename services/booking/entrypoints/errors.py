@@ -22,7 +22,8 @@ def install_domain_errors(app: Flask) -> None:
 
     @app.errorhandler(domain.SlotTaken)
     def _taken(exc: domain.SlotTaken):
-        extra = {} if exc.suggestions is None else {"suggestions": _SUGGESTIONS.dump(exc.suggestions)}
+        found = exc.suggestions
+        extra = {} if found is None else {"suggestions": _SUGGESTIONS.dump(found)}
         return problem(
             409,
             Msg(exc.title),

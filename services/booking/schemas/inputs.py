@@ -280,7 +280,8 @@ class SuggestionQuerySchema(StrictSchema):
     @validates_schema(skip_on_field_errors=False)
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
         end_after_start(data)
-        if "start" in data and "end" in data and data["end"] - data["start"] > MAX_OCCURRENCE_LENGTH:
+        length = data["end"] - data["start"] if {"start", "end"} <= data.keys() else None
+        if length is not None and length > MAX_OCCURRENCE_LENGTH:
             raise ValidationError(
                 Msg("occurrence_too_long", days=MAX_OCCURRENCE_LENGTH.days), "end"
             )
