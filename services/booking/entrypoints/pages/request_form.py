@@ -4,12 +4,19 @@ is free instead."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import RuleViolation, SlotTaken, next_status
+from services.booking.commands import SuggestionQuery
+from services.booking.domain import (
+    MAX_OCCURRENCE_LENGTH,
+    RuleViolation,
+    SlotTaken,
+    next_status,
+)
 from services.booking.entrypoints.pages.availability import (
     Availability,
     alternatives,
@@ -26,14 +33,17 @@ from services.booking.entrypoints.pages.forms.request import (
     read_request,
     request_errors,
 )
-from services.booking.entrypoints.pages.forms.when import read_when
-from services.booking.readmodels import BookingView
+from services.booking.entrypoints.pages.forms.when import WHEN_FIELDS, When, read_when
+from services.booking.readmodels import BookingView, Suggestions
+from services.booking.schemas import MAX_RESOURCES
 from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
 from shared.messages import N_, Msg
+from shared.timezones import current_zone, in_years
 
 MULTI = ("resource_ids", "weekdays")
-PREFILL = ("date", "start_time", "end_time", "resource")
+PREFILL = ("date", "start_time", "end_time", "end_date")
+DEFAULTS = {"visibility": "internal", "repeat": "none", "repeat_end": "count"}
 
 
 def _form_page(
@@ -44,11 +54,15 @@ def _form_page(
     status: int = 200,
     taken: SlotTaken | None = None,
     rule_refused: bool = False,
+    checked: bool = False,
+    used: bool = False,
 ):
     """The request form with what was typed, the errors beside their fields and what is free
-    for the chosen time; with ``taken``, what holds the slot and what is free instead. A
-    repeat rule just refused is not walked again to show what is free."""
-    when, _ = read_when(_typed(values)) if values.get("date") and not rule_refused else (None, {})
+    for the chosen time; with ``taken`` (or chosen resources the check finds taken), what
+    holds the slot, the next free times and what is free instead. A time with errors shows
+    nothing as free; a repeat rule just refused is not walked again."""
+    timed = values.get("date") and not rule_refused and not set(errors) & set(WHEN_FIELDS)
+    when, _ = read_when(_typed(values)) if timed else (None, {})
     errors = in_form_order(errors)
     try:
         free = availability(when, booking)
@@ -56,26 +70,87 @@ def _form_page(
         errors = in_form_order({**errors, **request_errors(exc.errors)})
         free = availability(None)
         status = 422 if status == 200 else status
+    chosen = [v for v in values.getlist("resource_ids") if v]
     return render_template(
         "booking/request_form.html",
         values=values,
         errors=errors,
         free=free,
         booking=booking,
-        **_taken(taken, free),
+        **_taken(taken, free, chosen, when, booking),
+        checked=checked,
+        used=used,
+        repeat_sentence=when.rrule if when else None,
+        first_start=when.start if when else None,
         zone=ctx().config.timezone,
     ), status
 
 
-def _taken(taken: SlotTaken | None, free: Availability) -> dict[str, Any]:
-    if taken is None:
-        return {"taken": [], "suggested": []}
-    conflicts = taken.conflicts
-    named = [c.resource for c in free.check.resources] if free.check else []
-    return {
-        "taken": describe_conflicts(conflicts, named),
-        "suggested": alternatives(free.check, conflicts, {c.resource_id for c in conflicts}),
-    }
+def _taken(
+    taken: SlotTaken | None,
+    free: Availability,
+    chosen: list[str],
+    when: When | None,
+    booking: BookingView | None,
+) -> dict[str, Any]:
+    """What holds the slot (a refused send's conflicts, or the chosen resources the check
+    finds taken), the next free times for them and other free resources of their kinds,
+    each with the form values that take it."""
+    if taken is not None:
+        named = [c.resource for c in free.check.resources] if free.check else []
+        held = describe_conflicts(taken.conflicts, named)
+        taken_ids = {c.resource_id for c in taken.conflicts}
+    else:
+        held, taken_ids = _taken_by_check(free, chosen)
+    if not held:
+        return {"taken": [], "suggested": [], "times": None}
+    kept = [c for c in chosen if c not in taken_ids and not _named(free, c, taken_ids)]
+    suggested = [(r, ",".join([*kept, r.id])) for r in _alternatives(free, taken, taken_ids)]
+    return {"taken": held, "suggested": suggested, "times": _free_times(when, chosen, booking)}
+
+
+def _named(free: Availability, key: str, ids: set[str]) -> bool:
+    """Whether ``key`` (an id or a slug) names one of the resources ``ids``."""
+    return any(c.resource.slug == key and c.resource.id in ids for c in _checks(free))
+
+
+def _checks(free: Availability):
+    return free.check.resources if free.check else ()
+
+
+def _alternatives(free: Availability, taken: SlotTaken | None, taken_ids: set[str]):
+    if taken is not None:
+        return alternatives(free.check, taken.conflicts, taken_ids)
+    kinds = {c.resource.kind for c in _checks(free) if c.resource.id in taken_ids}
+    return free.check.alternatives(kinds, frozenset(taken_ids)) if free.check else ()
+
+
+def _taken_by_check(free: Availability, chosen: list[str]) -> tuple[list[dict], set[str]]:
+    """The chosen resources the check finds taken, each block that holds them."""
+    held: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for check in _checks(free):
+        r = check.resource
+        if check.state == "taken" and (r.id in chosen or r.slug in chosen):
+            ids.add(r.id)
+            for block in check.taken:
+                held.append({"resource": r, "block": block, "title": block.title or None})
+    return held, ids
+
+
+def _free_times(
+    when: When | None, chosen: list[str], booking: BookingView | None
+) -> Suggestions | None:
+    """The next free times for the chosen resources, same length (not for a series: its
+    dates move together)."""
+    if when is None or when.rrule or not chosen:
+        return None
+    own = booking.id if booking is not None else None
+    query = SuggestionQuery(when.start, when.end, tuple(chosen[:MAX_RESOURCES]), booking_id=own)
+    try:
+        return queries.suggest(ctx(), query)
+    except RuleViolation:  # an unknown resource among the chosen
+        return None
 
 
 def _typed(values: MultiDict) -> dict[str, Any]:
@@ -93,19 +168,56 @@ def _typed(values: MultiDict) -> dict[str, Any]:
 @login_required
 def new_request():
     if request.method == "GET":
-        values = MultiDict(
-            {
-                "visibility": "internal",
-                "language": current_language(),
-                "repeat": "none",
-                "repeat_end": "count",
-            }
-        )
-        for key in PREFILL:
-            if request.args.get(key):
-                values[key if key != "resource" else "resource_ids"] = request.args[key][:80]
-        return _form_page(values, {})
+        return _form_page(prefilled(request.args), {})
     return _submit_form(None)
+
+
+def prefilled(args: MultiDict) -> MultiDict:
+    """A new request's form filled from a link (the grid's, a suggestion's): ``start`` and
+    ``end`` (ISO 8601; without an offset, in the configured zone) or ``date``,
+    ``start_time``, ``end_time``; resources as ``resource_ids`` or ``resource`` (repeated or
+    separated by commas, ids or slugs). Anything unreadable is left out."""
+    values = MultiDict({**DEFAULTS, "language": current_language()})
+    for key in PREFILL:
+        if args.get(key):
+            values[key] = args[key][:80]
+    values.update(_time_fields(_moment(args.get("start")), _moment(args.get("end"))))
+    keys = [
+        key.strip()[:80]
+        for name in ("resource_ids", "resource")
+        for value in args.getlist(name)
+        for key in value.split(",")
+        if key.strip()
+    ]
+    if keys:
+        values.setlist("resource_ids", list(dict.fromkeys(keys))[:MAX_RESOURCES])
+    return values
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An ISO 8601 moment in the configured zone, or None."""
+    if not value or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if not in_years(moment):
+        return None
+    zone = current_zone.get()
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+
+
+def _time_fields(start: datetime | None, end: datetime | None) -> dict[str, str]:
+    """The form's time fields for a start and an end (an end date only on another day)."""
+    fields: dict[str, str] = {}
+    if start is not None:
+        fields |= {"date": start.date().isoformat(), "start_time": f"{start:%H:%M}"}
+    if end is not None:
+        fields["end_time"] = f"{end:%H:%M}"
+        if start is not None and end.date() != start.date():
+            fields["end_date"] = end.date().isoformat()
+    return fields
 
 
 @bp.route("/bookings/<booking_id>/edit", methods=["GET", "POST"])
@@ -119,12 +231,16 @@ def edit_request(booking_id: str):
 
 
 def _submit_form(booking: BookingView | None):
-    """Check what is free, or send the request (new or changed)."""
+    """Take a suggestion, check what is free, or send the request (new or changed)."""
     values = request.form
+    if values.get("use_time") or values.get("use_resources"):
+        return _form_page(_suggestion_taken(values), {}, booking=booking, used=True)
     data = form_fields(MULTI)
     if request.form.get("step") == "check":
-        _, errors = read_when(data)
-        return _form_page(values, errors, booking=booking, status=422 if errors else 200)
+        when, errors = read_when(data)
+        errors = errors or _impossible(when)
+        status = 422 if errors else 200
+        return _form_page(values, errors, booking=booking, status=status, checked=True)
     cmd, errors = read_request(data)
     if cmd is None:
         return _form_page(values, errors, booking=booking, status=422)
@@ -143,3 +259,32 @@ def _submit_form(booking: BookingView | None):
     message = N_("request_sent") if booking is None else N_("request_changed")
     flash(t(message, title=saved.title), "ok")
     return redirect(url_for("pages.request_page", booking_id=saved.id))
+
+
+def _impossible(when: When | None) -> Errors:
+    """A time no resource can be free for: one that has begun, or longer than a date may
+    be (the send would refuse it too); the error beside the field."""
+    if when is None:
+        return {}
+    if when.start <= ctx().clock():
+        return {"start_time": [Msg("start_in_past")]}
+    if when.end - when.start > MAX_OCCURRENCE_LENGTH:
+        days = MAX_OCCURRENCE_LENGTH.days
+        return {"end_time": [Msg("occurrence_too_long", days=days)]}
+    return {}
+
+
+def _suggestion_taken(form: MultiDict) -> MultiDict:
+    """The form as it was, with a suggested time (``start/end``) or resources put in."""
+    values = MultiDict(form)
+    for key in ("use_time", "use_resources", "step", "csrf_token"):
+        values.pop(key, None)
+    start, _, end = (form.get("use_time") or "").partition("/")
+    fields = _time_fields(_moment(start), _moment(end))
+    if len(fields) >= 3:
+        values.pop("end_date", None)
+        values.update(fields)
+    chosen = [k.strip()[:80] for k in (form.get("use_resources") or "").split(",") if k.strip()]
+    if chosen:
+        values.setlist("resource_ids", chosen[:MAX_RESOURCES])
+    return values
