@@ -181,7 +181,8 @@ def prefilled(args: MultiDict) -> MultiDict:
     for key in PREFILL:
         if args.get(key):
             values[key] = args[key][:80]
-    values.update(_time_fields(_moment(args.get("start")), _moment(args.get("end"))))
+    for key, value in _time_fields(_moment(args.get("start")), _moment(args.get("end"))).items():
+        values[key] = value  # replaces (a MultiDict's update would add)
     keys = [
         key.strip()[:80]
         for name in ("resource_ids", "resource")
@@ -283,7 +284,8 @@ def _suggestion_taken(form: MultiDict) -> MultiDict:
     fields = _time_fields(_moment(start), _moment(end))
     if len(fields) >= 3:
         values.pop("end_date", None)
-        values.update(fields)
+        for key, value in fields.items():
+            values[key] = value
     chosen = [k.strip()[:80] for k in (form.get("use_resources") or "").split(",") if k.strip()]
     if chosen:
         values.setlist("resource_ids", chosen[:MAX_RESOURCES])
