@@ -13,19 +13,23 @@ from typing import Any
 
 import pytest
 
-from services.booking.usecases.users import add_user
-from shared.db import Database
 from shared.messages import text
-from tests.e2e.test_web_browser import ADMIN, INFRA, MANAGER, ORGANISER, SECOND, log_in
+from tests.e2e.test_web_browser import (  # noqa: F401 - suite: the demo running
+    ADMIN,
+    INFRA,
+    MANAGER,
+    ORGANISER,
+    SECOND,
+    log_in,
+    suite,
+)
 from tests.support.browser import (
     PHONE,
     SCREENSHOTS,
     Screenshots,
     chromium,
     new_page,
-    require_browser,
 )
-from tests.support.suite import evenemang_up, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -35,19 +39,6 @@ def a_weekday(weekday: int, weeks: int = 2) -> date:
     notice, inside its opening hours."""
     day = date.today() + timedelta(days=7 * weeks)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
-
-
-@pytest.fixture
-def suite(config, tmp_path):
-    require_browser()
-    db = Database(config.booking_database_url)
-    try:
-        add_user(db, SECOND[0], "Siri Second", "organiser", SECOND[1])
-    finally:
-        db.dispose()
-    with evenemang_up(config, tmp_path, "--demo") as running:
-        wait_healthy(running, timeout=180)
-        yield running
 
 
 def fill_time(page: Any, day: date, start: str, end: str) -> None:
@@ -61,7 +52,7 @@ def focused_id(page: Any) -> str:
     return page.evaluate("document.activeElement.id")
 
 
-def taken_time_offers_free_times(suite) -> None:
+def taken_time_offers_free_times(suite: Any) -> None:  # noqa: F811 - the fixture's value
     shots = Screenshots(SCREENSHOTS / "suggestions")
     day = a_weekday(3)  # a Thursday
     with chromium() as browser:
@@ -109,7 +100,7 @@ def taken_time_offers_free_times(suite) -> None:
         assert api.status == 200 and len(api.json()["times"]) == 5
 
 
-def short_form_on_one_screen(suite) -> None:
+def short_form_on_one_screen(suite: Any) -> None:  # noqa: F811 - the fixture's value
     day = a_weekday(2)  # a Wednesday
     with chromium() as browser:
         page = new_page(browser, suite.url)
@@ -173,7 +164,7 @@ def short_form_on_one_screen(suite) -> None:
 LANDINGS = [(ORGANISER, "/bookings"), (INFRA, "/queue"), (MANAGER, "/queue"), (ADMIN, "/queue")]
 
 
-def each_role_lands_where_its_work_is(suite) -> None:
+def each_role_lands_where_its_work_is(suite: Any) -> None:  # noqa: F811 - the fixture's value
     with chromium() as browser:
         for who, lands in LANDINGS:
             page = new_page(browser, suite.url)
@@ -188,7 +179,7 @@ def each_role_lands_where_its_work_is(suite) -> None:
             page.context.close()
 
 
-def phone_decision_buttons_follow_the_summary(suite) -> None:
+def phone_decision_buttons_follow_the_summary(suite: Any) -> None:  # noqa: F811 - the fixture's value
     day = a_weekday(1, weeks=3)  # a Tuesday
     with chromium() as browser:
         organiser = new_page(browser, suite.url)
@@ -211,7 +202,7 @@ def phone_decision_buttons_follow_the_summary(suite) -> None:
         assert approve.bounding_box()["y"] < 2 * PHONE["height"]
 
 
-def test_the_short_form_suggestions_landings_and_phone_in_a_browser(suite, subtests):
+def test_the_short_form_suggestions_landings_and_phone_in_a_browser(suite, subtests):  # noqa: F811
     for name, check in (
         ("a taken time offers free times", taken_time_offers_free_times),
         ("the short form on one screen", short_form_on_one_screen),

@@ -80,7 +80,7 @@ def suite(config, tmp_path):
     finally:
         db.dispose()
     with evenemang_up(config, tmp_path, "--demo") as running:
-        wait_healthy(running, timeout=60)
+        wait_healthy(running, timeout=180)  # a busy machine starts the demo slowly
         yield running
 
 

@@ -48,6 +48,7 @@ def test_a_taken_time_offers_free_times_one_button_from_the_form(site: Site):
     assert "Secret board meeting" not in page  # another organiser's: busy only
     times = re.findall(r'name="use_time" value="([^"]+)"', page)
     assert len(times) == 5 and times[0].startswith(f"{DAY}T12:00")
+    assert checked(page, site.hall.id)  # taken, but still chosen: the suggestions keep it
     resources = re.findall(r'name="use_resources" value="([^"]+)"', page)
     assert site.room.id in resources
 
