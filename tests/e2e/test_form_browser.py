@@ -175,7 +175,7 @@ def each_role_lands_where_its_work_is(suite: Any) -> None:  # noqa: F811 - the f
             if who is ADMIN:
                 links = page.locator("main .admin-links")
                 assert links.get_by_role("link", name="People").is_visible()
-                assert links.get_by_role("link", name="Resources").is_visible()
+                assert links.get_by_role("link", name="Venues and services").is_visible()
             page.context.close()
 
 

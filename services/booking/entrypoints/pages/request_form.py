@@ -13,7 +13,6 @@ from services.booking.commands import SuggestionQuery
 from services.booking.domain import MAX_OCCURRENCE_LENGTH, RuleViolation, SlotTaken, next_status
 from services.booking.entrypoints.pages.availability import (
     Availability,
-    alternatives,
     availability,
     describe_conflicts,
 )
@@ -29,7 +28,7 @@ from services.booking.entrypoints.pages.forms.request import (
     request_errors,
 )
 from services.booking.entrypoints.pages.forms.when import WHEN_FIELDS, When, read_when
-from services.booking.readmodels import BookingView, Suggestions
+from services.booking.readmodels import BookingView, ResourceCheck, ResourceView, Suggestions
 from services.booking.schemas import MAX_RESOURCES
 from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
@@ -97,7 +96,7 @@ def _taken(
     if not held:
         return {"taken": [], "suggested": [], "times": None}
     kept = [c for c in chosen if c not in taken_ids and not _named(free, c, taken_ids)]
-    suggested = [(r, ",".join([*kept, r.id])) for r in _alternatives(free, taken, taken_ids)]
+    suggested = [(r, ",".join([*kept, r.id])) for r in _alternatives(free, taken_ids)]
     return {"taken": held, "suggested": suggested, "times": _free_times(when, chosen, booking)}
 
 
@@ -106,18 +105,17 @@ def _named(free: Availability, key: str, ids: set[str]) -> bool:
     return any(c.resource.slug == key and c.resource.id in ids for c in _checks(free))
 
 
-def _checks(free: Availability):
+def _checks(free: Availability) -> tuple[ResourceCheck, ...]:
     return free.check.resources if free.check else ()
 
 
-def _alternatives(free: Availability, taken: SlotTaken | None, taken_ids: set[str]):
-    if taken is not None:
-        return alternatives(free.check, taken.conflicts, taken_ids)
+def _alternatives(free: Availability, taken_ids: set[str]) -> tuple[ResourceView, ...]:
+    """Free resources of the kinds taken, besides the taken ones."""
     kinds = {c.resource.kind for c in _checks(free) if c.resource.id in taken_ids}
     return free.check.alternatives(kinds, frozenset(taken_ids)) if free.check else ()
 
 
-def _taken_by_check(free: Availability, chosen: list[str]) -> tuple[list[dict], set[str]]:
+def _taken_by_check(free: Availability, chosen: list[str]) -> tuple[list[dict[str, Any]], set[str]]:
     """The chosen resources the check finds taken, each block that holds them."""
     held: list[dict[str, Any]] = []
     ids: set[str] = set()
