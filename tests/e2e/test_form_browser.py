@@ -151,6 +151,7 @@ def short_form_on_one_screen(suite: Any) -> None:  # noqa: F811 - the fixture's 
         page = context.new_page()
         log_in(page, ORGANISER)
         page.goto(f"/bookings/new?lang=sv&start={day}T10:00&end={day}T12:00")
+        page.locator("#repeat > summary").click()
         page.locator("#repeat-weekly").check()
         page.locator("#weekday-wed").check()
         page.locator("#repeat_count").fill("4")
