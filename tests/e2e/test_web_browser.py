@@ -103,6 +103,7 @@ def test_request_decide_conflict_feed_and_mail_in_a_browser(suite, subtests):
         form.get_by_label("Aula Magna").check()
         form.get_by_label("Photographer").check()
         form.get_by_label("Title").fill(TITLE)
+        form.get_by_text("More details (optional)").click()  # the optional ones, folded
         form.get_by_label("Description").fill("Talks and posters, open to everyone.")
         form.get_by_label("Expected attendees").fill("400")
         form.get_by_label("Public", exact=True).check()
