@@ -27,6 +27,14 @@ PROBLEM = {
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
         "conflicts": {"type": "array", "items": {"type": "object"}},
+        "suggestions": {
+            "type": "object",
+            "description": "A taken time's free times and other free resources then",
+            "properties": {
+                "times": {"type": "array", "items": {"type": "object"}},
+                "alternatives": {"type": "array", "items": {"type": "object"}},
+            },
+        },
     },
     "required": ["title", "status"],
 }

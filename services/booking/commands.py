@@ -228,6 +228,15 @@ class AvailabilityQuery(TimeRange):
 
 
 @dataclass(frozen=True)
+class SuggestionQuery(TimeRange):
+    """Free times like ``start``–``end`` for these resources (ids or slugs), and other
+    free resources of their kinds then; ``booking_id``'s own slots count as free."""
+
+    resource_ids: tuple[str, ...] = ()
+    booking_id: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckRequest:
     """A time (once or a series) to check every resource against, as the request form does
     before sending; ``booking_id`` is the booking being changed (its own slots are free)."""

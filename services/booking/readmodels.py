@@ -229,6 +229,24 @@ class ClosureView:
 
 
 @dataclass(frozen=True)
+class FreeTime:
+    """A time every asked-for resource is free (a suggestion)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """What is free instead of a taken time: the next free times of the same length for the
+    same resources, and other free resources of their kinds at the time asked for. Nothing
+    about other bookings but that they are there."""
+
+    times: tuple[FreeTime, ...]
+    alternatives: tuple[ResourceView, ...]
+
+
+@dataclass(frozen=True)
 class BusyBlock:
     """A time a resource is not free: an approved booking (its title only where the reader
     may see it) or a closure (its reason as the title)."""

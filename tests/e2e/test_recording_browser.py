@@ -90,6 +90,7 @@ def test_a_participant_opts_out_by_the_mailed_link_and_the_photographer_is_told(
         form = organiser.locator("form.request-form")
         form.get_by_label("Photographer").check()
         form.get_by_label("Title").fill("Spring symposium")
+        form.get_by_text("More details (optional)").click()  # the optional ones, folded
         form.get_by_label("Participants").fill(ANNA)
         form.get_by_label("Swedish").check()  # the mail's language, and so the link's page
         organiser.locator("#recording summary").click()

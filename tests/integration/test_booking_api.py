@@ -74,6 +74,7 @@ EVERY_ENDPOINT = [
     ("POST", "/api/v1/resources/r/closures"),
     ("GET", "/api/v1/resources/r/busy"),
     ("GET", "/api/v1/availability"),
+    ("GET", "/api/v1/suggestions"),
     ("POST", "/api/v1/bookings"),
     ("GET", "/api/v1/bookings"),
     ("GET", "/api/v1/bookings/b"),

@@ -60,6 +60,12 @@ from services.booking.domain.slots import (
     blocks_of,
     collisions,
 )
+from services.booking.domain.suggestions import (
+    SUGGESTED_TIMES,
+    free_alternatives,
+    free_times,
+    suggestion_horizon,
+)
 from services.booking.domain.workflow import (
     TRANSITIONS,
     decides,
@@ -141,4 +147,8 @@ __all__ = [
     "require",
     "status_of_lines",
     "within_opening_hours",
+    "SUGGESTED_TIMES",
+    "free_alternatives",
+    "free_times",
+    "suggestion_horizon",
 ]

@@ -80,6 +80,7 @@ class SlotTaken(DomainError):
     def __init__(self, conflicts: Sequence[Conflict], message: Msg | None = None) -> None:
         super().__init__(message or Msg("slot_taken_detail"))
         self.conflicts = list(conflicts)
+        self.suggestions: object | None = None  # what is free instead, when the edge asks
 
 
 class ClosureOverBookings(SlotTaken):

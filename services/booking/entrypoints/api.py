@@ -6,11 +6,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from marshmallow import Schema
 
 from services.booking import schemas as s
-from services.booking.commands import CancelOccurrence
+from services.booking.commands import CancelOccurrence, SuggestionQuery
+from services.booking.domain import SlotTaken
 from services.booking.entrypoints.idempotency import idempotent
 from services.booking.persistence import models
 from services.booking.persistence.unit_of_work import Context
@@ -33,6 +34,7 @@ APPROVE_IN = s.ApproveSchema()
 TEAM_IN, TEAM_OUT, TEAMS_OUT = s.TeamInSchema(), s.TeamOut(), s.TeamOut(many=True)
 CLOSURES_OUT = s.ClosureOut(many=True)
 SETTINGS_IN, SETTINGS_OUT = s.SettingsSchema(), s.SettingsOut()
+SUGGESTIONS_OUT = s.SuggestionsOut()
 
 
 def ctx() -> Context:
@@ -307,6 +309,21 @@ def availability():
     return jsonify(resources=RESOURCES_OUT.dump(free))
 
 
+@endpoint(
+    "/suggestions",
+    "GET",
+    summary="Free times like a taken one (at most 5) and other free resources then",
+    query=s.SuggestionQuerySchema,
+    answer=s.SuggestionsOut,
+)
+def suggestions():
+    args = request.args.to_dict()
+    if "resource_ids" in request.args:  # repeated keys as well as commas
+        args["resource_ids"] = ",".join(request.args.getlist("resource_ids"))
+    found = queries.suggest(ctx(), s.SuggestionQuerySchema().load(args))
+    return jsonify(SUGGESTIONS_OUT.dump(found))
+
+
 # --- bookings ---------------------------------------------------------------------------------
 
 
@@ -324,7 +341,14 @@ def availability():
     ),
 )
 def submit():
-    booking = bookings.submit_booking(ctx(), current_principal(), json_body(BOOKING_IN))
+    cmd = json_body(BOOKING_IN)
+    try:
+        booking = bookings.submit_booking(ctx(), current_principal(), cmd)
+    except SlotTaken as exc:
+        if not cmd.rrule:  # a series is not moved date by date
+            query = SuggestionQuery(cmd.start, cmd.end, cmd.resource_ids)
+            exc.suggestions = queries.suggest(ctx(), query)
+        raise
     return created(answer_booking(booking), "api.get_booking", booking_id=booking.id)
 
 

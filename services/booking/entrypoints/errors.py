@@ -7,11 +7,12 @@ from flask import Flask
 
 from services.booking import domain
 from services.booking.domain.people import PasswordLinkRefused, PersonConflict
-from services.booking.schemas import ConflictOut
+from services.booking.schemas import ConflictOut, SuggestionsOut
 from shared.messages import Msg
 from shared.problems import api_language, problem, validation_problem, word
 
 _CONFLICTS = ConflictOut(many=True)
+_SUGGESTIONS = SuggestionsOut()
 
 
 def install_domain_errors(app: Flask) -> None:
@@ -21,12 +22,15 @@ def install_domain_errors(app: Flask) -> None:
 
     @app.errorhandler(domain.SlotTaken)
     def _taken(exc: domain.SlotTaken):
+        found = exc.suggestions
+        extra = {} if found is None else {"suggestions": _SUGGESTIONS.dump(found)}
         return problem(
             409,
             Msg(exc.title),
             exc.message,
             code=exc.code,
             conflicts=_CONFLICTS.dump(exc.conflicts),
+            **extra,
         )
 
     @app.errorhandler(domain.AlreadyExists)

@@ -6,6 +6,7 @@ command (:mod:`services.booking.commands`), each answer dumps a read model
 (people and passwords, both ways), ``parts`` (what they are built of)."""
 
 from services.booking.schemas.answers import (
+    AlternativeOut,
     ApprovalOut,
     BookingOut,
     BusyBlockOut,
@@ -18,6 +19,7 @@ from services.booking.schemas.answers import (
     ResourceOut,
     ResourceRefOut,
     SettingsOut,
+    SuggestionsOut,
     TeamOut,
 )
 from services.booking.schemas.inputs import (
@@ -34,6 +36,7 @@ from services.booking.schemas.inputs import (
     ResourceInSchema,
     ResourceQuerySchema,
     SettingsSchema,
+    SuggestionQuerySchema,
     TeamInSchema,
 )
 from services.booking.schemas.parts import (
@@ -54,6 +57,9 @@ from services.booking.schemas.people import (
 )
 
 __all__ = [
+    "AlternativeOut",
+    "SuggestionQuerySchema",
+    "SuggestionsOut",
     "MAX_RESOURCES",
     "MAX_TEAM_MEMBERS",
     "STATUSES",

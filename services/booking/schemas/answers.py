@@ -154,6 +154,19 @@ class ResourceOut(ResourceRefOut):
     revision = fields.Integer()
 
 
+class AlternativeOut(ResourceOut):
+    """A free resource instead of a taken one (its id also as ``resource_id``)."""
+
+    resource_id = fields.Function(lambda r: r.id, metadata={"type": "string"})
+
+
+class SuggestionsOut(Schema):
+    """What is free instead of a taken time: at most five times, and other resources."""
+
+    times = fields.List(fields.Nested(SpanOut))
+    alternatives = fields.List(fields.Nested(AlternativeOut))
+
+
 class TeamOut(Schema):
     """A team: who decides its resources' lines, where its alerts go, which resources."""
 

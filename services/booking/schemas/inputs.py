@@ -22,9 +22,10 @@ from services.booking.commands import (
     RejectBooking,
     ResourceQuery,
     SubmitBooking,
+    SuggestionQuery,
     TimeRange,
 )
-from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES
+from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES, MAX_OCCURRENCE_LENGTH
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
@@ -293,6 +294,41 @@ class AvailabilityQuerySchema(StrictSchema):
         wanted = data.pop("features", "") or ""
         features = frozenset(f.strip().lower() for f in wanted.split(",") if f.strip())
         return AvailabilityQuery(**data, features=features)
+
+
+class SuggestionQuerySchema(StrictSchema):
+    """A time and the resources (ids or slugs, separated by commas) to suggest free times
+    for: as long as one date may be, and the resources a request may name."""
+
+    start = ZonedDateTime(required=True)
+    end = ZonedDateTime(required=True)
+    resource_ids = fields.String(
+        required=True, validate=validate.Length(min=1, max=(80 + 1) * MAX_RESOURCES)
+    )
+
+    @validates_schema(skip_on_field_errors=False)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        end_after_start(data)
+        length = data["end"] - data["start"] if {"start", "end"} <= data.keys() else None
+        if length is not None and length > MAX_OCCURRENCE_LENGTH:
+            raise ValidationError(
+                Msg("occurrence_too_long", days=MAX_OCCURRENCE_LENGTH.days), "end"
+            )
+
+    @validates("resource_ids")
+    def _listed(self, value: str, **_: Any) -> None:
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        if not keys:
+            raise ValidationError(Msg("choose_a_resource"))
+        if len(keys) > MAX_RESOURCES:
+            raise ValidationError(Msg("too_many_resources", limit=MAX_RESOURCES))
+        if any(len(k) > 80 for k in keys):
+            raise ValidationError(Msg("invalid_value"))
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> SuggestionQuery:
+        keys = tuple(dict.fromkeys(k.strip() for k in data["resource_ids"].split(",") if k.strip()))
+        return SuggestionQuery(data["start"], data["end"], keys)
 
 
 class RangeQuerySchema(StrictSchema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from services.booking.commands import AvailabilityQuery, CheckRequest
+from services.booking.commands import AvailabilityQuery, CheckRequest, SuggestionQuery
 from services.booking.domain import (
     Actor,
     Block,
@@ -18,13 +18,23 @@ from services.booking.domain import (
     check_resource_rules,
     collisions,
     expand_occurrences,
+    free_alternatives,
+    free_times,
     may_decide,
     normalise_rrule,
+    suggestion_horizon,
 )
 from services.booking.persistence.mapping import resource_view, rules_of
 from services.booking.persistence.models import Closure, Resource
 from services.booking.persistence.unit_of_work import Context
-from services.booking.readmodels import BusyBlock, RequestCheck, ResourceCheck, ResourceView
+from services.booking.readmodels import (
+    BusyBlock,
+    FreeTime,
+    RequestCheck,
+    ResourceCheck,
+    ResourceView,
+    Suggestions,
+)
 from shared.events import Status, Visibility
 
 
@@ -154,3 +164,33 @@ def _check(
     return ResourceCheck(
         resource_view(resource), state, tuple(sorted(taken, key=lambda b: b.start))
     )
+
+
+def suggest(ctx: Context, query: SuggestionQuery) -> Suggestions:
+    """The next free times of the same length for the asked-for resources (within a bounded
+    horizon) and other free resources of their kinds at the time asked for. A fixed number
+    of statements (the resources, their closures, the held slots), whatever the horizon holds:
+    every candidate time is checked in memory."""
+    wanted = Interval(query.start, query.end)
+    now = ctx.clock()
+    with ctx.uow(readonly=True) as uow:
+        asked = uow.resources.get_many(query.resource_ids)
+        kinds = {r.kind for r in asked}
+        others = [r for r in uow.resources.list(active=True) if r.kind in kinds]
+        asked_rules = [rules_of(r) for r in asked]
+        asked_ids = {r.id for r in asked}
+        other_rules = [rules_of(r) for r in others if r.id not in asked_ids]
+        horizon = suggestion_horizon(wanted, now)
+        span = Interval(min(wanted.start, horizon.start), horizon.end)
+        ids = [r.resource_id for r in (*asked_rules, *other_rules)]
+        closures: dict[str, list[Interval]] = {}
+        for c in uow.resources.closures(ids, span):
+            closures.setdefault(c.resource_id, []).append(Interval(c.start, c.end))
+        blocks = blocks_of(asked_rules, [span]) + blocks_of(other_rules, [wanted])
+        held = [
+            h for h in uow.slots.near(blocks, {Status.APPROVED}) if h.booking_id != query.booking_id
+        ]
+        times = free_times(asked_rules, wanted, held, closures, now, ctx.zone)
+        free = set(free_alternatives(wanted, other_rules, asked_ids, held, closures, now, ctx.zone))
+        alternatives = tuple(resource_view(r) for r in others if r.id in free)
+    return Suggestions(tuple(FreeTime(t.start, t.end) for t in times), alternatives)

@@ -21,7 +21,12 @@ from services.booking.persistence.models import Booking
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView, HistoryView, QueueItem
-from services.booking.usecases.availability import busy_blocks, check_request, find_available
+from services.booking.usecases.availability import (
+    busy_blocks,
+    check_request,
+    find_available,
+    suggest,
+)
 from services.booking.usecases.common import blocks_held_by
 from shared.events import LineStatus, Status
 from shared.messages import Msg
@@ -112,4 +117,5 @@ __all__ = [
     "list_bookings",
     "queue_size",
     "read_booking",
+    "suggest",
 ]

@@ -16,6 +16,7 @@ from shared.booking_ical import location_of
 from shared.events import BookingSnapshot, Change, Kind, Occurrence, Person
 from shared.formatting import DateWords
 from shared.messages import N_, text
+from shared.repeats import describe_rrule
 
 MAX_VALUE = 300
 MAX_REASON = 2000
@@ -64,6 +65,7 @@ class Wording:
     def __init__(self, snapshot: BookingSnapshot) -> None:
         self.language = snapshot.language.value
         self.dates = DateWords(self.language, ZoneInfo(snapshot.timezone))
+        self.first = snapshot.start
 
     def _(self, code: str, **params: Any) -> str:
         """A catalogue message in the mail's language."""
@@ -95,12 +97,20 @@ class Wording:
             # a change's values travel as JSON (``Change.old``/``new`` are raw)
             moment = datetime.fromisoformat(value)
             return f"{self.dates.date(moment, long=True)} {self.dates.time(moment)}"
+        if field == "rrule":
+            return self.repeats(str(value))
         if field == "status" or OCCURRENCE_FIELD.fullmatch(field):
             code = STATUSES.get(value)
             return self._(code) if code else str(value)
         if isinstance(value, list):
             return one_line(", ".join(_item(v) for v in value), MAX_VALUE)
         return one_line(value, MAX_VALUE)
+
+    def repeats(self, rrule: str | None) -> str:
+        """A series' rule as a sentence: ``every Wednesday, 4 times, until 30 Dec``."""
+        return one_line(
+            describe_rrule(rrule, self.language, self.dates.zone, self.first), MAX_VALUE
+        )
 
     def changes(self, changes: Sequence[Change]) -> list[tuple[str, str, str]]:
         return [
@@ -115,6 +125,8 @@ class Wording:
             (self._("mail_details_what"), one_line(snapshot.title, MAX_VALUE)),
             (self._("mail_details_when"), when),
         ]
+        if snapshot.rrule:
+            rows.append((self._("repeat_sentence_label"), self.repeats(snapshot.rrule)))
         where = location_of(snapshot)
         if where:
             rows.append((self._("mail_details_where"), one_line(where, MAX_VALUE)))

@@ -19,6 +19,7 @@ from services.booking.entrypoints.pages.words import (
 from shared.events import Change
 from shared.formatting import DateWords
 from shared.i18n import current_language
+from shared.repeats import describe_rrule, phrases
 from shared.timezones import current_zone
 
 
@@ -49,11 +50,19 @@ def when(start: datetime, end: datetime) -> str:
     return date_words().span(start, end)
 
 
+def repeat_words(rrule: str | None, first: datetime | None = None) -> str:
+    """A series' rule as a sentence in the reader's language ("every Wednesday, 4 times,
+    until 30 Dec"); with its first date, how many dates and the last one."""
+    return describe_rrule(rrule, current_language(), current_zone.get(), first)
+
+
 def isodt(value: datetime | None) -> str:
     return local(value).isoformat() if value else ""
 
 
 def history_value(change: Change, value: Any) -> str:
+    if change.field == "rrule" and isinstance(value, str) and value:
+        return repeat_words(value)
     return change_value(change, value, fdatetime)
 
 
@@ -69,5 +78,7 @@ def install_filters(bp: Blueprint) -> None:
     ):
         bp.add_app_template_filter(function, name)
     bp.add_app_template_global(when, "when")
+    bp.add_app_template_global(repeat_words, "repeat_words")
+    bp.add_app_template_global(lambda: phrases(current_language()), "repeat_phrases")
     bp.add_app_template_global(here, "here")
     bp.add_app_template_global(history_value, "history_value")

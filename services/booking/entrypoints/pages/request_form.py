@@ -9,16 +9,17 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from services.booking.domain import RuleViolation, SlotTaken, next_status
+from services.booking.commands import SuggestionQuery
+from services.booking.domain import MAX_OCCURRENCE_LENGTH, RuleViolation, SlotTaken, next_status
 from services.booking.entrypoints.pages.availability import (
     Availability,
-    alternatives,
     availability,
     describe_conflicts,
 )
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import actor, ctx, form_fields, login_required, t
 from services.booking.entrypoints.pages.forms.errors import Errors
+from services.booking.entrypoints.pages.forms.prefill import prefilled, suggestion_taken
 from services.booking.entrypoints.pages.forms.request import (
     as_change,
     booking_form_values,
@@ -26,14 +27,14 @@ from services.booking.entrypoints.pages.forms.request import (
     read_request,
     request_errors,
 )
-from services.booking.entrypoints.pages.forms.when import read_when
-from services.booking.readmodels import BookingView
+from services.booking.entrypoints.pages.forms.when import WHEN_FIELDS, When, read_when
+from services.booking.readmodels import BookingView, ResourceCheck, ResourceView, Suggestions
+from services.booking.schemas import MAX_RESOURCES
 from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
 from shared.messages import N_, Msg
 
 MULTI = ("resource_ids", "weekdays")
-PREFILL = ("date", "start_time", "end_time", "resource")
 
 
 def _form_page(
@@ -44,11 +45,15 @@ def _form_page(
     status: int = 200,
     taken: SlotTaken | None = None,
     rule_refused: bool = False,
+    checked: bool = False,
+    used: bool = False,
 ):
     """The request form with what was typed, the errors beside their fields and what is free
-    for the chosen time; with ``taken``, what holds the slot and what is free instead. A
-    repeat rule just refused is not walked again to show what is free."""
-    when, _ = read_when(_typed(values)) if values.get("date") and not rule_refused else (None, {})
+    for the chosen time; with ``taken`` (or chosen resources the check finds taken), what
+    holds the slot, the next free times and what is free instead. A time with errors shows
+    nothing as free; a repeat rule just refused is not walked again."""
+    timed = values.get("date") and not rule_refused and not set(errors) & set(WHEN_FIELDS)
+    when, _ = read_when(_typed(values)) if timed else (None, {})
     errors = in_form_order(errors)
     try:
         free = availability(when, booking)
@@ -56,26 +61,86 @@ def _form_page(
         errors = in_form_order({**errors, **request_errors(exc.errors)})
         free = availability(None)
         status = 422 if status == 200 else status
+    chosen = [v for v in values.getlist("resource_ids") if v]
     return render_template(
         "booking/request_form.html",
         values=values,
         errors=errors,
         free=free,
         booking=booking,
-        **_taken(taken, free),
+        **_taken(taken, free, chosen, when, booking),
+        checked=checked,
+        used=used,
+        repeat_sentence=when.rrule if when else None,
+        first_start=when.start if when else None,
         zone=ctx().config.timezone,
     ), status
 
 
-def _taken(taken: SlotTaken | None, free: Availability) -> dict[str, Any]:
-    if taken is None:
-        return {"taken": [], "suggested": []}
-    conflicts = taken.conflicts
-    named = [c.resource for c in free.check.resources] if free.check else []
-    return {
-        "taken": describe_conflicts(conflicts, named),
-        "suggested": alternatives(free.check, conflicts, {c.resource_id for c in conflicts}),
-    }
+def _taken(
+    taken: SlotTaken | None,
+    free: Availability,
+    chosen: list[str],
+    when: When | None,
+    booking: BookingView | None,
+) -> dict[str, Any]:
+    """What holds the slot (a refused send's conflicts, or the chosen resources the check
+    finds taken), the next free times for them and other free resources of their kinds,
+    each with the form values that take it."""
+    if taken is not None:
+        named = [c.resource for c in free.check.resources] if free.check else []
+        held = describe_conflicts(taken.conflicts, named)
+        taken_ids = {c.resource_id for c in taken.conflicts}
+    else:
+        held, taken_ids = _taken_by_check(free, chosen)
+    if not held:
+        return {"taken": [], "suggested": [], "times": None}
+    kept = [c for c in chosen if c not in taken_ids and not _named(free, c, taken_ids)]
+    suggested = [(r, ",".join([*kept, r.id])) for r in _alternatives(free, taken_ids)]
+    return {"taken": held, "suggested": suggested, "times": _free_times(when, chosen, booking)}
+
+
+def _named(free: Availability, key: str, ids: set[str]) -> bool:
+    """Whether ``key`` (an id or a slug) names one of the resources ``ids``."""
+    return any(c.resource.slug == key and c.resource.id in ids for c in _checks(free))
+
+
+def _checks(free: Availability) -> tuple[ResourceCheck, ...]:
+    return free.check.resources if free.check else ()
+
+
+def _alternatives(free: Availability, taken_ids: set[str]) -> tuple[ResourceView, ...]:
+    """Free resources of the kinds taken, besides the taken ones."""
+    kinds = {c.resource.kind for c in _checks(free) if c.resource.id in taken_ids}
+    return free.check.alternatives(kinds, frozenset(taken_ids)) if free.check else ()
+
+
+def _taken_by_check(free: Availability, chosen: list[str]) -> tuple[list[dict[str, Any]], set[str]]:
+    """The chosen resources the check finds taken, each block that holds them."""
+    held: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for check in _checks(free):
+        r = check.resource
+        if check.state == "taken" and (r.id in chosen or r.slug in chosen):
+            ids.add(r.id)
+            for block in check.taken:
+                held.append({"resource": r, "block": block, "title": block.title or None})
+    return held, ids
+
+
+def _free_times(
+    when: When | None, chosen: list[str], booking: BookingView | None
+) -> Suggestions | None:
+    """The next free times for the chosen resources, same length (not for a series: its
+    dates move together)."""
+    if when is None or when.rrule or not chosen:
+        return None
+    own = booking.id if booking is not None else None
+    query = SuggestionQuery(when.start, when.end, tuple(chosen[:MAX_RESOURCES]), booking_id=own)
+    try:
+        return queries.suggest(ctx(), query)
+    except RuleViolation:  # an unknown resource among the chosen
+        return None
 
 
 def _typed(values: MultiDict) -> dict[str, Any]:
@@ -93,18 +158,7 @@ def _typed(values: MultiDict) -> dict[str, Any]:
 @login_required
 def new_request():
     if request.method == "GET":
-        values = MultiDict(
-            {
-                "visibility": "internal",
-                "language": current_language(),
-                "repeat": "none",
-                "repeat_end": "count",
-            }
-        )
-        for key in PREFILL:
-            if request.args.get(key):
-                values[key if key != "resource" else "resource_ids"] = request.args[key][:80]
-        return _form_page(values, {})
+        return _form_page(prefilled(request.args, current_language()), {})
     return _submit_form(None)
 
 
@@ -119,12 +173,16 @@ def edit_request(booking_id: str):
 
 
 def _submit_form(booking: BookingView | None):
-    """Check what is free, or send the request (new or changed)."""
+    """Take a suggestion, check what is free, or send the request (new or changed)."""
     values = request.form
+    if values.get("use_time") or values.get("use_resources"):
+        return _form_page(suggestion_taken(values), {}, booking=booking, used=True)
     data = form_fields(MULTI)
     if request.form.get("step") == "check":
-        _, errors = read_when(data)
-        return _form_page(values, errors, booking=booking, status=422 if errors else 200)
+        when, errors = read_when(data)
+        errors = errors or _impossible(when)
+        status = 422 if errors else 200
+        return _form_page(values, errors, booking=booking, status=status, checked=True)
     cmd, errors = read_request(data)
     if cmd is None:
         return _form_page(values, errors, booking=booking, status=422)
@@ -143,3 +201,16 @@ def _submit_form(booking: BookingView | None):
     message = N_("request_sent") if booking is None else N_("request_changed")
     flash(t(message, title=saved.title), "ok")
     return redirect(url_for("pages.request_page", booking_id=saved.id))
+
+
+def _impossible(when: When | None) -> Errors:
+    """A time no resource can be free for: one that has begun, or longer than a date may
+    be (the send would refuse it too); the error beside the field."""
+    if when is None:
+        return {}
+    if when.start <= ctx().clock():
+        return {"start_time": [Msg("start_in_past")]}
+    if when.end - when.start > MAX_OCCURRENCE_LENGTH:
+        days = MAX_OCCURRENCE_LENGTH.days
+        return {"end_time": [Msg("occurrence_too_long", days=days)]}
+    return {}

@@ -24,6 +24,7 @@ from services.booking.entrypoints.pages.common import (
     t,
 )
 from services.booking.entrypoints.pages.forms.errors import Errors
+from services.booking.entrypoints.pages.navigation import queue_size
 from services.booking.readmodels import BookingView, RequestCheck
 from services.booking.usecases import queries
 from shared.auth import Principal
@@ -36,6 +37,10 @@ OPEN = (Status.PENDING, Status.APPROVED)
 @bp.get("/")
 @login_required
 def home():
+    """Each role lands where its work is: those who decide (infra, admins, team members,
+    managers) on their queue, organisers on their requests."""
+    if queue_size() is not None:
+        return redirect(url_for("pages.queue_page"))
     return redirect(url_for("pages.my_requests"))
 
 
