@@ -15,7 +15,7 @@ from services.booking.entrypoints.idempotency import idempotent
 from services.booking.persistence import models
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView
-from services.booking.usecases import bookings, queries, resources, teams, users
+from services.booking.usecases import bookings, grid, queries, resources, teams, users
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args
@@ -300,6 +300,19 @@ def busy(resource_id: str):
 def availability():
     free = queries.find_available(ctx(), query_args(s.AvailabilityQuerySchema()))
     return jsonify(resources=RESOURCES_OUT.dump(free))
+
+
+@endpoint(
+    "/grid",
+    "GET",
+    summary="The free/busy grid of at most 31 days: resources, their approved bookings and "
+    "pending requests (titles only where the reader may see them), opening hours, closures",
+    query=s.GridQuerySchema,
+    answer=s.GridOut,
+)
+def free_busy_grid():
+    found = grid.read_grid(ctx(), current_principal(), query_args(s.GridQuerySchema()))
+    return jsonify(s.GridOut().dump(found))
 
 
 # --- bookings ---------------------------------------------------------------------------------
