@@ -5,16 +5,19 @@ the grid of 20 resources and a week in at most 5 SQL statements, however many bo
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from services.booking.commands import GridQuery
-from services.booking.usecases import grid
+from services.booking.usecases import grid, users
 from shared.auth import Principal
 from tests.integration.test_booking_statements import MAX_STATEMENTS, statements_of
+from tests.support.accounts import quick_passwords
 from tests.support.booking import MONDAY, BookingApi, at, parse, problem
+from tests.support.pages import browser, text
 
 WEEK = f"start={at(MONDAY, 0)}&end={at(MONDAY + timedelta(days=7), 0)}".replace("+", "%2B")
 
@@ -166,3 +169,61 @@ def test_the_grid_of_20_resources_and_a_week_takes_at_most_5_statements(api):
     _, two = statements_of(api, lambda: api.get(f"/api/v1/grid?{few}", api.organiser))
     _, all_of_them = statements_of(api, lambda: api.get(f"/api/v1/grid?{WEEK}", api.organiser))
     assert len(two) == len(all_of_them), (two, all_of_them)
+
+
+# --- the page -------------------------------------------------------------------------------
+
+PASSWORD = "a long enough password"
+
+
+def page_user(api: BookingApi, email: str, role: str = "organiser"):
+    users.add_user(api.db, email, email.split("@")[0].title(), role, PASSWORD)
+    return browser(api.app, email, PASSWORD)
+
+
+@pytest.mark.parametrize("lang", ["en", "sv"])
+def test_the_page_without_script_links_each_free_cell_to_the_filled_in_form(api, lang, monkeypatch):
+    quick_passwords(monkeypatch)
+    hall = api.make_resource(name="Hall", opening_hours={"mon": [["08:00", "17:00"]]})
+    taken = api.booking(api.other, hall, title="Secret merger")
+    api.approved(taken)
+    client = page_user(api, "pia@example.org")
+    client.set_cookie("evenemang_lang", lang)
+
+    page = client.get(f"/grid?week=2030-W10&resource={hall['slug']}")
+
+    assert page.status_code == 200
+    body = text(page)
+    assert "Secret merger" not in body
+    words = {"en": ("Free: Hall, Mon 4 Mar 08:00–09:00", "Booked: Hall, Mon 4 Mar 10:00–11:00"),
+             "sv": ("Ledig: Hall, mån 4 mars 08:00–09:00", "Bokad: Hall, mån 4 mars 10:00–11:00")}
+    for said in words[lang]:
+        assert said in html.unescape(body), said
+    link = f"/bookings/new?date=2030-03-04&amp;start_time=08:00&amp;end_time=09:00&amp;resource={hall['id']}"
+    assert link.replace(":", "%3A") in body
+    assert "/grid?week=2030-W11" in html.unescape(body)  # the next week, as a link
+    one_day = client.get("/grid?day=2030-03-04&partial=1")
+    assert one_day.status_code == 200 and "<html" not in text(one_day)
+    assert "fb-day-grid" in text(one_day)
+
+
+def test_the_form_opens_filled_in_from_the_grid(api, monkeypatch):
+    quick_passwords(monkeypatch)
+    hall, studio = api.make_resource(name="Hall"), api.make_resource(name="Studio", kind="studio")
+    client = page_user(api, "pia@example.org")
+    query = f"date=2030-03-04&start_time=10:00&end_time=00:00&end_date=2030-03-05&resource={hall['id']}&resource={studio['id']}"
+
+    body = text(client.get(f"/bookings/new?{query}"))
+
+    assert 'value="2030-03-05"' in body and 'value="10:00"' in body
+    for chosen in (hall, studio):
+        assert f'value="{chosen["id"]}" checked' in body
+
+
+@pytest.mark.parametrize("week", ["0001-W01", "9999-W52", "2030-W99", "nonsense", "2200-W52"])
+def test_a_week_the_page_cannot_show_is_this_week(api, week, monkeypatch):
+    quick_passwords(monkeypatch)
+    api.make_resource(name="Hall")
+    client = page_user(api, "pia@example.org")
+    for query in (f"week={week}", f"day={week}", "day=9999-12-31", "kind=ship&resource=nowhere"):
+        assert client.get(f"/grid?{query}").status_code == 200, query

@@ -5,6 +5,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     decide,
     decisions,
     errors,
+    grid_pages,
     navigation,
     password_pages,
     people_pages,

@@ -28,12 +28,13 @@ from services.booking.entrypoints.pages.forms.request import (
 )
 from services.booking.entrypoints.pages.forms.when import read_when
 from services.booking.readmodels import BookingView
+from services.booking.schemas import MAX_RESOURCES
 from services.booking.usecases import bookings, queries
 from shared.i18n import current_language
 from shared.messages import N_, Msg
 
 MULTI = ("resource_ids", "weekdays")
-PREFILL = ("date", "start_time", "end_time", "resource")
+PREFILL = ("date", "start_time", "end_time", "end_date")
 
 
 def _form_page(
@@ -103,7 +104,9 @@ def new_request():
         )
         for key in PREFILL:
             if request.args.get(key):
-                values[key if key != "resource" else "resource_ids"] = request.args[key][:80]
+                values[key] = request.args[key][:80]
+        chosen = [key[:80] for key in request.args.getlist("resource")[:MAX_RESOURCES]]
+        values.setlist("resource_ids", chosen)  # from the grid: several
         return _form_page(values, {})
     return _submit_form(None)
 
