@@ -28,6 +28,7 @@ from shared.messages import N_
 from shared.timezones import in_years
 
 WEEK_STEP, DAY_STEP = timedelta(hours=1), timedelta(minutes=30)
+MAX_RUN = 24  # the longest run of cells a title may span (grid.css: fb-run-1 to fb-run-24)
 STATE_WORDS = {
     "free": N_("grid_free"),
     "pending": N_("grid_requested"),
@@ -143,15 +144,13 @@ def _area(shown: Shown, found: GridView) -> dict[str, Any]:
         for r, resource in enumerate(found.resources):
             parts = by_resource[resource.id]
             cells = resource_cells(times, parts["busy"], parts["open"], parts["closed"], now)
-            rows.append(
-                {
-                    "resource": resource,
-                    "cells": [
-                        _cell(cell, r, ti, d, day, resource, labels[ti], day_label, state_words)
-                        for ti, cell in enumerate(cells)
-                    ],
-                }
-            )
+            shown_cells = [
+                _cell(cell, r, ti, d, day, resource, labels[ti], day_label, state_words)
+                for ti, cell in enumerate(cells)
+            ]
+            for ti, run in _runs(cells):
+                shown_cells[ti]["run"] = min(run, MAX_RUN)
+            rows.append({"resource": resource, "cells": shown_cells})
         days.append(
             {
                 "date": day,
@@ -179,6 +178,19 @@ def _area(shown: Shown, found: GridView) -> dict[str, Any]:
     }
 
 
+def _runs(cells: Sequence[Cell]) -> list[tuple[int, int]]:
+    """(index, length) of each run of cells one booking or closure holds, from its first
+    cell: how far its title may reach."""
+    found = []
+    for i, cell in enumerate(cells):
+        if cell.first:
+            n = 1
+            while i + n < len(cells) and not cells[i + n].first and cells[i + n].state == cell.state:
+                n += 1
+            found.append((i, n))
+    return found
+
+
 def _end_label(value: str) -> str:
     return "24:00" if value == "00:00" else value
 
@@ -193,6 +205,7 @@ def _cell(cell: Cell, r, ti, d, day, resource, label, day_label, words) -> dict[
         "title": (cell.title or words[cell.state]) if cell.first else None,
         "label": said,
         "at": f"{r}.{ti}.{d}",
+        "run": 0,
         "href": None,
     }
     if cell.selectable:
