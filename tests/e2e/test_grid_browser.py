@@ -15,8 +15,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.e2e.test_web_browser import ORGANISER, event_day, log_in
-from tests.support.browser import PHONE, SCREENSHOTS, Screenshots, chromium, new_page
-from tests.support.browser import require_browser
+from tests.support.browser import (
+    PHONE,
+    SCREENSHOTS,
+    Screenshots,
+    chromium,
+    new_page,
+    require_browser,
+)
 from tests.support.suite import evenemang_up, wait_healthy
 
 pytestmark = pytest.mark.slow
@@ -40,7 +46,9 @@ def iso_week(day: date) -> str:
 
 def cell(page: Any, resource: str, hour: int, day: date) -> Any:
     """A cell of the week grid of venues: its resource's row, its hour, its day."""
-    return page.locator(f'td[data-at="{VENUES.index(resource)}.{hour - FIRST_HOUR}.{day.weekday()}"]')
+    return page.locator(
+        f'td[data-at="{VENUES.index(resource)}.{hour - FIRST_HOUR}.{day.weekday()}"]'
+    )
 
 
 def form_values(page: Any) -> dict[str, list[str]]:
@@ -85,7 +93,10 @@ def test_book_from_the_grid_by_mouse_keyboard_and_phone(suite):
         page.mouse.up()
         page.wait_for_url("**/bookings/new?**")
         assert form_values(page)["date"] == [day.isoformat()]
-        assert (form_values(page)["start_time"], form_values(page)["end_time"]) == (["10:00"], ["12:00"])
+        assert (form_values(page)["start_time"], form_values(page)["end_time"]) == (
+            ["10:00"],
+            ["12:00"],
+        )
         assert page.get_by_label("Seminar room 1").is_checked()
         assert page.get_by_label("Seminar room 2").is_checked()
         assert page.get_by_label("Starts").input_value() == "10:00"
@@ -103,7 +114,10 @@ def test_book_from_the_grid_by_mouse_keyboard_and_phone(suite):
         assert "Foyer" in page.locator("#fb-selection").inner_text()
         page.keyboard.press("Enter")
         page.wait_for_url("**/bookings/new?**")
-        assert (form_values(page)["start_time"], form_values(page)["end_time"]) == (["13:00"], ["16:00"])
+        assert (form_values(page)["start_time"], form_values(page)["end_time"]) == (
+            ["13:00"],
+            ["16:00"],
+        )
         assert page.get_by_label("Foyer").is_checked()
         send(page, "Keyed meeting")
 

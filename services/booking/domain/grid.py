@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.booking.domain.model import Actor, Interval, ResourceRules
@@ -88,8 +88,8 @@ def open_spans(rules: ResourceRules, span: Interval, zone: ZoneInfo) -> list[Gri
     found = []
     for day in _days(span, zone):
         for opens, closes in rules.opening_hours.get(WEEKDAY_KEYS[day.weekday()], ()):
-            start = datetime.combine(day, opens, zone)
-            end = _at(day, closes, zone)
+            start = datetime.combine(day, opens, zone).astimezone(UTC)
+            end = _at(day, closes, zone).astimezone(UTC)
             if start < span.end and end > span.start:
                 found.append(
                     GridSpan(rules.resource_id, max(start, span.start), min(end, span.end))
@@ -110,15 +110,21 @@ def shown_hours(resources: Iterable[ResourceRules]) -> tuple[int, int]:
     return first, last
 
 
-def cell_times(day: date, hours: tuple[int, int], step: timedelta, zone: ZoneInfo) -> list[Interval]:
+def cell_times(
+    day: date, hours: tuple[int, int], step: timedelta, zone: ZoneInfo
+) -> list[Interval]:
     """The cells of one day from the first to the last shown hour, ``step`` long each, on
     the wall clock (a day the clocks change has its cells at the same hours)."""
     minutes = int(step.total_seconds() // 60)
     marks = range(hours[0] * 60, hours[1] * 60 + 1, minutes)
     times = [
-        _at(day, time(0), zone) if m == 24 * 60 else datetime.combine(day, time(m // 60, m % 60), zone)
+        _at(day, time(0), zone)
+        if m == 24 * 60
+        else datetime.combine(day, time(m // 60, m % 60), zone)
         for m in marks
     ]
+    # in UTC: aware times of one zone compare and subtract on the wall clock in Python
+    times = [moment.astimezone(UTC) for moment in times]
     return [Interval(a, b) for a, b in zip(times, times[1:], strict=False)]
 
 
@@ -148,13 +154,17 @@ class Cell:
 
 def _overlapping(items: Sequence, cells: Sequence[Interval], end=lambda i: i.end):
     """For each cell (in time order), the items (sorted by start) that overlap it."""
+    if not items:
+        yield from ([] for _ in cells)
+        return
     j, active = 0, []
     for cell in cells:
         while j < len(items) and items[j].start < cell.end:
             active.append(items[j])
             j += 1
-        active = [i for i in active if end(i) > cell.start]
-        yield [i for i in active if i.start < cell.end]
+        if active:
+            active = [i for i in active if end(i) > cell.start]
+        yield active
 
 
 def resource_cells(
@@ -198,7 +208,10 @@ def _cell(cell, shut, held, wanted, hours, now, seen) -> Cell:
         return Cell(cell.start, cell.end, BUSY, b.title, b.booking_id, first("b", b, b.start))
     if held:
         return Cell(cell.start, cell.end, BUFFER)
-    if not any(h.start <= cell.start and cell.end <= h.end for h in hours):
+    if cell.end <= cell.start or not any(
+        h.start <= cell.start and cell.end <= h.end for h in hours
+    ):
+        # outside opening hours, or the hour the clocks skip in spring (no time at all)
         return Cell(cell.start, cell.end, CLOSED)
     if cell.start < now:
         return Cell(cell.start, cell.end, PAST)

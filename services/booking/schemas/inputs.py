@@ -320,9 +320,9 @@ class GridQuerySchema(StrictSchema):
     @validates_schema(skip_on_field_errors=False)
     def _range(self, data: dict[str, Any], **_: Any) -> None:
         end_after_start(data)
-        if "start" in data and "end" in data:
-            if data["end"] - data["start"] > timedelta(days=MAX_GRID_DAYS):
-                raise ValidationError(Msg("range_at_most_days", days=MAX_GRID_DAYS), "end")
+        longest = timedelta(days=MAX_GRID_DAYS)
+        if "start" in data and "end" in data and data["end"] - data["start"] > longest:
+            raise ValidationError(Msg("range_at_most_days", days=MAX_GRID_DAYS), "end")
 
     @validates("resource_ids")
     def _few_enough(self, value: str, **_: Any) -> None:

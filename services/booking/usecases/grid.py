@@ -27,9 +27,6 @@ def read_grid(ctx: Context, actor: Actor, query: GridQuery) -> GridView:
             resources=tuple(resource_view(r) for r in resources),
             busy=tuple(busy_as_seen(actor, rules, held)),
             open=tuple(s for r in rules.values() for s in open_spans(r, span, ctx.zone)),
-            closed=tuple(
-                GridSpan(c.resource_id, c.start, c.end, c.reason)
-                for c in closures
-            ),
+            closed=tuple(GridSpan(c.resource_id, c.start, c.end, c.reason) for c in closures),
             hours=shown_hours(rules.values()),
         )

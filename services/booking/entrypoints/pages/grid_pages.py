@@ -115,7 +115,9 @@ def grid_page():
         datetime.combine(days[0], time(0), zone),
         datetime.combine(days[-1] + timedelta(days=1), time(0), zone),
     )
-    found = grid.read_grid(ctx(), actor(), GridQuery(span.start, span.end, shown.picked, shown.kind))
+    found = grid.read_grid(
+        ctx(), actor(), GridQuery(span.start, span.end, shown.picked, shown.kind)
+    )
     area = _area(shown, found)
     template = "booking/_grid.html" if request.args.get("partial") else "booking/grid.html"
     return render_template(
@@ -135,6 +137,7 @@ def _area(shown: Shown, found: GridView) -> dict[str, Any]:
             by_resource[item.resource_id][name].append(item)
     now = ctx().clock()
     state_words = {state: t(word) for state, word in STATE_WORDS.items()}
+    form = url_for("pages.new_request")
     days = []
     for d, day in enumerate(shown.days):
         times = cell_times(day, found.hours, step, ctx().zone)
@@ -145,11 +148,11 @@ def _area(shown: Shown, found: GridView) -> dict[str, Any]:
             parts = by_resource[resource.id]
             cells = resource_cells(times, parts["busy"], parts["open"], parts["closed"], now)
             shown_cells = [
-                _cell(cell, r, ti, d, day, resource, labels[ti], day_label, state_words)
+                _cell(cell, r, ti, d, day, resource, labels[ti], day_label, state_words, form)
                 for ti, cell in enumerate(cells)
             ]
             for ti, run in _runs(cells):
-                shown_cells[ti]["run"] = min(run, MAX_RUN)
+                shown_cells[ti].run = min(run, MAX_RUN)
             rows.append({"resource": resource, "cells": shown_cells})
         days.append(
             {
@@ -185,7 +188,9 @@ def _runs(cells: Sequence[Cell]) -> list[tuple[int, int]]:
     for i, cell in enumerate(cells):
         if cell.first:
             n = 1
-            while i + n < len(cells) and not cells[i + n].first and cells[i + n].state == cell.state:
+            while (
+                i + n < len(cells) and not cells[i + n].first and cells[i + n].state == cell.state
+            ):
                 n += 1
             found.append((i, n))
     return found
@@ -195,30 +200,33 @@ def _end_label(value: str) -> str:
     return "24:00" if value == "00:00" else value
 
 
-def _cell(cell: Cell, r, ti, d, day, resource, label, day_label, words) -> dict[str, Any]:
+@dataclass(slots=True)
+class ShownCell:
+    """A cell as the page writes it: its state, where it is (``r.t.d``: resource, time and
+    day for the script), its words for screen readers, the title its first cell shows (and
+    how many cells that title may reach over), and the filled-in form it links to."""
+
+    state: str
+    at: str
+    label: str
+    title: str | None = None
+    run: int = 0
+    href: str | None = None
+
+
+def _cell(cell: Cell, r, ti, d, day, resource, label, day_label, words, form) -> ShownCell:
     said = f"{words[cell.state]}: {resource.name}, {day_label} {label[0]}–{label[1]}"
     if cell.title:
         said += f", {cell.title}"
-    out = {
-        "state": cell.state,
-        "first": cell.first,
-        "title": (cell.title or words[cell.state]) if cell.first else None,
-        "label": said,
-        "at": f"{r}.{ti}.{d}",
-        "run": 0,
-        "href": None,
-    }
-    if cell.selectable:
-        values = {
-            "date": day.isoformat(),
-            "start_time": label[0],
-            "end_time": "00:00" if label[1] == "24:00" else label[1],
-            "resource": resource.id,
-        }
+    title = (cell.title or words[cell.state]) if cell.first else None
+    shown = ShownCell(cell.state, f"{r}.{ti}.{d}", said, title)
+    if cell.selectable:  # ids, dates and times need no quoting: written out, not encoded
+        end = "00:00" if label[1] == "24:00" else label[1]
+        href = f"{form}?date={day.isoformat()}&start_time={label[0]}&end_time={end}"
         if label[1] == "24:00":
-            values["end_date"] = (day + timedelta(days=1)).isoformat()
-        out["href"] = url_for("pages.new_request") + "?" + urlencode(values)
-    return out
+            href += f"&end_date={(day + timedelta(days=1)).isoformat()}"
+        shown.href = f"{href}&resource={resource.id}"
+    return shown
 
 
 def _nav(shown: Shown) -> dict[str, Any]:
