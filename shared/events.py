@@ -81,6 +81,13 @@ class LineStatus(StrEnum):
     DECLINED = "declined"
 
 
+class AssigneeKind(StrEnum):
+    """Who does a line's job: a staff member of the team, or a supplier on an agreement."""
+
+    STAFF = "staff"
+    SUPPLIER = "supplier"
+
+
 class AlertMode(StrEnum):
     """How a decider hears of requests waiting for them: a mail each, or a daily digest."""
 
@@ -100,6 +107,14 @@ class EventType(StrEnum):
     # A slot this pending request wanted was freed: it may be approvable now. A notice, not
     # a change: the snapshot's revision is the booking's current one.
     BOOKING_SLOT_FREED = "booking.slot_freed"
+    # Who does a line's job (its assignee) or the hours delivered changed: the booking's
+    # revision rises; notify tells a newly assigned person, calendar updates their feed.
+    BOOKING_ASSIGNED = "booking.assigned"
+    # A participant opted out of being photographed or filmed (or took it back), by the
+    # personal link in their mail: the revision rises so notify and calendar hold the
+    # current opt-outs, but nothing a participant or a feed shows changes, and no one is
+    # mailed (the opt-outs are for the line's assignee and deciders alone).
+    BOOKING_OPTED_OUT = "booking.opted_out"
     USER_CHANGED = "user.changed"
     RESOURCE_CHANGED = "resource.changed"
     # A mail for one account (notify sends it): an invitation to set a password, or a
@@ -143,6 +158,8 @@ BOOKING_CANCELLED = EventType.BOOKING_CANCELLED
 BOOKING_OCCURRENCE_CANCELLED = EventType.BOOKING_OCCURRENCE_CANCELLED
 BOOKING_LINES_DECIDED = EventType.BOOKING_LINES_DECIDED
 BOOKING_SLOT_FREED = EventType.BOOKING_SLOT_FREED
+BOOKING_ASSIGNED = EventType.BOOKING_ASSIGNED
+BOOKING_OPTED_OUT = EventType.BOOKING_OPTED_OUT
 USER_CHANGED = EventType.USER_CHANGED
 RESOURCE_CHANGED = EventType.RESOURCE_CHANGED
 ACCOUNT_INVITED = EventType.ACCOUNT_INVITED
@@ -155,6 +172,7 @@ KINDS = tuple(Kind)
 ROLES = tuple(Role)
 LANGUAGES = tuple(Language)
 LINE_STATUSES = tuple(LineStatus)
+ASSIGNEE_KINDS = tuple(AssigneeKind)
 
 
 # --- the typed snapshots ----------------------------------------------------------------
@@ -206,6 +224,54 @@ class ResourceRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Label:
+    """An entry of a list admins keep (a category, an organising unit): its slug and its
+    name in both languages."""
+
+    slug: str
+    name_sv: str = ""
+    name_en: str = ""
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` ("sv"/"en"), the other one when it is blank."""
+        first, other = (
+            (self.name_en, self.name_sv)
+            if language == "en"
+            else (
+                self.name_sv,
+                self.name_en,
+            )
+        )
+        return first or other or self.slug
+
+
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    """Who does a line's job: a staff member (``email``, ``name``) or a supplier on an
+    agreement (``supplier_id``, ``name``: the supplier's; ``email``: its contact, if any)."""
+
+    kind: AssigneeKind
+    email: str = ""
+    name: str = ""
+    supplier_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Whether the event will be photographed or filmed, how people are told (``notice``),
+    and the participants who opted out of being recorded (lower-case emails)."""
+
+    photo: bool = False
+    film: bool = False
+    notice: str = ""
+    opt_outs: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return self.photo or self.film
+
+
+@dataclass(frozen=True, slots=True)
 class Line:
     """One resource of a request and its own decision. ``deciders``: the team members and
     managers who may decide it (infra and admin may besides); ``waiting_since``: when it
@@ -218,6 +284,9 @@ class Line:
     reason: str | None = None
     deciders: tuple[str, ...] = ()
     waiting_since: datetime | None = None
+    assignee: Assignee | None = None
+    # Hours delivered (recorded after the event); None: as booked.
+    hours_delivered: float | None = None
 
     @property
     def pending(self) -> bool:
@@ -279,6 +348,11 @@ class BookingSnapshot:
     lines: tuple[Line, ...] = ()
     decided: tuple[str, ...] = ()
     freed: tuple[str, ...] = ()
+    # What the event is (a category) and who organises it (a unit), from the lists admins
+    # keep; whether it is recorded, and who opted out.
+    category: Label | None = None
+    unit: Label | None = None
+    recording: Recording | None = None
 
     @property
     def aggregate_id(self) -> str:
@@ -472,6 +546,29 @@ class ResourceRefSchema(_Lenient):
     self_approval = fields.Boolean(load_default=False)
 
 
+class LabelSchema(_Lenient):
+    dataclass = Label
+    slug = fields.String(required=True)
+    name_sv = fields.String(load_default="")
+    name_en = fields.String(load_default="")
+
+
+class AssigneeSchema(_Lenient):
+    dataclass = Assignee
+    kind = fields.Enum(AssigneeKind, by_value=True, required=True)
+    email = fields.String(load_default="")
+    name = fields.String(load_default="")
+    supplier_id = fields.String(load_default=None, allow_none=True)
+
+
+class RecordingSchema(_Lenient):
+    dataclass = Recording
+    photo = fields.Boolean(load_default=False)
+    film = fields.Boolean(load_default=False)
+    notice = fields.String(load_default="")
+    opt_outs = _tuple(fields.String())
+
+
 class LineSchema(_Lenient):
     dataclass = Line
     resource_id = fields.String(required=True)
@@ -481,6 +578,8 @@ class LineSchema(_Lenient):
     reason = fields.String(load_default=None, allow_none=True)
     deciders = _tuple(fields.Email())
     waiting_since = fields.AwareDateTime(load_default=None, allow_none=True)
+    assignee = fields.Nested(AssigneeSchema, load_default=None, allow_none=True)
+    hours_delivered = fields.Float(load_default=None, allow_none=True)
 
 
 class OccurrenceSchema(_Lenient):
@@ -527,6 +626,9 @@ class BookingSnapshotSchema(_Lenient):
     lines = _tuple(fields.Nested(LineSchema))
     decided = _tuple(fields.String())
     freed = _tuple(fields.String())
+    category = fields.Nested(LabelSchema, load_default=None, allow_none=True)
+    unit = fields.Nested(LabelSchema, load_default=None, allow_none=True)
+    recording = fields.Nested(RecordingSchema, load_default=None, allow_none=True)
     blank_if_none = ("description",)
 
 

@@ -45,6 +45,16 @@ def _exactly(kind: type) -> Convert:
 _string, _integer, _boolean = _exactly(str), _exactly(int), _exactly(bool)
 
 
+def _number(value: Any) -> float:
+    """A JSON number (never a bool), finite, as a float."""
+    if type(value) not in (int, float) or value != value or value in (_INF, -_INF):
+        raise _UNSURE
+    return float(value)
+
+
+_INF = float("inf")
+
+
 def _aware(value: Any) -> datetime:
     if type(value) is not str:
         raise _UNSURE
@@ -129,6 +139,8 @@ def _converter(field: fields.Field) -> Convert:
         base = _integer
     elif type(field) is fields.Boolean:
         base = _boolean
+    elif type(field) is fields.Float and not field.allow_nan:
+        base = _number
     elif type(field) is fields.AwareDateTime and field.default_timezone is None:
         if field.format not in (None, "iso", "iso8601"):
             raise NotImplementedError(field)

@@ -50,6 +50,24 @@ def envelopes() -> list[dict]:
             freed=["r2"],
             extra_field="ignored",
         ),
+        factories.envelope(
+            "booking.assigned",
+            category={"slug": "seminar", "name_sv": "Seminarium", "name_en": "Seminar"},
+            unit={"slug": "econ", "name_sv": "Ekonomi", "name_en": ""},
+            recording={"photo": True, "film": False, "notice": "N", "opt_outs": ["p@x.org"]},
+            lines=[
+                dict(
+                    factories.line(),
+                    assignee={"kind": "staff", "email": "f@example.org", "name": "F"},
+                    hours_delivered=2.5,
+                ),
+                dict(
+                    factories.line("r2"),
+                    assignee={"kind": "supplier", "supplier_id": "s1", "name": "Foto AB"},
+                    hours_delivered=3,
+                ),
+            ],
+        ),
         factories.resource_envelope(former_slugs=["old"], managers=["m@example.org"]),
         factories.user_changed("u@example.org", revoked_tokens=["t"], ended_sessions=["s"]),
         make_envelope(
@@ -67,7 +85,7 @@ def envelopes() -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_the_fast_path_gives_what_the_schema_gives(index):
     body = envelopes()[index]
     fast = fastload.load_event(body)

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
     false,
+    func,
+    select,
+    true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from shared.db import UTCDateTime, utcnow
 from shared.outbox import OutboxMixin
@@ -234,6 +241,14 @@ class Booking(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the event is and who organises it: slugs of the lists admins keep (no foreign
+    # key, like ``team_id``: a list entry is retired, never deleted).
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    unit: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    # Will participants and speakers be photographed or filmed, and how they are told.
+    recording_photo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    recording_film: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    recording_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organiser: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     lines: Mapped[list[BookingLine]] = relationship(
@@ -270,8 +285,93 @@ class BookingLine(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who does the job: "staff" (``assignee_email``) or "supplier" (``supplier_id``); and
+    # the hours delivered, recorded after the event (None: as booked).
+    assignee_kind: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    assignee_email: Mapped[str | None] = mapped_column(String(254), nullable=True, index=True)
+    supplier_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    hours_delivered: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), nullable=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     resource: Mapped[Resource] = relationship(lazy="selectin")
+
+
+class ListEntry:
+    """An entry of a list admins keep, named in both languages; retired, never deleted
+    (bookings keep its slug)."""
+
+    slug: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_sv: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Category(ListEntry, Base):
+    """What kind of event a request is (seminar, conference, public lecture, ...)."""
+
+    __tablename__ = "categories"
+
+
+class Unit(ListEntry, Base):
+    """Who organises an event: a department or the school office."""
+
+    __tablename__ = "units"
+
+
+class Supplier(Base):
+    """An external supplier on a procured agreement (its reference, hourly rate and the
+    dates it is valid), who can be assigned a line's job."""
+
+    __tablename__ = "suppliers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    agreement_ref: Mapped[str] = mapped_column(String(100))
+    hourly_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="SEK", server_default="SEK")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecordingOptOut(Base):
+    """A participant who asked not to be photographed or filmed at one booking's event
+    (by the personal link in their invitation)."""
+
+    __tablename__ = "recording_opt_outs"
+
+    booking_id: Mapped[str] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# A booking's opt-outs, read with the booking itself (one line each, in no order): no
+# statement of their own wherever bookings are read. Kept through a flush; a new booking
+# starts with none and an opt-out sets the value it writes (see the repositories).
+Booking.opt_out_emails = column_property(
+    select(func.aggregate_strings(RecordingOptOut.email, "\n"))
+    .where(RecordingOptOut.booking_id == Booking.id)
+    .correlate_except(RecordingOptOut)
+    .scalar_subquery(),
+    expire_on_flush=False,
+)
+
+
+def opt_outs_of(booking: Booking) -> tuple[str, ...]:
+    """The addresses ``Booking.opt_out_emails`` holds, sorted."""
+    return tuple(sorted(filter(None, (booking.opt_out_emails or "").split("\n"))))
+
+
+def opt_out_text(emails: Iterable[str]) -> str:
+    """Opt-outs as ``Booking.opt_out_emails`` holds them (one a line)."""
+    return "\n".join(sorted(emails))
 
 
 class DecisionLinkUse(Base):

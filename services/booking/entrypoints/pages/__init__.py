@@ -7,6 +7,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     errors,
     grid_pages,
     navigation,
+    optout,
     password_pages,
     people_pages,
     queue,
