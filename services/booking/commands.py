@@ -237,6 +237,15 @@ class SuggestionQuery(TimeRange):
 
 
 @dataclass(frozen=True)
+class GridQuery(TimeRange):
+    """The free/busy grid of a range: the resources named (ids or slugs), else every active
+    one; of a kind when given."""
+
+    resource_ids: tuple[str, ...] = ()
+    kind: Kind | None = None
+
+
+@dataclass(frozen=True)
 class CheckRequest:
     """A time (once or a series) to check every resource against, as the request form does
     before sending; ``booking_id`` is the booking being changed (its own slots are free)."""

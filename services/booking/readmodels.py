@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.booking.domain import Actor, Conflict, may_decide_line, may_see_opt_outs
+from services.booking.domain.grid import GridBusy, GridSpan
 from shared import events
 
 # Opening hours as kept and shown: per weekday, ("HH:MM", "HH:MM") windows.
@@ -256,6 +257,21 @@ class BusyBlock:
     end: datetime
     booking_id: str | None
     title: str | None
+
+
+@dataclass(frozen=True)
+class GridView:
+    """The free/busy grid of a range: its resources, their approved and pending bookings
+    (as the reader may see them), opening hours and closures, and the hours of the day a
+    grid of them shows (``shown_hours``)."""
+
+    start: datetime
+    end: datetime
+    resources: tuple[ResourceView, ...]
+    busy: tuple[GridBusy, ...]
+    open: tuple[GridSpan, ...]
+    closed: tuple[GridSpan, ...]
+    hours: tuple[int, int]
 
 
 @dataclass(frozen=True)

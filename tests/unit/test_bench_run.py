@@ -77,7 +77,7 @@ def test_only_scripts_are_benches(tmp_path):
     (tmp_path / "load.py").write_text('if __name__ == "__main__":\n    pass\n')
     assert [p.name for p in run.benches(tmp_path)] == ["load.py"]
     assert "run.py" not in {p.name for p in run.benches()}
-    assert {"booking.py", "series.py", "login.py"} <= {p.name for p in run.benches()}
+    assert {"booking.py", "series.py", "login.py", "grid.py"} <= {p.name for p in run.benches()}
 
 
 @pytest.mark.parametrize("path", run.benches(), ids=lambda p: p.name)

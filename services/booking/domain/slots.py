@@ -149,7 +149,12 @@ def as_seen_by(
 
 
 def _sees(actor: Actor, conflict: Conflict, decided: set[str]) -> bool:
-    if conflict.busy_only:
-        return False
-    public = conflict.visibility == Visibility.PUBLIC and conflict.status == Status.APPROVED
-    return public or conflict.organiser_id == actor.user_id or conflict.resource_id in decided
+    return not conflict.busy_only and sees(actor, conflict, decided)
+
+
+def sees(actor: Actor, seen: Conflict | HeldSlot, decided: set[str]) -> bool:
+    """Whether ``actor`` sees another booking's title on a resource: they organise it,
+    decide on the resource (``decided``: ids of the resources they decide, every one for
+    infra), or it is public and approved (the public feed shows it then)."""
+    public = seen.visibility == Visibility.PUBLIC and seen.status == Status.APPROVED
+    return public or seen.organiser_id == actor.user_id or seen.resource_id in decided

@@ -16,7 +16,7 @@ from services.booking.entrypoints.idempotency import idempotent
 from services.booking.persistence import models
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView
-from services.booking.usecases import bookings, queries, resources, teams, users
+from services.booking.usecases import bookings, grid, queries, resources, teams, users
 from shared.auth import current_principal, require_role
 from shared.openapi import ApiDoc
 from shared.requests import json_body, query_args
@@ -322,6 +322,19 @@ def suggestions():
         args["resource_ids"] = ",".join(request.args.getlist("resource_ids"))
     found = queries.suggest(ctx(), s.SuggestionQuerySchema().load(args))
     return jsonify(SUGGESTIONS_OUT.dump(found))
+
+
+@endpoint(
+    "/grid",
+    "GET",
+    summary="The free/busy grid of at most 31 days: resources, their approved bookings and "
+    "pending requests (titles only where the reader may see them), opening hours, closures",
+    query=s.GridQuerySchema,
+    answer=s.GridOut,
+)
+def free_busy_grid():
+    found = grid.read_grid(ctx(), current_principal(), query_args(s.GridQuerySchema()))
+    return jsonify(s.GridOut().dump(found))
 
 
 # --- bookings ---------------------------------------------------------------------------------

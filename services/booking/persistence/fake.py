@@ -116,6 +116,14 @@ class FakeResources(ResourceRepository):
             key=lambda r: r.name,
         )
 
+    def shown(self, kind: str | None = None, keys: Sequence[str] = ()) -> list[Resource]:
+        if keys:
+            found = pick_resources(list(self.store.resources.values()), keys)
+        else:
+            found = [r for r in self.store.resources.values() if r.active]
+        found = [r for r in found if kind is None or r.kind == kind]
+        return sorted(found, key=lambda r: (r.kind, r.name))
+
     def _all_closures(self) -> list[Closure]:
         """Committed closures, and this unit's own (a database sees its transaction's)."""
         staged = [c for c in self.staged if isinstance(c, Closure)]
@@ -288,6 +296,12 @@ class FakeSlots(SlotRepository):
             for h in self._held({Status.APPROVED})
             if h.resource_id == resource_id and h.block.overlaps(span)
         ]
+
+    def during(self, resource_ids: Sequence[str], span: Interval) -> list[HeldSlot]:
+        ids = set(resource_ids)
+        held = self._held({Status.APPROVED, Status.PENDING})
+        found = [h for h in held if h.resource_id in ids and h.block.overlaps(span)]
+        return sorted(found, key=lambda h: (h.resource_id, h.start))
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -64,6 +64,12 @@ class ResourceRepository(ABC):
         """The resources a team decides, by name; ``lock`` holds them until the commit."""
 
     @abstractmethod
+    def shown(self, kind: str | None = None, keys: Sequence[str] = ()) -> list[models.Resource]:
+        """The resources a grid shows: those named by ``keys`` (ids or slugs; a rule
+        violation on ``resource_ids`` for an unknown one), else every active one; of
+        ``kind`` when given; by kind and name, their deciders loaded, in one statement."""
+
+    @abstractmethod
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[models.Closure]:
         """Closures of these resources overlapping ``span``, soonest first."""
 
@@ -185,6 +191,11 @@ class SlotRepository(ABC):
     @abstractmethod
     def busy(self, resource_id: str, span: Interval) -> list[HeldSlot]:
         """Approved slots of one resource overlapping ``span``, soonest first."""
+
+    @abstractmethod
+    def during(self, resource_ids: Sequence[str], span: Interval) -> list[HeldSlot]:
+        """Approved and pending slots of these resources whose blocks (buffers included)
+        overlap ``span``, by resource and start: one statement."""
 
 
 class UnitOfWork(shared_uow.UnitOfWork):

@@ -141,6 +141,28 @@ class SqlResources(ResourceRepository):
             stmt = stmt.with_for_update(of=Resource)
         return list(self.session.scalars(stmt).unique())
 
+    def shown(self, kind: str | None = None, keys: Sequence[str] = ()) -> list[Resource]:
+        stmt = (
+            select(Resource)
+            .options(
+                joinedload(Resource.managers),
+                joinedload(Resource.team).joinedload(Team.members),
+            )
+            .order_by(Resource.kind, Resource.name)
+        )
+        keys = list(keys)
+        if keys:
+            stmt = stmt.where(or_(Resource.id.in_(keys), Resource.slug.in_(keys)))
+        else:
+            stmt = stmt.where(Resource.active.is_(True))
+        found = list(self.session.scalars(stmt).unique())
+        named = {r.id for r in pick_resources(found, keys)} if keys else None
+        return [
+            r
+            for r in found
+            if (named is None or r.id in named) and (kind is None or r.kind == kind)
+        ]
+
     def closures(self, resource_ids: Iterable[str], span: Interval) -> list[Closure]:
         params = {"resource_ids": list(resource_ids), "start": span.start, "end": span.end}
         return list(self.session.scalars(CLOSURES_DURING, params))
@@ -461,4 +483,19 @@ class SqlSlots(SlotRepository):
                 Slot.block_end > span.start,
             )
             .order_by(Slot.start)
+        )
+
+    def during(self, resource_ids: Sequence[str], span: Interval) -> list[HeldSlot]:
+        if not resource_ids:
+            return []
+        return self._held(
+            self._select()
+            .where(
+                Slot.resource_id.in_(list(resource_ids)),
+                or_(Slot.holds.is_(True), Slot.pending.is_(True)),
+                Slot.block_start >= span.start - MAX_BLOCK_LENGTH,
+                Slot.block_start < span.end,
+                Slot.block_end > span.start,
+            )
+            .order_by(Slot.resource_id, Slot.start)
         )

@@ -206,3 +206,42 @@ class BusyBlockOut(SpanOut):
     booking_id = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
     kind = fields.String()
+
+
+class GridBusyOut(SpanOut):
+    """A booking's time on a resource: ``approved`` (it holds it) or ``pending`` (a request
+    wants it); ``buffer_end`` is where the resource's buffer after it ends. ``title`` and
+    ``booking_id`` only where the reader may see the booking (else it is only busy)."""
+
+    resource_id = fields.String(required=True)
+    status = enum_field(Status, required=True)
+    buffer_end = ZonedDateTime(required=True)
+    title = fields.String()
+    booking_id = fields.String()
+
+    @post_dump
+    def _only_what_may_be_seen(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class GridSpanOut(SpanOut):
+    """A stretch of one resource's time inside its opening hours."""
+
+    resource_id = fields.String(required=True)
+
+
+class GridClosedOut(GridSpanOut):
+    """A closure of a resource, with its reason."""
+
+    reason = fields.String()
+
+
+class GridOut(Schema):
+    """The free/busy grid of a range (``GET /api/v1/grid``)."""
+
+    start = ZonedDateTime()
+    end = ZonedDateTime()
+    resources = fields.List(fields.Nested(ResourceOut))
+    busy = fields.List(fields.Nested(GridBusyOut))
+    open = fields.List(fields.Nested(GridSpanOut))
+    closed = fields.List(fields.Nested(GridClosedOut))

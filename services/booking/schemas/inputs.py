@@ -3,6 +3,7 @@ request or a resource, as a PATCH is, into the change command)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
@@ -18,6 +19,7 @@ from services.booking.commands import (
     ChangeTeam,
     CreateResource,
     CreateTeam,
+    GridQuery,
     OpenRange,
     RejectBooking,
     ResourceQuery,
@@ -26,6 +28,7 @@ from services.booking.commands import (
     TimeRange,
 )
 from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES, MAX_OCCURRENCE_LENGTH
+from services.booking.domain.grid import MAX_GRID_DAYS
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
@@ -362,3 +365,40 @@ class ResourceQuerySchema(StrictSchema):
     @post_load
     def _query(self, data: dict[str, Any], **_: Any) -> ResourceQuery:
         return ResourceQuery(**data)
+
+
+MAX_GRID_RESOURCES = 100
+
+
+class GridQuerySchema(StrictSchema):
+    """A range of at most ``MAX_GRID_DAYS`` days, and which resources: ids or slugs,
+    comma-separated (every active one when left out), of a kind when given."""
+
+    start = ZonedDateTime(required=True)
+    end = ZonedDateTime(required=True)
+    resource_ids = fields.String(
+        validate=validate.Length(max=MAX_GRID_RESOURCES * 81),
+        metadata={"description": "ids or slugs, comma-separated"},
+    )
+    kind = enum_field(Kind)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        end_after_start(data)
+        longest = timedelta(days=MAX_GRID_DAYS)
+        if "start" in data and "end" in data and data["end"] - data["start"] > longest:
+            raise ValidationError(Msg("range_at_most_days", days=MAX_GRID_DAYS), "end")
+
+    @validates("resource_ids")
+    def _few_enough(self, value: str, **_: Any) -> None:
+        if len(_grid_keys(value)) > MAX_GRID_RESOURCES:
+            raise ValidationError(Msg("too_many_items", max=MAX_GRID_RESOURCES))
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> GridQuery:
+        keys = tuple(_grid_keys(data.pop("resource_ids", "")))
+        return GridQuery(**data, resource_ids=keys)
+
+
+def _grid_keys(value: str) -> list[str]:
+    return list(dict.fromkeys(k.strip() for k in value.split(",") if k.strip()))

@@ -5,6 +5,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     decide,
     decisions,
     errors,
+    grid_pages,
     navigation,
     optout,
     password_pages,

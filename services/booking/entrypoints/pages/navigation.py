@@ -18,6 +18,7 @@ SECTIONS = {
     "pages.request_page": "mine",
     "pages.edit_request": "mine",
     "pages.queue_page": "queue",
+    "pages.grid_page": "grid",
     "pages.resources_page": "resources",
     "pages.new_resource": "resources",
     "pages.edit_resource": "resources",
@@ -49,6 +50,7 @@ def navigation() -> dict[str, Any]:
     links = [
         {"href": url_for("pages.new_request"), "label": t("nav_new_request"), "id": "new"},
         {"href": url_for("pages.my_requests"), "label": t("nav_my_requests"), "id": "mine"},
+        {"href": url_for("pages.grid_page"), "label": t("nav_grid"), "id": "grid"},
     ]
     waiting = queue_size()
     if waiting is not None:
