@@ -13,6 +13,7 @@ policy does not govern, and any page of any test can be checked as it is served.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -121,6 +122,7 @@ class Audit:
     def __init__(self) -> None:
         self.found: dict[str, list[Violation]] = {}
         self.checked = 0
+        self.seconds = 0.0  # spent in axe
 
     def check(self, page: Any, name: str, *, expand: bool = True) -> None:
         """The page as it is now, at both widths (it is left at the width it had); with
@@ -132,13 +134,16 @@ class Audit:
         language = page.locator("html").get_attribute("lang") or "?"
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(viewport)
+            started = time.monotonic()
             found = violations(page)
+            self.seconds += time.monotonic() - started
             self.checked += 1
             if found:
                 self.found[f"{name} [{language}, {label}] {page.url}"] = found
         page.set_viewport_size(size)
 
     def assert_clean(self) -> None:
+        print(f"axe-core: {self.checked} page views in {self.seconds:.1f} s")
         assert self.checked, "no page was checked"
         assert not self.found, (
             f"axe-core found violations of WCAG 2.1 AA on {len(self.found)} of "
