@@ -40,6 +40,44 @@ RUN = """tags => axe.run(document, {
 })))"""
 
 
+# axe leaves focus visibility alone: each element one can Tab to is focused in turn and must
+# gain a ring (an outline, or a box-shadow it did not have) on itself or, for an input drawn
+# by its label (opacity 0), on that label. Frames are left out: the focus is then inside the
+# frame's document, and no selector of the page around it matches the frame.
+FOCUS_RINGS = """() => {
+    const tabbable = "a[href], button, input:not([type=hidden]), select, textarea, summary, "
+        + "[tabindex]:not([tabindex='-1'])";
+    const look = el => {
+        const style = getComputedStyle(el);
+        const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+        return {outline, shadow: style.boxShadow};
+    };
+    const shown = el =>
+        el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+    const missing = [];
+    const before = document.activeElement;
+    for (const el of document.querySelectorAll(tabbable)) {
+        if (el.disabled || !shown(el)) continue;
+        const drawn = [el, ...(el.labels || [])];
+        if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+        const unfocused = drawn.map(look);
+        el.focus({preventScroll: true, focusVisible: true});
+        if (document.activeElement !== el) continue;
+        const ringed = drawn.map(look).some(
+            (now, i) => (now.outline && !unfocused[i].outline) || now.shadow !== unfocused[i].shadow
+        );
+        if (!ringed) {
+            const id = el.id ? "#" + el.id : "";
+            const name = el.getAttribute("name") ? `[name=${el.getAttribute("name")}]` : "";
+            const words = (el.innerText || el.value || "").trim().slice(0, 40);
+            missing.push(`${el.tagName.toLowerCase()}${id}${name} "${words}"`);
+        }
+    }
+    if (before && before.focus) before.focus({preventScroll: true});
+    return missing;
+}"""
+
+
 @dataclass(frozen=True)
 class Node:
     target: str
@@ -98,6 +136,19 @@ def violations(page: Any, tags: tuple[str, ...] = WCAG_21_AA) -> list[Violation]
     ]
 
 
+def focus_without_ring(page: Any) -> list[Violation]:
+    """The elements of the page that show no ring when focused (WCAG 2.4.7), as one
+    violation; empty when every one does."""
+    page.keyboard.press("Tab")  # the keyboard's way of focusing, as :focus-visible tells it
+    missing = page.evaluate(FOCUS_RINGS)
+    if not missing:
+        return []
+    nodes = tuple(Node(target, "") for target in missing)
+    help = "Focused elements must show a focus indicator (no outline or box-shadow appears)"
+    url = "https://www.w3.org/WAI/WCAG21/Understanding/focus-visible"
+    return [Violation("focus-visible", "serious", help, url, nodes)]
+
+
 def report(found: dict[str, list[Violation]]) -> str:
     """Each page's violations, readable: the page, then rule, impact, help and the elements."""
     parts = []
@@ -116,8 +167,9 @@ def assert_accessible(page: Any, where: str = "") -> None:
 
 
 class Audit:
-    """Pages checked one after another, each at desktop and phone width; every violation is
-    kept and reported together at the end, so one run shows all there is to fix."""
+    """Pages checked one after another, each at desktop and phone width (and, at desktop,
+    for a focus ring on everything one can Tab to); every violation is kept and reported
+    together at the end, so one run shows all there is to fix."""
 
     def __init__(self) -> None:
         self.found: dict[str, list[Violation]] = {}
@@ -135,7 +187,7 @@ class Audit:
         for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(viewport)
             started = time.monotonic()
-            found = violations(page)
+            found = violations(page) + (focus_without_ring(page) if label == "desktop" else [])
             self.seconds += time.monotonic() - started
             self.checked += 1
             if found:
