@@ -2,8 +2,9 @@
 English, at desktop and phone width, as the person who sees it: one ``evenemang up --demo``
 and one browser. The pages are reached the way people reach them (a request sent, a form
 with its errors, a slot taken, the queue, a decision link from the mail sink, the admin's
-pages, the error pages); any violation fails the test with the page, the rule, its impact,
-the elements and what to fix."""
+pages, the error pages, each mail's HTML); any violation, or an element one can Tab to that
+shows no focus ring, fails the test with the page, the rule, its impact, the elements and
+what to fix."""
 
 from __future__ import annotations
 
