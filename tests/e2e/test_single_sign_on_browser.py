@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.axe import Audit, require_axe
 from tests.support.browser import SCREENSHOTS, Screenshots, chromium, new_page, require_browser
 from tests.support.openid_provider import (
     CLIENT_ID,
@@ -46,6 +47,8 @@ def through_the_provider(page, issuer: str, login: str, password: str, *, allow=
 def test_logging_in_with_the_university_account_in_a_browser(config, tmp_path):
     require_browser()
     require_node_provider()
+    require_axe()
+    audit = Audit()
     shots = Screenshots(SCREENSHOTS.parent / "screenshots-single-sign-on")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -65,6 +68,7 @@ def test_logging_in_with_the_university_account_in_a_browser(config, tmp_path):
             ann.goto("/bookings")
             assert "/login?next=" in ann.url
             shots.take(ann, "login with university account")
+            audit.check(ann, "login with the university account")
             ann.get_by_role("link", name="Log in with your university account").click()
             through_the_provider(ann, provider.issuer, "ann", ANN.password)
             ann.wait_for_url(f"{suite.url}/bookings")
@@ -96,9 +100,12 @@ def test_logging_in_with_the_university_account_in_a_browser(config, tmp_path):
             assert bo.inner_text("h1") == "Inloggningen med ditt universitetskonto gick inte"
             assert "access_denied" in bo.inner_text("main")
             shots.take(bo, "login cancelled swedish")
+            audit.check(bo, "login with the university account failed")
             bo.get_by_role("link", name="In English").click()
             assert bo.inner_text("h1") == "Logging in with your university account did not work"
+            audit.check(bo, "login with the university account failed")
             bo.get_by_role("link", name="På svenska").click()
             bo.get_by_role("link", name="Försök igen").click()
             bo.wait_for_url(f"{provider.issuer}/**")  # the provider again, a fresh login
     assert shots.taken and all(path.stat().st_size > 0 for path in shots.taken)
+    audit.assert_clean()
