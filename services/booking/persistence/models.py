@@ -361,7 +361,10 @@ class DecisionLinkUse(Base):
 
 class Occurrence(Base):
     __tablename__ = "occurrences"
-    __table_args__ = (UniqueConstraint("booking_id", "n"),)
+    __table_args__ = (
+        UniqueConstraint("booking_id", "n"),
+        Index("ix_occurrences_start", "start"),  # the reports' periods
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))

@@ -1,0 +1,27 @@
+"""an index of occurrences by start, for the reports
+
+Every report finds its occurrences by the period their start falls in (a range of
+``occurrences.start`` per week, month or year); without an index each period walked every
+occurrence there is.
+
+Revision ID: booking_0014
+Revises: booking_0010
+Create Date: 2026-12-03 09:40:00.000000
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "booking_0014"
+down_revision: str | None = "booking_0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_occurrences_start", "occurrences", ["start"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_occurrences_start", table_name="occurrences")
