@@ -279,7 +279,7 @@ class BookingLine(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Who does the job: "staff" (``assignee_email``) or "supplier" (``supplier_id``); and

@@ -10,7 +10,7 @@ which are clipped to each week (or month) they cover."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -23,11 +23,13 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from services.booking.commands import ReportQuery
+from services.booking.domain.model import MAX_OCCURRENCE_LENGTH
 from services.booking.domain.reporting import EPOCH_MONDAY, WEEK_SECONDS, OffsetSpan, Period
 from services.booking.persistence.models import (
     Booking,
@@ -87,10 +89,14 @@ def _kept(stmt: Select, query: ReportQuery, *, line_filter: bool) -> Select:
     return stmt
 
 
-def longest_occurrence(session: Session) -> timedelta:
-    """The longest occurrence there is (how far back a period looks for ones running into
-    it)."""
-    found = session.scalar(select(func.max(_seconds())))
+def longest_occurrence(session: Session, start: datetime, end: datetime) -> timedelta:
+    """The longest occurrence starting in [start - the longest allowed, end): how far back
+    a period looks for the ones running into it (a range of the index by start)."""
+    found = session.scalar(
+        select(func.max(_seconds())).where(
+            Occurrence.start >= start - MAX_OCCURRENCE_LENGTH, Occurrence.start < end
+        )
+    )
     return timedelta(seconds=int(found or 0))
 
 
@@ -150,7 +156,8 @@ def _venue_lines(stmt: Select) -> Select:
 def booked_seconds(session: Session, query: ReportQuery, periods: Sequence[Period]) -> list[Any]:
     """(venue id, period, seconds): approved venue lines × active occurrences of approved
     bookings, each occurrence clipped to the period."""
-    table = _periods(periods, longest_occurrence(session))
+    reach = longest_occurrence(session, periods[0].start, periods[-1].end)
+    table = _periods(periods, reach)
     o_start, o_end = epoch(Occurrence.start), epoch(Occurrence.end)
     overlap = least(o_end, table.c.end_s) - greatest(o_start, table.c.start_s)
     stmt = (
@@ -178,33 +185,42 @@ def busy_hours(
 ) -> list[Any]:
     """(hour of the week 0..167 in local time, seconds booked): each active occurrence of
     an approved venue line starting in [start, end), spread over the local hours it covers
-    (placed by the offset at its start)."""
+    (placed by the offset at its start). The occurrences are first counted by (second of
+    the local week they start at, length), so the spreading works on a few groups."""
     offsets = rows_table(
         "offsets",
         [("start", UTCDateTime()), ("end", UTCDateTime()), ("offset", Integer())],
         [(s.start, s.end, s.offset) for s in spans],
     )
-    hours = int(longest_occurrence(session).total_seconds()) // 3600 + 2
-    steps = number_table("steps", min(hours, 7 * 24))
     local = epoch(Occurrence.start) + offsets.c.offset - EPOCH_MONDAY
-    length = _seconds()
-    into_hour = local % 3600
-    cell_from = steps.c.k * 3600 - into_hour  # the hour's start, after the occurrence's
-    seconds = least(length, cell_from + 3600) - greatest(literal(0), cell_from)
-    cell = (local / 3600 + steps.c.k) % (WEEK_SECONDS // 3600)
-    stmt = (
-        select(cell.label("cell"), func.sum(seconds).label("seconds"))
-        .select_from(Occurrence)
-        .join(
-            offsets,
-            and_(Occurrence.start >= offsets.c.start, Occurrence.start < offsets.c.end),
+    starts = select(
+        (local % WEEK_SECONDS).label("at"),
+        _seconds().label("length"),
+        func.count().label("times"),
+    ).select_from(Occurrence)
+    starts = _venue_lines(
+        starts.join(
+            offsets, and_(Occurrence.start >= offsets.c.start, Occurrence.start < offsets.c.end)
         )
-        .join(steps, steps.c.k * 3600 < into_hour + length)
-        .where(Occurrence.start >= start, Occurrence.start < end)
+    ).where(Occurrence.start >= start, Occurrence.start < end)
+    grouped = (
+        _kept(starts, query, line_filter=True)
+        .group_by(local % WEEK_SECONDS, _seconds())
+        .subquery("starts")
+    )
+    hours = int(longest_occurrence(session, start, end).total_seconds()) // 3600 + 2
+    steps = number_table("steps", min(hours, WEEK_SECONDS // 3600))
+    into_hour = grouped.c.at % 3600
+    cell_from = steps.c.k * 3600 - into_hour  # the hour's start, after the occurrence's
+    seconds = least(grouped.c.length, cell_from + 3600) - greatest(literal(0), cell_from)
+    cell = (grouped.c.at / 3600 + steps.c.k) % (WEEK_SECONDS // 3600)
+    stmt = (
+        select(cell.label("cell"), func.sum(seconds * grouped.c.times).label("seconds"))
+        .select_from(grouped)
+        .join(steps, steps.c.k * 3600 < into_hour + grouped.c.length)
         .group_by(cell)
     )
-    stmt = _venue_lines(stmt)
-    return list(session.execute(_kept(stmt, query, line_filter=True)))
+    return list(session.execute(stmt))
 
 
 # --- services --------------------------------------------------------------------------------
@@ -215,23 +231,28 @@ def service_hours(session: Session, query: ReportQuery, periods: Sequence[Period
     cost) in hours, per service or studio line × active occurrence (counted in the period
     of its start). Delivered hours: the line's recorded hours shared over its occurrences
     in proportion to their length, or the booked hours while none are recorded; cost: the
-    supplier's hours at its agreement's hourly rate."""
+    supplier's hours at its agreement's hourly rate; rate: the lowest hourly rate of the
+    suppliers assigned these lines whose agreements are valid on some day of the report."""
     table = _periods(periods)
     length = _seconds()
-    recorded = select(BookingLine.booking_id).where(BookingLine.hours_delivered.is_not(None))
-    totals = (
-        select(Occurrence.booking_id, func.sum(length).label("total"))
-        .where(Occurrence.status == ACTIVE, Occurrence.booking_id.in_(recorded))
-        .group_by(Occurrence.booking_id)
-        .subquery("totals")
+    inner = aliased(Occurrence)
+    total = (  # the line's booked seconds: read only for a line with hours recorded
+        select(func.sum(epoch(inner.end) - epoch(inner.start)))
+        .where(inner.booking_id == Booking.id, inner.status == ACTIVE)
+        .correlate(Booking)
+        .scalar_subquery()
     )
     hours = length / 3600.0
     delivered = case(
         (BookingLine.hours_delivered.is_(None), hours),
-        else_=BookingLine.hours_delivered * length / func.nullif(totals.c.total, 0),
+        else_=BookingLine.hours_delivered * length / func.nullif(total, 0),
     )
     approved = and_(
         BookingLine.status == LineStatus.APPROVED.value, Booking.status == Status.APPROVED.value
+    )
+    valid = and_(  # an agreement valid on some day of the report
+        Supplier.valid_from <= query.last,
+        or_(Supplier.valid_to.is_(None), Supplier.valid_to >= query.first),
     )
     staff = and_(approved, BookingLine.assignee_kind == "staff")
     supplier = and_(approved, BookingLine.assignee_kind == "supplier")
@@ -249,6 +270,7 @@ def service_hours(session: Session, query: ReportQuery, periods: Sequence[Period
             when(staff, delivered).label("in_house"),
             when(supplier, delivered).label("supplier"),
             when(supplier, delivered * Supplier.hourly_rate).label("supplier_cost"),
+            func.min(case((valid, Supplier.hourly_rate), else_=null())).label("rate"),
         )
         .select_from(table)
         .join(Occurrence, and_(Occurrence.start >= table.c.start, Occurrence.start < table.c.end))
@@ -258,27 +280,10 @@ def service_hours(session: Session, query: ReportQuery, periods: Sequence[Period
             Resource, and_(Resource.id == BookingLine.resource_id, Resource.kind.in_(SERVICE_KINDS))
         )
         .outerjoin(Supplier, Supplier.id == BookingLine.supplier_id)
-        .outerjoin(totals, totals.c.booking_id == Booking.id)
         .where(Occurrence.status == ACTIVE)
         .group_by(BookingLine.resource_id, table.c.label)
     )
     return list(session.execute(_kept(stmt, query, line_filter=True)))
-
-
-def reference_rates(session: Session, first: date, last: date) -> dict[str, float]:
-    """Per service: the lowest hourly rate among the agreements, valid at some time in
-    [first, last], of the suppliers assigned lines of that service (what in-house hours
-    would have cost)."""
-    stmt = (
-        select(BookingLine.resource_id, func.min(Supplier.hourly_rate))
-        .join(Supplier, Supplier.id == BookingLine.supplier_id)
-        .where(
-            Supplier.valid_from <= last,
-            or_(Supplier.valid_to.is_(None), Supplier.valid_to >= first),
-        )
-        .group_by(BookingLine.resource_id)
-    )
-    return {resource: float(rate) for resource, rate in session.execute(stmt)}
 
 
 # --- decisions -------------------------------------------------------------------------------
@@ -302,38 +307,50 @@ def _decided(query: ReportQuery, start: datetime, end: datetime, key: ColumnElem
     )
 
 
+OVERALL = "*"  # the key of the row over every team
+
+
 def decision_times(
-    session: Session, query: ReportQuery, start: datetime, end: datetime, *, by_team: bool
+    session: Session, query: ReportQuery, start: datetime, end: datetime
 ) -> list[Any]:
-    """(team id or 'all', decided, declined, then for the median and the 90th percentile
-    the seconds at the lower position and the next): lines decided in [start, end), from
-    the request (the booking's creation) to the line's decision. The positions come from
-    row_number over the ordered durations (SQLite has no percentile function)."""
-    key = func.coalesce(Resource.team_id, "") if by_team else literal("all", String())
+    """(team id ('' for none, :data:`OVERALL` for all of them), decided, declined, then
+    for the median and the 90th percentile the seconds at the lower position and the
+    next): lines decided in [start, end), from the request (the booking's creation) to the
+    line's decision. Positions come from row_number over the ordered durations (SQLite has
+    no percentile function), per team and over all, in one pass over the lines."""
+    key = func.coalesce(Resource.team_id, "")
     waited = epoch(BookingLine.decided_at) - epoch(Booking.created_at)
+    whole = (None, None)  # the count over the same window as the rank: one sort for both
     ranked = (
         _decided(query, start, end, key)
         .add_columns(
             waited.label("waited"),
             BookingLine.status.label("status"),
             func.row_number().over(partition_by=key, order_by=waited).label("rank"),
-            func.count().over(partition_by=key).label("n"),
+            func.count().over(partition_by=key, order_by=waited, rows=whole).label("n"),
+            func.row_number().over(order_by=waited).label("rank_all"),
+            func.count().over(order_by=waited, rows=whole).label("n_all"),
         )
-        .subquery("ranked")
+        .cte("ranked")
     )
-    columns: list[ColumnElement] = [
-        ranked.c.key,
-        func.count().label("decided"),
-        func.sum(case((ranked.c.status == LineStatus.DECLINED.value, 1), else_=0)).label(
-            "declined"
-        ),
-    ]
-    for name, fraction in FRACTIONS.items():
-        low = floor_int(1 + fraction * (ranked.c.n - 1))
-        for suffix, position in (("low", low), ("next", low + 1)):
-            value = func.max(case((ranked.c.rank == position, ranked.c.waited), else_=null()))
-            columns.append(value.label(f"{name}_{suffix}"))
-    return list(session.execute(select(*columns).group_by(ranked.c.key)))
+
+    def figures(group: ColumnElement, rank: ColumnElement, n: ColumnElement) -> Select:
+        declined = case((ranked.c.status == LineStatus.DECLINED.value, 1), else_=0)
+        columns: list[ColumnElement] = [
+            group.label("key"),
+            func.count().label("decided"),
+            func.coalesce(func.sum(declined), 0).label("declined"),
+        ]
+        for name, fraction in FRACTIONS.items():
+            low = floor_int(1 + fraction * (n - 1))
+            for suffix, position in (("low", low), ("next", low + 1)):
+                value = func.max(case((rank == position, ranked.c.waited), else_=null()))
+                columns.append(value.label(f"{name}_{suffix}"))
+        return select(*columns)
+
+    teams = figures(ranked.c.key, ranked.c.rank, ranked.c.n).group_by(ranked.c.key)
+    overall = figures(literal(OVERALL, String()), ranked.c.rank_all, ranked.c.n_all)
+    return list(session.execute(union_all(teams, overall)))
 
 
 def declined_reasons(

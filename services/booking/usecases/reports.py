@@ -11,8 +11,9 @@ active occurrences; *approved* those approved on an approved booking; *declined*
 declined. *Delivered* hours are recorded per line (else as booked); *in-house* are lines
 assigned to staff, *supplier* those assigned to a supplier, costed at that supplier's
 hourly rate. What the in-house hours *would have cost*: those hours at the *reference
-rate* of the service, the lowest hourly rate among the agreements (valid at some time in
-the report's period) of the suppliers assigned lines of that same service. A *decision
+rate* of the service, the lowest hourly rate among the suppliers assigned lines of that
+same service in the report (occurrences in its period) whose agreements are valid on
+some day of it; none (null) when no supplier did that service then. A *decision
 time* runs from the request (the booking's creation) to the line's decision."""
 
 from __future__ import annotations
@@ -204,9 +205,13 @@ def _services(ctx: Context, session: Session, query: ReportQuery, language: str)
     group = "all" if query.group == "resource" else query.group
     periods = cal.periods(query.first, query.last, group, ctx.zone)
     named = sql.names(session, language)["resource"]
-    rates = sql.reference_rates(session, query.first, query.last)
+    found = sql.service_hours(session, query, periods)
+    rates: dict[str, float] = {}  # per service, the lowest over the report
+    for resource, *_, rate in found:
+        if rate is not None:
+            rates[resource] = min(float(rate), rates.get(resource, float(rate)))
     rows = []
-    for resource, label, *figures in sql.service_hours(session, query, periods):
+    for resource, label, *figures, _ in found:
         requested, approved, declined, in_house, supplier, cost = (_round(f) for f in figures)
         rate = rates.get(resource)
         rows.append(
@@ -260,8 +265,9 @@ def _decision_figures(row: Any) -> dict[str, Any]:
 
 def _decisions(ctx: Context, session: Session, query: ReportQuery, language: str) -> Report:
     start, end = _span(ctx, query)
-    overall = sql.decision_times(session, query, start, end, by_team=False)
-    totals = _decision_figures(overall[0]) if overall else {"decided": 0, "declined": 0}
+    found = sql.decision_times(session, query, start, end)
+    overall = next(row for row in found if row.key == sql.OVERALL)
+    totals = _decision_figures(overall) if overall.decided else {"decided": 0, "declined": 0}
     if query.group == "reason":
         rows = [
             {"reason": reason, "lines": lines}
@@ -269,11 +275,11 @@ def _decisions(ctx: Context, session: Session, query: ReportQuery, language: str
         ]
         return Report("decisions", "reason", ("reason", "lines"), rows, totals)
     teams = sql.names(session, language)["team"]
-    rows = []
-    for row in sql.decision_times(session, query, start, end, by_team=True):
-        rows.append(
-            {"team": row.key or None, "team_name": teams.get(row.key)} | _decision_figures(row)
-        )
+    rows = [
+        {"team": row.key or None, "team_name": teams.get(row.key)} | _decision_figures(row)
+        for row in found
+        if row.key != sql.OVERALL
+    ]
     rows.sort(key=lambda r: (r["team_name"] is None, r["team_name"] or ""))
     columns = ("team", "team_name", "decided", "declined", "declined_share")
     return Report("decisions", "team", (*columns, "median_hours", "p90_hours"), rows, totals)

@@ -1,8 +1,8 @@
-"""an index of occurrences by start, for the reports
+"""indexes for the reports: occurrences by start, lines by decision time
 
 Every report finds its occurrences by the period their start falls in (a range of
-``occurrences.start`` per week, month or year); without an index each period walked every
-occurrence there is.
+``occurrences.start`` per week, month or year), and the decision times their lines by when
+they were decided; without these indexes each walked every occurrence or line there is.
 
 Revision ID: booking_0014
 Revises: booking_0010
@@ -21,7 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index("ix_occurrences_start", "occurrences", ["start"], unique=False)
+    op.create_index(
+        "ix_booking_resources_decided_at", "booking_resources", ["decided_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_booking_resources_decided_at", table_name="booking_resources")
     op.drop_index("ix_occurrences_start", table_name="occurrences")
