@@ -13,8 +13,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from services.booking.commands import ReportQuery
+from services.booking.entrypoints.report_words import HEADINGS, NAMES
 from services.booking.readmodels import Report
-from shared.messages import text
+from shared.messages import N_, text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv"
@@ -23,7 +24,7 @@ MEDIA = {"csv": CSV, "xlsx": XLSX}
 
 def heading(column: str, language: str) -> str:
     """A column's header in ``language``."""
-    return text(f"report_col_{column}", language)
+    return text(HEADINGS[column], language)
 
 
 def _cell(value: Any) -> Any:
@@ -42,14 +43,14 @@ def as_csv(report: Report, language: str) -> bytes:
 def as_xlsx(report: Report, language: str) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = text(f"report_{report.name}", language)[:31]
+    sheet.title = text(NAMES[report.name], language)[:31]
     sheet.append([heading(c, language) for c in report.columns])
     for row in report.rows:
         sheet.append([_cell(row.get(c)) for c in report.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
-    totals = book.create_sheet(text("report_totals", language)[:31])
+    totals = book.create_sheet(text(N_("report_totals"), language)[:31])
     for key, value in report.totals.items():
         totals.append([heading(key, language), _cell(value)])
     out = io.BytesIO()

@@ -31,7 +31,7 @@ from services.booking.domain import reporting as cal
 from services.booking.persistence import reports as sql
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import Report
-from shared.messages import Msg
+from shared.messages import N_, Msg
 
 REPORTS = ("events", "occupancy", "services", "decisions")
 GROUPS = {
@@ -42,9 +42,9 @@ GROUPS = {
 }
 TOP_REASONS = 10
 UNKNOWN = {
-    "unit": "report_unknown_unit",
-    "category": "report_unknown_category",
-    "resource": "report_unknown_resource",
+    "unit": N_("report_unknown_unit"),
+    "category": N_("report_unknown_category"),
+    "resource": N_("report_unknown_resource"),
 }
 
 
@@ -334,3 +334,14 @@ def bookings_export(ctx: Context, actor: Actor, query: ReportQuery, language: st
         return Report("bookings", "occurrence", EXPORT_COLUMNS, rows, totals)
 
     return _run(ctx, actor, query, build)
+
+
+def filter_choices(ctx: Context, language: str) -> dict[str, list[tuple[str, str]]]:
+    """What the reports' filters offer: (slug or id, name) of the units, categories and
+    resources, by name."""
+    with ctx.uow(readonly=True) as uow:
+        named = sql.names(_session(uow), language)
+    return {
+        field: sorted(named[field].items(), key=lambda item: (item[1].lower(), item[0]))
+        for field in ("unit", "category", "resource")
+    }
