@@ -82,7 +82,7 @@ def _file_link(name: str, args: dict[str, str], kind: str) -> str:
 
 def _cell(column: str, value: Any) -> str:
     if value is None:
-        return "–"
+        return t("no_team") if column == "team_name" else "–"
     if column.endswith("share"):
         return f"{value * 100:.1f} %"
     if column == "weekday":
