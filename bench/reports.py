@@ -260,7 +260,7 @@ def measure(root: Path, repeat: int) -> list[dict[str, Any]]:
     loads, over_all = [], {name: [] for name in REPORTS}
     growth: dict[str, dict[int, list[float]]] = {n: {SMALL: [], LARGE: []} for n in REPORTS}
     for trial in range(repeat + 1):
-        took_load = large.load()
+        took_load = large.load() if trial else 0.0  # the warm-up round does not load
         rounds: dict[str, float] = {}
         for name, (report, group) in REPORTS.items():
             rounds[name] = large.report(report, group, first, last_all)

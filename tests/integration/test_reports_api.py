@@ -210,13 +210,7 @@ def test_decision_times_per_team_and_reasons(api):
         "Kommunikation": (6, 2, 0.333, 15.0, 24.0),  # 0.5, 2, 6, 24, 24, 24 h
         None: (3, 0, 0.0, 2.0, 38.8),  # Aula, no team: 1, 2, 48 h
     }
-    assert found["totals"] == {
-        "decided": 11,
-        "declined": 2,
-        "declined_share": 0.182,
-        "median_hours": 6.0,
-        "p90_hours": 48.0,
-    }
+    assert found["totals"] == {"decided": 11, "declined": 2, "declined_share": 0.182}
     reasons = report(api, f"reports/decisions?{YEAR}&group=reason")
     assert reasons["rows"] == [{"reason": "no photographer available", "lines": 2}]
 

@@ -216,6 +216,16 @@ class Booking(Base):
     __table_args__ = (  # the limits per person: made in the last hour, pending now
         Index("ix_bookings_organiser_created", "organiser_id", "created_at"),
         Index("ix_bookings_organiser_status", "organiser_id", "status"),
+        # what the reports read of a booking, found by id without reading the row
+        Index(
+            "ix_bookings_report",
+            "id",
+            "status",
+            "created_at",
+            "category",
+            "unit",
+            "expected_attendees",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -270,6 +280,11 @@ class BookingLine(Base):
     ``declined``). A declined line stays as a record; it holds and wants nothing."""
 
     __tablename__ = "booking_resources"
+    __table_args__ = (  # the reports' decision times: lines by when they were decided
+        Index(
+            "ix_booking_resources_decided_at", "decided_at", "status", "resource_id", "booking_id"
+        ),
+    )
 
     booking_id: Mapped[str] = mapped_column(
         ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
@@ -279,7 +294,7 @@ class BookingLine(Base):
     )
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Who does the job: "staff" (``assignee_email``) or "supplier" (``supplier_id``); and
@@ -363,7 +378,8 @@ class Occurrence(Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         UniqueConstraint("booking_id", "n"),
-        Index("ix_occurrences_start", "start"),  # the reports' periods
+        # the reports' periods: a range by start that reads nothing else of the row
+        Index("ix_occurrences_start", "start", "end", "status", "booking_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

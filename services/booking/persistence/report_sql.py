@@ -72,14 +72,14 @@ def rows_table(name: str, columns: Sequence[tuple[str, Any]], rows: Sequence[Seq
     return query.subquery(name)
 
 
-def period_table(rows: Sequence[tuple[str, datetime, datetime, int, int]]) -> Subquery:
-    """A report's periods: label, start and end (instants), and both in epoch seconds."""
+def period_table(rows: Sequence[tuple[str, datetime, datetime, datetime]]) -> Subquery:
+    """A report's periods: label, start (moved back to find what runs into the period),
+    end, and the period's own start (``start_s_at``)."""
     columns = [
         ("label", String()),
         ("start", UTCDateTime()),
         ("end", UTCDateTime()),
-        ("start_s", BigInteger()),
-        ("end_s", BigInteger()),
+        ("start_s_at", UTCDateTime()),
     ]
     return rows_table("periods", columns, rows)
 

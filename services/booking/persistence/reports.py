@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
-    String,
     and_,
     case,
     func,
@@ -23,7 +22,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
@@ -62,7 +60,7 @@ ACTIVE = "active"
 def _periods(periods: Sequence[Period], reach: timedelta = timedelta(0)):
     """The periods as a table; ``start`` moved back by ``reach`` (the longest occurrence),
     so an occurrence that began before a period and runs into it is found by its start."""
-    return period_table([(p.label, p.start - reach, p.end, p.start_s, p.end_s) for p in periods])
+    return period_table([(p.label, p.start - reach, p.end, p.start) for p in periods])
 
 
 def _seconds() -> ColumnElement:
@@ -158,8 +156,11 @@ def booked_seconds(session: Session, query: ReportQuery, periods: Sequence[Perio
     bookings, each occurrence clipped to the period."""
     reach = longest_occurrence(session, periods[0].start, periods[-1].end)
     table = _periods(periods, reach)
-    o_start, o_end = epoch(Occurrence.start), epoch(Occurrence.end)
-    overlap = least(o_end, table.c.end_s) - greatest(o_start, table.c.start_s)
+    period_start = table.c.start_s_at  # the period's own start (``start`` is moved back)
+    # clipped as instants (stored text compares in order on SQLite), then one subtraction
+    overlap = epoch(least(Occurrence.end, table.c.end)) - epoch(
+        greatest(Occurrence.start, period_start)
+    )
     stmt = (
         select(BookingLine.resource_id, table.c.label, func.sum(overlap).label("seconds"))
         .select_from(table)
@@ -172,7 +173,7 @@ def booked_seconds(session: Session, query: ReportQuery, periods: Sequence[Perio
         )
         .group_by(BookingLine.resource_id, table.c.label)
     )
-    stmt = _venue_lines(stmt).where(o_end > table.c.start_s)
+    stmt = _venue_lines(stmt).where(Occurrence.end > period_start)
     return list(session.execute(_kept(stmt, query, line_filter=True)))
 
 
@@ -307,50 +308,38 @@ def _decided(query: ReportQuery, start: datetime, end: datetime, key: ColumnElem
     )
 
 
-OVERALL = "*"  # the key of the row over every team
-
-
 def decision_times(
     session: Session, query: ReportQuery, start: datetime, end: datetime
 ) -> list[Any]:
-    """(team id ('' for none, :data:`OVERALL` for all of them), decided, declined, then
-    for the median and the 90th percentile the seconds at the lower position and the
-    next): lines decided in [start, end), from the request (the booking's creation) to the
-    line's decision. Positions come from row_number over the ordered durations (SQLite has
-    no percentile function), per team and over all, in one pass over the lines."""
+    """Per team (id, '' for none): decided, declined, then for the median and the 90th
+    percentile the seconds at the lower position and the next (``median_low``, ...):
+    lines decided in [start, end), from the request (the booking's creation) to the
+    line's decision. Positions come from row_number over each team's ordered durations
+    (SQLite has no percentile function)."""
     key = func.coalesce(Resource.team_id, "")
     waited = epoch(BookingLine.decided_at) - epoch(Booking.created_at)
-    whole = (None, None)  # the count over the same window as the rank: one sort for both
     ranked = (
         _decided(query, start, end, key)
         .add_columns(
             waited.label("waited"),
             BookingLine.status.label("status"),
             func.row_number().over(partition_by=key, order_by=waited).label("rank"),
-            func.count().over(partition_by=key, order_by=waited, rows=whole).label("n"),
-            func.row_number().over(order_by=waited).label("rank_all"),
-            func.count().over(order_by=waited, rows=whole).label("n_all"),
+            func.count().over(partition_by=key).label("n"),
         )
-        .cte("ranked")
+        .subquery("ranked")
     )
-
-    def figures(group: ColumnElement, rank: ColumnElement, n: ColumnElement) -> Select:
-        declined = case((ranked.c.status == LineStatus.DECLINED.value, 1), else_=0)
-        columns: list[ColumnElement] = [
-            group.label("key"),
-            func.count().label("decided"),
-            func.coalesce(func.sum(declined), 0).label("declined"),
-        ]
-        for name, fraction in FRACTIONS.items():
-            low = floor_int(1 + fraction * (n - 1))
-            for suffix, position in (("low", low), ("next", low + 1)):
-                value = func.max(case((rank == position, ranked.c.waited), else_=null()))
-                columns.append(value.label(f"{name}_{suffix}"))
-        return select(*columns)
-
-    teams = figures(ranked.c.key, ranked.c.rank, ranked.c.n).group_by(ranked.c.key)
-    overall = figures(literal(OVERALL, String()), ranked.c.rank_all, ranked.c.n_all)
-    return list(session.execute(union_all(teams, overall)))
+    declined = case((ranked.c.status == LineStatus.DECLINED.value, 1), else_=0)
+    columns: list[ColumnElement] = [
+        ranked.c.key,
+        func.count().label("decided"),
+        func.sum(declined).label("declined"),
+    ]
+    for name, fraction in FRACTIONS.items():
+        low = floor_int(1 + fraction * (ranked.c.n - 1))
+        for suffix, position in (("low", low), ("next", low + 1)):
+            value = func.max(case((ranked.c.rank == position, ranked.c.waited), else_=null()))
+            columns.append(value.label(f"{name}_{suffix}"))
+    return list(session.execute(select(*columns).group_by(ranked.c.key)))
 
 
 def declined_reasons(

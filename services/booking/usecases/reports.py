@@ -241,33 +241,40 @@ def _services(ctx: Context, session: Session, query: ReportQuery, language: str)
 # --- decisions -------------------------------------------------------------------------------
 
 
-def _times(row: Any) -> dict[str, float | None]:
-    """The median and 90th percentile of one group's decision times, in hours."""
+def _times(figures: dict[str, Any], count: int) -> dict[str, float | None]:
+    """The median and 90th percentile of one group's decision times, in hours, from the
+    values at their positions (``median_low``, ``median_next``, ...)."""
     found: dict[str, float | None] = {}
     for name, fraction in sql.FRACTIONS.items():
-        low, next_value = getattr(row, f"{name}_low"), getattr(row, f"{name}_next")
+        low, next_value = figures.get(f"{name}_low"), figures.get(f"{name}_next")
         if low is None:
             found[f"{name}_hours"] = None
             continue
-        _, weight = cal.percentile_positions(row.decided, fraction)
+        _, weight = cal.percentile_positions(count, fraction)
         found[f"{name}_hours"] = _hours(cal.interpolate(low, next_value, weight))
     return found
 
 
-def _decision_figures(row: Any) -> dict[str, Any]:
+def _decision_figures(decided: int, declined: int, figures: dict[str, Any]) -> dict[str, Any]:
     return {
-        "decided": row.decided,
-        "declined": int(row.declined),
-        "declined_share": _share(int(row.declined), row.decided),
-        **_times(row),
+        "decided": decided,
+        "declined": declined,
+        "declined_share": _share(declined, decided),
+        **_times(figures, decided),
     }
+
+
+def _overall(found: list[Any]) -> dict[str, Any]:
+    """Lines decided and declined over every team (percentiles are per team)."""
+    decided = sum(row.decided for row in found)
+    declined = sum(int(row.declined) for row in found)
+    return {"decided": decided, "declined": declined, "declined_share": _share(declined, decided)}
 
 
 def _decisions(ctx: Context, session: Session, query: ReportQuery, language: str) -> Report:
     start, end = _span(ctx, query)
     found = sql.decision_times(session, query, start, end)
-    overall = next(row for row in found if row.key == sql.OVERALL)
-    totals = _decision_figures(overall) if overall.decided else {"decided": 0, "declined": 0}
+    totals = _overall(found)
     if query.group == "reason":
         rows = [
             {"reason": reason, "lines": lines}
@@ -276,9 +283,9 @@ def _decisions(ctx: Context, session: Session, query: ReportQuery, language: str
         return Report("decisions", "reason", ("reason", "lines"), rows, totals)
     teams = sql.names(session, language)["team"]
     rows = [
-        {"team": row.key or None, "team_name": teams.get(row.key)} | _decision_figures(row)
+        {"team": row.key or None, "team_name": teams.get(row.key)}
+        | _decision_figures(row.decided, int(row.declined), dict(row._mapping))
         for row in found
-        if row.key != sql.OVERALL
     ]
     rows.sort(key=lambda r: (r["team_name"] is None, r["team_name"] or ""))
     columns = ("team", "team_name", "decided", "declined", "declined_share")
