@@ -111,7 +111,7 @@ def periods(first: date, last: date, group: str, zone: ZoneInfo) -> list[Period]
 
 def offset_spans(start: datetime, end: datetime, zone: ZoneInfo) -> list[OffsetSpan]:
     """The stretches of one UTC offset covering [start, end), found day by day and each
-    change pinned to the minute (the zone's rules, not a table)."""
+    change pinned to the second (the zone's rules, not a table)."""
 
     def offset(at: datetime) -> int:
         found = at.astimezone(zone).utcoffset()
@@ -122,15 +122,19 @@ def offset_spans(start: datetime, end: datetime, zone: ZoneInfo) -> list[OffsetS
     while day < end:
         following = min(day + timedelta(days=1), end)
         if offset(following) != current:
-            low, high = day, following  # the change lies in (low, high]
-            while high - low > timedelta(minutes=1):
-                middle = low + (high - low) / 2
-                low, high = (middle, high) if offset(middle) == current else (low, middle)
-            spans.append(OffsetSpan(since, high, current))
-            since, current = high, offset(high)
+            low, high = int(day.timestamp()), int(following.timestamp())  # change in (low, high]
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(_instant(middle)) == current else (low, middle)
+            spans.append(OffsetSpan(since, _instant(high), current))
+            since, current = _instant(high), offset(_instant(high))
         day = following
     spans.append(OffsetSpan(since, end, current))
     return spans
+
+
+def _instant(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def opening_seconds(

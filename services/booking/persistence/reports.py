@@ -194,27 +194,20 @@ def busy_hours(
         [(s.start, s.end, s.offset) for s in spans],
     )
     local = epoch(Occurrence.start) + offsets.c.offset - EPOCH_MONDAY
-    starts = select(
-        (local % WEEK_SECONDS).label("at"),
-        _seconds().label("length"),
-        func.count().label("times"),
-    ).select_from(Occurrence)
+    at, length = local % WEEK_SECONDS, _seconds()  # one expression each: grouped by them
+    starts = select(at.label("at"), length.label("length"), func.count().label("times"))
     starts = _venue_lines(
-        starts.join(
+        starts.select_from(Occurrence).join(
             offsets, and_(Occurrence.start >= offsets.c.start, Occurrence.start < offsets.c.end)
         )
     ).where(Occurrence.start >= start, Occurrence.start < end)
-    grouped = (
-        _kept(starts, query, line_filter=True)
-        .group_by(local % WEEK_SECONDS, _seconds())
-        .subquery("starts")
-    )
+    grouped = _kept(starts, query, line_filter=True).group_by(at, length).subquery("starts")
     hours = int(longest_occurrence(session, start, end).total_seconds()) // 3600 + 2
     steps = number_table("steps", min(hours, WEEK_SECONDS // 3600))
     into_hour = grouped.c.at % 3600
     cell_from = steps.c.k * 3600 - into_hour  # the hour's start, after the occurrence's
     seconds = least(grouped.c.length, cell_from + 3600) - greatest(literal(0), cell_from)
-    cell = (grouped.c.at / 3600 + steps.c.k) % (WEEK_SECONDS // 3600)
+    cell = (grouped.c.at // 3600 + steps.c.k) % (WEEK_SECONDS // 3600)
     stmt = (
         select(cell.label("cell"), func.sum(seconds * grouped.c.times).label("seconds"))
         .select_from(grouped)
