@@ -284,6 +284,16 @@ class BookingLine(Base):
         Index(
             "ix_booking_resources_decided_at", "decided_at", "status", "resource_id", "booking_id"
         ),
+        # and a booking's lines with what the reports read of them, without the rows
+        Index(
+            "ix_booking_resources_report",
+            "booking_id",
+            "status",
+            "resource_id",
+            "assignee_kind",
+            "supplier_id",
+            "hours_delivered",
+        ),
     )
 
     booking_id: Mapped[str] = mapped_column(
