@@ -66,6 +66,7 @@ class Operation:
     auth: bool
     errors: tuple[int, ...]
     idempotent: bool = False
+    files: tuple[str, ...] = ()  # media types the answer may also come as (format=...)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class ApiDoc:
         auth: bool = True,
         errors: tuple[int, ...] = (),
         idempotent: bool = False,
+        files: tuple[str, ...] = (),
     ) -> None:
         """Document a route: ``answer`` is the body of a success (with ``listed``, a list of
         them under that key of an object); ``errors``, the refusals besides those every
@@ -117,6 +119,7 @@ class ApiDoc:
                 auth,
                 errors,
                 idempotent,
+                files,
             )
         )
 
@@ -156,6 +159,8 @@ class ApiDoc:
                     "required": [op.listed],
                 }
             ok["content"] = {"application/json": {"schema": schema}}
+        for media in op.files:
+            ok.setdefault("content", {})[media] = {"schema": {"type": "string", "format": "binary"}}
         responses: dict[str, Any] = {str(op.status): ok}
         # Every operation may find the service unable to reach its database (503, with
         # Retry-After: shared.problems), and a field, query parameter or body that is not

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, make_dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from shared.events import Kind, Language, Person, Recording, Role, Status, Visibility
@@ -309,3 +309,16 @@ class PeopleQuery:
     role: Role | None = None
     active: bool | None = None
     limit: int = 200
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """What a report covers: the local days ``first`` to ``last`` (both included), how its
+    rows group, and the events it keeps (of one unit, category or resource, by slug/id)."""
+
+    first: date
+    last: date
+    group: str
+    unit: str | None = None
+    category: str | None = None
+    resource: str | None = None

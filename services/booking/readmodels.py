@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from services.booking.domain import Actor, Conflict, may_decide_line, may_see_opt_outs
 from services.booking.domain.grid import GridBusy, GridSpan
@@ -377,3 +378,16 @@ class PendingLogin:
     nonce: str
     code_verifier: str
     next_path: str | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report's figures: one dict per row (``columns``, in order) and the totals; ``axis``
+    the labels of its periods in order, for a chart (empty when it has none)."""
+
+    name: str
+    group: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    axis: tuple[str, ...] = ()

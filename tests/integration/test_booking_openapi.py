@@ -53,5 +53,10 @@ def test_openapi_document_is_valid_openapi_3(admin_app):
         ("POST", "/api/v1/bookings/{booking_id}/cancel"),
         ("POST", "/api/v1/bookings/{booking_id}/occurrences/{n}/cancel"),
         ("GET", "/api/v1/bookings/{booking_id}/history"),
+        ("GET", "/api/v1/reports/events"),
+        ("GET", "/api/v1/reports/occupancy"),
+        ("GET", "/api/v1/reports/services"),
+        ("GET", "/api/v1/reports/decisions"),
+        ("GET", "/api/v1/exports/bookings"),
     ]:
         assert expected in operations

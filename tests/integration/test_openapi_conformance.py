@@ -34,6 +34,10 @@ RULES_BEYOND_THE_SCHEMA = {
     "unknown_team": "depends on what exists: a team's short name that names none",
     "closes_before_opens": "two items compared: a window of opening hours closes after it opens",
     "windows_overlap": "items compared: a day's windows of opening hours do not overlap",
+    "report_period_too_long": "two dates compared: a report covers at most five years",
+    "report_unknown_unit": "depends on what exists: a unit's short name that names none",
+    "report_unknown_category": "depends on what exists: a category's short name that names none",
+    "report_unknown_resource": "depends on what exists: a resource id that names none",
 }
 ACCEPTED = ("2", "3")  # a schema-valid request gets 2xx/3xx, or one of these answers:
 ACCEPTED_REFUSALS = {401, 403, 404, 409, 429}

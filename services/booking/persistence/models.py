@@ -219,6 +219,16 @@ class Booking(Base):
     __table_args__ = (  # the limits per person: made in the last hour, pending now
         Index("ix_bookings_organiser_created", "organiser_id", "created_at"),
         Index("ix_bookings_organiser_status", "organiser_id", "status"),
+        # what the reports read of a booking, found by id without reading the row
+        Index(
+            "ix_bookings_report",
+            "id",
+            "status",
+            "created_at",
+            "category",
+            "unit",
+            "expected_attendees",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -273,6 +283,21 @@ class BookingLine(Base):
     ``declined``). A declined line stays as a record; it holds and wants nothing."""
 
     __tablename__ = "booking_resources"
+    __table_args__ = (  # the reports' decision times: lines by when they were decided
+        Index(
+            "ix_booking_resources_decided_at", "decided_at", "status", "resource_id", "booking_id"
+        ),
+        # and a booking's lines with what the reports read of them, without the rows
+        Index(
+            "ix_booking_resources_report",
+            "booking_id",
+            "status",
+            "resource_id",
+            "assignee_kind",
+            "supplier_id",
+            "hours_delivered",
+        ),
+    )
 
     booking_id: Mapped[str] = mapped_column(
         ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True
@@ -386,7 +411,11 @@ class DecisionLinkUse(Base):
 
 class Occurrence(Base):
     __tablename__ = "occurrences"
-    __table_args__ = (UniqueConstraint("booking_id", "n"),)
+    __table_args__ = (
+        UniqueConstraint("booking_id", "n"),
+        # the reports' periods: a range by start that reads nothing else of the row
+        Index("ix_occurrences_start", "start", "end", "status", "booking_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))

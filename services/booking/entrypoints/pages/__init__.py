@@ -11,6 +11,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     password_pages,
     people_pages,
     queue,
+    reports,
     request_form,
     request_pages,
     resource_pages,

@@ -9,7 +9,7 @@ from flask import g, request, url_for
 
 from services.booking.entrypoints.pages.blueprint import bp
 from services.booking.entrypoints.pages.common import ctx, t
-from services.booking.usecases import queries
+from services.booking.usecases import queries, reports
 from shared.auth import current_principal
 
 SECTIONS = {
@@ -30,6 +30,7 @@ SECTIONS = {
     "pages.user_page": "users",
     "pages.change_user": "users",
     "pages.invite_user": "users",
+    "pages.report_page": "reports",
 }
 
 
@@ -66,6 +67,10 @@ def navigation() -> dict[str, Any]:
     links.append(
         {"href": url_for("pages.resources_page"), "label": t("nav_resources"), "id": "resources"}
     )
+    if principal.is_infra or (waiting is not None and reports.may_see_reports(ctx(), principal)):
+        links.append(
+            {"href": url_for("pages.reports_page"), "label": t("nav_reports"), "id": "reports"}
+        )
     if principal.is_admin:
         links.append({"href": url_for("pages.teams_page"), "label": t("nav_teams"), "id": "teams"})
         links.append({"href": url_for("pages.users_page"), "label": t("nav_users"), "id": "users"})
