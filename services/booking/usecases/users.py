@@ -32,7 +32,12 @@ def _view(user: User) -> UserView:
 
 def _principal(user: User, token_id: str | None = None) -> Principal:
     return Principal(
-        user_id=user.id, email=user.email, name=user.name, role=user.role, token_id=token_id
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        token_id=token_id,
+        language=user.language or "",
     )
 
 
