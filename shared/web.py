@@ -97,7 +97,7 @@ def make_app(
 
     @app.after_request
     def _security_headers(response):
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "favicon"):
             # Pages and JSON say who is logged in and what is theirs: no cache (a browser's,
             # a shared proxy's) keeps them. Answers meant to be cached (the feeds) say so.
             response.headers.setdefault("Cache-Control", "no-store")
@@ -106,6 +106,11 @@ def make_app(
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for it whatever the page says: the same icon (an SVG)."""
+        return app.send_static_file("favicon.svg")
 
     base_path = urlsplit(config.base_url).path.rstrip("/")
     app.jinja_env.globals["base_path"] = base_path

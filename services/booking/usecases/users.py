@@ -193,6 +193,12 @@ def set_alerts(db: Database, user_id: str, alerts: AlertMode) -> UserView:
         return _view(user)
 
 
+def has_users(db: Database) -> bool:
+    """Whether anyone at all can log in yet (a fresh data directory has no one)."""
+    with db.transaction(readonly=True) as session:
+        return session.scalar(select(User.id).limit(1)) is not None
+
+
 def _by_email(session, email: str, *, lock: bool = False) -> User:
     query = select(User).where(User.email == email.strip().lower())
     user = session.scalar(query.with_for_update() if lock else query)

@@ -24,6 +24,7 @@ from services.booking.entrypoints.pages.common import (
 )
 from services.booking.entrypoints.pages.formatting import fdate
 from services.booking.entrypoints.pages.forms.errors import Errors
+from services.booking.entrypoints.pages.navigation import in_section
 from services.booking.readmodels import BookingView, RequestCheck
 from services.booking.usecases import queries
 from shared.auth import Principal
@@ -83,6 +84,7 @@ def render_request(
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
     organiser = booking.organiser_id == principal.user_id
+    in_section("mine" if organiser else "queue" if decider else None)
     check = _check(booking)
     suggested = ()
     if booking.status == Status.PENDING and booking.conflicts:
