@@ -22,7 +22,7 @@ from services.calendar.usecases.tokens import create_feed_token, revoke_feed_lin
 from shared.auth import current_principal, require_role
 from shared.formatting import DateWords
 from shared.i18n import current_language, translate
-from shared.messages import LANGUAGES
+from shared.messages import LANGUAGES, Msg
 from shared.schema import ValidationError
 from shared.timezones import current_zone
 
@@ -73,7 +73,7 @@ def revoke_token_form(key: str):
     if not revoke_feed_link(unit_of_work(), key, principal.user_id, principal.is_admin):
         abort(404)
     feed_publisher().files.remove_private(key)  # nginx serves it no more
-    flash(translate("private_feed_revoked"), "ok")
+    flash(translate(Msg("private_feed_revoked")), "ok")
     return redirect(f"{calendar_url()}/", 303)
 
 
