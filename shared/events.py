@@ -110,6 +110,11 @@ class EventType(StrEnum):
     # Who does a line's job (its assignee) or the hours delivered changed: the booking's
     # revision rises; notify tells a newly assigned person, calendar updates their feed.
     BOOKING_ASSIGNED = "booking.assigned"
+    # A participant opted out of being photographed or filmed (or took it back), by the
+    # personal link in their mail: the revision rises so notify and calendar hold the
+    # current opt-outs, but nothing a participant or a feed shows changes, and no one is
+    # mailed (the opt-outs are for the line's assignee and deciders alone).
+    BOOKING_OPTED_OUT = "booking.opted_out"
     USER_CHANGED = "user.changed"
     RESOURCE_CHANGED = "resource.changed"
     # A mail for one account (notify sends it): an invitation to set a password, or a
@@ -154,6 +159,7 @@ BOOKING_OCCURRENCE_CANCELLED = EventType.BOOKING_OCCURRENCE_CANCELLED
 BOOKING_LINES_DECIDED = EventType.BOOKING_LINES_DECIDED
 BOOKING_SLOT_FREED = EventType.BOOKING_SLOT_FREED
 BOOKING_ASSIGNED = EventType.BOOKING_ASSIGNED
+BOOKING_OPTED_OUT = EventType.BOOKING_OPTED_OUT
 USER_CHANGED = EventType.USER_CHANGED
 RESOURCE_CHANGED = EventType.RESOURCE_CHANGED
 ACCOUNT_INVITED = EventType.ACCOUNT_INVITED

@@ -9,7 +9,7 @@ from dataclasses import MISSING, dataclass, field, fields, make_dataclass
 from datetime import datetime, time
 from typing import Any
 
-from shared.events import Kind, Language, Person, Role, Status, Visibility
+from shared.events import Kind, Language, Person, Recording, Role, Status, Visibility
 
 # Per weekday (``mon`` .. ``sun``), the windows it opens in; a window closing at 00:00 ends
 # at midnight. ``None`` instead of the mapping: bookable at any hour.
@@ -82,6 +82,9 @@ class SubmitBooking:
     participants: tuple[Person, ...] = ()
     notes: str = ""
     rrule: str | None = None
+    # Whether participants and speakers will be photographed or filmed, how they are told
+    # (its ``opt_outs`` are never input: participants opt out by their mail's link).
+    recording: Recording = Recording()
 
 
 ChangeBooking = change_of(

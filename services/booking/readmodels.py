@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.booking.domain import Actor, Conflict, may_decide_line
+from services.booking.domain import Actor, Conflict, may_decide_line, may_see_opt_outs
 from shared import events
 
 # Opening hours as kept and shown: per weekday, ("HH:MM", "HH:MM") windows.
@@ -108,6 +108,22 @@ class BookingView:
     updated_at: datetime
     lines: tuple[LineView, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    recording: events.Recording = events.Recording()
+    assignees: tuple[str, ...] = ()  # the lines' assignees (staff, by address)
+    # Whether the reader may see ``recording.opt_outs`` (see ``read_by``): not unless told.
+    opt_outs_shown: bool = False
+
+    def read_by(self, actor: Actor) -> BookingView:
+        """The booking as ``actor`` reads it: the opt-outs of being recorded shown to the
+        lines' deciders and assignees, infra and admin; to anyone else, not even their
+        number."""
+        shown = may_see_opt_outs(
+            actor, self.organiser_id, (x.resource for x in self.lines), self.assignees
+        )
+        if shown:
+            return replace(self, opt_outs_shown=True)
+        hidden = replace(self.recording, opt_outs=())
+        return replace(self, recording=hidden, opt_outs_shown=False)
 
     @property
     def active_occurrences(self) -> tuple[events.Occurrence, ...]:
@@ -176,6 +192,39 @@ class LinkView:
     lines: tuple[LineView, ...]
     state: LinkState
     infra: bool = False
+
+
+class OptOutState(StrEnum):
+    """What a participant's opt-out link can do now: opt out (``ready``), take it back
+    (``opted_out``), or nothing, saying why: the event is not recorded any longer, is over,
+    was cancelled, or they are no longer among its participants (``gone``)."""
+
+    READY = "ready"
+    OPTED_OUT = "opted_out"
+    NOT_RECORDED = "not_recorded"
+    OVER = "over"
+    CANCELLED = "cancelled"
+    GONE = "gone"
+
+    @property
+    def open(self) -> bool:
+        return self in (OptOutState.READY, OptOutState.OPTED_OUT)
+
+
+@dataclass(frozen=True)
+class OptOutView:
+    """An opt-out link's page: which event (its title and dates, nothing more: the link
+    is no login), whether it is photographed or filmed, and the link's state."""
+
+    booking_id: str
+    title: str
+    start: datetime
+    end: datetime
+    series: int  # how many dates it has (1: one)
+    photo: bool
+    film: bool
+    email: str
+    state: OptOutState
 
 
 @dataclass(frozen=True)

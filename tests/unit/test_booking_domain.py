@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, time, timedelta
-from time import perf_counter
+from time import thread_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -504,10 +504,10 @@ NEVER_YIELDING = {
 @pytest.mark.parametrize("rrule", NEVER_YIELDING.values(), ids=NEVER_YIELDING.keys())
 def test_a_rule_that_never_yields_is_refused_at_once(rrule):
     start = local(2030, 3, 4, 10)
-    began = perf_counter()
+    began = thread_time()  # the work this thread did: a loaded machine's waits excluded
     with pytest.raises(RuleViolation) as caught:
         expand_occurrences(start, start + timedelta(hours=1), rrule, ZONE)
-    took = perf_counter() - began
+    took = thread_time() - began
     [said] = caught.value.errors["rrule"]
     assert (said.code, said.params) == ("rrule_beyond_horizon", {"years": 10})
     assert "10" in text(said, "en") and "10" in text(said, "sv")
@@ -521,11 +521,11 @@ def test_a_rule_that_never_yields_is_refused_at_once(rrule):
 )
 def test_the_longest_rules_a_resource_can_allow_are_expanded_in_full(rrule):
     start = local(2030, 3, 4, 10)
-    began = perf_counter()
+    began = thread_time()
     occurrences = expand_occurrences(start, start + timedelta(hours=1), rrule, ZONE)
     assert len(occurrences) == int(rrule.rsplit("=", 1)[1])
     assert occurrences[-1].start - start < timedelta(days=3650)
-    assert perf_counter() - began < 0.25
+    assert thread_time() - began < 0.25
 
 
 def test_a_walk_over_its_cpu_time_is_refused(monkeypatch):

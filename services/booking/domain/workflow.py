@@ -96,6 +96,24 @@ def may_see(actor: Actor, organiser_id: str, resources: Iterable[Managed]) -> bo
     return actor.user_id == organiser_id or actor.is_infra or manages_any(actor, resources)
 
 
+def may_see_opt_outs(
+    actor: Actor,
+    organiser_id: str,
+    lines: Iterable[Managed],
+    assignees: Iterable[str] = (),
+) -> bool:
+    """Who may read the participants who opted out of being recorded (private: they are for
+    those who do the recording): infra and admin, a decider of one of the booking's
+    ``lines`` (by its resource's rules), and a line's assignee; not the organiser as such,
+    nor anyone else."""
+    if actor.is_infra:
+        return True
+    email = actor.email.strip().lower()
+    if email and email in {a.strip().lower() for a in assignees}:
+        return True
+    return any(may_decide_line(actor, rules, organiser_id) for rules in lines)
+
+
 def may_edit(actor: Actor, organiser_id: str) -> bool:
     """Changing what a booking says is for its organiser, infra and admin: deciders decide,
     they do not edit (nor send invitations in the organiser's name)."""

@@ -39,8 +39,13 @@ def ctx() -> Context:
     return current_app.extensions["booking_context"]
 
 
+def read_by_me(booking: BookingView) -> BookingView:
+    """A booking as the signed-in reader may read it (the opt-outs of being recorded)."""
+    return booking.read_by(current_principal())
+
+
 def answer_booking(booking: BookingView, status: int = 200):
-    return jsonify(BOOKING_OUT.dump(booking)), status
+    return jsonify(BOOKING_OUT.dump(read_by_me(booking))), status
 
 
 def created(answer: Response | tuple[Response, int], endpoint: str, **values: str) -> Response:
@@ -326,7 +331,7 @@ def submit():
 @listing("/bookings", "List bookings", s.BookingQuerySchema, s.BookingOut, "bookings")
 def list_bookings():
     found = queries.list_bookings(ctx(), current_principal(), query_args(s.BookingQuerySchema()))
-    return jsonify(bookings=BOOKINGS_OUT.dump(found))
+    return jsonify(bookings=BOOKINGS_OUT.dump([read_by_me(b) for b in found]))
 
 
 @endpoint("/bookings/<booking_id>", "GET", summary="One booking", answer=s.BookingOut)
@@ -346,7 +351,8 @@ def patch_booking(booking_id: str):
 def approve(booking_id: str):
     cmd = json_body(APPROVE_IN)
     approval = bookings.approve_booking(ctx(), current_principal(), booking_id, cmd)
-    return jsonify(APPROVAL_OUT.dump({**vars(approval.booking), "competing": approval.competing}))
+    booking = read_by_me(approval.booking)
+    return jsonify(APPROVAL_OUT.dump({**vars(booking), "competing": approval.competing}))
 
 
 @booking_action("/reject", "Decline the lines of a request I decide", s.RejectSchema)
@@ -388,4 +394,4 @@ def history(booking_id: str):
 )
 def queue():
     waiting = queries.decision_queue(ctx(), current_principal())
-    return jsonify(bookings=BOOKINGS_OUT.dump([item.booking for item in waiting]))
+    return jsonify(bookings=BOOKINGS_OUT.dump([read_by_me(item.booking) for item in waiting]))

@@ -29,6 +29,8 @@ from services.booking.persistence.models import (
     Resource,
     Team,
     User,
+    opt_out_text,
+    opt_outs_of,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
@@ -230,6 +232,14 @@ class FakeBookings(BookingRepository):
 
     def add_history(self, entry: HistoryEntry) -> None:
         self.staged.append(entry)
+
+    def set_opt_out(self, booking: Booking, email: str, opted_out: bool) -> bool:
+        held = set(opt_outs_of(booking))
+        if (email in held) == opted_out:
+            return False
+        held = held | {email} if opted_out else held - {email}
+        booking.opt_out_emails = opt_out_text(held)
+        return True
 
 
 class FakeSlots(SlotRepository):

@@ -16,6 +16,7 @@ from services.booking.persistence.models import (
     HistoryEntry,
     Resource,
     Team,
+    opt_outs_of,
 )
 from services.booking.readmodels import (
     BookingView,
@@ -36,6 +37,7 @@ from shared.events import (
     Occurrence,
     OccurrenceStatus,
     Person,
+    Recording,
     ResourceRef,
     ResourceSnapshot,
     Status,
@@ -241,7 +243,23 @@ def _described(booking: Booking) -> dict[str, Any]:
         reason=booking.reason,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
+        recording=recording_of(booking),
     )
+
+
+def recording_of(booking: Booking) -> Recording:
+    """Whether the event is photographed or filmed, how people are told, who opted out."""
+    return Recording(
+        bool(booking.recording_photo),
+        bool(booking.recording_film),
+        booking.recording_notice or "",
+        opt_outs_of(booking),
+    )
+
+
+def assignees_of(booking: Booking) -> tuple[str, ...]:
+    """The staff assigned to the booking's lines, by address."""
+    return tuple(sorted({x.assignee_email.lower() for x in booking.lines if x.assignee_email}))
 
 
 def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> BookingView:
@@ -252,6 +270,7 @@ def booking_view(booking: Booking, conflicts: Iterable[Conflict] = ()) -> Bookin
         notes=booking.notes or "",
         lines=line_views(booking),
         conflicts=tuple(conflicts),
+        assignees=assignees_of(booking),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,9 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    select,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from shared.db import UTCDateTime, utcnow
 from shared.outbox import OutboxMixin
@@ -352,6 +355,28 @@ class RecordingOptOut(Base):
     )
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# A booking's opt-outs, read with the booking itself (one line each, in no order): no
+# statement of their own wherever bookings are read. Kept through a flush; a new booking
+# starts with none and an opt-out sets the value it writes (see the repositories).
+Booking.opt_out_emails = column_property(
+    select(func.aggregate_strings(RecordingOptOut.email, "\n"))
+    .where(RecordingOptOut.booking_id == Booking.id)
+    .correlate_except(RecordingOptOut)
+    .scalar_subquery(),
+    expire_on_flush=False,
+)
+
+
+def opt_outs_of(booking: Booking) -> tuple[str, ...]:
+    """The addresses ``Booking.opt_out_emails`` holds, sorted."""
+    return tuple(sorted(filter(None, (booking.opt_out_emails or "").split("\n"))))
+
+
+def opt_out_text(emails: Iterable[str]) -> str:
+    """Opt-outs as ``Booking.opt_out_emails`` holds them (one a line)."""
+    return "\n".join(sorted(emails))
 
 
 class DecisionLinkUse(Base):

@@ -164,6 +164,12 @@ class BookingRepository(ABC):
     @abstractmethod
     def add_history(self, entry: models.HistoryEntry) -> None: ...
 
+    @abstractmethod
+    def set_opt_out(self, booking: models.Booking, email: str, opted_out: bool) -> bool:
+        """Record a participant's opt-out of being recorded (or take it back): ``False``
+        when it was so already. Called with the booking locked; the booking's
+        ``opt_out_emails`` says the new list at once."""
+
 
 class SlotRepository(ABC):
     @abstractmethod

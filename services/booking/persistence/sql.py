@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.booking.commands import BookingQuery
 from services.booking.domain import (
@@ -27,11 +28,14 @@ from services.booking.persistence.models import (
     DecisionLinkUse,
     HistoryEntry,
     Occurrence,
+    RecordingOptOut,
     Resource,
     ResourceManager,
     Slot,
     Team,
     TeamMember,
+    opt_out_text,
+    opt_outs_of,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
@@ -215,6 +219,7 @@ class SqlBookings(BookingRepository):
         return self.session.get(Booking, booking_id, options=WITH_PARTS)
 
     def add(self, booking: Booking) -> None:
+        set_committed_value(booking, "opt_out_emails", "")  # a new booking has none
         self.session.add(booking)
 
     def replace_occurrences(self, booking: Booking, occurrences: list[Occurrence]) -> None:
@@ -300,6 +305,23 @@ class SqlBookings(BookingRepository):
         if self.link_used(link_id):
             return False
         self.session.add(DecisionLinkUse(link_id=link_id, booking_id=booking_id))
+        return True
+
+    def set_opt_out(self, booking: Booking, email: str, opted_out: bool) -> bool:
+        held = set(opt_outs_of(booking))
+        if (email in held) == opted_out:
+            return False
+        if opted_out:
+            self.session.add(RecordingOptOut(booking_id=booking.id, email=email))
+            held.add(email)
+        else:
+            self.session.execute(
+                delete(RecordingOptOut).where(
+                    RecordingOptOut.booking_id == booking.id, RecordingOptOut.email == email
+                )
+            )
+            held.discard(email)
+        set_committed_value(booking, "opt_out_emails", opt_out_text(held))
         return True
 
 

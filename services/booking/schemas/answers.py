@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import pre_dump
+from marshmallow import post_dump, pre_dump
 
 from services.booking.schemas.parts import OpeningHoursField, enum_field
 from shared.events import (
@@ -81,6 +81,23 @@ class LineOut(Schema):
     deciders = fields.List(fields.String())
 
 
+class RecordingOut(Schema):
+    """Whether the event is photographed or filmed and how people are told; ``opt_outs``
+    (who asked not to be recorded) only to the lines' deciders and assignees, infra and
+    admin."""
+
+    photo = fields.Boolean()
+    film = fields.Boolean()
+    notice = fields.String()
+    opt_outs = fields.List(
+        fields.String(),
+        metadata={
+            "description": "who opted out of being recorded: only to the booking's deciders, "
+            "its lines' assignees, infra and admin (left out for anyone else)"
+        },
+    )
+
+
 class BookingOut(Schema):
     id = fields.String()
     uid = fields.String()
@@ -106,6 +123,19 @@ class BookingOut(Schema):
     reason = fields.String(allow_none=True)
     created_at = ZonedDateTime()
     updated_at = ZonedDateTime()
+    recording = fields.Nested(RecordingOut)
+
+    @post_dump(pass_original=True)
+    def _private(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:
+        """The opt-outs leave only for a reader who may see them (``BookingView.read_by``)."""
+        shown = (
+            original.get("opt_outs_shown")
+            if isinstance(original, dict)
+            else getattr(original, "opt_outs_shown", False)
+        )
+        if not shown and isinstance(data.get("recording"), dict):
+            data["recording"].pop("opt_outs", None)
+        return data
 
 
 class ApprovalOut(BookingOut):

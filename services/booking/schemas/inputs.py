@@ -39,7 +39,7 @@ from services.booking.schemas.parts import (
     text,
 )
 from shared.config import MAX_PARTICIPANTS
-from shared.events import AlertMode, Kind, Language, Person, Status, Visibility
+from shared.events import AlertMode, Kind, Language, Person, Recording, Status, Visibility
 from shared.messages import Msg
 from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
@@ -161,6 +161,34 @@ class ParticipantSchema(Stripped):
         return Person(data["email"].lower(), data.get("name", ""))
 
 
+MAX_NOTICE = 2000
+
+
+class RecordingInSchema(Stripped):
+    """Whether participants and speakers will be photographed or filmed, and how they are
+    told (required when either is true). Always whole: what is left out is false or blank
+    (also in a change)."""
+
+    photo = fields.Boolean()
+    film = fields.Boolean()
+    notice = text(MAX_NOTICE)
+
+    @pre_load
+    def _whole(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            return {"photo": False, "film": False, "notice": "", **data}
+        return data
+
+    @validates_schema(skip_on_field_errors=True)
+    def _told(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("photo") or data.get("film")) and not data.get("notice"):
+            raise ValidationError(Msg("recording_notice_required"), "notice")
+
+    @post_load
+    def _recording(self, data: dict[str, Any], **_: Any) -> Recording:
+        return Recording(data["photo"], data["film"], data["notice"])
+
+
 class BookingInSchema(Stripped):
     """A request (``SubmitBooking``); loaded partially, a change (``ChangeBooking``)."""
 
@@ -189,6 +217,7 @@ class BookingInSchema(Stripped):
     )
     notes = text(5000)
     rrule = fields.String(allow_none=True, validate=validate.Length(max=500))
+    recording = fields.Nested(RecordingInSchema)
 
     @validates("resource_ids")
     def _unique(self, value: list[str], **_: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.booking.commands import ChangeBooking, SubmitBooking
 from services.booking.domain import (
@@ -58,6 +59,7 @@ from shared.events import (
     Change,
     LineStatus,
     Person,
+    Recording,
     Status,
 )
 
@@ -72,6 +74,8 @@ CONTENT_FIELDS = (
     "participants",
     "notes",
 )
+# What ``recording`` sets on a booking, field by field (as its history and events name them).
+RECORDING_FIELDS = ("recording_photo", "recording_film", "recording_notice")
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,14 @@ def _new_booking(
         decided_by=None,
         created_at=now,
         updated_at=now,
+        **_recording_of(cmd.recording),
     )
+
+
+def _recording_of(recording: Recording) -> dict[str, Any]:
+    """The booking's columns of a ``recording`` input."""
+    values = (recording.photo, recording.film, recording.notice)
+    return dict(zip(RECORDING_FIELDS, values, strict=True))
 
 
 def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooking) -> BookingView:
@@ -231,6 +242,10 @@ def _content_changes(booking: Booking, cmd: ChangeBooking) -> list[Change]:
             old, new = plain(getattr(booking, name)), plain(getattr(cmd, name))
             if old != new:
                 changes.append(Change(name, old, new))
+    if cmd.has("recording"):
+        for name, new in _recording_of(cmd.recording).items():
+            if getattr(booking, name) != new:
+                changes.append(Change(name, getattr(booking, name), new))
     return changes
 
 
@@ -290,6 +305,9 @@ def _apply(
     for name in CONTENT_FIELDS:
         if cmd.has(name):
             setattr(booking, name, plain(getattr(cmd, name)))
+    if cmd.has("recording"):
+        for name, value in _recording_of(cmd.recording).items():
+            setattr(booking, name, value)
     if place is not None:
         moved = (place.start, place.end, place.rrule) != (booking.start, booking.end, booking.rrule)
         booking.start, booking.end, booking.rrule = place.start, place.end, place.rrule

@@ -80,6 +80,7 @@ IMIP_METHOD = {
     MailKind.INVITATION_CANCEL: "CANCEL",
 }
 ENDED = (Status.CANCELLED, Status.REJECTED)
+RECORDING_KINDS = frozenset({MailKind.INVITATION, MailKind.INVITATION_UPDATE, MailKind.REMINDER})
 
 
 def address_key(email: str) -> str:
@@ -138,6 +139,18 @@ class Mail:
     @property
     def for_organiser(self) -> bool:
         return self.recipient == address_key(self.snapshot.organiser.email)
+
+    @property
+    def tells_of_recording(self) -> bool:
+        """A participant's invitation or reminder of an event that will be photographed or
+        filmed: it carries the notice and the participant's own link to opt out."""
+        recording = self.snapshot.recording
+        return (
+            self.kind in RECORDING_KINDS
+            and recording is not None
+            and recording.any
+            and not self.for_organiser
+        )
 
 
 def people(persons: Iterable[Person]) -> list[Person]:

@@ -8,6 +8,7 @@ import dataclasses
 
 from services.notify.domain import Mail, occurrence_of
 from services.notify.mail.addresses import one_line
+from services.notify.mail.rendering import recording_notice
 from services.notify.settings import MailSettings
 from shared.booking_ical import booking_spec
 from shared.ical import Attendee, Person, render_calendar, render_event
@@ -21,6 +22,10 @@ def calendar_text(mail: Mail, settings: MailSettings) -> str:
     fallback = Person(settings.sender_address, settings.sender_name)
     if method == "REQUEST":
         spec = booking_spec(snapshot, attendees=True, fallback_organizer=fallback)
+        notice = recording_notice(mail, settings)
+        if notice is not None:  # the participant's own: their calendar keeps the link
+            described = "\n\n".join(filter(None, [spec.description, notice.as_text()]))
+            spec = dataclasses.replace(spec, description=described)
     else:
         spec = booking_spec(
             snapshot, attendees=True, fallback_organizer=fallback, status="CANCELLED"

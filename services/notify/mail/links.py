@@ -1,6 +1,7 @@
 """The Approve and Reject links in a decider's mail: signed for that recipient (a person or
 a team's mailbox), the booking's revision and the lines they decide
-(``shared.decision_links``), pointing at booking's ``/decide/{token}``."""
+(``shared.decision_links``), pointing at booking's ``/decide/{token}``; and a participant's
+own link to opt out of being recorded (``shared.optout_links``, ``/optout/{token}``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.notify.settings import MailSettings
-from shared import decision_links
+from shared import decision_links, optout_links
 from shared.decision_links import Action, DecisionLink
 from shared.events import BookingSnapshot
+from shared.optout_links import OptOutLink
+
+
+def opt_out_url(settings: MailSettings, snapshot: BookingSnapshot, recipient: str) -> str:
+    """The recipient's own link to opt out of being recorded at this booking's event, in
+    the mail's language ("" without a secret key to sign it with)."""
+    if not settings.secret_key:
+        return ""
+    link = OptOutLink(snapshot.booking_id, recipient, snapshot.language.value)
+    return optout_links.url(settings.base_url, optout_links.sign(settings.secret_key, link))
 
 
 def decision_urls(

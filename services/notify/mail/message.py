@@ -205,8 +205,9 @@ def compose(
         mail.kind,
         mail.occurrence,
         mail.for_organiser,
-        # a removal's calendar names that attendee; a decider's lines and links are theirs
-        mail.recipient if mail.removed or mail.kind.to_decider else "",
+        # a removal's calendar names that attendee; a decider's lines and links are theirs,
+        # and so is a participant's link to opt out of being recorded
+        mail.recipient if mail.removed or mail.kind.to_decider or mail.tells_of_recording else "",
     )
     cached = cache.get(key)
     if cached is None:

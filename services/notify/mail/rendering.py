@@ -15,9 +15,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 from services.notify.domain import Mail, MailKind, needs_new_decision, occurrence_of
 from services.notify.mail.addresses import one_line
 from services.notify.mail.lines import decisions, outcomes, reasons_listed
+from services.notify.mail.links import opt_out_url
 from services.notify.mail.wording import MAX_REASON, Wording, first_occurrence, organiser_of
 from services.notify.settings import MailSettings
 from shared.events import LineStatus, Status
+from shared.messages import N_
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MAX_TITLE = 300
@@ -33,6 +35,42 @@ def mail_templates() -> Environment:
         lstrip_blocks=True,
         undefined=StrictUndefined,
         auto_reload=False,  # looked up once, not checked on disk for every mail
+    )
+
+
+@dataclass(frozen=True)
+class RecordingNotice:
+    """What a participant's mail says of an event that is photographed or filmed: the
+    organiser's notice, and the participant's own link to opt out (``url``: none without
+    a key to sign it)."""
+
+    text: str
+    label: str
+    url: str
+
+    def as_text(self) -> str:
+        """The notice as one paragraph of plain text (for the calendar's DESCRIPTION)."""
+        return f"{self.text} {self.label}: {self.url}" if self.url else self.text
+
+
+RECORDING_WORDS = {
+    (True, True): N_("mail_recording_photo_film"),
+    (True, False): N_("mail_recording_photo"),
+    (False, True): N_("mail_recording_film"),
+}
+
+
+def recording_notice(mail: Mail, settings: MailSettings) -> RecordingNotice | None:
+    """The notice a participant's invitation or reminder carries, in the mail's language."""
+    recording = mail.snapshot.recording
+    if recording is None or not mail.tells_of_recording:
+        return None
+    wording = Wording(mail.snapshot)
+    notice = one_line(recording.notice, MAX_REASON)
+    return RecordingNotice(
+        wording._(RECORDING_WORDS[recording.photo, recording.film], notice=notice),
+        wording._("mail_recording_opt_out"),
+        opt_out_url(settings, mail.snapshot, mail.recipient),
     )
 
 
@@ -99,6 +137,7 @@ NOTHING_BESIDES = {
     "decisions": [],
     "outcomes": [],
     "calendar": False,
+    "recording": None,
 }
 
 
@@ -130,6 +169,7 @@ def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodi
         "decisions": decisions(mail, settings, wording, created),
         "outcomes": outcomes(mail, wording),
         "calendar": mail.kind.imip_method is not None,
+        "recording": recording_notice(mail, settings),
         "action_label": action_label,
         "action_url": action_url(mail, settings) if action_label else "",
     }

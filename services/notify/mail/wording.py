@@ -45,6 +45,9 @@ FIELDS = {
     "expected_attendees": N_("mail_field_expected_attendees"),
     "notes": N_("mail_field_notes"),
     "status": N_("mail_field_status"),
+    "recording_photo": N_("mail_field_recording_photo"),
+    "recording_film": N_("mail_field_recording_film"),
+    "recording_notice": N_("mail_field_recording_notice"),
 }
 STATUSES = {
     "pending": N_("mail_status_pending"),
@@ -86,6 +89,8 @@ class Wording:
     def value(self, field: str, value: Any) -> str:
         if value is None or value == "" or value == []:
             return NOTHING
+        if isinstance(value, bool):
+            return self._("value_yes") if value else self._("value_no")
         if field in ("start", "end") and isinstance(value, str):
             # a change's values travel as JSON (``Change.old``/``new`` are raw)
             moment = datetime.fromisoformat(value)

@@ -6,6 +6,7 @@ from services.booking.entrypoints.pages import (  # noqa: F401 - importing attac
     decisions,
     errors,
     navigation,
+    optout,
     password_pages,
     people_pages,
     queue,

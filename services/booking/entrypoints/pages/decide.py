@@ -37,17 +37,17 @@ STATUS = {"ready": 200, "done": 200, "used": 409, "changed": 409, "taken": 409, 
 @bp.route("/decide/<token>", methods=["GET", "POST"])
 def decide_link(token: str):
     if len(token) > MAX_TOKEN:
-        return _private(error_page(400))
+        return private(error_page(400))
     try:
         link = decision_links.read(secret_key(), token, now=ctx().clock())
     except LinkInvalid:
-        return _private(error_page(404))
+        return private(error_page(404))
     except LinkExpired as exc:
         return _page("expired", exc.link)
     try:
         shown = links.open_link(ctx(), link)
     except Forbidden as exc:
-        return _private(error_page(403, [exc.message]))
+        return private(error_page(403, [exc.message]))
     if request.method != "POST" or shown.state is not LinkState.READY:
         return _page(shown.state.value, link, shown)  # GET and HEAD (Flask's) only read
     return _decide(link, shown)
@@ -100,10 +100,10 @@ def _page(
         values=form.get("values", {}),
         action_error=Msg("approve_taken") if state == "taken" else form.get("refusal"),
     )
-    return _private((page, status or STATUS[state]))
+    return private((page, status or STATUS[state]))
 
 
-def _private(answer):
+def private(answer):
     """A link's page is for the one it was sent to: kept by no cache, and its address (the
     token) sent on to no other site as a referrer."""
     body, status = answer

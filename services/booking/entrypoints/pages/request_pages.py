@@ -80,7 +80,7 @@ def render_request(
     """One request as its reader may see it; after a refused action, why (``action_error``,
     the approved bookings holding the time) or the form's ``errors`` with what was typed."""
     principal = actor()
-    booking = queries.read_booking(ctx(), principal, booking_id)
+    booking = queries.read_booking(ctx(), principal, booking_id).read_by(principal)
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
     organiser = booking.organiser_id == principal.user_id

@@ -48,6 +48,8 @@ ACTION = {
     "cancelled": N_("action_cancelled"),
     "changed": N_("action_changed"),
     "occurrence_cancelled": N_("action_occurrence_cancelled"),
+    "opted_out": N_("action_opted_out"),
+    "opted_in": N_("action_opted_in"),
 }
 WEEKDAY = dict(zip(WEEKDAYS, WEEKDAYS_LONG, strict=True))
 WEEKDAY_SHORT = dict(zip(WEEKDAYS, WEEKDAYS_SHORT, strict=True))
@@ -65,6 +67,9 @@ CHANGE_FIELD = {
     "notes": N_("change_field_notes"),
     "status": N_("change_field_status"),
     "occurrences.status": N_("change_field_occurrences_status"),
+    "recording_photo": N_("change_field_recording_photo"),
+    "recording_film": N_("change_field_recording_film"),
+    "recording_notice": N_("change_field_recording_notice"),
 }
 TABLES: Mapping[str, Mapping[str, str]] = {
     "status": STATUS,
@@ -117,6 +122,8 @@ def change_value(change: Change, value: Any, moment: Any) -> str:
     joined, states named. ``moment`` words a datetime."""
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, bool):
+        return translate(N_("value_yes") if value else N_("value_no"))
     name = OCCURRENCE_INDEX.sub("", change.field)
     if isinstance(value, list):
         return ", ".join(v.get("email", "") if isinstance(v, dict) else str(v) for v in value)

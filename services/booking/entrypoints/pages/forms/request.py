@@ -29,9 +29,16 @@ from shared.timezones import current_zone
 QUOTE_AWARE_COMMA = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
 WHOLE_NUMBER = re.compile(r"[+-]?\d{1,9}")
 # Where the API's (and the domain's) field names show on the request form.
-FIELD_ON_FORM = {"start": "start_time", "end": "end_time", "rrule": "repeat"}
+FIELD_ON_FORM = {
+    "start": "start_time",
+    "end": "end_time",
+    "rrule": "repeat",
+    "recording": "recording_notice",
+}
 # The form's fields from top to bottom: the order its errors are listed in.
-FORM_ORDER = (*WHEN_FIELDS, "resource_ids", *CONTENT_FIELDS)
+FORM_ORDER = (*WHEN_FIELDS, "resource_ids", *CONTENT_FIELDS, "recording_notice")
+# The recording block's boxes and text, as ``recording``'s fields.
+RECORDING_ON_FORM = {"photo": "recording_photo", "film": "recording_film"}
 
 
 def parse_participants(text: str) -> list[dict[str, str]]:
@@ -75,6 +82,10 @@ class RequestForm(WhenFields, BookingInSchema):
         typed = str(data.get("expected_attendees", "")).strip()
         if WHOLE_NUMBER.fullmatch(typed):  # anything else stays text, for the schema to refuse
             data["expected_attendees"] = int(typed)
+        data["recording"] = {
+            **{key: bool(data.pop(box, "")) for key, box in RECORDING_ON_FORM.items()},
+            "notice": data.pop("recording_notice", ""),
+        }
         return data
 
     @post_load
@@ -148,7 +159,11 @@ def booking_form_values(booking: BookingView) -> dict[str, Any]:
         "participants": format_participants(booking.participants),
         "notes": booking.notes or "",
         "resource_ids": [r.id for r in booking.resources],
+        "recording_notice": booking.recording.notice,
     }
+    values.update(
+        {box: "1" for key, box in RECORDING_ON_FORM.items() if getattr(booking.recording, key)}
+    )
     if end.date() != start.date():
         values["end_date"] = end.date().isoformat()
     values.update(rrule_fields(booking.rrule, start.date()))
