@@ -172,3 +172,15 @@ def test_the_resource_form_takes_both_languages(site):
     form = text(admin.get("/resources/lilla-salen/edit"))
     assert 'value="Small hall"' in form and 'value="Lilla salen"' in form
     assert 'value="stage, hearing loop"' in form
+
+
+@pytest.mark.parametrize("wanted", ["projector", "projektor", "Hearing loop"])
+def test_a_feature_is_found_by_its_name_in_either_language(api, wanted):
+    from tests.support.booking import MONDAY, at
+
+    hall = api.make_resource(**HALL)
+    api.make_resource(name="Bare room")
+    query = {"start": at(MONDAY, 10), "end": at(MONDAY, 12), "features": wanted, "lang": "en"}
+    response = api.get("/api/v1/availability", api.organiser, query_string=query)
+    found = response.get_json()["resources"]
+    assert [(r["id"], r["name"]) for r in found] == [(hall["id"], "The Great Hall")]
