@@ -144,7 +144,7 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     migrate_all(config)
     if demo:
         _load_demo(config)
-    elif not _booking_call(config, users_exist):
+    elif not users_exist(config):
         click.echo(FIRST_ADMIN_HINT)
     env = suite_env(config, host, port, demo=demo)
     env.setdefault(METRICS_DIR_VARIABLE, str(fresh_metrics_dir(config)))
@@ -209,10 +209,16 @@ FIRST_ADMIN_HINT = (
 )
 
 
-def users_exist(db: Any) -> bool:
+def users_exist(config: Config) -> bool:
+    """Whether booking's database (migrated) has anyone who could log in."""
     from services.booking.usecases.users import has_users
+    from shared.db import service_database
 
-    return has_users(db)
+    db = service_database(config, "booking")
+    try:
+        return has_users(db)
+    finally:
+        db.dispose()
 
 
 def _load_demo(config: Config) -> None:
