@@ -144,6 +144,8 @@ def up(host: str, port: int, demo: bool, config: Config) -> None:
     migrate_all(config)
     if demo:
         _load_demo(config)
+    elif not users_exist(config):
+        click.echo(FIRST_ADMIN_HINT)
     env = suite_env(config, host, port, demo=demo)
     env.setdefault(METRICS_DIR_VARIABLE, str(fresh_metrics_dir(config)))
     if demo and not config.infra_team_email:
@@ -197,6 +199,26 @@ def fresh_metrics_dir(config: Config) -> Path:
     for old in directory.glob("*.db"):
         old.unlink(missing_ok=True)
     return directory
+
+
+FIRST_ADMIN_HINT = (
+    "No one can log in yet. Add the first admin with\n"
+    "  evenemang users add EMAIL --name NAME --role admin --password-stdin\n"
+    "(then type the password), or start with demo users, venues and services:\n"
+    "  evenemang up --demo   (make up ARGS=--demo)"
+)
+
+
+def users_exist(config: Config) -> bool:
+    """Whether booking's database (migrated) has anyone who could log in."""
+    from services.booking.usecases.users import has_users
+    from shared.db import service_database
+
+    db = service_database(config, "booking")
+    try:
+        return has_users(db)
+    finally:
+        db.dispose()
 
 
 def _load_demo(config: Config) -> None:

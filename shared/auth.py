@@ -65,6 +65,7 @@ class Principal:
     name: str
     role: str
     token_id: str | None = None
+    language: str = ""  # "sv"/"en" where the service knows it (booking), else ""
 
     @property
     def is_infra(self) -> bool:

@@ -195,8 +195,43 @@ class TeamRef:
     members: tuple[str, ...] = ()
 
 
+def in_language(language: str, sv: str, en: str, fallback: str = "") -> str:
+    """A text kept in both languages, in ``language`` ("sv"/"en"): the other language's
+    when this one is blank, ``fallback`` (a name from before names were bilingual) when
+    both are."""
+    first, other = (en, sv) if language == "en" else (sv, en)
+    return first or other or fallback
+
+
+class Bilingual:
+    """A resource's name and place, kept in Swedish and English (``name_sv``, ``name_en``,
+    ``location_sv``, ``location_en``; blank in events from before: then ``name`` and
+    ``location`` say it). ``localized`` gives a copy whose ``name`` and ``location`` are in
+    the reader's language, which is what pages, mail, feeds and the API show."""
+
+    __slots__ = ()
+
+    def named(self, language: str) -> str:
+        return in_language(language, self.name_sv, self.name_en, self.name)  # type: ignore[attr-defined]
+
+    def located(self, language: str) -> str:
+        return in_language(language, self.location_sv, self.location_en, self.location)  # type: ignore[attr-defined]
+
+    def naming(self) -> dict[str, str]:
+        """Its name and place as they are kept, in both languages (to copy them)."""
+        fields_ = ("name", "location", "name_sv", "name_en", "location_sv", "location_en")
+        return {name: getattr(self, name) for name in fields_}
+
+    def localized(self, language: str) -> Any:
+        return dataclasses.replace(
+            self,  # type: ignore[arg-type]
+            name=self.named(language),
+            location=self.located(language),
+        )
+
+
 @dataclass(frozen=True, slots=True)
-class ResourceRef:
+class ResourceRef(Bilingual):
     id: str
     slug: str
     name: str
@@ -206,6 +241,10 @@ class ResourceRef:
     managers: tuple[str, ...] = ()
     team: TeamRef | None = None
     self_approval: bool = False
+    name_sv: str = ""
+    name_en: str = ""
+    location_sv: str = ""
+    location_en: str = ""
 
     @property
     def team_members(self) -> tuple[str, ...]:
@@ -391,9 +430,10 @@ class UserSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class ResourceSnapshot:
+class ResourceSnapshot(Bilingual):
     """A resource as the other services know it from the moment it exists: its feed, its
-    name in mail, the slugs it was known by before (old feed links redirect)."""
+    name in mail (in both languages), the slugs it was known by before (old feed links
+    redirect)."""
 
     resource_id: str
     slug: str
@@ -407,6 +447,10 @@ class ResourceSnapshot:
     self_approval: bool = False
     managers: tuple[str, ...] = ()
     team: TeamRef | None = None
+    name_sv: str = ""
+    name_en: str = ""
+    location_sv: str = ""
+    location_en: str = ""
 
     @property
     def aggregate_id(self) -> str:
@@ -544,6 +588,10 @@ class ResourceRefSchema(_Lenient):
     managers = _tuple(fields.Email())
     team = fields.Nested(TeamRefSchema, load_default=None, allow_none=True)
     self_approval = fields.Boolean(load_default=False)
+    name_sv = fields.String(load_default="")
+    name_en = fields.String(load_default="")
+    location_sv = fields.String(load_default="")
+    location_en = fields.String(load_default="")
 
 
 class LabelSchema(_Lenient):
@@ -660,6 +708,10 @@ class ResourceSnapshotSchema(_Lenient):
     self_approval = fields.Boolean(load_default=False)
     managers = _tuple(fields.Email())
     team = fields.Nested(TeamRefSchema, load_default=None, allow_none=True)
+    name_sv = fields.String(load_default="")
+    name_en = fields.String(load_default="")
+    location_sv = fields.String(load_default="")
+    location_en = fields.String(load_default="")
 
 
 class AccountMailSnapshotSchema(_Lenient):

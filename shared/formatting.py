@@ -54,6 +54,13 @@ class DateWords:
         code = N_("format_moment_long") if long else N_("format_moment")
         return self._(code, date=self.date(value, year=year, long=long), time=self.time(value))
 
+    def zoned(self, value: datetime | None) -> str:
+        """A moment with the zone it is shown in: ``mån 4 mars 2030, 10:00 CET`` (where
+        people could take it for another zone's: a history, a mail's date)."""
+        if value is None:
+            return ""
+        return f"{self.datetime(value)} {self.local(value).tzname()}"
+
     def span(self, start: datetime, end: datetime, *, long: bool = False) -> str:
         """``mån 4 mars 2030, 10:00–12:00``; across days both dates are given."""
         if self.local(start).date() == self.local(end).date():

@@ -82,17 +82,48 @@ def catalogue(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
 
 
+class Named(str):
+    """A name kept in Swedish (the string itself) and English (``en``; blank: the same),
+    such as a resource's: as a message's parameter it is worded in the reader's language."""
+
+    en: str
+
+    def __new__(cls, sv: str, en: str = "") -> Named:
+        named = super().__new__(cls, sv)
+        named.en = en or sv
+        return named
+
+    def in_language(self, language: str) -> str:
+        return self.en if language == "en" else str(self)
+
+
+def _worded(value: Any, language: str) -> Any:
+    if isinstance(value, Msg):
+        return text(value, language)
+    if isinstance(value, Named):
+        return value.in_language(language)
+    return value
+
+
 def text(message: Msg | str, language: str, **params: Any) -> str:
     """A message (or a bare id with ``params``) in ``language``; parameters that are
-    messages are worded too. An id missing from the catalogue comes back as the id."""
+    messages are worded too. An id with plural forms in the catalogue is worded in the
+    form for its ``count`` parameter. An id missing from the catalogue comes back as it."""
     if isinstance(message, Msg):
         code, values = message.code, {**message.params, **params}
     else:
         code, values = message, params
-    wording = catalogue(language).gettext(code)
+    found = catalogue(language)
+    count = values.get("count")
+    if isinstance(count, int) and not isinstance(count, bool):
+        wording = found.ngettext(code, code, count)  # a plural entry's form for the count
+        if wording == code:
+            wording = found.gettext(code)
+    else:
+        wording = found.gettext(code)
     if not values:
         return wording
-    words = {k: text(v, language) if isinstance(v, Msg) else v for k, v in values.items()}
+    words = {k: _worded(v, language) for k, v in values.items()}
     try:
         return wording % words
     except (KeyError, TypeError, ValueError):

@@ -26,5 +26,9 @@ def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
 
 
 def query_args(schema: Schema) -> dict[str, Any]:
-    """The query string validated by ``schema``; repeated keys keep their last value."""
-    return schema.load(request.args.to_dict())
+    """The query string validated by ``schema``; repeated keys keep their last value.
+    ``lang`` (the language of the answer's names, ``shared.i18n.reader_language``) is no
+    filter and is left out."""
+    args = request.args.to_dict()
+    args.pop("lang", None)
+    return schema.load(args)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from shared.auth import Authority, init_auth
@@ -97,7 +98,7 @@ def make_app(
 
     @app.after_request
     def _security_headers(response):
-        if request.endpoint != "static":
+        if request.endpoint not in ("static", "favicon"):
             # Pages and JSON say who is logged in and what is theirs: no cache (a browser's,
             # a shared proxy's) keeps them. Answers meant to be cached (the feeds) say so.
             response.headers.setdefault("Cache-Control", "no-store")
@@ -106,6 +107,15 @@ def make_app(
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Browsers ask for it whatever the page says: the same icon (an SVG), from memory
+        (no file is held open by an answer nobody reads)."""
+        answer = Response(_favicon(), mimetype="image/svg+xml")
+        answer.cache_control.public = True
+        answer.cache_control.max_age = 24 * 3600
+        return answer
 
     base_path = urlsplit(config.base_url).path.rstrip("/")
     app.jinja_env.globals["base_path"] = base_path
@@ -118,6 +128,11 @@ def make_app(
     if not app.debug:
         configure_logging(config.log_format)
     return app
+
+
+@functools.cache
+def _favicon() -> bytes:
+    return (SHARED / "static" / "favicon.svg").read_bytes()
 
 
 def app_config() -> Config:

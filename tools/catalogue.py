@@ -1,6 +1,8 @@
 """Keep the one message catalogue (shared/translations/<lang>/LC_MESSAGES/messages.po).
 
     python tools/catalogue.py add ID --sv "Svensk text" --en "English text"
+    python tools/catalogue.py add ID --sv "%(count)s sak" --en "%(count)s thing" \
+        --sv-other "%(count)s saker" --en-other "%(count)s things"   # plural forms by count
     python tools/catalogue.py compile      # sort both .po files and write the .mo files
     python tools/catalogue.py unused       # ids in the catalogue that no code uses
     python tools/catalogue.py missing      # ids code uses that lack a wording
@@ -43,13 +45,18 @@ def save(language: str, catalogue: Catalog) -> None:
         write_mo(mo, catalogue)
 
 
-def add(code: str, wordings: dict[str, str]) -> None:
+def add(code: str, wordings: dict[str, str], others: dict[str, str] | None = None) -> None:
+    """Word ``code`` in each language; with ``others`` (the plural, for a ``count`` other
+    than 1) it is a plural entry: ``wordings`` is then the form for one."""
     for language in LANGUAGES:
         catalogue = load(language)
         wording = wordings[language]
         flags = ("python-format",) if PLACEHOLDER.search(wording) else ()
         catalogue.delete(code)
-        catalogue.add(code, wording, flags=flags)
+        if others:
+            catalogue.add((code, code), (wording, others[language]), flags=flags)
+        else:
+            catalogue.add(code, wording, flags=flags)
         save(language, catalogue)
 
 
@@ -60,12 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     adding.add_argument("code")
     adding.add_argument("--sv", required=True)
     adding.add_argument("--en", required=True)
+    adding.add_argument("--sv-other", help="plural: the Swedish for a count other than 1")
+    adding.add_argument("--en-other", help="plural: the English for a count other than 1")
     sub.add_parser("compile")
     sub.add_parser("unused")
     sub.add_parser("missing")
     args = parser.parse_args(argv)
     if args.command == "add":
-        add(args.code, {"sv": args.sv, "en": args.en})
+        plural = {"sv": args.sv_other, "en": args.en_other}
+        add(args.code, {"sv": args.sv, "en": args.en}, plural if all(plural.values()) else None)
     elif args.command == "compile":
         for language in LANGUAGES:
             save(language, load(language))
@@ -75,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         used = used_ids()
         for language in LANGUAGES:
             catalogue = load(language)
-            known = {m.id for m in catalogue if m.id and m.string}
+            known = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue if m.string}
+            known.discard("")
             found = known - used if args.command == "unused" else used - known
             for code in sorted(found):
                 print(f"{language}\t{code}")

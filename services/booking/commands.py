@@ -153,6 +153,10 @@ class CreateResource:
     active: bool = True
     team: str | None = None  # the slug of the team that decides it
     self_approval: bool = False  # may its deciders approve their own requests?
+    # The English ones (blank: the Swedish ``name``, ``location``, ``features`` serve both).
+    name_en: str = ""
+    location_en: str = ""
+    features_en: tuple[str, ...] = ()
 
 
 ChangeResource = change_of(

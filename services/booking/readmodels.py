@@ -19,7 +19,7 @@ HoursText = Mapping[str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
-class ResourceView:
+class ResourceView(events.Bilingual):
     id: str
     slug: str
     name: str
@@ -39,6 +39,24 @@ class ResourceView:
     team: events.TeamRef | None = None
     self_approval: bool = False
     revision: int = 1
+    name_sv: str = ""
+    name_en: str = ""
+    location_sv: str = ""
+    location_en: str = ""
+    features_sv: tuple[str, ...] = ()
+    features_en: tuple[str, ...] = ()
+
+    def localized(self, language: str) -> ResourceView:
+        """The resource as a reader of ``language`` sees it (name, place and features)."""
+        features = (self.features_en if language == "en" else self.features_sv) or (
+            self.features_sv or self.features_en or self.features
+        )
+        return replace(
+            self,
+            name=self.named(language),
+            location=self.located(language),
+            features=features,
+        )
 
     @property
     def manager_emails(self) -> tuple[str, ...]:

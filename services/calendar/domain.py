@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
 from shared.events import BookingSnapshot, Kind, LineStatus, Role, Status, Visibility
 from shared.ical import Person
-from shared.messages import Msg
+from shared.messages import Msg, Named
 
 # The organiser a busy-only block shows (RFC 5546 wants one on every published event; the
 # real organiser of a non-public booking is not for a resource feed to tell).
@@ -107,10 +107,25 @@ class ResourceFeed:
 
     resource_id: str
     slug: str
-    name: str
+    name: str  # and ``location``: the Swedish; ``name_en``, ``location_en``: the English
     kind: Kind
     location: str = ""
     active: bool = True
+    name_en: str = ""
+    location_en: str = ""
+
+    @property
+    def label(self) -> Named:
+        """Its name in both languages, as its feed's name says it in the feed's."""
+        return Named(self.name, self.name_en)
+
+    def localized(self, language: str) -> ResourceFeed:
+        """As a reader of ``language`` sees it (the subscribe page)."""
+        if language != "en":
+            return self
+        return replace(
+            self, name=self.name_en or self.name, location=self.location_en or self.location
+        )
 
 
 def offered(resources: Iterable[ResourceFeed]) -> list[ResourceFeed]:
@@ -160,19 +175,31 @@ class RenderedEntry(EntryFacts):
     busy: str = ""
     withdrawn_full: str = ""
     withdrawn_busy: str = ""
+    # The same in English where they differ (resources named in English), else "".
+    full_en: str = ""
+    busy_en: str = ""
+    withdrawn_full_en: str = ""
+    withdrawn_busy_en: str = ""
 
     @classmethod
     def of(cls, facts: EntryFacts, *, revision: int, **vevents: str) -> RenderedEntry:
         values = {f.name: getattr(facts, f.name) for f in fields(EntryFacts)}
         return cls(**values, revision=revision, **vevents)
 
-    def in_resource_feed(self, called_off: bool) -> str:
+    def vevent(self, which: str, language: str = "sv") -> str:
+        """One of the VEVENTs (``full``, ``busy``, ``withdrawn_full``, ``withdrawn_busy``)
+        naming resources in ``language``."""
+        if language == "en":
+            return getattr(self, f"{which}_en") or getattr(self, which)
+        return getattr(self, which)
+
+    def in_resource_feed(self, called_off: bool, language: str = "sv") -> str:
         """The VEVENT a resource feed shows: in full for a public booking, else only busy;
         ``called_off``: as CANCELLED (the booking's own VEVENTs are, once it has ended)."""
         public = self.visibility is Visibility.PUBLIC
         if called_off and self.status not in ENDED:
-            return self.withdrawn_full if public else self.withdrawn_busy
-        return self.full if public else self.busy
+            return self.vevent("withdrawn_full" if public else "withdrawn_busy", language)
+        return self.vevent("full" if public else "busy", language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,18 +314,26 @@ class Retention:
 
 
 def feed_vevents(
-    scope: FeedScope, entries: Iterable[RenderedEntry], now: datetime, retention: Retention
+    scope: FeedScope,
+    entries: Iterable[RenderedEntry],
+    now: datetime,
+    retention: Retention,
+    language: str = "sv",
 ) -> list[str]:
     """The VEVENTs of a feed, in the order of ``entries``: a non-public booking in a
-    resource feed only as busy, everything else in full."""
+    resource feed only as busy, everything else in full; resources named in ``language``."""
     if scope.kind is FeedKind.RESOURCE:
-        return resource_vevents(scope.resource_id or "", entries, now, retention)
+        return resource_vevents(scope.resource_id or "", entries, now, retention, language)
     kept = retention.kept(entries, now)
     if scope.kind is FeedKind.PUBLIC:
-        return [e.full for e in kept if e.published and e.visibility is Visibility.PUBLIC]
+        return [
+            e.vevent("full", language)
+            for e in kept
+            if e.published and e.visibility is Visibility.PUBLIC
+        ]
     owner = scope.owner_email
     return [
-        e.full
+        e.vevent("full", language)
         for e in kept
         if e.organiser_email == owner
         or (e.status is Status.PENDING and (scope.sees_queue or owner in e.deciders))
@@ -306,16 +341,20 @@ def feed_vevents(
 
 
 def resource_vevents(
-    resource_id: str, entries: Iterable[RenderedEntry], now: datetime, retention: Retention
+    resource_id: str,
+    entries: Iterable[RenderedEntry],
+    now: datetime,
+    retention: Retention,
+    language: str = "sv",
 ) -> list[str]:
     """A resource feed's VEVENTs: the bookings that hold the resource, and as CANCELLED
     those called off there (for as long as a cancelled booking stays)."""
     vevents = []
     for e in retention.in_window(entries, now):
         if resource_id in e.listed:
-            vevents.append(e.in_resource_feed(called_off=False))
+            vevents.append(e.in_resource_feed(called_off=False, language=language))
         elif (at := e.withdrawn_at(resource_id)) is not None and retention.still_shown(at, now):
-            vevents.append(e.in_resource_feed(called_off=True))
+            vevents.append(e.in_resource_feed(called_off=True, language=language))
     return vevents
 
 

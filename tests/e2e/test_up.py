@@ -28,6 +28,9 @@ def test_up_serves_all_three_and_stops_every_child_on_sigterm(config, tmp_path):
         while "running at" not in suite.output() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert f"running at {suite.url}/" in suite.output()
+        # an empty data directory has no one to log in: up says how to add the first admin
+        assert "evenemang users add EMAIL --name NAME --role admin" in suite.output()
+        assert "evenemang up --demo" in suite.output()
         children = processes_in_group(suite.proc.pid)
         assert len(children) >= 5, children  # up, web (+ its workers), three workers
         assert suite.terminate() == 0

@@ -295,6 +295,10 @@ def test_resource_changed_after_create_rename_and_team_change(api):
             "email": "",
             "members": ["vera@example.org"],
         },
+        "name_sv": "Hall",  # a create with only a name names it alike in both languages
+        "name_en": "Hall",
+        "location_sv": "",
+        "location_en": "",
     }
     renamed = api.patch(
         f"/api/v1/resources/{hall['id']}", api.admin, {"name": "Great hall", "slug": "great-hall"}

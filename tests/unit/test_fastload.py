@@ -69,6 +69,14 @@ def envelopes() -> list[dict]:
             ],
         ),
         factories.resource_envelope(former_slugs=["old"], managers=["m@example.org"]),
+        factories.resource_envelope(
+            name_sv="Aulan", name_en="The Hall", location_sv="Hus A", location_en="Building A"
+        ),
+        factories.envelope(
+            resources=[
+                factories.resource_ref(name_sv="Aulan", name_en="Hall", location_en="House A")
+            ]
+        ),
         factories.user_changed("u@example.org", revoked_tokens=["t"], ended_sessions=["s"]),
         make_envelope(
             ACCOUNT_INVITED,
@@ -85,7 +93,7 @@ def envelopes() -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(9))
 def test_the_fast_path_gives_what_the_schema_gives(index):
     body = envelopes()[index]
     fast = fastload.load_event(body)
@@ -136,3 +144,24 @@ def test_what_the_schema_accepts_beyond_the_fast_path_still_loads():
     event = parse_event(body)
     assert fastload.load_event(body) is None
     assert event.id == body["id"].lower() and event.revision == 2
+
+
+def test_resources_named_in_both_languages_and_events_from_before_load_alike():
+    bilingual = parse_event(
+        factories.envelope(resources=[factories.resource_ref(name_sv="Aulan", name_en="Hall")])
+    )
+    ref = bilingual.data.resources[0]
+    assert (ref.named("sv"), ref.named("en"), ref.located("en")) == ("Aulan", "Hall", "Building A")
+    assert ref.localized("en").name == "Hall"
+    old = factories.envelope()  # an event from before: no name_sv, name_en, location_*
+    for key in ("name_sv", "name_en", "location_sv", "location_en"):
+        old["data"]["resources"][0].pop(key, None)
+    assert fastload.load_event(old) == slow(old)
+    ref = parse_event(old).data.resources[0]
+    assert ref.name_en == "" and ref.named("en") == ref.named("sv") == "Aula"
+    old_resource = factories.resource_envelope()
+    for key in ("name_sv", "name_en", "location_sv", "location_en"):
+        old_resource["data"].pop(key, None)
+    assert fastload.load_event(old_resource) == slow(old_resource)
+    resource = parse_event(old_resource).data
+    assert resource.named("en") == "Aula" and resource.located("sv") == "Building A"

@@ -50,19 +50,47 @@ def test_every_used_id_is_worded(used, language):
 
 def test_the_catalogue_holds_no_id_nothing_uses(used):
     for language in LANGUAGES:
-        unused = sorted(m.id for m in _catalogue(language) if m.id and m.id not in used)
+        unused = sorted(_id(m) for m in _catalogue(language) if m.id and _id(m) not in used)
         assert unused == [], f"{language} ids no code or template uses: {unused}"
 
 
 def test_both_languages_have_the_same_ids_and_placeholders():
     sv, en = (_catalogue(language) for language in ("sv", "en"))
-    assert {m.id for m in sv} == {m.id for m in en}
+    assert {_id(m) for m in sv} == {_id(m) for m in en}
     for message in sv:
         if message.id:
-            other = en.get(message.id)
-            assert set(PLACEHOLDER.findall(message.string)) == set(
-                PLACEHOLDER.findall(other.string)
+            other = en.get(_id(message))
+            assert message.pluralizable == other.pluralizable, message.id
+            assert set(PLACEHOLDER.findall(_forms(message.string))) == set(
+                PLACEHOLDER.findall(_forms(other.string))
             ), message.id
+
+
+def _id(message) -> str:
+    """A message's id (a plural entry's is its singular's)."""
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def _text(message) -> str | tuple[str, ...]:
+    return message.string if isinstance(message.string, str) else tuple(message.string)
+
+
+def _forms(wording: str | tuple[str, ...]) -> str:
+    """A wording, or a plural entry's forms together."""
+    return wording if isinstance(wording, str) else " ".join(wording)
+
+
+@pytest.mark.parametrize(
+    "count, sv, en",
+    [
+        (1, "Du har 1 aktiv personlig länk.", "You have 1 active personal link."),
+        (2, "Du har 2 aktiva personliga länkar.", "You have 2 active personal links."),
+        (0, "Du har 0 aktiva personliga länkar.", "You have 0 active personal links."),
+    ],
+)
+def test_a_plural_entry_is_worded_in_the_form_for_its_count(count, sv, en):
+    message = Msg("active_private_feeds", count=count)
+    assert (text(message, "sv"), text(message, "en")) == (sv, en)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -71,9 +99,9 @@ def test_the_compiled_catalogue_is_current(language):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo", "rb") as mo:
         compiled = read_mo(mo)
     source = _catalogue(language)
-    assert {m.id: m.string for m in compiled if m.id} == {m.id: m.string for m in source if m.id}, (
-        "run `make messages`"
-    )
+    assert {_id(m): _text(m) for m in compiled if m.id} == {
+        _id(m): _text(m) for m in source if m.id
+    }, "run `make messages`"
 
 
 def test_a_message_is_worded_in_each_language_with_its_parameters():

@@ -44,6 +44,7 @@ from shared.events import (
     TeamRef,
     Visibility,
 )
+from shared.messages import Named
 
 
 def hours_text(hours: OpeningHours | None) -> dict[str, list[list[str]]] | None:
@@ -100,7 +101,7 @@ def _limits(resource: Resource) -> dict[str, int | None]:
 def rules_of(resource: Resource) -> ResourceRules:
     return ResourceRules(
         resource_id=resource.id,
-        name=resource.name,
+        name=Named(resource.name, resource.name_en or ""),
         active=resource.active,
         capacity=resource.capacity if resource.kind == Kind.VENUE else None,
         opening_hours=hours_of(resource.opening_hours),
@@ -125,6 +126,10 @@ def _named(resource: Resource) -> dict[str, Any]:
         managers=managers_of(resource),
         team=team_ref(resource.team),
         self_approval=resource.self_approval,
+        name_sv=resource.name,
+        name_en=resource.name_en or "",
+        location_sv=resource.location or "",
+        location_en=resource.location_en or "",
     )
 
 
@@ -134,6 +139,8 @@ def resource_view(resource: Resource) -> ResourceView:
         description=resource.description or "",
         capacity=resource.capacity,
         features=tuple(resource.features or ()),
+        features_sv=tuple(resource.features or ()),
+        features_en=tuple(resource.features_en or ()),
         opening_hours=_hours_view(resource.opening_hours),
         **_limits(resource),
         active=resource.active,

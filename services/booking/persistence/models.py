@@ -150,12 +150,17 @@ class Resource(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    # ``name``, ``location`` and ``features`` are the Swedish ones; ``*_en`` the English
+    # (blank: the Swedish serves both).
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(16), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     location: Mapped[str] = mapped_column(String(300), default="")
+    location_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
     features: Mapped[list[str]] = mapped_column(JSON, default=list)
+    features_en: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     opening_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
     min_notice_hours: Mapped[int] = mapped_column(Integer, default=0)

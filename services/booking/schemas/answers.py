@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import post_dump
+from marshmallow import post_dump, pre_dump
 
 from services.booking.schemas.parts import OpeningHoursField, enum_field
 from shared.events import (
@@ -16,6 +16,7 @@ from shared.events import (
     Status,
     Visibility,
 )
+from shared.i18n import reader_language
 from shared.schema import Schema, fields
 from shared.timezones import ZonedDateTime
 
@@ -28,11 +29,23 @@ class SpanOut(Schema):
 
 
 class ResourceRefOut(Schema):
+    """A resource as a booking names it: ``name`` and ``location`` in the reader's language
+    (``?lang=``, Accept-Language, the user's own), and both languages besides."""
+
     id = fields.String()
     slug = fields.String()
     name = fields.String()
     kind = enum_field(Kind)
     location = fields.String()
+    name_sv = fields.String()
+    name_en = fields.String()
+    location_sv = fields.String()
+    location_en = fields.String()
+
+    @pre_dump
+    def _in_reader_language(self, resource: Any, **_: Any) -> Any:
+        localized = getattr(resource, "localized", None)
+        return localized(reader_language()) if localized is not None else resource
 
 
 class PersonOut(Schema):
@@ -136,7 +149,9 @@ class ResourceOut(ResourceRefOut):
 
     description = fields.String()
     capacity = fields.Integer(allow_none=True)
-    features = fields.List(fields.String())
+    features = fields.List(fields.String(), metadata={"description": "in the reader's language"})
+    features_sv = fields.List(fields.String())
+    features_en = fields.List(fields.String())
     opening_hours = OpeningHoursField(allow_none=True)
     requires_approval = fields.Boolean()
     buffer_minutes = fields.Integer()

@@ -49,18 +49,34 @@ from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
 
 
+def _features() -> fields.List:
+    return fields.List(
+        text(60, minimum=1), validate=Count(maximum=40, many=Msg("too_many_items", max=40))
+    )
+
+
+# Each text of a resource kept in both languages: the plain field alone sets both.
+BILINGUAL = ("name", "location", "features")
+
+
 class ResourceInSchema(Stripped):
-    """A new resource (``CreateResource``); loaded partially, a change (``ChangeResource``)."""
+    """A new resource (``CreateResource``); loaded partially, a change (``ChangeResource``).
+    ``name``, ``location`` and ``features`` alone set both languages; ``name_sv``,
+    ``name_en`` (and so on) set one."""
 
     name = text(200, required=True, minimum=1)
+    name_sv = text(200, minimum=1)
+    name_en = text(200, minimum=1)
     kind = enum_field(Kind, required=True)
     slug = slug_field()
     description = text(5000)
     capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
     location = text(300)
-    features = fields.List(
-        text(60, minimum=1), validate=Count(maximum=40, many=Msg("too_many_items", max=40))
-    )
+    location_sv = text(300)
+    location_en = text(300)
+    features = _features()
+    features_sv = _features()
+    features_en = _features()
     opening_hours = OpeningHoursField(allow_none=True)
     requires_approval = fields.Boolean()
     buffer_minutes = fields.Integer(validate=validate.Range(min=0, max=MAX_BUFFER_MINUTES))
@@ -74,12 +90,26 @@ class ResourceInSchema(Stripped):
     team = slug_field(allow_none=True)
     self_approval = fields.Boolean()
 
+    @pre_load
+    def _swedish_names_the_resource(self, data: Any, *, partial: Any = None, **_: Any) -> Any:
+        """``name_sv`` given without ``name`` is the name (a create needs one)."""
+        if not partial and isinstance(data, dict) and "name" not in data and "name_sv" in data:
+            return {**data, "name": data["name_sv"]}
+        return data
+
     @post_load
     def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
         if "managers" in data:
             data["managers"] = people(data["managers"])
-        if "features" in data:
-            data["features"] = tuple(data["features"])
+        for base in BILINGUAL:  # the command's plain field is the Swedish one
+            both, swedish = data.pop(base, None), data.pop(f"{base}_sv", None)
+            if swedish is not None or both is not None:
+                data[base] = swedish if swedish is not None else both
+            if f"{base}_en" not in data and both is not None:
+                data[f"{base}_en"] = both
+        for name in ("features", "features_en"):
+            if name in data:
+                data[name] = tuple(data[name])
         return ChangeResource.of(**data) if partial else CreateResource(**data)
 
 

@@ -54,14 +54,16 @@ def _unavailable(
 
 def find_available(ctx: Context, query: AvailabilityQuery) -> list[ResourceView]:
     """Active resources free for the whole interval: no approved booking (buffers included),
-    no closure, inside opening hours; optionally of a kind, capacity and features."""
+    no closure, inside opening hours; optionally of a kind, capacity and features (named in
+    either language)."""
     interval = Interval(query.start, query.end)
     with ctx.uow(readonly=True) as uow:
         candidates = [
             r
             for r in uow.resources.list(query.kind, active=True)
             if (query.min_capacity is None or (r.capacity or 0) >= query.min_capacity)
-            and not query.features - {f.lower() for f in r.features or ()}
+            and not query.features
+            - {f.lower() for f in [*(r.features or ()), *(r.features_en or ())]}
         ]
         rules = {r.id: rules_of(r) for r in candidates}
         closures = uow.resources.closures(rules, interval)

@@ -60,7 +60,7 @@ from shared.events import (
     OccurrenceStatus,
     Status,
 )
-from shared.messages import Msg
+from shared.messages import Msg, Named
 
 
 def approve_booking(
@@ -157,7 +157,7 @@ def _refuse_closed(
     """409 when a resource to approve was closed on one of the dates after the request was
     made (a closure is refused only over approved bookings, so requests may wait in it):
     the decider declines that line or the organiser moves the request."""
-    names = {line.resource_id: line.resource.name for line in lines}
+    names = {line.resource_id: Named(line.resource.name, line.resource.name_en) for line in lines}
     for closure in closures_during(uow, list(names), active_dates(booking)):
         closed = Interval(closure.start, closure.end)
         name = names[closure.resource_id]

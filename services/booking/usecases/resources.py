@@ -98,7 +98,7 @@ def _stored(name: str, value: Any, resource_id: str) -> Any:
     """A command's value as the resource row keeps it."""
     if name == "opening_hours":
         return hours_text(value)
-    if name == "features":
+    if name in ("features", "features_en"):
         return list(value)
     if name == "managers":
         return [ResourceManager(resource_id=resource_id, email=e) for e in value]

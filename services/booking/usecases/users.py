@@ -32,7 +32,12 @@ def _view(user: User) -> UserView:
 
 def _principal(user: User, token_id: str | None = None) -> Principal:
     return Principal(
-        user_id=user.id, email=user.email, name=user.name, role=user.role, token_id=token_id
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        token_id=token_id,
+        language=user.language or "",
     )
 
 
@@ -186,6 +191,12 @@ def set_alerts(db: Database, user_id: str, alerts: AlertMode) -> UserView:
             user.revision += 1
             _publish_user(session, user)
         return _view(user)
+
+
+def has_users(db: Database) -> bool:
+    """Whether anyone at all can log in yet (a fresh data directory has no one)."""
+    with db.transaction(readonly=True) as session:
+        return session.scalar(select(User.id).limit(1)) is not None
 
 
 def _by_email(session, email: str, *, lock: bool = False) -> User:

@@ -1,12 +1,16 @@
-"""The subscribe page: every feed with webcal:// and https:// links, and a private link for
-a logged-in user."""
+"""The subscribe page: every feed with its address (labelled by its real scheme) in the
+page's language and the other, webcal:// links, and for a logged-in user their private
+links: a new one, and a revoke button for each live one."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request
 
 from services.calendar.entrypoints.wiring import (
     calendar_url,
+    feed_publisher,
     new_token,
     private_feed_url,
     unit_of_work,
@@ -14,12 +18,35 @@ from services.calendar.entrypoints.wiring import (
 )
 from services.calendar.schemas import FEED_TOKEN_IN
 from services.calendar.usecases.subscribe import subscribe_page
-from services.calendar.usecases.tokens import create_feed_token
+from services.calendar.usecases.tokens import create_feed_token, revoke_feed_link
 from shared.auth import current_principal, require_role
-from shared.i18n import current_language
+from shared.formatting import DateWords
+from shared.i18n import current_language, translate
+from shared.messages import LANGUAGES, Msg
 from shared.schema import ValidationError
+from shared.timezones import current_zone
 
 pages = Blueprint("calendar_pages", __name__)
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed as the page offers it: its name, its address in the page's language and in
+    the other one (``other_language``)."""
+
+    name: str
+    url: str
+    other_url: str
+    other_language: str
+
+    @property
+    def scheme(self) -> str:
+        return scheme_of(self.url)
+
+
+def scheme_of(url: str) -> str:
+    """The scheme an address really has (``http`` on a plain-http site), for its label."""
+    return url.split("://", 1)[0] if "://" in url else "https"
 
 
 @pages.get("/")
@@ -39,16 +66,30 @@ def create_token_form():
     return _page(new_url=_worded(private_feed_url(token)))
 
 
+@pages.post("/feed-tokens/<key>/revoke")
+@require_role()
+def revoke_token_form(key: str):
+    principal = current_principal()
+    if not revoke_feed_link(unit_of_work(), key, principal.user_id, principal.is_admin):
+        abort(404)
+    feed_publisher().files.remove_private(key)  # nginx serves it no more
+    flash(translate(Msg("private_feed_revoked")), "ok")
+    return redirect(f"{calendar_url()}/", 303)
+
+
 def _page(new_url: str | None = None, label: str = "", errors: dict | None = None) -> str:
     principal = current_principal()
     data = subscribe_page(unit_of_work(), principal.user_id if principal else None)
-    feeds = [("public", _worded(f"{calendar_url()}/feeds/public.ics"))] + [
-        (r.name, _worded(f"{calendar_url()}/feeds/resources/{r.slug}.ics")) for r in data.resources
+    language = current_language()
+    named = [("public", "public")] + [
+        (r.localized(language).name, f"resources/{r.slug}") for r in data.resources
     ]
     return render_template(
         "calendar/subscribe.html",
-        feeds=feeds,
+        feeds=[_link(name, f"{calendar_url()}/feeds/{path}.ics") for name, path in named],
         webcal=webcal,
+        scheme_of=scheme_of,
+        made=lambda moment: DateWords(language, current_zone.get()).datetime(moment),
         principal=principal,
         tokens=data.tokens,
         new_url=new_url,
@@ -57,6 +98,12 @@ def _page(new_url: str | None = None, label: str = "", errors: dict | None = Non
     )
 
 
+def _link(name: str, url: str) -> FeedLink:
+    other = next(language for language in LANGUAGES if language != current_language())
+    return FeedLink(name, _worded(url), f"{url}?lang={other}", other)
+
+
 def _worded(url: str) -> str:
-    """A feed's address that names the calendar in the page's language."""
+    """A feed's address that names the calendar, and its resources, in the page's
+    language (a private link too: its owner's, as they chose the page's)."""
     return f"{url}?lang={current_language()}"

@@ -92,7 +92,14 @@ class FakeResources(repositories.ResourceRepository):
             data = event.data
             if held is None or data.revision > held[1]:
                 resource = domain.ResourceFeed(
-                    resource_id, data.slug, data.name, data.kind, data.location, data.active
+                    resource_id,
+                    data.slug,
+                    data.named("sv"),
+                    data.kind,
+                    data.located("sv"),
+                    data.active,
+                    data.name_en,
+                    data.location_en,
                 )
                 self.resources[resource_id] = (resource, data.revision, event.occurred_at)
                 for slug in data.former_slugs:
@@ -105,7 +112,16 @@ class FakeResources(repositories.ResourceRepository):
         for ref in resources:
             held = self.resources.get(ref.id)
             if held is None or held[1] == 0:
-                resource = domain.ResourceFeed(ref.id, ref.slug, ref.name, ref.kind, ref.location)
+                resource = domain.ResourceFeed(
+                    ref.id,
+                    ref.slug,
+                    ref.named("sv"),
+                    ref.kind,
+                    ref.located("sv"),
+                    True,
+                    ref.name_en,
+                    ref.location_en,
+                )
                 self.resources[ref.id] = (resource, 0, domain.NEVER)
 
     def get(self, slug: str) -> domain.ResourceFeed | None:

@@ -48,6 +48,8 @@ class FeedEntry(Base):
     vevent_busy: Mapped[str] = mapped_column(Text)
     vevent_withdrawn_full: Mapped[str] = mapped_column(Text, default="", server_default="")
     vevent_withdrawn_busy: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the same VEVENTs naming resources in English, those that differ, by kind ("full", ...)
+    vevents_en: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class FeedState(Base):
@@ -86,6 +88,8 @@ class KnownResource(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    location_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # when booking last changed it: while two renames are in flight, the later holds a slug

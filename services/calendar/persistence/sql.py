@@ -72,8 +72,10 @@ ENTRY_COLUMNS = (
     models.FeedEntry.vevent_busy,
     models.FeedEntry.vevent_withdrawn_full,
     models.FeedEntry.vevent_withdrawn_busy,
+    models.FeedEntry.vevents_en,
     models.FeedEntry.generation,
 )
+ENGLISH = ("full", "busy", "withdrawn_full", "withdrawn_busy")
 
 
 class SqlEntries(repositories.EntryRepository):
@@ -135,6 +137,7 @@ def _entry(row: Any) -> domain.RenderedEntry:
         busy=row.vevent_busy,
         withdrawn_full=row.vevent_withdrawn_full,
         withdrawn_busy=row.vevent_withdrawn_busy,
+        **{f"{which}_en": vevent for which, vevent in (row.vevents_en or {}).items()},
     )
 
 
@@ -173,6 +176,7 @@ def _entry_row(entry: domain.RenderedEntry, generation: int, at: datetime) -> di
         "vevent_busy": entry.busy,
         "vevent_withdrawn_full": entry.withdrawn_full,
         "vevent_withdrawn_busy": entry.withdrawn_busy,
+        "vevents_en": {w: v for w in ENGLISH if (v := getattr(entry, f"{w}_en"))},
         "generation": generation,
         "changed_at": at,
     }
@@ -237,7 +241,7 @@ class SqlResources(repositories.ResourceRepository):
             return
         table = models.KnownResource.__table__
         insert = insert_for(self.session)(table)
-        followed = ("slug", "name", "kind", "location")
+        followed = ("slug", "name", "kind", "location", "name_en", "location_en")
         self.session.execute(
             insert.on_conflict_do_update(
                 index_elements=[table.c.resource_id],
@@ -272,9 +276,8 @@ def _resource_row(resource: ResourceSnapshot, changed_at: datetime) -> dict[str,
     return {
         "resource_id": resource.resource_id,
         "slug": resource.slug,
-        "name": resource.name,
+        **_names(resource),
         "kind": resource.kind.value,
-        "location": resource.location,
         "active": resource.active,
         "revision": resource.revision,
         "changed_at": changed_at,
@@ -285,18 +288,35 @@ def _remembered_row(ref: ResourceRef) -> dict[str, Any]:
     return {
         "resource_id": ref.id,
         "slug": ref.slug,
-        "name": ref.name,
+        **_names(ref),
         "kind": ref.kind.value,
-        "location": ref.location,
         "active": True,
         "revision": 0,
         "changed_at": domain.NEVER,
     }
 
 
+def _names(resource: ResourceRef | ResourceSnapshot) -> dict[str, str]:
+    """Name and place in Swedish (``name``, ``location``) and English (``*_en``; blank:
+    the Swedish serves both, as in events from before)."""
+    return {
+        "name": resource.named("sv"),
+        "location": resource.located("sv"),
+        "name_en": resource.name_en,
+        "location_en": resource.location_en,
+    }
+
+
 def _resource(row: models.KnownResource) -> domain.ResourceFeed:
     return domain.ResourceFeed(
-        row.resource_id, row.slug, row.name, Kind(row.kind), row.location, row.active
+        row.resource_id,
+        row.slug,
+        row.name,
+        Kind(row.kind),
+        row.location,
+        row.active,
+        row.name_en or "",
+        row.location_en or "",
     )
 
 

@@ -49,14 +49,21 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
 
 
 def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
-    """A booking's feed entry: its facts and VEVENTs (the busy one says "Booked" in the
-    booking's own language and names no one); while it goes ahead but is called off in some
+    """A booking's feed entry: its facts and VEVENTs, naming resources in Swedish and (where
+    that differs) in English (the busy one says "Booked" in the booking's own language and
+    names no one); while it goes ahead but is called off in some
     resource's feed, both also as CANCELLED for that feed."""
     facts = entry_facts(snapshot, previous)
-    vevents = {"full": _vevent(snapshot), "busy": _vevent(snapshot, busy_only=True)}
-    if facts.withdrawn and facts.status not in ENDED:
-        vevents["withdrawn_full"] = _vevent(snapshot, status=CANCELLED)
-        vevents["withdrawn_busy"] = _vevent(snapshot, busy_only=True, status=CANCELLED)
+    vevents: dict[str, str] = {}
+    for suffix, language in (("", "sv"), ("_en", "en")):  # resources named in each
+        local = snapshot.replace(resources=tuple(r.localized(language) for r in snapshot.resources))
+        those = {"full": _vevent(local), "busy": _vevent(local, busy_only=True)}
+        if facts.withdrawn and facts.status not in ENDED:
+            those["withdrawn_full"] = _vevent(local, status=CANCELLED)
+            those["withdrawn_busy"] = _vevent(local, busy_only=True, status=CANCELLED)
+        for which, vevent in those.items():
+            if not suffix or vevent != vevents[which]:  # English kept only where it differs
+                vevents[which + suffix] = vevent
     return RenderedEntry.of(facts, revision=snapshot.revision, **vevents)
 
 

@@ -65,7 +65,7 @@ def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | FeedMoved |
             return None
         if resource.slug != request.key:
             return FeedMoved(resource.slug)
-        return resource_feed(resource.resource_id, resource.name)
+        return resource_feed(resource.resource_id, resource.label)
     owner = feed_owner(uow, request.key)
     return private_feed(owner) if owner else None
 

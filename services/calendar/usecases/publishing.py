@@ -117,7 +117,7 @@ class FeedPublisher:
             owners = [(t, owner_of(t, uow.users.standing(t.user_id))) for t in tokens]
         feeds: list[tuple[FeedScope, Callable[[str], Path]]] = [(PUBLIC_FEED, self.files.public)]
         for resource in resources:
-            scope = resource_feed(resource.resource_id, resource.name)
+            scope = resource_feed(resource.resource_id, resource.label)
             feeds.append((scope, lambda language, slug=resource.slug: self.files.resource(
                 slug, language)))  # fmt: skip
         for token, owner in owners:
@@ -127,8 +127,8 @@ class FeedPublisher:
         written = 0
         kept: set[Path] = set()
         for scope, path_of in feeds:
-            vevents = feed_vevents(scope, entries, now, self.settings.retention)
-            for language in LANGUAGES:  # the same VEVENTs, named in each language
+            for language in LANGUAGES:  # the same bookings, named in each language
+                vevents = feed_vevents(scope, entries, now, self.settings.retention, language)
                 path = path_of(language)
                 kept.add(path)
                 written += self._write(path, scope, language, vevents, now, version)
@@ -159,7 +159,7 @@ class FeedPublisher:
         with self.unit_of_work().reading() as uow:
             version = uow.feed_state.current()
             entries = uow.entries.ending_from(now - timedelta(days=self.settings.past_days))
-        vevents = feed_vevents(scope, entries, now, self.settings.retention)
+        vevents = feed_vevents(scope, entries, now, self.settings.retention, language)
         with self._lock:
             if not path.exists():
                 self._write(path, scope, language, vevents, now, version)

@@ -18,10 +18,11 @@ class FeedTokenView:
 
     label: str
     created_at: datetime
+    key: str = ""  # its hash: what its owner's page names it by to revoke it
 
     @classmethod
     def of(cls, token: FeedToken) -> FeedTokenView:
-        return cls(token.label, token.created_at)
+        return cls(token.label, token.created_at, token.token_hash)
 
 
 def create_feed_token(uow: UnitOfWork, command: CreateFeedToken) -> str:
@@ -46,9 +47,14 @@ def create_feed_token(uow: UnitOfWork, command: CreateFeedToken) -> str:
 def revoke_feed_token(uow: UnitOfWork, command: RevokeFeedToken) -> bool:
     """Revoke a live token of the user's (or anyone's, for an admin); False when there is
     no such token for them, so whether a token exists is not told to others."""
-    hashed = token_hash(command.token)
+    return revoke_feed_link(uow, token_hash(command.token), command.user_id, command.is_admin)
+
+
+def revoke_feed_link(uow: UnitOfWork, hashed: str, user_id: str, is_admin: bool = False) -> bool:
+    """Revoke a live token by its hash (the subscribe page's revoke button, which never
+    holds the token itself); False when there is no such token for the user."""
     with uow:
-        if not may_revoke(uow.tokens.get(hashed), command.user_id, command.is_admin):
+        if not may_revoke(uow.tokens.get(hashed), user_id, is_admin):
             return False
         uow.tokens.revoke(hashed, utcnow())
         uow.commit()

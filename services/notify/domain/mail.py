@@ -7,7 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from shared.events import BookingSnapshot, Event, EventType, Person, ResourceRef, Status
+from shared.events import (
+    BookingSnapshot,
+    Event,
+    EventType,
+    LineStatus,
+    Person,
+    ResourceRef,
+    Status,
+)
 
 
 class MailKind(StrEnum):
@@ -165,16 +173,36 @@ def organiser_mail(event: Event) -> Mail | None:
     return Mail(kind, organiser, event.id, snapshot, snapshot.cancelled_occurrence)
 
 
+# Mail that tells the organiser why lines were declined: a reply goes to who declined them.
+ANSWERED_BY_DECIDERS = frozenset({MailKind.REJECTED, MailKind.LINES_DECIDED})
+
+
 def reply_to(mail: Mail, infra_team: Sequence[str]) -> list[Person]:
-    """Replies reach whoever can answer: the infra team for an organiser's mail about their
-    booking, the organiser for deciders and participants (never the recipient themself)."""
+    """Replies reach whoever can answer: for a rejection (or declined lines) whoever
+    declined them, else their resources' team mailbox; the infra team for the organiser's
+    other mail about their booking; the organiser for deciders and participants (never
+    the recipient themself)."""
     if mail.kind is MailKind.DIGEST:  # about many bookings: no one in particular
         return []
     if mail.kind.about_own_booking or mail.for_organiser:
-        candidates = [Person(address) for address in infra_team]
+        decliners = _decliners(mail) if mail.kind in ANSWERED_BY_DECIDERS else []
+        candidates = decliners or [Person(address) for address in infra_team]
     else:
         candidates = people([mail.snapshot.organiser])
     return [p for p in candidates if address_key(p.email) != mail.recipient]
+
+
+def _decliners(mail: Mail) -> list[Person]:
+    """Who declined the booking's declined lines (their addresses), else the mailboxes of
+    those lines' resources' teams."""
+    snapshot = mail.snapshot
+    declined = [line for line in snapshot.lines if line.status is LineStatus.DECLINED]
+    people_ = [line.decided_by for line in declined] + [snapshot.decided_by]
+    found = [who for who in people_ if who and "@" in who]
+    if not found:
+        refs = [mail.resource(line.resource_id) for line in declined]
+        found = [ref.team_mailbox for ref in refs if ref is not None and ref.team_mailbox]
+    return [Person(address) for address in dict.fromkeys(a.strip().lower() for a in found)]
 
 
 def renamed(snapshot: BookingSnapshot, known: Mapping[str, ResourceRef]) -> BookingSnapshot:
@@ -183,10 +211,26 @@ def renamed(snapshot: BookingSnapshot, known: Mapping[str, ResourceRef]) -> Book
     if not any(r.id in known for r in snapshot.resources):
         return snapshot
     resources = tuple(
-        replace(r, slug=k.slug, name=k.name, location=k.location) if (k := known.get(r.id)) else r
+        replace(r, slug=k.slug, **k.naming()) if (k := known.get(r.id)) else r
         for r in snapshot.resources
     )
     return snapshot.replace(resources=resources)
+
+
+def in_its_language(mail: Mail) -> Mail:
+    """The mail naming every resource (name and place) in the language it is written in,
+    the booking's: resources are kept in Swedish and English."""
+    language = mail.snapshot.language.value
+
+    def local(snapshot: BookingSnapshot) -> BookingSnapshot:
+        return snapshot.replace(resources=tuple(r.localized(language) for r in snapshot.resources))
+
+    return replace(
+        mail,
+        snapshot=local(mail.snapshot),
+        items=tuple(Waiting(local(w.snapshot), w.lines) for w in mail.items),
+        known={key: ref.localized(language) for key, ref in mail.known.items()},
+    )
 
 
 def with_names(mails: Iterable[Mail], known: Mapping[str, ResourceRef]) -> list[Mail]:

@@ -3,6 +3,7 @@ alone (for a sandboxed frame) and the raw ``.eml``."""
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
 from functools import wraps
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -12,8 +13,11 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from services.notify.settings import sink_directory
 from services.notify.usecases.outbox import outbox_entries, sink_html, sink_message, sink_raw
 from shared.auth import current_principal
+from shared.formatting import DateWords
+from shared.i18n import current_language
 from shared.mail import MailSink
 from shared.messages import N_
+from shared.timezones import current_zone
 from shared.web import app_config
 
 pages = Blueprint("notify_pages", __name__)
@@ -51,6 +55,21 @@ def admins_only(view):
 @pages.get("/")
 def index():
     return redirect(request.script_root + "/outbox")
+
+
+def sent_at(header: str) -> str:
+    """A mail's Date header in the configured zone, with the zone (the sink keeps the
+    header as written, in UTC): ``Mon 4 Mar 2030, 10:00 CET``; unreadable: as it is."""
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError, IndexError):
+        return header
+    if moment.tzinfo is None:
+        return header
+    return DateWords(current_language(), current_zone.get()).zoned(moment)
+
+
+pages.add_app_template_global(sent_at, "sent_at")
 
 
 @pages.get("/outbox")

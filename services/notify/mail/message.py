@@ -21,7 +21,7 @@ from email.headerregistry import Address
 from email.utils import format_datetime
 from typing import Any
 
-from services.notify.domain import Mail, address_key, reply_to
+from services.notify.domain import Mail, address_key, in_its_language, reply_to
 from services.notify.mail.addresses import header_address, one_line, recipient_line
 from services.notify.mail.imip import calendar_text
 from services.notify.mail.rendering import Bodies, render_bodies
@@ -211,8 +211,9 @@ def compose(
     )
     cached = cache.get(key)
     if cached is None:
-        bodies = render_bodies(mail, settings, created)
-        cached = cache[key] = (bodies.subject, body_part(mail, settings, bodies))
+        local = in_its_language(mail)
+        bodies = render_bodies(local, settings, created)
+        cached = cache[key] = (bodies.subject, body_part(local, settings, bodies))
     subject, body = cached
     replies = reply_to(mail, settings.infra_team)
     common_key = ("headers", *key, tuple(address_key(p.email) for p in replies))

@@ -19,7 +19,7 @@ from services.notify.persistence.models import (
     WaitingReminder,
 )
 from services.notify.persistence.repositories import upsert
-from shared.events import AlertMode, Event, Kind, ResourceRef
+from shared.events import AlertMode, Event, Kind, ResourceRef, ResourceSnapshot
 from shared.inbox import insert_for
 from shared.readmodel import newest_per_key, upsert_if_newer
 
@@ -34,6 +34,17 @@ def _store_newest(
         upsert_if_newer(session, table, rows, key=key)
 
 
+def _names(resource: ResourceRef | ResourceSnapshot) -> dict[str, str]:
+    """A resource's names as the replica keeps them: ``name`` and ``location`` in Swedish,
+    ``name_en`` and ``location_en`` in English (an event from before names both alike)."""
+    return {
+        "name": resource.named("sv"),
+        "name_en": resource.named("en"),
+        "location": resource.located("sv"),
+        "location_en": resource.located("en"),
+    }
+
+
 class SqlResources:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -44,9 +55,8 @@ class SqlResources:
                 "resource_id": resource.resource_id,
                 "revision": resource.revision,
                 "slug": resource.slug,
-                "name": resource.name,
+                **_names(resource),
                 "kind": resource.kind.value,
-                "location": resource.location or "",
                 "active": resource.active,
             }
 
@@ -58,9 +68,8 @@ class SqlResources:
                 "resource_id": ref.id,
                 "revision": 0,
                 "slug": ref.slug,
-                "name": ref.name,
+                **_names(ref),
                 "kind": ref.kind.value,
-                "location": ref.location or "",
                 "active": True,
             }
             for ref in refs
@@ -79,7 +88,17 @@ class SqlResources:
             select(KnownResource).where(KnownResource.resource_id.in_(wanted))
         )
         return {
-            r.resource_id: ResourceRef(r.resource_id, r.slug, r.name, Kind(r.kind), r.location)
+            r.resource_id: ResourceRef(
+                r.resource_id,
+                r.slug,
+                r.name,
+                Kind(r.kind),
+                r.location,
+                name_sv=r.name,
+                name_en=r.name_en or r.name,
+                location_sv=r.location,
+                location_en=r.location_en or r.location,
+            )
             for r in rows
         }
 

@@ -88,13 +88,33 @@ class FakeResources(_Replica):
             before = self.stored.get(ref.id)
             if before is None or before.revision == 0:
                 self.stored[ref.id] = ResourceSnapshot(
-                    ref.id, ref.slug, ref.name, ref.kind, True, 0, ref.location
+                    ref.id,
+                    ref.slug,
+                    ref.name,
+                    ref.kind,
+                    True,
+                    0,
+                    ref.location,
+                    name_sv=ref.named("sv"),
+                    name_en=ref.named("en"),
+                    location_sv=ref.located("sv"),
+                    location_en=ref.located("en"),
                 )
 
     def refs(self, resource_ids: Iterable[str]) -> dict[str, ResourceRef]:
         known = (self.stored[r] for r in set(resource_ids) if r in self.stored)
         return {
-            r.resource_id: ResourceRef(r.resource_id, r.slug, r.name, r.kind, r.location)
+            r.resource_id: ResourceRef(
+                r.resource_id,
+                r.slug,
+                r.name,
+                r.kind,
+                r.location,
+                name_sv=r.named("sv"),
+                name_en=r.named("en"),
+                location_sv=r.located("sv"),
+                location_en=r.located("en"),
+            )
             for r in known
         }
 

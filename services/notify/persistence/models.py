@@ -94,9 +94,11 @@ class KnownResource(Base):
     resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
     slug: Mapped[str] = mapped_column(String(80))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))  # Swedish
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(16))
-    location: Mapped[str] = mapped_column(String(300), default="")
+    location: Mapped[str] = mapped_column(String(300), default="")  # Swedish
+    location_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

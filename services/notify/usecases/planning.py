@@ -147,8 +147,9 @@ def _known(
     return {**known, **replica}
 
 
-def _naming(ref: ResourceRef) -> tuple[str, str, str, str]:
-    return (ref.slug, ref.name, ref.kind.value, ref.location)
+def _naming(ref: ResourceRef) -> tuple[str, ...]:
+    names = (ref.named("sv"), ref.named("en"), ref.located("sv"), ref.located("en"))
+    return (ref.slug, ref.kind.value, *names)
 
 
 def _by_revision(events: Iterable[Event]) -> list[Event]:

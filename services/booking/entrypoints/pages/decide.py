@@ -24,6 +24,7 @@ from services.booking.usecases import links
 from shared import decision_links
 from shared.auth import secret_key
 from shared.decision_links import Action, DecisionLink, LinkExpired, LinkInvalid
+from shared.i18n import current_language
 from shared.messages import Msg
 from shared.schema import ValidationError
 
@@ -94,7 +95,7 @@ def _page(
         shown=shown,
         booking=booking,
         lines=lines,
-        names=", ".join(line.resource.name for line in lines),
+        names=", ".join(line.resource.named(current_language()) for line in lines),
         errors=form.get("errors", {}),
         values=form.get("values", {}),
         action_error=Msg("approve_taken") if state == "taken" else form.get("refusal"),

@@ -45,6 +45,11 @@ def fdatetime(value: datetime | None) -> str:
     return date_words().datetime(value)
 
 
+def fzoned(value: datetime | None) -> str:
+    """A moment with its zone: ``Mon 4 Mar 2030, 10:00 CET``."""
+    return date_words().zoned(value)
+
+
 def when(start: datetime, end: datetime) -> str:
     """One span: ``Mon 4 Mar 2030, 10:00–12:00``; across days both dates are given."""
     return date_words().span(start, end)
@@ -71,6 +76,7 @@ def install_filters(bp: Blueprint) -> None:
         ("fdate", fdate),
         ("ftime", ftime),
         ("fdatetime", fdatetime),
+        ("fzoned", fzoned),
         ("isodt", isodt),
         ("word", word),
         ("change_field", change_field),

@@ -23,6 +23,7 @@ SECTIONS = {
     "pages.new_resource": "resources",
     "pages.edit_resource": "resources",
     "pages.week_page": "resources",
+    "pages.add_closure": "resources",
     "pages.teams_page": "teams",
     "pages.new_team": "teams",
     "pages.edit_team": "teams",
@@ -32,6 +33,12 @@ SECTIONS = {
     "pages.invite_user": "users",
     "pages.report_page": "reports",
 }
+
+
+def in_section(section: str | None) -> None:
+    """The menu item this page belongs to when its endpoint alone cannot say: a request is
+    "My requests" to its organiser, "Queue" to a decider, neither to others (``""``)."""
+    g.nav_section = section or "-"
 
 
 def queue_size() -> int | None:
@@ -47,7 +54,7 @@ def navigation() -> dict[str, Any]:
     principal = current_principal()
     if principal is None or request.blueprint != bp.name:
         return {}
-    section = SECTIONS.get(request.endpoint or "")
+    section = g.get("nav_section") or SECTIONS.get(request.endpoint or "")
     links = [
         {"href": url_for("pages.new_request"), "label": t("nav_new_request"), "id": "new"},
         {"href": url_for("pages.my_requests"), "label": t("nav_my_requests"), "id": "mine"},

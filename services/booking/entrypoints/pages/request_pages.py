@@ -21,14 +21,15 @@ from services.booking.entrypoints.pages.common import (
     ctx,
     decides_on,
     login_required,
-    t,
 )
+from services.booking.entrypoints.pages.formatting import fdate
 from services.booking.entrypoints.pages.forms.errors import Errors
-from services.booking.entrypoints.pages.navigation import queue_size
+from services.booking.entrypoints.pages.navigation import in_section, queue_size
 from services.booking.readmodels import BookingView, RequestCheck
 from services.booking.usecases import queries
 from shared.auth import Principal
 from shared.events import LineStatus, Status
+from shared.i18n import current_language
 from shared.messages import Msg
 
 OPEN = (Status.PENDING, Status.APPROVED)
@@ -87,6 +88,7 @@ def render_request(
     history = queries.booking_history(ctx(), principal, booking_id)
     decider = decides_on(principal, booking.resources)
     organiser = booking.organiser_id == principal.user_id
+    in_section("mine" if organiser else "queue" if decider else None)
     check = _check(booking)
     suggested = ()
     if booking.status == Status.PENDING and booking.conflicts:
@@ -99,7 +101,10 @@ def render_request(
         organiser=organiser,
         editor=may_edit(principal, booking.organiser_id),
         lines=_lines(booking, principal),
-        line_names={line.resource.slug: line.resource.name for line in booking.lines},
+        occurrence_dates={o.n: fdate(o.start) for o in booking.occurrences},
+        line_names={
+            line.resource.slug: line.resource.named(current_language()) for line in booking.lines
+        },
         conflicts=describe_conflicts(booking.conflicts, booking.resources),
         suggested=suggested,
         action_error=action_error,
@@ -119,13 +124,9 @@ def _lines(booking: BookingView, principal: Principal) -> dict[str, Any]:
     mine = {line.resource_id for line in booking.lines_for(principal)} if live else set()
     approved = [line for line in booking.lines if line.status is LineStatus.APPROVED]
     return {
-        "approvers": sorted(
-            {
-                t("automatically") if x.decided_by == "automatic" else x.decided_by or ""
-                for x in approved
-            }
-            - {""}
-        ),
+        # the people who approved; lines that needed no approval are said apart
+        "approvers": sorted({x.decided_by or "" for x in approved} - {"", "automatic"}),
+        "automatic": any(x.decided_by == "automatic" for x in approved),
         "all": booking.lines,
         "mine": mine,
         "to_decide": [

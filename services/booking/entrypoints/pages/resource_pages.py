@@ -32,6 +32,7 @@ from services.booking.entrypoints.pages.forms.resource import (
 from services.booking.readmodels import ClosureView
 from services.booking.readmodels import ResourceView as Resource
 from services.booking.usecases import queries, resources, teams
+from shared.i18n import current_language
 from shared.messages import N_
 from shared.timezones import in_years
 
@@ -141,7 +142,7 @@ def add_closure(key: str):
             closure_conflicts=exc.conflicts,
         )
     said = N_("closure_added_lines_declined") if cmd.cancel_bookings else N_("closure_added")
-    flash(t(said, name=resource.name), "ok")
+    flash(t(said, name=resource.named(current_language())), "ok")
     week = local(cmd.start).date().isoformat()
     return redirect(url_for("pages.week_page", key=resource.slug, week=week))
 
@@ -152,7 +153,7 @@ def remove_closure(key: str, closure_id: str):
     resource = resources.read_resource(ctx(), key)
     require(_decides_on(resource))
     resources.remove_closure(ctx(), actor(), resource.id, closure_id)
-    flash(t("closure_removed", name=resource.name), "ok")
+    flash(t("closure_removed", name=resource.named(current_language())), "ok")
     back = safe_next(request.form.get("next"))
     return redirect(back or url_for("pages.week_page", key=resource.slug))
 

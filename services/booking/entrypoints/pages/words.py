@@ -86,7 +86,7 @@ TABLES: Mapping[str, Mapping[str, str]] = {
 # A changed field's values worded like the field's value elsewhere on the page.
 VALUE_WORDS = {"status": STATUS, "visibility": VISIBILITY, "language": LANGUAGE}
 MOMENTS = ("start", "end")
-OCCURRENCE_INDEX = re.compile(r"\[\d+\]")
+OCCURRENCE_INDEX = re.compile(r"\[(\d+)\]")
 LINE_FIELD = "lines."  # a line's decision: ``lines.<resource slug>``, pending → approved
 
 
@@ -96,12 +96,22 @@ def word(value: Any, table: str) -> str:
     return translate(code) if code else str(value)
 
 
-def change_field(change: Change, line_names: Mapping[str, str] | None = None) -> str:
-    """A changed field's name in a booking's history (``occurrences[2].status`` too; a
-    line's decision by its resource's name, from ``line_names`` by slug)."""
+def change_field(
+    change: Change,
+    line_names: Mapping[str, str] | None = None,
+    dates: Mapping[int, str] | None = None,
+) -> str:
+    """A changed field's name in a booking's history: a line's decision by its resource's
+    name (from ``line_names`` by slug), one date of a series by that date (``dates``, by
+    occurrence number: ``occurrences[2].status`` is "The date Mon 11 Mar 2030")."""
     if change.field.startswith(LINE_FIELD):
         slug = change.field.removeprefix(LINE_FIELD)
         return translate(Msg("change_field_line", name=(line_names or {}).get(slug, slug)))
+    found = OCCURRENCE_INDEX.search(change.field)
+    if found and change.field.endswith(".status") and dates:
+        date = dates.get(int(found.group(1)))
+        if date:
+            return translate(Msg("change_field_occurrence_status", date=date))
     name = OCCURRENCE_INDEX.sub("", change.field)
     code = CHANGE_FIELD.get(name)
     return translate(code) if code else change.field

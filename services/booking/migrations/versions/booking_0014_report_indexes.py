@@ -8,7 +8,7 @@ status, resource, assignee and hours of a line; status, creation, category, unit
 booking), so a report over 100,000 bookings reads the indexes, not the rows.
 
 Revision ID: booking_0014
-Revises: booking_0010
+Revises: booking_0011
 Create Date: 2026-12-03 09:40:00.000000
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "booking_0014"
-down_revision: str | None = "booking_0010"
+down_revision: str | None = "booking_0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,5 +1,6 @@
 """The resource form (admins): the API's resource schema over the form's fields (opening
-hours typed per weekday, checkboxes, features and managers pasted as text), loading into
+hours typed per weekday, checkboxes, features and managers pasted as text; name, place and
+features in Swedish (``name``, ``location``, ``features``) and English (``*_en``), loading into
 the same :class:`~services.booking.commands.CreateResource` or ``ChangeResource``."""
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ NUMBERS = (
     "max_duration_minutes",
 )
 NULLABLE = ("capacity", "max_duration_minutes")
-TEXTS = ("description", "location")
+TEXTS = ("description", "location", "location_en")
 FLAGS = ("requires_approval", "active", "self_approval")
 HOURS = tuple(f"hours_{day}" for day in WEEKDAYS)
 NEW_RESOURCE = {
@@ -71,8 +72,11 @@ class ResourceForm(ResourceInSchema):
             data.setdefault(name, "")  # a cleared text is cleared
         for name in NULLABLE if changing else ():
             data.setdefault(name, None)
-        typed = SEPARATORS.split(data.get("features", ""))
-        data["features"] = [f.strip() for f in typed if f.strip()]
+        for name in ("features", "features_en"):  # the Swedish ones, the English ones
+            typed = SEPARATORS.split(data.get(name, ""))
+            data[name] = [f.strip() for f in typed if f.strip()]
+        if not (data.get("name_en") or "").strip():
+            data.pop("name_en", None)  # blank: the Swedish name serves both
         data["managers"] = [m for m in re.split(r"[\s,;]+", data.get("managers", "")) if m]
         data["team"] = data.get("team") or None  # the blank choice: no team
         hours = {day: parse_windows(data.pop(f"hours_{day}", "")) for day in WEEKDAYS}
@@ -118,11 +122,13 @@ def _days_named(messages: list[Msg]) -> list[Msg]:
 def resource_form_values(resource: ResourceView) -> dict[str, Any]:
     """The resource form filled from a resource, to change it."""
     values: dict[str, Any] = {
-        "name": resource.name,
+        "name": resource.name_sv or resource.name,
+        "name_en": resource.name_en,
         "kind": resource.kind.value,
         "slug": resource.slug,
         "description": resource.description,
-        "location": resource.location,
+        "location": resource.location_sv or resource.location,
+        "location_en": resource.location_en,
     }
     for name in NUMBERS:
         value = getattr(resource, name)
@@ -130,7 +136,8 @@ def resource_form_values(resource: ResourceView) -> dict[str, Any]:
     for name in FLAGS:
         if getattr(resource, name):
             values[name] = "on"
-    values["features"] = ", ".join(resource.features)
+    values["features"] = ", ".join(resource.features_sv or resource.features)
+    values["features_en"] = ", ".join(resource.features_en)
     values["managers"] = "\n".join(resource.managers)
     values["team"] = resource.team.slug if resource.team else ""
     if resource.opening_hours is None:
