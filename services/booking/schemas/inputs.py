@@ -4,7 +4,6 @@ request or a resource, as a PATCH is, into the change command)."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
@@ -55,7 +54,7 @@ from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
 
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-MAX_HOURLY_RATE = Decimal("99999999.99")  # what the column holds
+MAX_HOURLY_RATE = 99_999_999.99  # what the column holds
 
 
 class ResourceInSchema(Stripped):
@@ -275,7 +274,7 @@ class SupplierInSchema(Stripped):
     hourly_rate = fields.Decimal(
         required=True,
         places=2,
-        validate=validate.Range(min=Decimal("0.01"), max=MAX_HOURLY_RATE),
+        validate=validate.Range(min=0.01, max=MAX_HOURLY_RATE),
         metadata={"type": "number", "description": "more than 0"},
     )
     currency = fields.String(validate=validate.Regexp(CURRENCY, error=Msg("currency_format")))
@@ -341,7 +340,7 @@ class AssignmentSchema(StrictSchema):
     hours_delivered = fields.Decimal(
         allow_none=True,
         places=2,
-        validate=validate.Range(min=0, max=MAX_HOURS_DELIVERED),
+        validate=validate.Range(min=0, max=int(MAX_HOURS_DELIVERED)),
         metadata={"type": "number", "nullable": True},
     )
 

@@ -4,11 +4,11 @@ event. The booking's revision rises and ``booking.assigned`` goes out with it.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.booking.commands import AssignLine
+from services.booking.commands import AssigneeChoice, AssignLine
 from services.booking.domain import Actor, InvalidTransition, NotFound, may_decide_line, require
 from services.booking.domain.assignments import (
     Agreement,
@@ -16,11 +16,16 @@ from services.booking.domain.assignments import (
     check_staff,
     check_supplier,
 )
-from services.booking.persistence.mapping import assignee_of, booking_view, rules_of
+from services.booking.persistence.mapping import (
+    assignee_of,
+    booking_view,
+    rules_of,
+    supplier_view,
+)
 from services.booking.persistence.models import Booking, BookingLine, Supplier
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
-from services.booking.readmodels import BookingView
+from services.booking.readmodels import BookingView, SupplierView
 from services.booking.usecases.common import active_dates, add_history, bump, plain, publish
 from shared.events import BOOKING_ASSIGNED, Assignee, AssigneeKind, Change, Status
 from shared.messages import Msg
@@ -46,12 +51,15 @@ def assign_line(
         choice = cmd.assignee
         if choice is None:
             _clear(line)
+        elif _same(line, choice):
+            pass  # kept as it is (hours recorded for someone since retired, say)
         elif choice.kind is AssigneeKind.STAFF:
             check_staff(choice.email, rules, line.resource.name)
             _give_staff(uow, line, choice.email)
         else:
             supplier = _supplier(uow, choice.supplier_id or "")
-            check_supplier(_agreement(supplier), _dates(booking, ctx.zone))
+            agreement = None if supplier is None else _agreement(supplier)
+            check_supplier(agreement, _dates(booking, ctx.zone))
             _give_supplier(line, supplier)
         if cmd.hours_given:
             line.hours_delivered = cmd.hours_delivered
@@ -75,6 +83,28 @@ def line_of(booking: Booking, key: str) -> BookingLine:
         if key in (line.resource_id, line.resource.slug):
             return line
     raise NotFound(Msg("not_a_line_of_booking", key=key))
+
+
+def _same(line: BookingLine, choice: AssigneeChoice) -> bool:
+    if choice.kind is AssigneeKind.STAFF:
+        return line.assignee_kind == choice.kind and line.assignee_email == choice.email
+    return line.assignee_kind == choice.kind and line.supplier_id == choice.supplier_id
+
+
+def suppliers_for(ctx: Context, actor: Actor, booking: BookingView) -> list[SupplierView]:
+    """The suppliers one may give a job of this booking to (active, their agreement
+    holding on its dates), for a reader who decides one of its lines."""
+    require(
+        any(line.decidable_by(actor, booking.organiser_id) for line in booking.lines),
+        Msg("only_deciders_assign"),
+    )
+    days = _days(ctx.zone, [(o.start, o.end) for o in booking.active_occurrences])
+    with ctx.uow(readonly=True) as uow:
+        return [
+            supplier_view(s)
+            for s in uow.catalog.suppliers()
+            if s.active and (not days or _agreement(s).covers(min(days), max(days)))
+        ]
 
 
 def _state(line: BookingLine) -> tuple[Any, ...]:
@@ -101,9 +131,7 @@ def _supplier(uow: UnitOfWork, supplier_id: str) -> Supplier | None:
         return None
 
 
-def _agreement(supplier: Supplier | None) -> Agreement | None:
-    if supplier is None:
-        return None
+def _agreement(supplier: Supplier) -> Agreement:
     return Agreement(supplier.name, supplier.active, supplier.valid_from, supplier.valid_to)
 
 
@@ -115,12 +143,15 @@ def _give_supplier(line: BookingLine, supplier: Supplier | None) -> None:
 
 
 def _dates(booking: Booking, zone: ZoneInfo) -> list[date]:
-    """The local days the booking's active dates fall on (an end at midnight is the day
-    before's)."""
+    return _days(zone, [(d.start, d.end) for d in active_dates(booking)])
+
+
+def _days(zone: ZoneInfo, spans: list[tuple[datetime, datetime]]) -> list[date]:
+    """The local days these dates fall on (an end at midnight is the day before's)."""
     days = []
-    for interval in active_dates(booking):
-        days.append(interval.start.astimezone(zone).date())
-        days.append((interval.end - timedelta(microseconds=1)).astimezone(zone).date())
+    for start, end in spans:
+        days.append(start.astimezone(zone).date())
+        days.append((end - timedelta(microseconds=1)).astimezone(zone).date())
     return days
 
 
@@ -149,4 +180,4 @@ def _asdict(assignee: Assignee | None) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["assign_line", "line_of"]
+__all__ = ["assign_line", "line_of", "suppliers_for"]

@@ -69,9 +69,10 @@ from shared.events import (
     Person,
     Status,
 )
-from shared.messages import Msg
+from shared.messages import N_, Msg
 
 AUTOMATIC = "automatic"  # who decided a line that needs no approval
+UNKNOWN = {"category": N_("unknown_category"), "unit": N_("unknown_unit")}
 
 CONTENT_FIELDS = (
     "title",
@@ -252,7 +253,7 @@ def chosen_labels(
     errors: dict[str, list[Msg]] = {}
     for kind, slug in asked.items():
         if slug is not None and (kind not in found or not found[kind].active):
-            errors[kind] = [Msg(f"unknown_{kind}", slug=slug)]
+            errors[kind] = [Msg(UNKNOWN[kind], slug=slug)]
     if errors:
         raise RuleViolation(errors)
     return {kind: found[kind].label if slug else None for kind, slug in asked.items()}

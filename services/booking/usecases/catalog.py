@@ -33,6 +33,13 @@ def list_entries(ctx: Context, kind: ListKind, *, retired: bool = True) -> list[
         return [entry_view(row) for row in rows if retired or row.active]
 
 
+def choices(ctx: Context) -> dict[str, list[ListEntryView]]:
+    """Both lists as a request form offers them ("categories", "units"), retired entries
+    too (a booking keeps one it has; the form offers it only there)."""
+    with ctx.uow(readonly=True) as uow:
+        return {kind: [entry_view(r) for r in uow.catalog.entries(m)] for kind, m in MODELS.items()}
+
+
 def read_entry(ctx: Context, kind: ListKind, slug: str) -> ListEntryView:
     with ctx.uow(readonly=True) as uow:
         return entry_view(uow.catalog.entry(MODELS[kind], slug))
