@@ -15,6 +15,8 @@ from services.booking.domain.assignments import (
     check_staff,
     check_supplier,
 )
+from shared.events import BOOKING_ASSIGNED, AssigneeKind, BookingSnapshot, parse_event
+from tests.factories import assignee, envelope, label, line
 
 RULES = ResourceRules(
     "r1",
@@ -77,3 +79,27 @@ def test_a_supplier_must_be_kept_and_valid_on_every_date(agreement, code):
 @pytest.mark.parametrize("valid_to", [None, date(2030, 3, 11)])
 def test_an_agreement_holding_on_the_first_and_last_date_will_do(valid_to):
     check_supplier(Agreement("Bild AB", True, date(2030, 3, 4), valid_to), MARCH)
+
+
+def test_the_factories_make_what_a_booking_assigned_event_carries():
+    """tests.factories: a snapshot with a category, a unit and a line's assignee loads as the
+    typed contract (consumers of booking.assigned build on these)."""
+    event = parse_event(
+        envelope(
+            BOOKING_ASSIGNED,
+            category=label(),
+            unit=label("math", "Matematik", "Mathematics"),
+            lines=[
+                line("r1", "approved", assignee=assignee(), hours_delivered=2.5),
+                line("r2", "approved", assignee=assignee("supplier")),
+            ],
+        )
+    )
+    booking = event.data
+    assert isinstance(booking, BookingSnapshot)
+    assert booking.category is not None and booking.category.name("en") == "Seminar"
+    assert booking.unit is not None and booking.unit.name("sv") == "Matematik"
+    staff, supplier = (x.assignee for x in booking.lines)
+    assert staff is not None and staff.kind is AssigneeKind.STAFF
+    assert supplier is not None and supplier.supplier_id == "s1"
+    assert booking.lines[0].hours_delivered == 2.5

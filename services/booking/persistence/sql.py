@@ -14,7 +14,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
+    literal_column,
     or_,
     select,
     union,
@@ -187,9 +187,10 @@ class SqlCatalog(CatalogRepository):
 
     def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
         def named(model: type[Category] | type[Unit], kind: str, slug: str):
-            return select(
-                literal(kind), model.slug, model.name_sv, model.name_en, model.active
-            ).where(model.slug == slug)
+            which = literal_column(f"'{kind}'")  # a constant in the SQL: no parameter to type
+            return select(which, model.slug, model.name_sv, model.name_en, model.active).where(
+                model.slug == slug
+            )
 
         asked = [
             named(model, kind, slug)

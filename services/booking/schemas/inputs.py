@@ -275,7 +275,7 @@ class SupplierInSchema(Stripped):
         required=True,
         places=2,
         validate=validate.Range(min=0.01, max=MAX_HOURLY_RATE),
-        metadata={"type": "number", "description": "more than 0"},
+        metadata={"type": "number", "minimum": 0.01, "maximum": MAX_HOURLY_RATE},
     )
     currency = fields.String(validate=validate.Regexp(CURRENCY, error=Msg("currency_format")))
     valid_from = fields.Date(required=True)
@@ -321,7 +321,7 @@ class AssigneeInSchema(StrictSchema):
             else ("supplier_id", "email")
         )
         if not data.get(wanted):
-            raise ValidationError(Msg("field_required"), wanted)
+            raise ValidationError(Msg("assignee_one_of"), wanted)
         if data.get(other):
             raise ValidationError(Msg("assignee_one_of"), other)
 
@@ -341,7 +341,12 @@ class AssignmentSchema(StrictSchema):
         allow_none=True,
         places=2,
         validate=validate.Range(min=0, max=int(MAX_HOURS_DELIVERED)),
-        metadata={"type": "number", "nullable": True},
+        metadata={
+            "type": "number",
+            "nullable": True,
+            "minimum": 0,
+            "maximum": int(MAX_HOURS_DELIVERED),
+        },
     )
 
     @post_load
