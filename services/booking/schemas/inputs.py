@@ -4,6 +4,7 @@ request or a resource, as a PATCH is, into the change command)."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
@@ -54,7 +55,14 @@ from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
 
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
-MAX_HOURLY_RATE = 99_999_999.99  # what the column holds
+CENT = Decimal("0.01")
+MAX_HOURLY_RATE = Decimal("99999999.99")  # what the column holds
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    """A number as kept (two decimals), once checked as given: 0.004 is refused as below
+    0.01, not rounded up to it first."""
+    return None if value is None else value.quantize(CENT)
 
 
 class ResourceInSchema(Stripped):
@@ -273,9 +281,8 @@ class SupplierInSchema(Stripped):
     agreement_ref = text(100, required=True, minimum=1)
     hourly_rate = fields.Decimal(
         required=True,
-        places=2,
-        validate=validate.Range(min=0.01, max=MAX_HOURLY_RATE),
-        metadata={"type": "number", "minimum": 0.01, "maximum": MAX_HOURLY_RATE},
+        validate=validate.Range(min=CENT, max=MAX_HOURLY_RATE),
+        metadata={"type": "number", "minimum": 0.01, "maximum": float(MAX_HOURLY_RATE)},
     )
     currency = fields.String(validate=validate.Regexp(CURRENCY, error=Msg("currency_format")))
     valid_from = fields.Date(required=True)
@@ -303,6 +310,8 @@ class SupplierInSchema(Stripped):
             data["email"] = (data["email"] or "").lower()
         if "currency" in data:
             data["currency"] = data["currency"].upper()
+        if "hourly_rate" in data:
+            data["hourly_rate"] = cents(data["hourly_rate"])
         return ChangeSupplier.of(**data) if partial else CreateSupplier(**data)
 
 
@@ -339,8 +348,7 @@ class AssignmentSchema(StrictSchema):
     assignee = fields.Nested(AssigneeInSchema, required=True, allow_none=True)
     hours_delivered = fields.Decimal(
         allow_none=True,
-        places=2,
-        validate=validate.Range(min=0, max=int(MAX_HOURS_DELIVERED)),
+        validate=validate.Range(min=0, max=MAX_HOURS_DELIVERED),
         metadata={
             "type": "number",
             "nullable": True,
@@ -351,9 +359,8 @@ class AssignmentSchema(StrictSchema):
 
     @post_load
     def _command(self, data: dict[str, Any], **_: Any) -> AssignLine:
-        return AssignLine(
-            data["assignee"], data.get("hours_delivered"), hours_given="hours_delivered" in data
-        )
+        hours = data.get("hours_delivered")
+        return AssignLine(data["assignee"], cents(hours), hours_given="hours_delivered" in data)
 
 
 # --- questions (query strings) -------------------------------------------------------------
