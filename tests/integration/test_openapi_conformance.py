@@ -45,6 +45,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "assignee_one_of": "two fields compared: an email or a supplier, as the kind says",
     "supplier_retired": "depends on what exists: a supplier retired",
     "supplier_agreement_not_valid": "depends on what exists: an agreement and the dates",
+    "idempotency_key_reused": "depends on what was sent before: the key with another request",
 }
 ACCEPTED = ("2", "3")  # a schema-valid request gets 2xx/3xx, or one of these answers:
 ACCEPTED_REFUSALS = {401, 403, 404, 409, 429}

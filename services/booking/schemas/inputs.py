@@ -341,11 +341,37 @@ class AssigneeInSchema(StrictSchema):
         )
 
 
+ASSIGNEE_IN = AssigneeInSchema()
+
+
+class AssigneeField(fields.Field):
+    """The assignee (``AssigneeInSchema``) or null, and nothing else: written out for the
+    OpenAPI document, where a nested schema that may be null reads as any object."""
+
+    def __init__(self, **kw: Any) -> None:
+        shape = {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": [k.value for k in AssigneeKind]},
+                "email": {"type": "string", "format": "email", "maxLength": 254},
+                "supplier_id": {"type": "string", "minLength": 1, "maxLength": 36},
+            },
+            "required": ["kind"],
+            "additionalProperties": False,
+        }
+        super().__init__(metadata=shape, **kw)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> AssigneeChoice:
+        if not isinstance(value, dict):
+            raise ValidationError(Msg("invalid_input"))
+        return ASSIGNEE_IN.load(value)
+
+
 class AssignmentSchema(StrictSchema):
     """Who does a line's job (``null``: nobody), and the hours delivered (``null``: as
     booked; left out: they stay)."""
 
-    assignee = fields.Nested(AssigneeInSchema, required=True, allow_none=True)
+    assignee = AssigneeField(required=True, allow_none=True)
     hours_delivered = fields.Decimal(
         allow_none=True,
         validate=validate.Range(min=0, max=MAX_HOURS_DELIVERED),
