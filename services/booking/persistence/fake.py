@@ -81,6 +81,9 @@ class FakeCatalog(CatalogRepository):
     def entries(self, model: type[ListRow]) -> list[ListRow]:
         return sorted(self._kept(model).values(), key=lambda e: (e.position, e.name_sv, e.slug))
 
+    def both(self) -> tuple[list[Category], list[Unit]]:
+        return self.entries(Category), self.entries(Unit)
+
     def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
         found = {}
         for model, kind, slug in ((Category, "category", category), (Unit, "unit", unit)):

@@ -144,6 +144,11 @@ class CatalogRepository(ABC):
         """Every category (or unit), retired ones too, by position and name."""
 
     @abstractmethod
+    def both(self) -> tuple[list[models.Category], list[models.Unit]]:
+        """Every category and every unit (retired ones too), each by position and name, in
+        one question."""
+
+    @abstractmethod
     def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
         """The category and the unit with these slugs (``"category"``, ``"unit"``; an
         unknown one left out), in one question."""

@@ -171,6 +171,10 @@ class SqlResources(ResourceRepository):
         self.session.delete(closure)
 
 
+def _listed(entry: Category | Unit) -> tuple[int, str, str]:
+    return (entry.position, entry.name_sv, entry.slug)
+
+
 class SqlCatalog(CatalogRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -184,6 +188,27 @@ class SqlCatalog(CatalogRepository):
     def entries(self, model: type[ListRow]) -> list[ListRow]:
         stmt = select(model).order_by(model.position, model.name_sv, model.slug)
         return list(self.session.scalars(stmt))
+
+    def both(self) -> tuple[list[Category], list[Unit]]:
+        def rows(model: type[Category] | type[Unit], kind: str):
+            return select(
+                literal_column(f"'{kind}'").label("kind"),
+                model.slug,
+                model.name_sv,
+                model.name_en,
+                model.position,
+                model.active,
+            )
+
+        stmt = union_all(rows(Category, "category"), rows(Unit, "unit"))
+        found: dict[str, list] = {"category": [], "unit": []}
+        for kind, slug, name_sv, name_en, position, active in self.session.execute(stmt):
+            model = Category if kind == "category" else Unit
+            entry = model(
+                slug=slug, name_sv=name_sv, name_en=name_en, position=position, active=active
+            )
+            found[kind].append(entry)
+        return sorted(found["category"], key=_listed), sorted(found["unit"], key=_listed)
 
     def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
         def named(model: type[Category] | type[Unit], kind: str, slug: str):

@@ -35,9 +35,13 @@ def list_entries(ctx: Context, kind: ListKind, *, retired: bool = True) -> list[
 
 def choices(ctx: Context) -> dict[str, list[ListEntryView]]:
     """Both lists as a request form offers them ("categories", "units"), retired entries
-    too (a booking keeps one it has; the form offers it only there)."""
+    too (a booking keeps one it has; the form offers it only there); one question."""
     with ctx.uow(readonly=True) as uow:
-        return {kind: [entry_view(r) for r in uow.catalog.entries(m)] for kind, m in MODELS.items()}
+        categories, units = uow.catalog.both()
+        return {
+            "categories": [entry_view(r) for r in categories],
+            "units": [entry_view(r) for r in units],
+        }
 
 
 def read_entry(ctx: Context, kind: ListKind, slug: str) -> ListEntryView:
