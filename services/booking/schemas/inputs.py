@@ -161,6 +161,7 @@ class BookingInSchema(Stripped):
     resource_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)),
         required=True,
+        metadata={"uniqueItems": True},  # each once (by the same key): refused otherwise
         validate=Count(
             minimum=1,
             maximum=MAX_RESOURCES,
