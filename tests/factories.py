@@ -80,6 +80,28 @@ def line(resource_id: str = "r1", status: str = "pending", **overrides: Any) -> 
     return data
 
 
+def label(slug: str = "seminar", name_sv: str = "Seminarium", name_en: str = "Seminar"):
+    """A category or unit as a booking event carries it (``category``, ``unit``)."""
+    return {"slug": slug, "name_sv": name_sv, "name_en": name_en}
+
+
+def assignee(kind: str = "staff", **overrides: Any) -> dict[str, Any]:
+    """Who does a line's job, as a line of a booking event carries it (``assignee``): a
+    staff member by default, or a supplier (``kind="supplier"``)."""
+    data: dict[str, Any] = (
+        {"kind": kind, "email": "fia.foto@example.org", "name": "Fia Foto", "supplier_id": None}
+        if kind == "staff"
+        else {
+            "kind": kind,
+            "email": "bokning@bildbyran.example",
+            "name": "Bildbyrån AB",
+            "supplier_id": "s1",
+        }
+    )
+    data.update(overrides)
+    return data
+
+
 def team(slug: str, name: str, email: str = "", members: tuple[str, ...] = ()) -> dict[str, Any]:
     return {"slug": slug, "name": name, "email": email, "members": list(members)}
 

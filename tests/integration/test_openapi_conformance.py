@@ -38,6 +38,18 @@ RULES_BEYOND_THE_SCHEMA = {
     "report_unknown_unit": "depends on what exists: a unit's short name that names none",
     "report_unknown_category": "depends on what exists: a category's short name that names none",
     "report_unknown_resource": "depends on what exists: a resource id that names none",
+    "unknown_category": "depends on what exists: a category's slug that names no active one",
+    "unknown_unit": "depends on what exists: a unit's slug that names no active one",
+    "list_slug_taken": "depends on what exists: a category's or unit's slug already in use",
+    "list_slug_stays": "the path compared with the body: a list entry's slug stays",
+    "valid_to_before_valid_from": "two fields compared: an agreement ends after it starts",
+    "no_such_supplier": "depends on what exists: a supplier id that names none",
+    "assign_only_services": "depends on what exists: the line's resource is a venue",
+    "assignee_not_in_team": "depends on what exists: the person is not in the line's team",
+    "assignee_one_of": "two fields compared: an email or a supplier, as the kind says",
+    "supplier_retired": "depends on what exists: a supplier retired",
+    "supplier_agreement_not_valid": "depends on what exists: an agreement and the dates",
+    "idempotency_key_reused": "depends on what was sent before: the key with another request",
 }
 ACCEPTED = ("2", "3")  # a schema-valid request gets 2xx/3xx, or one of these answers:
 ACCEPTED_REFUSALS = {401, 403, 404, 409, 429}

@@ -3,7 +3,9 @@ request or a resource, as a PATCH is, into the change command)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
@@ -11,13 +13,19 @@ from marshmallow import ValidationError, post_load, pre_load, validates, validat
 from services.booking.commands import (
     AddClosure,
     ApproveBooking,
+    AssigneeChoice,
+    AssignLine,
     AvailabilityQuery,
     BookingQuery,
     CancelBooking,
     ChangeBooking,
+    ChangeListEntry,
     ChangeResource,
+    ChangeSupplier,
     ChangeTeam,
+    CreateListEntry,
     CreateResource,
+    CreateSupplier,
     CreateTeam,
     GridQuery,
     OpenRange,
@@ -28,10 +36,12 @@ from services.booking.commands import (
     TimeRange,
 )
 from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES, MAX_OCCURRENCE_LENGTH
+from services.booking.domain.assignments import MAX_HOURS_DELIVERED
 from services.booking.domain.grid import MAX_GRID_DAYS
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
+    SLUG,
     Count,
     OpeningHoursField,
     Stripped,
@@ -43,10 +53,29 @@ from services.booking.schemas.parts import (
     text,
 )
 from shared.config import MAX_PARTICIPANTS
-from shared.events import AlertMode, Kind, Language, Person, Recording, Status, Visibility
+from shared.events import (
+    AlertMode,
+    AssigneeKind,
+    Kind,
+    Language,
+    Person,
+    Recording,
+    Status,
+    Visibility,
+)
 from shared.messages import Msg
 from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
+
+CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+CENT = Decimal("0.01")
+MAX_HOURLY_RATE = Decimal("99999999.99")  # what the column holds
+
+
+def cents(value: Decimal | None) -> Decimal | None:
+    """A number as kept (two decimals), once checked as given: 0.004 is refused as below
+    0.01, not rounded up to it first."""
+    return None if value is None else value.quantize(CENT)
 
 
 def _features() -> fields.List:
@@ -203,6 +232,7 @@ class BookingInSchema(Stripped):
     resource_ids = fields.List(
         fields.String(validate=validate.Length(min=1, max=80)),
         required=True,
+        metadata={"uniqueItems": True},  # each once (by the same key): refused otherwise
         validate=Count(
             minimum=1,
             maximum=MAX_RESOURCES,
@@ -222,6 +252,8 @@ class BookingInSchema(Stripped):
     notes = text(5000)
     rrule = fields.String(allow_none=True, validate=validate.Length(max=500))
     recording = fields.Nested(RecordingInSchema)
+    category = slug_field(allow_none=True, metadata={"description": "a category's slug"})
+    unit = slug_field(allow_none=True, metadata={"description": "a unit's slug"})
 
     @validates("resource_ids")
     def _unique(self, value: list[str], **_: Any) -> None:
@@ -293,6 +325,141 @@ class SettingsSchema(StrictSchema):
     """A person's own settings: how requests waiting for their decision reach them."""
 
     alerts = enum_field(AlertMode, required=True)
+
+
+# --- the lists admins keep, suppliers, who does a line's job ---------------------------------
+
+
+class ListEntryInSchema(Stripped):
+    """A new category or unit (``CreateListEntry``); loaded partially, a change."""
+
+    slug = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=40), validate.Regexp(SLUG, error=Msg("slug_format"))],
+    )
+    name_sv = text(100, required=True, minimum=1)
+    name_en = text(100, required=True, minimum=1)
+    position = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
+    active = fields.Boolean()
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        return ChangeListEntry.of(**data) if partial else CreateListEntry(**data)
+
+
+class SupplierInSchema(Stripped):
+    """A new supplier on an agreement (``CreateSupplier``); loaded partially, a change."""
+
+    name = text(200, required=True, minimum=1)
+    agreement_ref = text(100, required=True, minimum=1)
+    hourly_rate = fields.Decimal(
+        required=True,
+        validate=validate.Range(min=CENT, max=MAX_HOURLY_RATE),
+        metadata={"type": "number", "minimum": 0.01, "maximum": float(MAX_HOURLY_RATE)},
+    )
+    currency = fields.String(validate=validate.Regexp(CURRENCY, error=Msg("currency_format")))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    active = fields.Boolean()
+
+    @pre_load
+    def _no_contact(self, data: Any, **_: Any) -> Any:
+        """An empty contact address is none."""
+        email = data.get("email") if isinstance(data, dict) else None
+        if isinstance(email, str) and not email.strip():
+            return {**data, "email": None}
+        return data
+
+    @validates_schema(skip_on_field_errors=True)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start is not None and end is not None and end < start:
+            raise ValidationError(Msg("valid_to_before_valid_from"), "valid_to")
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "email" in data:
+            data["email"] = (data["email"] or "").lower()
+        if "currency" in data:
+            data["currency"] = data["currency"].upper()
+        if "hourly_rate" in data:
+            data["hourly_rate"] = cents(data["hourly_rate"])
+        return ChangeSupplier.of(**data) if partial else CreateSupplier(**data)
+
+
+class AssigneeInSchema(StrictSchema):
+    """Who is to do the job: a staff member by address, or a supplier by id."""
+
+    kind = enum_field(AssigneeKind, required=True)
+    email = fields.Email(validate=validate.Length(max=254))
+    supplier_id = fields.String(validate=validate.Length(min=1, max=36))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _one(self, data: dict[str, Any], **_: Any) -> None:
+        wanted, other = (
+            ("email", "supplier_id")
+            if data.get("kind") is AssigneeKind.STAFF
+            else ("supplier_id", "email")
+        )
+        if not data.get(wanted):
+            raise ValidationError(Msg("assignee_one_of"), wanted)
+        if data.get(other):
+            raise ValidationError(Msg("assignee_one_of"), other)
+
+    @post_load
+    def _choice(self, data: dict[str, Any], **_: Any) -> AssigneeChoice:
+        return AssigneeChoice(
+            data["kind"], (data.get("email") or "").lower(), data.get("supplier_id")
+        )
+
+
+ASSIGNEE_IN = AssigneeInSchema()
+
+
+class AssigneeField(fields.Field):
+    """The assignee (``AssigneeInSchema``) or null, and nothing else: written out for the
+    OpenAPI document, where a nested schema that may be null reads as any object."""
+
+    def __init__(self, **kw: Any) -> None:
+        shape = {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": [k.value for k in AssigneeKind]},
+                "email": {"type": "string", "format": "email", "maxLength": 254},
+                "supplier_id": {"type": "string", "minLength": 1, "maxLength": 36},
+            },
+            "required": ["kind"],
+            "additionalProperties": False,
+        }
+        super().__init__(metadata=shape, **kw)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> AssigneeChoice:
+        if not isinstance(value, dict):
+            raise ValidationError(Msg("invalid_input"))
+        return ASSIGNEE_IN.load(value)
+
+
+class AssignmentSchema(StrictSchema):
+    """Who does a line's job (``null``: nobody), and the hours delivered (``null``: as
+    booked; left out: they stay)."""
+
+    assignee = AssigneeField(required=True, allow_none=True)
+    hours_delivered = fields.Decimal(
+        allow_none=True,
+        validate=validate.Range(min=0, max=MAX_HOURS_DELIVERED),
+        metadata={
+            "type": "number",
+            "nullable": True,
+            "minimum": 0,
+            "maximum": int(MAX_HOURS_DELIVERED),
+        },
+    )
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> AssignLine:
+        hours = data.get("hours_delivered")
+        return AssignLine(data["assignee"], cents(hours), hours_given="hours_delivered" in data)
 
 
 # --- questions (query strings) -------------------------------------------------------------

@@ -50,6 +50,7 @@ ACTION = {
     "occurrence_cancelled": N_("action_occurrence_cancelled"),
     "opted_out": N_("action_opted_out"),
     "opted_in": N_("action_opted_in"),
+    "assigned": N_("action_assigned"),
 }
 WEEKDAY = dict(zip(WEEKDAYS, WEEKDAYS_LONG, strict=True))
 WEEKDAY_SHORT = dict(zip(WEEKDAYS, WEEKDAYS_SHORT, strict=True))
@@ -65,6 +66,8 @@ CHANGE_FIELD = {
     "language": N_("change_field_language"),
     "participants": N_("change_field_participants"),
     "notes": N_("change_field_notes"),
+    "category": N_("field_category"),
+    "unit": N_("field_unit"),
     "status": N_("change_field_status"),
     "occurrences.status": N_("change_field_occurrences_status"),
     "recording_photo": N_("change_field_recording_photo"),
@@ -88,6 +91,12 @@ VALUE_WORDS = {"status": STATUS, "visibility": VISIBILITY, "language": LANGUAGE}
 MOMENTS = ("start", "end")
 OCCURRENCE_INDEX = re.compile(r"\[(\d+)\]")
 LINE_FIELD = "lines."  # a line's decision: ``lines.<resource slug>``, pending → approved
+# What else of a line a change names: ``lines.<resource slug>.<what>``.
+LINE_PARTS = {
+    "": N_("change_field_line"),
+    "assignee": N_("change_field_line_assignee"),
+    "hours_delivered": N_("change_field_line_hours"),
+}
 
 
 def word(value: Any, table: str) -> str:
@@ -105,8 +114,9 @@ def change_field(
     name (from ``line_names`` by slug), one date of a series by that date (``dates``, by
     occurrence number: ``occurrences[2].status`` is "The date Mon 11 Mar 2030")."""
     if change.field.startswith(LINE_FIELD):
-        slug = change.field.removeprefix(LINE_FIELD)
-        return translate(Msg("change_field_line", name=(line_names or {}).get(slug, slug)))
+        slug, _, part = change.field.removeprefix(LINE_FIELD).partition(".")
+        name = (line_names or {}).get(slug, slug)
+        return translate(Msg(LINE_PARTS.get(part, LINE_PARTS[""]), name=name))
     found = OCCURRENCE_INDEX.search(change.field)
     if found and change.field.endswith(".status") and dates:
         date = dates.get(int(found.group(1)))
@@ -127,12 +137,14 @@ def change_value(change: Change, value: Any, moment: Any) -> str:
     name = OCCURRENCE_INDEX.sub("", change.field)
     if isinstance(value, list):
         return ", ".join(v.get("email", "") if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):  # who does a line's job
+        return str(value.get("name") or value.get("email") or value.get("supplier_id") or "")
     if name in MOMENTS and isinstance(value, str):
         try:
             return moment(datetime.fromisoformat(value))
         except ValueError:
             return value
-    if name.startswith(LINE_FIELD):
+    if name.startswith(LINE_FIELD) and name.count(".") == 1:
         words: Mapping[str, str] | None = LINE_STATUS
     elif name == "occurrences.status":
         words = OCCURRENCE_STATUS

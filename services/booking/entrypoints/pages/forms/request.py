@@ -160,6 +160,8 @@ def booking_form_values(booking: BookingView) -> dict[str, Any]:
         "notes": booking.notes or "",
         "resource_ids": [r.id for r in booking.resources],
         "recording_notice": booking.recording.notice,
+        "category": booking.category.slug if booking.category else "",
+        "unit": booking.unit.slug if booking.unit else "",
     }
     values.update(
         {box: "1" for key, box in RECORDING_ON_FORM.items() if getattr(booking.recording, key)}
