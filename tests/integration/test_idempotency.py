@@ -144,4 +144,28 @@ def test_the_openapi_document_names_the_header_on_each_create(api):
         "/api/v1/resources",
         "/api/v1/teams",
         "/api/v1/resources/{resource_id}/closures",
+        "/api/v1/categories",
+        "/api/v1/units",
+        "/api/v1/suppliers",
     }
+
+
+def test_a_supplier_or_unit_retried_with_its_key_is_made_once(api):
+    supplier = {
+        "name": "Bild AB",
+        "agreement_ref": "UH-1",
+        "hourly_rate": 900,
+        "valid_from": "2030-01-01",
+    }
+    for path, body in (
+        ("/api/v1/suppliers", supplier),
+        ("/api/v1/units", {"slug": "math", "name_sv": "Matematik", "name_en": "Mathematics"}),
+    ):
+        headers = {"Idempotency-Key": f"key-{path}"}
+        first = api.post(path, api.admin, body, headers=headers)
+        again = api.post(path, api.admin, body, headers=headers)
+        assert first.status_code == again.status_code == 201, again.get_json()
+        assert first.get_json() == again.get_json()
+        assert first.headers["Location"] == again.headers["Location"]
+        listed = api.get(path, api.admin).get_json()[path.rsplit("/", 1)[-1]]
+        assert len(listed) == 1
