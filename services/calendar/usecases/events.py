@@ -14,7 +14,7 @@ from services.calendar.domain import (
     entry_facts,
 )
 from services.calendar.persistence.unit_of_work import UnitOfWork
-from shared.booking_ical import booking_spec
+from shared.booking_ical import assignment_spec, booking_spec
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event
 from shared.ical import render_event
@@ -51,12 +51,19 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
 def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
     """A booking's feed entry: its facts and VEVENTs (the busy one says "Booked" in the
     booking's own language and names no one); while it goes ahead but is called off in some
-    resource's feed, both also as CANCELLED for that feed."""
+    resource's feed, both also as CANCELLED for that feed; with assignees (or people taken
+    off its jobs), its jobs' VEVENT for their feeds, as CANCELLED for those taken off."""
     facts = entry_facts(snapshot, previous)
     vevents = {"full": _vevent(snapshot), "busy": _vevent(snapshot, busy_only=True)}
     if facts.withdrawn and facts.status not in ENDED:
         vevents["withdrawn_full"] = _vevent(snapshot, status=CANCELLED)
         vevents["withdrawn_busy"] = _vevent(snapshot, busy_only=True, status=CANCELLED)
+    if facts.assigned or facts.unassigned:  # its jobs, in the assignees' feeds
+        vevents["assignment"] = render_event(assignment_spec(snapshot))
+        if facts.unassigned and facts.status not in ENDED:
+            vevents["assignment_withdrawn"] = render_event(
+                assignment_spec(snapshot, status=CANCELLED)
+            )
     return RenderedEntry.of(facts, revision=snapshot.revision, **vevents)
 
 
