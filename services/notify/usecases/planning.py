@@ -8,7 +8,7 @@ second worker finds the rows there and plans nothing twice."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from services.notify.usecases.queueing import (
     supersede_calendar_mail,
 )
 from shared.db import utcnow
-from shared.events import BookingSnapshot, Event, ResourceRef
+from shared.events import BookingSnapshot, Event, Language, ResourceRef
 
 
 @dataclass
@@ -176,10 +176,25 @@ def _plan_booking(
         batch.invitations.append((booking_id, plan.invited, newest.revision))
     _reschedule_reminders(uow, snapshot, batch)
     _reschedule_waiting(uow, snapshot, previous)
-    rows = _compose(plan.mails, known, batch)
+    rows = _compose(_in_their_language(uow, plan.mails), known, batch)
     supersede_calendar_mail(uow, booking_id, rows)
     batch.rows += rows
     batch.digest += plan.digest
+
+
+def _in_their_language(uow: UnitOfWork, mails: Sequence[Mail]) -> list[Mail]:
+    """Mail about an assignee's own job in the assignee's language (a known user's;
+    Swedish for anyone else), the rest in the booking's."""
+    theirs = {m.recipient for m in mails if m.kind.to_assignee}
+    if not theirs:
+        return list(mails)
+    languages = uow.preferences.languages(theirs)
+    return [
+        replace(m, language=languages.get(m.recipient, Language.SV.value))
+        if m.kind.to_assignee
+        else m
+        for m in mails
+    ]
 
 
 def _compose(mails: Iterable[Mail], known: Mapping[str, ResourceRef], batch: _Batch):
