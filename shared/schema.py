@@ -76,6 +76,10 @@ class fields:  # noqa: N801 - used like the ``marshmallow.fields`` module it sta
         ma_fields.Integer, invalid=Msg("invalid_integer"), too_large=Msg("invalid_integer")
     )
     Boolean = _with_ids(ma_fields.Boolean, invalid=Msg("invalid_boolean"))
+    Float = _with_ids(ma_fields.Float, invalid=Msg("invalid_number"), special=Msg("invalid_number"))
+    Decimal = _with_ids(
+        ma_fields.Decimal, invalid=Msg("invalid_number"), special=Msg("invalid_number")
+    )
     Email = _with_ids(
         _Email,
         invalid=Msg("invalid_email"),

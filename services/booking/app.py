@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from services.booking.entrypoints.api import bp as api_bp
+from services.booking.entrypoints.catalog_api import bp as catalog_api_bp
 from services.booking.entrypoints.errors import install_domain_errors
 from services.booking.entrypoints.pages import bp as pages_bp
 from services.booking.entrypoints.session_api import bp as session_bp
@@ -62,5 +63,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(session_bp, url_prefix="/api/v1")
     app.register_blueprint(users_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(catalog_api_bp, url_prefix="/api/v1")
     app.register_blueprint(pages_bp)
     return app

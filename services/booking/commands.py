@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, make_dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from shared.events import Kind, Language, Person, Role, Status, Visibility
+from shared.events import AssigneeKind, Kind, Language, Person, Role, Status, Visibility
 
 # Per weekday (``mon`` .. ``sun``), the windows it opens in; a window closing at 00:00 ends
 # at midnight. ``None`` instead of the mapping: bookable at any hour.
@@ -82,6 +83,8 @@ class SubmitBooking:
     participants: tuple[Person, ...] = ()
     notes: str = ""
     rrule: str | None = None
+    category: str | None = None  # the slug of an active category (what the event is)
+    unit: str | None = None  # the slug of an active unit (who organises it)
 
 
 ChangeBooking = change_of(
@@ -187,6 +190,68 @@ ChangeTeam = change_of(
     "ChangeTeam",
     "New values for some of a team's fields (those named in ``given``).",
 )
+
+
+# --- the lists admins keep, suppliers, who does a line's job ----------------------------------
+
+
+@dataclass(frozen=True)
+class CreateListEntry:
+    """A new category or unit: its slug and its name in both languages."""
+
+    slug: str
+    name_sv: str
+    name_en: str
+    position: int = 0
+    active: bool = True
+
+
+ChangeListEntry = change_of(
+    CreateListEntry,
+    "ChangeListEntry",
+    "New names, place or state for a category or unit (those named in ``given``).",
+)
+
+
+@dataclass(frozen=True)
+class CreateSupplier:
+    """An external supplier on a procured agreement, valid from ``valid_from`` (to
+    ``valid_to``, inclusive; ``None``: until further notice)."""
+
+    name: str
+    agreement_ref: str
+    hourly_rate: Decimal
+    valid_from: date
+    currency: str = "SEK"
+    valid_to: date | None = None
+    email: str = ""  # lower-case
+    active: bool = True
+
+
+ChangeSupplier = change_of(
+    CreateSupplier,
+    "ChangeSupplier",
+    "New values for some of a supplier's fields (those named in ``given``).",
+)
+
+
+@dataclass(frozen=True)
+class AssigneeChoice:
+    """Who is to do a line's job: a staff member (``email``) or a supplier (``supplier_id``)."""
+
+    kind: AssigneeKind
+    email: str = ""  # lower-case
+    supplier_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AssignLine:
+    """Who does an approved service or studio line's job (``None``: nobody yet), and the
+    hours delivered (``None``: as booked) when ``hours_given``; else they stay."""
+
+    assignee: AssigneeChoice | None
+    hours_delivered: Decimal | None = None
+    hours_given: bool = False
 
 
 # --- questions -----------------------------------------------------------------------------

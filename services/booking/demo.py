@@ -1,15 +1,28 @@
 """Demo data: a realistic set of venues, studios, services, the two teams that decide them
-(Infrastructure: the venues; Kommunikation: studios and services) and users. Loading it
-twice changes nothing."""
+(Infrastructure: the venues; Kommunikation: studios and services), users, the units that
+organise events and a supplier on an agreement. Loading it twice changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time
+from datetime import date, time
+from decimal import Decimal
 from typing import Any
 
-from services.booking.commands import ChangeResource, CreateResource, CreateTeam
+from services.booking.commands import (
+    ChangeResource,
+    CreateListEntry,
+    CreateResource,
+    CreateSupplier,
+    CreateTeam,
+)
 from services.booking.persistence.unit_of_work import Context
+from services.booking.usecases.catalog import (
+    create_entry,
+    create_supplier,
+    list_entries,
+    list_suppliers,
+)
 from services.booking.usecases.resources import create_resource, list_resources, update_resource
 from services.booking.usecases.teams import create_team, list_teams
 from services.booking.usecases.users import ensure_user
@@ -45,6 +58,27 @@ TEAMS = [
         slug="kommunikation",
         email="kommunikation@example.org",
         members=("kim.kommunikation@example.org", "studio.manager@example.org"),
+    ),
+]
+# The units that organise events (departments and the school office), named in both languages.
+UNITS = [
+    CreateListEntry("school-office", "Skolkansliet", "School office", 0),
+    CreateListEntry("mathematics", "Matematiska institutionen", "Department of Mathematics", 1),
+    CreateListEntry("history", "Historiska institutionen", "Department of History", 2),
+    CreateListEntry(
+        "computer-science", "Institutionen för datavetenskap", "Department of Computer Science", 3
+    ),
+    CreateListEntry("economics", "Nationalekonomiska institutionen", "Department of Economics", 4),
+]
+# A supplier on a procured agreement for photography and filming.
+SUPPLIERS = [
+    CreateSupplier(
+        name="Bildbyrån Norr AB",
+        agreement_ref="UH-2029-017",
+        hourly_rate=Decimal("950.00"),
+        valid_from=date(2029, 1, 1),
+        valid_to=date(2031, 12, 31),
+        email="bokning@bildbyran-norr.example",
     ),
 ]
 # The venues are Infrastructure's; studios and services (photographer, film crew,
@@ -165,6 +199,16 @@ def load_demo(config: Config) -> Iterator[str]:
                 team = ChangeResource.of(team=TEAM_OF_KIND[spec["kind"]])
                 update_resource(ctx, actor, found.id, team)
         yield f"demo resources: {len(RESOURCES)} venues, studios and services"
+        units = {u.slug for u in list_entries(ctx, "units")}
+        for unit in UNITS:
+            if unit.slug not in units:
+                create_entry(ctx, actor, "units", unit)
+        yield f"demo units: {', '.join(u.name_en for u in UNITS)}"
+        suppliers = {s.name for s in list_suppliers(ctx, actor)}
+        for supplier in SUPPLIERS:
+            if supplier.name not in suppliers:
+                create_supplier(ctx, actor, supplier)
+        yield f"demo suppliers: {', '.join(s.name for s in SUPPLIERS)}"
     finally:
         db.dispose()
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from services.booking.domain import Actor, Conflict, may_decide_line
@@ -90,6 +91,8 @@ class BookingView:
     updated_at: datetime
     lines: tuple[LineView, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    category: events.Label | None = None
+    unit: events.Label | None = None
 
     @property
     def active_occurrences(self) -> tuple[events.Occurrence, ...]:
@@ -116,6 +119,8 @@ class LineView:
     reason: str | None
     deciders: tuple[str, ...]
     waiting_since: datetime | None
+    assignee: events.Assignee | None = None
+    hours_delivered: float | None = None  # None: as booked
 
     @property
     def resource_id(self) -> str:
@@ -125,6 +130,38 @@ class LineView:
         """Whether ``actor`` may decide this line (its team, its managers, infra, admin;
         not the organiser unless the resource allows self-approval)."""
         return may_decide_line(actor, self.resource, organiser_id)
+
+
+@dataclass(frozen=True)
+class ListEntryView:
+    """A category or unit: its slug, its names, its place in the list, and whether it may
+    still be chosen (a retired one stays on the bookings that have it)."""
+
+    slug: str
+    name_sv: str
+    name_en: str
+    position: int
+    active: bool
+
+    @property
+    def label(self) -> events.Label:
+        return events.Label(self.slug, self.name_sv, self.name_en)
+
+
+@dataclass(frozen=True)
+class SupplierView:
+    """A supplier on a procured agreement: its reference, hourly rate and the dates it
+    holds (``valid_to`` inclusive; ``None``: until further notice)."""
+
+    id: str
+    name: str
+    agreement_ref: str
+    hourly_rate: Decimal
+    currency: str
+    valid_from: date
+    valid_to: date | None
+    email: str
+    active: bool
 
 
 @dataclass(frozen=True)

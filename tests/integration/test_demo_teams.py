@@ -12,7 +12,7 @@ from services.booking.commands import ChangeResource
 from services.booking.demo import INFRA_TEAM_EMAIL, load_demo
 from services.booking.persistence.models import OutboxMessage
 from services.booking.persistence.unit_of_work import Context
-from services.booking.usecases import resources, teams
+from services.booking.usecases import catalog, resources, teams
 from shared.auth import Principal
 from shared.db import Database
 
@@ -78,3 +78,21 @@ def test_up_with_the_demo_sets_a_demo_infra_team_address_when_none_is_set(config
     monkeypatch.setenv("EVENEMANG_INFRA_TEAM_EMAIL", "desk@example.org")
     env = suite_env(configured, "127.0.0.1", 8123, demo=True)
     assert env["EVENEMANG_INFRA_TEAM_EMAIL"] == "desk@example.org"
+
+
+def test_the_demo_has_units_in_both_languages_and_a_supplier_once(config):
+    said = _load(config)
+    assert any(line.startswith("demo units: School office") for line in said)
+    _load(config)  # twice: none of them twice
+    db = Database(config.booking_database_url)
+    try:
+        ctx = Context(db=db, config=config)
+        units = catalog.list_entries(ctx, "units")
+        assert units[0].slug == "school-office"
+        assert (units[0].name_sv, units[0].name_en) == ("Skolkansliet", "School office")
+        assert len(units) == len({u.slug for u in units}) >= 4
+        admin = Principal("x", "admin@example.org", "Ada", "admin")
+        [supplier] = catalog.list_suppliers(ctx, admin)
+        assert supplier.active and supplier.hourly_rate > 0
+    finally:
+        db.dispose()

@@ -119,6 +119,9 @@ class BookingApi:
     def patch(self, path: str, user: ApiUser | None = None, json_body: Any = None, **kw: Any):
         return self.call("PATCH", path, user, json_body, **kw)
 
+    def put(self, path: str, user: ApiUser | None = None, json_body: Any = None, **kw: Any):
+        return self.call("PUT", path, user, json_body, **kw)
+
     # --- factories --------------------------------------------------------------------------
 
     def make_resource(self, **overrides: Any) -> dict[str, Any]:

@@ -23,15 +23,21 @@ from services.booking.domain import (
 from services.booking.persistence.mapping import rules_of
 from services.booking.persistence.models import (
     Booking,
+    Category,
     Closure,
     HistoryEntry,
     Occurrence,
     Resource,
+    Supplier,
     Team,
+    Unit,
     User,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
+    CatalogRepository,
+    Listed,
+    ListRow,
     ResourceRepository,
     SlotRepository,
     TeamRepository,
@@ -39,7 +45,7 @@ from services.booking.persistence.repositories import (
     pick_resources,
     slot_rows,
 )
-from shared.events import EventType, LineStatus, Snapshot, Status
+from shared.events import EventType, Label, LineStatus, Snapshot, Status
 
 
 @dataclass
@@ -55,8 +61,42 @@ class MemoryStore:
     slots: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     events: list[tuple[EventType, Snapshot]] = field(default_factory=list)
     used_links: set[str] = field(default_factory=set)
+    categories: dict[str, Category] = field(default_factory=dict)
+    units: dict[str, Unit] = field(default_factory=dict)
+    suppliers: dict[str, Supplier] = field(default_factory=dict)
     commits: int = 0
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+
+class FakeCatalog(CatalogRepository):
+    def __init__(self, store: MemoryStore, staged: list[Any]) -> None:
+        self.store, self.staged = store, staged
+
+    def _kept(self, model: type) -> dict[str, Any]:
+        return self.store.categories if model is Category else self.store.units
+
+    def _entry(self, model: type[ListRow], slug: str, lock: bool) -> ListRow | None:
+        return self._kept(model).get(slug)
+
+    def entries(self, model: type[ListRow]) -> list[ListRow]:
+        return sorted(self._kept(model).values(), key=lambda e: (e.position, e.name_sv, e.slug))
+
+    def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
+        found = {}
+        for model, kind, slug in ((Category, "category", category), (Unit, "unit", unit)):
+            row = self._kept(model).get(slug) if slug is not None else None
+            if row is not None:
+                found[kind] = Listed(Label(row.slug, row.name_sv, row.name_en), row.active)
+        return found
+
+    def add(self, row: Category | Unit | Supplier) -> None:
+        self.staged.append(row)
+
+    def _supplier(self, supplier_id: str, lock: bool) -> Supplier | None:
+        return self.store.suppliers.get(supplier_id)
+
+    def suppliers(self) -> list[Supplier]:
+        return sorted(self.store.suppliers.values(), key=lambda x: (x.name, x.id))
 
 
 class FakeTeams(TeamRepository):
@@ -289,6 +329,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.resources = FakeResources(store, self.staged)
         self.bookings = FakeBookings(store, self.staged)
         self.slots = FakeSlots(store, self.bookings)
+        self.catalog = FakeCatalog(store, self.staged)
 
     def commit(self) -> None:
         assert not self.readonly, "a reading unit of work commits nothing"
@@ -300,6 +341,12 @@ class FakeUnitOfWork(UnitOfWork):
                 self.store.resources[row.id] = row
             elif isinstance(row, Team):
                 self.store.teams[row.id] = row
+            elif isinstance(row, Category):
+                self.store.categories[row.slug] = row
+            elif isinstance(row, Unit):
+                self.store.units[row.slug] = row
+            elif isinstance(row, Supplier):
+                self.store.suppliers[row.id] = row
             elif isinstance(row, _Removed):
                 self.store.closures = [c for c in self.store.closures if c is not row.row]
             elif isinstance(row, Closure):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import time
+from decimal import Decimal
 from typing import Any
 
 from services.booking.commands import OpeningHours
@@ -12,10 +13,13 @@ from services.booking.domain import Conflict, ResourceRules, line_deciders
 from services.booking.persistence.models import (
     Booking,
     BookingLine,
+    Category,
     Closure,
     HistoryEntry,
     Resource,
+    Supplier,
     Team,
+    Unit,
 )
 from services.booking.readmodels import (
     BookingView,
@@ -23,13 +27,18 @@ from services.booking.readmodels import (
     HistoryView,
     HoursText,
     LineView,
+    ListEntryView,
     ResourceView,
+    SupplierView,
     TeamView,
 )
 from shared.events import (
+    Assignee,
+    AssigneeKind,
     BookingSnapshot,
     Change,
     Kind,
+    Label,
     Language,
     Line,
     LineStatus,
@@ -192,10 +201,32 @@ def _line_facts(booking: Booking) -> list[tuple[BookingLine, dict[str, Any]]]:
                 reason=line.reason,
                 deciders=line_deciders(rules_of(line.resource), organiser),
                 waiting_since=line.waiting_since,
+                assignee=assignee_of(line),
+                hours_delivered=hours_of_line(line),
             ),
         )
         for line in sorted(booking.lines, key=lambda x: (x.resource.name, x.resource_id))
     ]
+
+
+def assignee_of(line: BookingLine) -> Assignee | None:
+    """Who does a line's job, named: a staff member by their name (their address when they
+    have no account), a supplier by its name (and its contact address)."""
+    if line.assignee_kind == AssigneeKind.STAFF:
+        email = line.assignee_email or ""
+        return Assignee(AssigneeKind.STAFF, email=email, name=line.staff_name or email)
+    if line.assignee_kind == AssigneeKind.SUPPLIER:
+        return Assignee(
+            AssigneeKind.SUPPLIER,
+            email=line.supplier_email or "",
+            name=line.supplier_name or "",
+            supplier_id=line.supplier_id,
+        )
+    return None
+
+
+def hours_of_line(line: BookingLine) -> float | None:
+    return None if line.hours_delivered is None else float(line.hours_delivered)
 
 
 def lines_of(booking: Booking) -> tuple[Line, ...]:
@@ -209,6 +240,25 @@ def line_views(booking: Booking) -> tuple[LineView, ...]:
         LineView(resource=resource_ref(line.resource), **facts)
         for line, facts in _line_facts(booking)
     )
+
+
+def labels_of(booking: Booking) -> dict[str, Label | None]:
+    """The booking's category and unit, with both names (read with the booking's row)."""
+    return {
+        "category": None
+        if booking.category is None
+        else Label(booking.category, booking.category_sv or "", booking.category_en or ""),
+        "unit": None
+        if booking.unit is None
+        else Label(booking.unit, booking.unit_sv or "", booking.unit_en or ""),
+    }
+
+
+def set_label(booking: Booking, kind: str, label: Label | None) -> None:
+    """Set a booking's category or unit (``kind``) with its names, as its event reads them."""
+    setattr(booking, kind, None if label is None else label.slug)
+    setattr(booking, f"{kind}_sv", None if label is None else label.name_sv)
+    setattr(booking, f"{kind}_en", None if label is None else label.name_en)
 
 
 def _described(booking: Booking) -> dict[str, Any]:
@@ -234,6 +284,7 @@ def _described(booking: Booking) -> dict[str, Any]:
         reason=booking.reason,
         created_at=booking.created_at,
         updated_at=booking.updated_at,
+        **labels_of(booking),
     )
 
 
@@ -282,6 +333,24 @@ def history_view(entry: HistoryEntry) -> HistoryView:
         revision=entry.revision,
         changes=tuple(change_of(c) for c in entry.changes or ()),
         reason=entry.reason,
+    )
+
+
+def entry_view(entry: Category | Unit) -> ListEntryView:
+    return ListEntryView(entry.slug, entry.name_sv, entry.name_en, entry.position, entry.active)
+
+
+def supplier_view(supplier: Supplier) -> SupplierView:
+    return SupplierView(
+        id=supplier.id,
+        name=supplier.name,
+        agreement_ref=supplier.agreement_ref,
+        hourly_rate=Decimal(supplier.hourly_rate),
+        currency=supplier.currency,
+        valid_from=supplier.valid_from,
+        valid_to=supplier.valid_to,
+        email=supplier.email or "",
+        active=supplier.active,
     )
 
 

@@ -19,9 +19,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    select,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from shared.db import UTCDateTime, utcnow
 from shared.outbox import OutboxMixin
@@ -437,3 +438,32 @@ class IdempotencyKey(Base):
     body: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# --- names read with their rows ---------------------------------------------------------------
+# What a booking's event says of its category and unit (both names) and of who does a line's
+# job (a staff member's or a supplier's name): read in the same statement as the row (a
+# subquery per name, no extra statement per booking), and set by the use case that changes
+# them (not expired by a flush: nothing is asked again before the event is written).
+
+
+def _looked_up(value: Any, key: Any, where: Any, owner: type) -> Any:
+    return column_property(
+        select(value).where(key == where).correlate_except(owner).scalar_subquery(),
+        expire_on_flush=False,
+    )
+
+
+Booking.category_sv = _looked_up(Category.name_sv, Category.slug, Booking.category, Category)
+Booking.category_en = _looked_up(Category.name_en, Category.slug, Booking.category, Category)
+Booking.unit_sv = _looked_up(Unit.name_sv, Unit.slug, Booking.unit, Unit)
+Booking.unit_en = _looked_up(Unit.name_en, Unit.slug, Booking.unit, Unit)
+BookingLine.staff_name = _looked_up(User.name, User.email, BookingLine.assignee_email, User)
+BookingLine.supplier_name = _looked_up(
+    Supplier.name, Supplier.id, BookingLine.supplier_id, Supplier
+)
+BookingLine.supplier_email = _looked_up(
+    Supplier.email, Supplier.id, BookingLine.supplier_id, Supplier
+)
+# A new line's names, known without asking (nobody is assigned yet).
+UNASSIGNED = {"staff_name": None, "supplier_name": None, "supplier_email": None}

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.booking.commands import BookingQuery
 from services.booking.domain import (
@@ -21,8 +22,10 @@ from services.booking.domain import (
 )
 from services.booking.persistence import models
 from shared import unit_of_work as shared_uow
-from shared.events import EventType, LineStatus, OccurrenceStatus, Snapshot, Status
+from shared.events import EventType, Label, LineStatus, OccurrenceStatus, Snapshot, Status
 from shared.messages import Msg
+
+ListRow = TypeVar("ListRow", models.Category, models.Unit)
 
 # Requests of many dates split their conditions into statements of this many, below
 # SQLite's expression depth limit (1000) and bound-parameter limits.
@@ -110,6 +113,59 @@ class TeamRepository(ABC):
     def add(self, team: models.Team) -> None: ...
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A category or unit as a booking names it: its slug and names, and whether it may
+    still be chosen."""
+
+    label: Label
+    active: bool
+
+
+class CatalogRepository(ABC):
+    """The lists admins keep (categories and units: ``models.Category``, ``models.Unit``)
+    and the suppliers on agreements."""
+
+    def entry(self, model: type[ListRow], slug: str, *, lock: bool = False) -> ListRow:
+        """A category or unit by slug (``NotFound`` if none)."""
+        found = self._entry(model, slug, lock)
+        if found is None:
+            raise NotFound(Msg("no_such_list_entry", slug=slug))
+        return found
+
+    def has(self, model: type[ListRow], slug: str) -> bool:
+        return self._entry(model, slug, False) is not None
+
+    @abstractmethod
+    def _entry(self, model: type[ListRow], slug: str, lock: bool) -> ListRow | None: ...
+
+    @abstractmethod
+    def entries(self, model: type[ListRow]) -> list[ListRow]:
+        """Every category (or unit), retired ones too, by position and name."""
+
+    @abstractmethod
+    def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
+        """The category and the unit with these slugs (``"category"``, ``"unit"``; an
+        unknown one left out), in one question."""
+
+    @abstractmethod
+    def add(self, row: models.Category | models.Unit | models.Supplier) -> None: ...
+
+    def supplier(self, supplier_id: str, *, lock: bool = False) -> models.Supplier:
+        """A supplier by id (``NotFound`` if none)."""
+        found = self._supplier(supplier_id, lock)
+        if found is None:
+            raise NotFound(Msg("no_such_supplier"))
+        return found
+
+    @abstractmethod
+    def _supplier(self, supplier_id: str, lock: bool) -> models.Supplier | None: ...
+
+    @abstractmethod
+    def suppliers(self) -> list[models.Supplier]:
+        """Every supplier, retired ones too, by name."""
+
+
 class BookingRepository(ABC):
     def get(self, booking_id: str, *, lock: bool = False) -> models.Booking:
         """A booking (``NotFound`` if none); ``lock`` holds it until the commit."""
@@ -182,12 +238,14 @@ class SlotRepository(ABC):
 
 
 class UnitOfWork(shared_uow.UnitOfWork):
-    """Booking's transaction over its teams, resources, bookings and slots."""
+    """Booking's transaction over its teams, resources, bookings and slots, and the lists
+    admins keep (categories, units, suppliers)."""
 
     teams: TeamRepository
     resources: ResourceRepository
     bookings: BookingRepository
     slots: SlotRepository
+    catalog: CatalogRepository
 
     @abstractmethod
     def user(self, user_id: str, *, lock: bool = False) -> models.User | None:

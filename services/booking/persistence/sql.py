@@ -7,7 +7,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, union
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.booking.commands import BookingQuery
@@ -23,6 +35,7 @@ from services.booking.domain import (
 from services.booking.persistence.models import (
     Booking,
     BookingLine,
+    Category,
     Closure,
     DecisionLinkUse,
     HistoryEntry,
@@ -30,11 +43,16 @@ from services.booking.persistence.models import (
     Resource,
     ResourceManager,
     Slot,
+    Supplier,
     Team,
     TeamMember,
+    Unit,
 )
 from services.booking.persistence.repositories import (
     BookingRepository,
+    CatalogRepository,
+    Listed,
+    ListRow,
     ResourceRepository,
     SlotRepository,
     TeamRepository,
@@ -42,7 +60,7 @@ from services.booking.persistence.repositories import (
     pick_resources,
     slot_rows,
 )
-from shared.events import LineStatus, Status
+from shared.events import Label, LineStatus, Status
 
 # A booking with what its read model shows: its lines with their resources, managers and
 # teams in one statement, dates in another (the organiser is joined to the booking's own).
@@ -151,6 +169,49 @@ class SqlResources(ResourceRepository):
 
     def remove_closure(self, closure: Closure) -> None:
         self.session.delete(closure)
+
+
+class SqlCatalog(CatalogRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _entry(self, model: type[ListRow], slug: str, lock: bool) -> ListRow | None:
+        stmt = select(model).where(model.slug == slug)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalar(stmt)
+
+    def entries(self, model: type[ListRow]) -> list[ListRow]:
+        stmt = select(model).order_by(model.position, model.name_sv, model.slug)
+        return list(self.session.scalars(stmt))
+
+    def labels(self, category: str | None, unit: str | None) -> dict[str, Listed]:
+        def named(model: type[Category] | type[Unit], kind: str, slug: str):
+            return select(
+                literal(kind), model.slug, model.name_sv, model.name_en, model.active
+            ).where(model.slug == slug)
+
+        asked = [
+            named(model, kind, slug)
+            for model, kind, slug in ((Category, "category", category), (Unit, "unit", unit))
+            if slug is not None
+        ]
+        if not asked:
+            return {}
+        rows = self.session.execute(union_all(*asked) if len(asked) > 1 else asked[0])
+        return {
+            kind: Listed(Label(slug, name_sv, name_en), bool(active))
+            for kind, slug, name_sv, name_en, active in rows
+        }
+
+    def add(self, row: Category | Unit | Supplier) -> None:
+        self.session.add(row)
+
+    def _supplier(self, supplier_id: str, lock: bool) -> Supplier | None:
+        return self.session.get(Supplier, supplier_id, with_for_update=lock or None)
+
+    def suppliers(self) -> list[Supplier]:
+        return list(self.session.scalars(select(Supplier).order_by(Supplier.name, Supplier.id)))
 
 
 class SqlTeams(TeamRepository):

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from services.booking.persistence.idempotency import claim_in_progress
 from services.booking.persistence.models import OutboxMessage, User
 from services.booking.persistence.repositories import UnitOfWork
-from services.booking.persistence.sql import SqlBookings, SqlResources, SqlSlots, SqlTeams
+from services.booking.persistence.sql import (
+    SqlBookings,
+    SqlCatalog,
+    SqlResources,
+    SqlSlots,
+    SqlTeams,
+)
 from shared.config import Config
 from shared.db import Database, utcnow
 from shared.events import EventType, Snapshot, make_envelope
@@ -64,6 +70,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.resources = SqlResources(self.session)
         self.bookings = SqlBookings(self.session)
         self.slots = SqlSlots(self.session)
+        self.catalog = SqlCatalog(self.session)
         self.claim = None if self.readonly else claim_in_progress.get()
         if self.claim is not None:
             self.claim.watch(self.session)

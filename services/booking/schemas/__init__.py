@@ -7,26 +7,32 @@ command (:mod:`services.booking.commands`), each answer dumps a read model
 
 from services.booking.schemas.answers import (
     ApprovalOut,
+    AssigneeOut,
     BookingOut,
     BusyBlockOut,
     ChangeOut,
     ClosureOut,
     ConflictOut,
     HistoryOut,
+    ListEntryOut,
     OccurrenceOut,
     PersonOut,
     ResourceOut,
     ResourceRefOut,
     SettingsOut,
+    SupplierOut,
     TeamOut,
 )
 from services.booking.schemas.inputs import (
     ApproveSchema,
+    AssigneeInSchema,
+    AssignmentSchema,
     AvailabilityQuerySchema,
     BookingInSchema,
     BookingQuerySchema,
     ClosureInSchema,
     ClosureQuerySchema,
+    ListEntryInSchema,
     ParticipantSchema,
     RangeQuerySchema,
     ReasonSchema,
@@ -34,6 +40,7 @@ from services.booking.schemas.inputs import (
     ResourceInSchema,
     ResourceQuerySchema,
     SettingsSchema,
+    SupplierInSchema,
     TeamInSchema,
 )
 from services.booking.schemas.parts import (
@@ -54,6 +61,13 @@ from services.booking.schemas.people import (
 )
 
 __all__ = [
+    "SupplierInSchema",
+    "ListEntryInSchema",
+    "AssignmentSchema",
+    "AssigneeInSchema",
+    "SupplierOut",
+    "ListEntryOut",
+    "AssigneeOut",
     "MAX_RESOURCES",
     "MAX_TEAM_MEMBERS",
     "STATUSES",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.booking.schemas.parts import OpeningHoursField, enum_field
 from shared.events import (
     AlertMode,
+    AssigneeKind,
     Kind,
     Language,
     LineStatus,
@@ -52,8 +53,19 @@ class ConflictOut(SpanOut):
     busy_only = fields.Boolean()
 
 
+class AssigneeOut(Schema):
+    """Who does a line's job: a staff member (``email``) or a supplier (``supplier_id``;
+    ``email``: its contact, if any), by name."""
+
+    kind = enum_field(AssigneeKind)
+    email = fields.String()
+    supplier_id = fields.String(allow_none=True)
+    name = fields.String()
+
+
 class LineOut(Schema):
-    """One resource of a booking and its own decision."""
+    """One resource of a booking and its own decision; who does its job, and the hours
+    delivered (``null``: as booked)."""
 
     resource_id = fields.String()
     resource = fields.Nested(ResourceRefOut)
@@ -62,6 +74,21 @@ class LineOut(Schema):
     decided_at = ZonedDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
     deciders = fields.List(fields.String())
+    assignee = fields.Nested(AssigneeOut, allow_none=True)
+    hours_delivered = fields.Float(allow_none=True)
+
+
+class LabelOut(Schema):
+    slug = fields.String()
+    name_sv = fields.String()
+    name_en = fields.String()
+
+
+def _slug(name: str) -> fields.Pluck:
+    """A list entry's slug (``null``: none chosen)."""
+    return fields.Pluck(
+        LabelOut, "slug", allow_none=True, metadata={"description": f"the {name}'s slug"}
+    )
 
 
 class BookingOut(Schema):
@@ -89,6 +116,8 @@ class BookingOut(Schema):
     reason = fields.String(allow_none=True)
     created_at = ZonedDateTime()
     updated_at = ZonedDateTime()
+    category = _slug("category")
+    unit = _slug("unit")
 
 
 class ApprovalOut(BookingOut):
@@ -128,6 +157,31 @@ class TeamOut(Schema):
     email = fields.String()
     members = fields.List(fields.String())
     resources = fields.Pluck(ResourceRefOut, "slug", many=True)
+
+
+class ListEntryOut(Schema):
+    """A category or unit: its slug, names, place in the list, and whether it may still be
+    chosen."""
+
+    slug = fields.String()
+    name_sv = fields.String()
+    name_en = fields.String()
+    position = fields.Integer()
+    active = fields.Boolean()
+
+
+class SupplierOut(Schema):
+    """A supplier on a procured agreement (``valid_to`` inclusive; ``null``: open)."""
+
+    id = fields.String()
+    name = fields.String()
+    agreement_ref = fields.String()
+    hourly_rate = fields.Float()
+    currency = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True)
+    email = fields.String()
+    active = fields.Boolean()
 
 
 class SettingsOut(Schema):

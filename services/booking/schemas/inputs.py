@@ -3,6 +3,7 @@ request or a resource, as a PATCH is, into the change command)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import ValidationError, post_load, pre_load, validates, validates_schema
@@ -10,13 +11,19 @@ from marshmallow import ValidationError, post_load, pre_load, validates, validat
 from services.booking.commands import (
     AddClosure,
     ApproveBooking,
+    AssigneeChoice,
+    AssignLine,
     AvailabilityQuery,
     BookingQuery,
     CancelBooking,
     ChangeBooking,
+    ChangeListEntry,
     ChangeResource,
+    ChangeSupplier,
     ChangeTeam,
+    CreateListEntry,
     CreateResource,
+    CreateSupplier,
     CreateTeam,
     OpenRange,
     RejectBooking,
@@ -25,9 +32,11 @@ from services.booking.commands import (
     TimeRange,
 )
 from services.booking.domain import MAX_ADVANCE_DAYS, MAX_BUFFER_MINUTES
+from services.booking.domain.assignments import MAX_HOURS_DELIVERED
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
+    SLUG,
     Count,
     OpeningHoursField,
     Stripped,
@@ -39,10 +48,13 @@ from services.booking.schemas.parts import (
     text,
 )
 from shared.config import MAX_PARTICIPANTS
-from shared.events import AlertMode, Kind, Language, Person, Status, Visibility
+from shared.events import AlertMode, AssigneeKind, Kind, Language, Person, Status, Visibility
 from shared.messages import Msg
 from shared.schema import StrictSchema, fields, validate
 from shared.timezones import ZonedDateTime
+
+CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+MAX_HOURLY_RATE = 99_999_999.99  # what the column holds
 
 
 class ResourceInSchema(Stripped):
@@ -159,6 +171,8 @@ class BookingInSchema(Stripped):
     )
     notes = text(5000)
     rrule = fields.String(allow_none=True, validate=validate.Length(max=500))
+    category = slug_field(allow_none=True, metadata={"description": "a category's slug"})
+    unit = slug_field(allow_none=True, metadata={"description": "a unit's slug"})
 
     @validates("resource_ids")
     def _unique(self, value: list[str], **_: Any) -> None:
@@ -230,6 +244,111 @@ class SettingsSchema(StrictSchema):
     """A person's own settings: how requests waiting for their decision reach them."""
 
     alerts = enum_field(AlertMode, required=True)
+
+
+# --- the lists admins keep, suppliers, who does a line's job ---------------------------------
+
+
+class ListEntryInSchema(Stripped):
+    """A new category or unit (``CreateListEntry``); loaded partially, a change."""
+
+    slug = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=40), validate.Regexp(SLUG, error=Msg("slug_format"))],
+    )
+    name_sv = text(100, required=True, minimum=1)
+    name_en = text(100, required=True, minimum=1)
+    position = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
+    active = fields.Boolean()
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        return ChangeListEntry.of(**data) if partial else CreateListEntry(**data)
+
+
+class SupplierInSchema(Stripped):
+    """A new supplier on an agreement (``CreateSupplier``); loaded partially, a change."""
+
+    name = text(200, required=True, minimum=1)
+    agreement_ref = text(100, required=True, minimum=1)
+    hourly_rate = fields.Decimal(
+        required=True,
+        places=2,
+        validate=validate.Range(min=0.01, max=MAX_HOURLY_RATE),
+        metadata={"type": "number", "description": "more than 0"},
+    )
+    currency = fields.String(validate=validate.Regexp(CURRENCY, error=Msg("currency_format")))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    active = fields.Boolean()
+
+    @pre_load
+    def _no_contact(self, data: Any, **_: Any) -> Any:
+        """An empty contact address is none."""
+        email = data.get("email") if isinstance(data, dict) else None
+        if isinstance(email, str) and not email.strip():
+            return {**data, "email": None}
+        return data
+
+    @validates_schema(skip_on_field_errors=True)
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("valid_from"), data.get("valid_to")
+        if start is not None and end is not None and end < start:
+            raise ValidationError(Msg("valid_to_before_valid_from"), "valid_to")
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any):
+        if "email" in data:
+            data["email"] = (data["email"] or "").lower()
+        if "currency" in data:
+            data["currency"] = data["currency"].upper()
+        return ChangeSupplier.of(**data) if partial else CreateSupplier(**data)
+
+
+class AssigneeInSchema(StrictSchema):
+    """Who is to do the job: a staff member by address, or a supplier by id."""
+
+    kind = enum_field(AssigneeKind, required=True)
+    email = fields.Email(validate=validate.Length(max=254))
+    supplier_id = fields.String(validate=validate.Length(min=1, max=36))
+
+    @validates_schema(skip_on_field_errors=True)
+    def _one(self, data: dict[str, Any], **_: Any) -> None:
+        wanted, other = (
+            ("email", "supplier_id")
+            if data.get("kind") is AssigneeKind.STAFF
+            else ("supplier_id", "email")
+        )
+        if not data.get(wanted):
+            raise ValidationError(Msg("field_required"), wanted)
+        if data.get(other):
+            raise ValidationError(Msg("assignee_one_of"), other)
+
+    @post_load
+    def _choice(self, data: dict[str, Any], **_: Any) -> AssigneeChoice:
+        return AssigneeChoice(
+            data["kind"], (data.get("email") or "").lower(), data.get("supplier_id")
+        )
+
+
+class AssignmentSchema(StrictSchema):
+    """Who does a line's job (``null``: nobody), and the hours delivered (``null``: as
+    booked; left out: they stay)."""
+
+    assignee = fields.Nested(AssigneeInSchema, required=True, allow_none=True)
+    hours_delivered = fields.Decimal(
+        allow_none=True,
+        places=2,
+        validate=validate.Range(min=0, max=int(MAX_HOURS_DELIVERED)),
+        metadata={"type": "number", "nullable": True},
+    )
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> AssignLine:
+        return AssignLine(
+            data["assignee"], data.get("hours_delivered"), hours_given="hours_delivered" in data
+        )
 
 
 # --- questions (query strings) -------------------------------------------------------------

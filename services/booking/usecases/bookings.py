@@ -14,6 +14,7 @@ from services.booking.domain import (
     Interval,
     Limits,
     ResourceRules,
+    RuleViolation,
     blocks_of,
     check_capacity,
     check_change_rate,
@@ -25,8 +26,15 @@ from services.booking.domain import (
     status_of_lines,
 )
 from services.booking.domain.limits import HOUR
-from services.booking.persistence.mapping import booking_view, rules_of
-from services.booking.persistence.models import Booking, BookingLine, Resource, User, new_id
+from services.booking.persistence.mapping import booking_view, rules_of, set_label
+from services.booking.persistence.models import (
+    UNASSIGNED,
+    Booking,
+    BookingLine,
+    Resource,
+    User,
+    new_id,
+)
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context, SlotRace
 from services.booking.readmodels import BookingView
@@ -56,12 +64,15 @@ from shared.events import (
     BOOKING_CHANGED,
     BOOKING_SUBMITTED,
     Change,
+    Label,
     LineStatus,
     Person,
     Status,
 )
+from shared.messages import N_, Msg
 
 AUTOMATIC = "automatic"  # who decided a line that needs no approval
+UNKNOWN = {"category": N_("unknown_category"), "unit": N_("unknown_unit")}
 
 CONTENT_FIELDS = (
     "title",
@@ -71,6 +82,8 @@ CONTENT_FIELDS = (
     "language",
     "participants",
     "notes",
+    "category",
+    "unit",
 )
 
 
@@ -103,6 +116,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             organiser = uow.user(actor.user_id, lock=True)
             now = utcnow()
             check_new_booking(limits, *uow.bookings.made_by(actor.user_id, now - HOUR), now)
+            labels = chosen_labels(uow, cmd.category, cmd.unit)
             resources = uow.resources.get_many(cmd.resource_ids)
             rules = [rules_of(r) for r in resources]
             occurrences = check_place(
@@ -111,6 +125,8 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
             blocks = blocks_of(rules, occurrences)
             refuse_taken(uow, actor, rules, blocks, None)
             booking = _new_booking(ctx, organiser, actor, cmd, rrule)
+            for kind, label in labels.items():
+                set_label(booking, kind, label)
             booking.lines = [_new_line(r, ctx.clock(), held_back) for r in resources]
             auto = status_of_lines(LineStatus(x.status) for x in booking.lines) is Status.APPROVED
             booking.status = Status.APPROVED if auto else Status.PENDING
@@ -131,7 +147,7 @@ def submit_booking(ctx: Context, actor: Actor, cmd: SubmitBooking) -> BookingVie
 
 
 def _new_line(resource: Resource, now: datetime, held_back: bool = False) -> BookingLine:
-    line = BookingLine(resource=resource, resource_id=resource.id)
+    line = BookingLine(resource=resource, resource_id=resource.id, **UNASSIGNED)
     _wait(line, resource, now, held_back)
     return line
 
@@ -200,6 +216,7 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
             changed = [h.at for h in uow.bookings.history(booking.id) if h.action == "changed"]
             check_change_rate(limits, changed, utcnow())
             changes = _content_changes(booking, cmd)
+            labels = _changed_labels(uow, booking, changes)
             place = _new_place(ctx, uow, booking, cmd)
             if place is not None:
                 blocks = place.blocks
@@ -212,6 +229,8 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
             _apply(
                 ctx, uow, booking, cmd, place, changes, _new_outside(limits, actor, booking, cmd)
             )
+            for kind, label in labels.items():
+                set_label(booking, kind, label)
             bump(booking)
             uow.slots.sync(booking)
             add_history(uow, booking, actor.email, "changed", changes=changes)
@@ -222,6 +241,34 @@ def change_booking(ctx: Context, actor: Actor, booking_id: str, cmd: ChangeBooki
         return view
     except SlotRace:
         raise taken_now(ctx, actor, rules, blocks, booking_id) from None
+
+
+def chosen_labels(
+    uow: UnitOfWork, category: str | None, unit: str | None
+) -> dict[str, Label | None]:
+    """The category and unit a request chooses, with their names (one question, none when
+    it chooses neither); 422 naming the field for an unknown or retired one."""
+    asked = {"category": category, "unit": unit}
+    found = uow.catalog.labels(category, unit) if category or unit else {}
+    errors: dict[str, list[Msg]] = {}
+    for kind, slug in asked.items():
+        if slug is not None and (kind not in found or not found[kind].active):
+            errors[kind] = [Msg(UNKNOWN[kind], slug=slug)]
+    if errors:
+        raise RuleViolation(errors)
+    return {kind: found[kind].label if slug else None for kind, slug in asked.items()}
+
+
+def _changed_labels(
+    uow: UnitOfWork, booking: Booking, changes: list[Change]
+) -> dict[str, Label | None]:
+    """The new category and unit among a change's (a booking keeps a retired one it has,
+    but cannot be given one)."""
+    new = {c.field: c.new for c in changes if c.field in ("category", "unit")}
+    if not new:
+        return {}
+    labels = chosen_labels(uow, new.get("category"), new.get("unit"))
+    return {kind: labels[kind] for kind in new}
 
 
 def _content_changes(booking: Booking, cmd: ChangeBooking) -> list[Change]:

@@ -2,6 +2,8 @@
 
 from services.booking.entrypoints.pages import (  # noqa: F401 - importing attaches the routes
     account,
+    assignment_pages,
+    catalog_pages,
     decide,
     decisions,
     errors,

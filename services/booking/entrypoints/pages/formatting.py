@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import Blueprint
 
 from services.booking.entrypoints.pages.common import here
@@ -57,6 +58,13 @@ def history_value(change: Change, value: Any) -> str:
     return change_value(change, value, fdatetime)
 
 
+def hours(value: float | None) -> str:
+    """Hours as the reader writes numbers (``2,5`` in Swedish)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.##", locale=current_language())
+
+
 def install_filters(bp: Blueprint) -> None:
     for name, function in (
         ("fdate", fdate),
@@ -66,6 +74,7 @@ def install_filters(bp: Blueprint) -> None:
         ("word", word),
         ("change_field", change_field),
         ("line_deciders", line_deciders),
+        ("hours", hours),
     ):
         bp.add_app_template_filter(function, name)
     bp.add_app_template_global(when, "when")

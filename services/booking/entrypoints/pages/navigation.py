@@ -29,6 +29,12 @@ SECTIONS = {
     "pages.user_page": "users",
     "pages.change_user": "users",
     "pages.invite_user": "users",
+    "pages.lists_page": "lists",
+    "pages.new_list_entry": "lists",
+    "pages.edit_list_entry": "lists",
+    "pages.suppliers_page": "suppliers",
+    "pages.new_supplier": "suppliers",
+    "pages.edit_supplier": "suppliers",
 }
 
 
@@ -67,6 +73,14 @@ def navigation() -> dict[str, Any]:
     if principal.is_admin:
         links.append({"href": url_for("pages.teams_page"), "label": t("nav_teams"), "id": "teams"})
         links.append({"href": url_for("pages.users_page"), "label": t("nav_users"), "id": "users"})
+        links.append({"href": url_for("pages.lists_page"), "label": t("nav_lists"), "id": "lists"})
+        links.append(
+            {
+                "href": url_for("pages.suppliers_page"),
+                "label": t("nav_suppliers"),
+                "id": "suppliers",
+            }
+        )
     for link in links:
         link["current"] = link["id"] == section
     return {"nav_links": links, "nav_label": t("nav_label")}

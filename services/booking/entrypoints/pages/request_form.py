@@ -28,7 +28,7 @@ from services.booking.entrypoints.pages.forms.request import (
 )
 from services.booking.entrypoints.pages.forms.when import read_when
 from services.booking.readmodels import BookingView
-from services.booking.usecases import bookings, queries
+from services.booking.usecases import bookings, catalog, queries
 from shared.i18n import current_language
 from shared.messages import N_, Msg
 
@@ -63,8 +63,25 @@ def _form_page(
         free=free,
         booking=booking,
         **_taken(taken, free),
+        **_lists(booking),
         zone=ctx().config.timezone,
     ), status
+
+
+def _lists(booking: BookingView | None) -> dict[str, list[tuple[str, str]]]:
+    """The categories and units to choose from, named in the reader's language: the active
+    ones, and the one a changed booking has even if it has been retired."""
+    language = current_language()
+    kept = {"categories": booking.category, "units": booking.unit} if booking else {}
+    offered = {}
+    for kind, entries in catalog.choices(ctx()).items():
+        current = kept.get(kind)
+        offered[f"{kind}_offered"] = [
+            (e.slug, e.label.name(language))
+            for e in entries
+            if e.active or (current is not None and current.slug == e.slug)
+        ]
+    return offered
 
 
 def _taken(taken: SlotTaken | None, free: Availability) -> dict[str, Any]:

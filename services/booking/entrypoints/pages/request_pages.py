@@ -10,6 +10,7 @@ from flask import redirect, render_template, request, url_for
 
 from services.booking.commands import BookingQuery, CheckRequest
 from services.booking.domain import Conflict, may_edit
+from services.booking.domain.assignments import ASSIGNABLE_KINDS
 from services.booking.entrypoints.pages.availability import (
     PREVIEW_OCCURRENCES,
     alternatives,
@@ -24,10 +25,11 @@ from services.booking.entrypoints.pages.common import (
     t,
 )
 from services.booking.entrypoints.pages.forms.errors import Errors
-from services.booking.readmodels import BookingView, RequestCheck
-from services.booking.usecases import queries
+from services.booking.readmodels import BookingView, LineView, RequestCheck
+from services.booking.usecases import assignments, queries
 from shared.auth import Principal
-from shared.events import LineStatus, Status
+from shared.events import AssigneeKind, LineStatus, Status
+from shared.i18n import current_language
 from shared.messages import Msg
 
 OPEN = (Status.PENDING, Status.APPROVED)
@@ -83,6 +85,7 @@ def render_request(
     decider = decides_on(principal, booking.resources)
     organiser = booking.organiser_id == principal.user_id
     check = _check(booking)
+    lines = _lines(booking, principal)
     suggested = ()
     if booking.status == Status.PENDING and booking.conflicts:
         suggested = alternatives(check, booking.conflicts, {r.id for r in booking.resources})
@@ -93,7 +96,9 @@ def render_request(
         decider=decider,
         organiser=organiser,
         editor=may_edit(principal, booking.organiser_id),
-        lines=_lines(booking, principal),
+        lines=lines,
+        assigning=_assigning(booking, principal, lines["assignable"]),
+        language=current_language(),
         line_names={line.resource.slug: line.resource.name for line in booking.lines},
         conflicts=describe_conflicts(booking.conflicts, booking.resources),
         suggested=suggested,
@@ -129,7 +134,38 @@ def _lines(booking: BookingView, principal: Principal) -> dict[str, Any]:
             if line.resource_id in mine and line.status is LineStatus.PENDING
         ],
         "declined": [line for line in booking.lines if line.status is LineStatus.DECLINED],
+        "assignable": [
+            line
+            for line in booking.lines
+            if line.resource_id in mine
+            and line.status is LineStatus.APPROVED
+            and line.resource.kind in ASSIGNABLE_KINDS
+        ],
     }
+
+
+def _assigning(
+    booking: BookingView, principal: Principal, assignable: list[LineView]
+) -> dict[str, Any]:
+    """What the reader's assignment forms offer: per line (by resource id), the team's
+    members and the resource's managers (and whoever does it now), and the suppliers whose
+    agreement holds on the booking's dates (and the one doing it now)."""
+    if not assignable:
+        return {"staff": {}, "suppliers": {}}
+    valid = assignments.suppliers_for(ctx(), principal, booking)
+    staff, suppliers = {}, {}
+    for line in assignable:
+        ref, now = line.resource, line.assignee
+        people = set(ref.team.members if ref.team else ()) | set(ref.managers)
+        if now is not None and now.kind is AssigneeKind.STAFF:
+            people.add(now.email)
+        staff[line.resource_id] = sorted(people)
+        offered = [(s.id, f"{s.name} ({s.agreement_ref})") for s in valid]
+        kept = now is not None and now.kind is AssigneeKind.SUPPLIER and now.supplier_id
+        if kept and kept not in {s.id for s in valid}:
+            offered.append((kept, now.name if now else ""))
+        suppliers[line.resource_id] = offered
+    return {"staff": staff, "suppliers": suppliers}
 
 
 def _check(booking: BookingView) -> RequestCheck | None:

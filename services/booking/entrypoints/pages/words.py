@@ -48,6 +48,7 @@ ACTION = {
     "cancelled": N_("action_cancelled"),
     "changed": N_("action_changed"),
     "occurrence_cancelled": N_("action_occurrence_cancelled"),
+    "assigned": N_("action_assigned"),
 }
 WEEKDAY = dict(zip(WEEKDAYS, WEEKDAYS_LONG, strict=True))
 WEEKDAY_SHORT = dict(zip(WEEKDAYS, WEEKDAYS_SHORT, strict=True))
@@ -63,6 +64,8 @@ CHANGE_FIELD = {
     "language": N_("change_field_language"),
     "participants": N_("change_field_participants"),
     "notes": N_("change_field_notes"),
+    "category": N_("field_category"),
+    "unit": N_("field_unit"),
     "status": N_("change_field_status"),
     "occurrences.status": N_("change_field_occurrences_status"),
 }
@@ -83,6 +86,12 @@ VALUE_WORDS = {"status": STATUS, "visibility": VISIBILITY, "language": LANGUAGE}
 MOMENTS = ("start", "end")
 OCCURRENCE_INDEX = re.compile(r"\[\d+\]")
 LINE_FIELD = "lines."  # a line's decision: ``lines.<resource slug>``, pending → approved
+# What else of a line a change names: ``lines.<resource slug>.<what>``.
+LINE_PARTS = {
+    "": N_("change_field_line"),
+    "assignee": N_("change_field_line_assignee"),
+    "hours_delivered": N_("change_field_line_hours"),
+}
 
 
 def word(value: Any, table: str) -> str:
@@ -95,8 +104,9 @@ def change_field(change: Change, line_names: Mapping[str, str] | None = None) ->
     """A changed field's name in a booking's history (``occurrences[2].status`` too; a
     line's decision by its resource's name, from ``line_names`` by slug)."""
     if change.field.startswith(LINE_FIELD):
-        slug = change.field.removeprefix(LINE_FIELD)
-        return translate(Msg("change_field_line", name=(line_names or {}).get(slug, slug)))
+        slug, _, part = change.field.removeprefix(LINE_FIELD).partition(".")
+        name = (line_names or {}).get(slug, slug)
+        return translate(Msg(LINE_PARTS.get(part, LINE_PARTS[""]), name=name))
     name = OCCURRENCE_INDEX.sub("", change.field)
     code = CHANGE_FIELD.get(name)
     return translate(code) if code else change.field
@@ -110,12 +120,14 @@ def change_value(change: Change, value: Any, moment: Any) -> str:
     name = OCCURRENCE_INDEX.sub("", change.field)
     if isinstance(value, list):
         return ", ".join(v.get("email", "") if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):  # who does a line's job
+        return str(value.get("name") or value.get("email") or value.get("supplier_id") or "")
     if name in MOMENTS and isinstance(value, str):
         try:
             return moment(datetime.fromisoformat(value))
         except ValueError:
             return value
-    if name.startswith(LINE_FIELD):
+    if name.startswith(LINE_FIELD) and name.count(".") == 1:
         words: Mapping[str, str] | None = LINE_STATUS
     elif name == "occurrences.status":
         words = OCCURRENCE_STATUS

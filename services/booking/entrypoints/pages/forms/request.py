@@ -148,6 +148,8 @@ def booking_form_values(booking: BookingView) -> dict[str, Any]:
         "participants": format_participants(booking.participants),
         "notes": booking.notes or "",
         "resource_ids": [r.id for r in booking.resources],
+        "category": booking.category.slug if booking.category else "",
+        "unit": booking.unit.slug if booking.unit else "",
     }
     if end.date() != start.date():
         values["end_date"] = end.date().isoformat()
