@@ -5,12 +5,15 @@ revoked or unknown token, or a private feed's token, opens nothing."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from services.booking.usecases.users import add_user, create_token
+from services.calendar.domain import token_hash
 from services.calendar.entrypoints.consumer import make_handler
 from services.calendar.persistence.models import FeedAssignee
 from shared.db import Database
@@ -18,7 +21,11 @@ from shared.events import BOOKING_ASSIGNED, BOOKING_CANCELLED, BOOKING_CHANGED, 
 from shared.messages import text as _
 from tests.factories import envelope, line, resource_ref
 from tests.support.calendar import approved, deliver, parse_both, publish
+from tests.support.environment import need
 from tests.support.libical import restriction_errors
+from tests.support.nginx import gunicorn, nginx_binary, nginx_running, wait_up
+from tests.support.processes import running
+from tests.support.suite import free_port
 
 START = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)  # the factory default
 PHOTO = resource_ref("r-photo", "photographer", "Fotograf", kind="service", location="")
@@ -240,3 +247,43 @@ def test_a_batch_records_who_is_assigned_in_set_based_writes(config):
         assert sorted(rows) == [(ANNA, "b-1"), (BO, "b-1")]
     finally:
         db.dispose()
+
+
+@pytest.mark.slow
+def test_behind_deploys_nginx_the_file_is_sent_by_nginx_and_revoking_removes_it(
+    config, calendar, bearer, tmp_path
+):
+    need(nginx_binary() is not None, "nginx is not installed", "apt-get install nginx")
+    deliver(calendar, assigned(3, line("r-photo", "approved", assignee=staff(ANNA))))
+    token = feed_token(calendar, bearer[ANNA])
+    files = calendar.extensions["feed_publisher"].files
+    stored = files.private(token_hash(token), "en")  # written when first asked for
+    backend, proxy_dir = free_port(), tmp_path / "nginx"
+    proxy_dir.mkdir()
+    web = gunicorn(config, "services.calendar:create_app()", backend, tmp_path / "web.log")
+    path = f"/calendar/feeds/assignments/{token}.ics"
+    with running(web):
+        wait_up(f"http://127.0.0.1:{backend}/healthz")
+        with nginx_running(proxy_dir, backend, files.root) as port:
+            url = f"http://127.0.0.1:{port}{path}"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body, etag = response.read(), response.headers["ETag"]
+                assert response.headers["Cache-Control"].startswith("private, max-age=")
+                assert "X-Accel-Redirect" not in response.headers
+            assert body == stored.read_bytes() and b"Seminar on light" in body
+            assert token not in stored.name
+            again = urllib.request.Request(url, headers={"If-None-Match": etag})
+            with pytest.raises(urllib.error.HTTPError) as not_modified:
+                urllib.request.urlopen(again, timeout=10)
+            assert not_modified.value.code == 304
+            not_modified.value.close()
+            revoked = calendar.test_client().delete(
+                f"/api/v1/feed-tokens/{token}", headers=bearer[ANNA]
+            )
+            assert revoked.status_code == 204 and not stored.exists()
+            with pytest.raises(urllib.error.HTTPError) as gone:
+                urllib.request.urlopen(url, timeout=10)
+            assert gone.value.code == 404
+            gone.value.close()
+    access = (proxy_dir / "access.log").read_text()
+    assert token not in access and "/calendar/feeds/assignments/***.ics" in access
