@@ -74,7 +74,7 @@ access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%
 # single sign-on's code and state. The access log shows them as *** (nginx.conf does the
 # same): a log is read by more people, and kept longer, than the secret should be.
 SECRET_IN_PATH = re.compile(
-    r"(/feeds/private/|/feed-tokens/|/decide/|/password/reset/)[^/?#\s.\"]+"
+    r"(/feeds/private/|/feeds/assignments/|/feed-tokens/|/decide/|/password/reset/)[^/?#\s.\"]+"
 )
 SECRET_IN_QUERY = re.compile(r"([?&](?:code|state|token)=)[^&#\s\"]+")
 

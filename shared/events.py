@@ -423,6 +423,9 @@ class UserSnapshot:
     revoked_tokens: tuple[str, ...] = ()
     alerts: AlertMode = AlertMode.EACH
     ended_sessions: tuple[str, ...] = ()
+    # the language mail to them is worded in when no booking's language says otherwise
+    # (an assignment: the assignee's own)
+    language: Language = Language.SV
 
     @property
     def aggregate_id(self) -> str:
@@ -691,6 +694,7 @@ class UserSnapshotSchema(_Lenient):
     ended_sessions = _tuple(fields.String())
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
     alerts = fields.Enum(AlertMode, by_value=True, load_default=AlertMode.EACH)
+    language = fields.Enum(Language, by_value=True, load_default=Language.SV)
 
 
 class ResourceSnapshotSchema(_Lenient):

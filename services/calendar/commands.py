@@ -11,12 +11,14 @@ from shared.events import Role
 
 @dataclass(frozen=True, slots=True)
 class CreateFeedToken:
-    """A new private feed link for its owner (the authenticated user)."""
+    """A new private feed link for its owner (the authenticated user); ``kind``: the feed
+    it opens (their bookings, or their assignments)."""
 
     user_id: str
     email: str
     role: Role
     label: str = ""
+    kind: FeedKind = FeedKind.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,8 @@ class RevokeFeedToken:
 
 @dataclass(frozen=True, slots=True)
 class FeedRequest:
-    """A calendar client's poll: which feed (``key``: a resource's slug or a private token)
-    and the language of the calendar's name."""
+    """A calendar client's poll: which feed (``key``: a resource's slug, a private or an
+    assignments feed's token) and the language of the calendar's name."""
 
     kind: FeedKind
     key: str = ""

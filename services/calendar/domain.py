@@ -1,16 +1,18 @@
 """Calendar's rules, pure (no Flask, no SQLAlchemy, no I/O): which booking goes into which
 feed and how (in full, or only as busy, or as called off), how long a cancelled booking
-stays, which resources have feeds, what a feed is called, and whose a private feed token is."""
+stays, which resources have feeds, what a feed is called, and whose a private feed token
+(or an assignments feed token) is."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+from shared.booking_ical import assigned_people
 from shared.events import BookingSnapshot, Kind, LineStatus, Role, Status, Visibility
 from shared.ical import Person
 from shared.messages import Msg, Named
@@ -28,6 +30,7 @@ class FeedKind(StrEnum):
     PUBLIC = "public"
     RESOURCE = "resource"
     PRIVATE = "private"
+    ASSIGNMENTS = "assignments"  # a staff member's jobs (the lines assigned to them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +60,8 @@ class FeedScope:
         id: its slug and name may change, its bookings stay)."""
         if self.kind is FeedKind.RESOURCE:
             return f"resource:{self.resource_id}"
-        if self.kind is FeedKind.PRIVATE:
-            return f"private:{self.owner_key}"
+        if self.kind in (FeedKind.PRIVATE, FeedKind.ASSIGNMENTS):
+            return f"{self.kind.value}:{self.owner_key}"
         return "public"
 
 
@@ -82,6 +85,22 @@ def private_feed(owner: FeedOwner) -> FeedScope:
     )
 
 
+def assignments_feed(owner: FeedOwner) -> FeedScope:
+    """A staff member's jobs: every booking with a line assigned to them (whatever their
+    role), and as CANCELLED for a while those they were taken off or that were called off."""
+    return FeedScope(
+        FeedKind.ASSIGNMENTS,
+        owner_email=owner.email.lower(),
+        owner_key=owner.user_id,
+        label=owner.email,
+    )
+
+
+def token_feed(kind: FeedKind, owner: FeedOwner) -> FeedScope:
+    """The feed a token of ``kind`` opens for its owner."""
+    return assignments_feed(owner) if kind is FeedKind.ASSIGNMENTS else private_feed(owner)
+
+
 def feed_wording(scope: FeedScope) -> tuple[Msg, Msg]:
     """The calendar's name and description (X-WR-CALNAME, X-WR-CALDESC) as messages."""
     if scope.kind is FeedKind.RESOURCE:
@@ -93,6 +112,11 @@ def feed_wording(scope: FeedScope) -> tuple[Msg, Msg]:
         return (
             Msg("feed_name", feed=Msg("feed_private_name", email=scope.label)),
             Msg("feed_private_description"),
+        )
+    if scope.kind is FeedKind.ASSIGNMENTS:
+        return (
+            Msg("feed_name", feed=Msg("feed_assignments_name", email=scope.label)),
+            Msg("feed_assignments_description"),
         )
     return Msg("feed_name", feed=Msg("feed_public_name")), Msg("feed_public_description")
 
@@ -146,7 +170,10 @@ class EntryFacts:
     whose feeds list it: those whose line is approved while the booking goes ahead.
     ``withdrawn``: the resources whose feeds listed it until it was called off there (the
     booking ended, the line declined, the resource taken out), each with when: those feeds
-    show it as cancelled, as long as a cancelled booking stays."""
+    show it as cancelled, as long as a cancelled booking stays. ``assigned``: the staff
+    (lower-case addresses) whose assignments feeds list it: those assigned a line's job
+    while the booking goes ahead; ``unassigned``: those whose feeds listed it until they
+    were taken off (or the line declined, or the booking ended), each with when."""
 
     booking_id: str
     status: Status
@@ -158,17 +185,26 @@ class EntryFacts:
     published: bool
     listed: frozenset[str] = frozenset()
     withdrawn: tuple[tuple[str, datetime], ...] = ()
+    assigned: frozenset[str] = frozenset()
+    unassigned: tuple[tuple[str, datetime], ...] = ()
 
     def withdrawn_at(self, resource_id: str) -> datetime | None:
         """When the booking was called off in this resource's feed, if it was."""
         return next((at for rid, at in self.withdrawn if rid == resource_id), None)
+
+    def unassigned_at(self, email: str) -> datetime | None:
+        """When this person's jobs of the booking were called off, if they were."""
+        return next((at for who, at in self.unassigned if who == email), None)
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedEntry(EntryFacts):
     """An entry with its VEVENTs, rendered once per ``revision`` of the booking: ``full``
     and ``busy`` (time and place only), and, while the booking goes ahead but some resource
-    feed shows it called off, ``withdrawn_full`` and ``withdrawn_busy`` (the same, CANCELLED)."""
+    feeds show it called off, ``withdrawn_full`` and ``withdrawn_busy`` (the same, CANCELLED).
+    ``assignment``: its jobs as the assignees' feeds show them (while it has or had
+    assignees), and ``assignment_withdrawn`` the same as CANCELLED, while it goes ahead but
+    someone was taken off."""
 
     revision: int = 0
     full: str = ""
@@ -180,6 +216,8 @@ class RenderedEntry(EntryFacts):
     busy_en: str = ""
     withdrawn_full_en: str = ""
     withdrawn_busy_en: str = ""
+    assignment: str = ""
+    assignment_withdrawn: str = ""
 
     @classmethod
     def of(cls, facts: EntryFacts, *, revision: int, **vevents: str) -> RenderedEntry:
@@ -201,6 +239,13 @@ class RenderedEntry(EntryFacts):
             return self.vevent("withdrawn_full" if public else "withdrawn_busy", language)
         return self.vevent("full" if public else "busy", language)
 
+    def in_assignments_feed(self, called_off: bool) -> str:
+        """The VEVENT of its jobs; ``called_off``: as CANCELLED (the booking's own is, once
+        it has ended)."""
+        if called_off and self.status not in ENDED:
+            return self.assignment_withdrawn
+        return self.assignment
+
 
 @dataclass(frozen=True, slots=True)
 class FeedVersion:
@@ -220,6 +265,7 @@ def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> Entry
     else:
         cancelled_at = None
     listed = held_resources(snapshot)
+    assigned = frozenset(assigned_people(snapshot))
     return EntryFacts(
         booking_id=snapshot.booking_id,
         status=status,
@@ -231,6 +277,13 @@ def entry_facts(snapshot: BookingSnapshot, previous: EntryFacts | None) -> Entry
         published=status is Status.APPROVED or (status in ENDED and was_published),
         listed=listed,
         withdrawn=withdrawals(snapshot, previous, listed, cancelled_at),
+        assigned=assigned,
+        unassigned=_called_off(
+            previous.assigned if previous else frozenset(),
+            assigned,
+            previous.unassigned if previous else (),
+            cancelled_at or snapshot.updated_at,
+        ),
     )
 
 
@@ -267,15 +320,30 @@ def withdrawals(
     the resource taken out of the booking (from this snapshot's time). A line sent back to
     wait (a moved booking) leaves its feed quietly, as a moved booking leaves the public
     feed; a resource listed again is no longer called off."""
-    before_listed = previous.listed if previous else frozenset()
-    called_off = dict(previous.withdrawn) if previous else {}
-    called_off = {rid: at for rid, at in called_off.items() if rid not in listed}
-    waiting = waiting_resources(snapshot)
-    for rid in sorted(before_listed - listed):
-        if cancelled_at is not None:
-            called_off.setdefault(rid, cancelled_at)
-        elif rid not in waiting:
-            called_off.setdefault(rid, snapshot.updated_at)
+    # a line sent back to wait leaves quietly
+    quiet = waiting_resources(snapshot) if cancelled_at is None else frozenset()
+    return _called_off(
+        previous.listed if previous else frozenset(),
+        listed,
+        previous.withdrawn if previous else (),
+        cancelled_at or snapshot.updated_at,
+        quiet,
+    )
+
+
+def _called_off(
+    before: frozenset[str],
+    now: frozenset[str],
+    held: tuple[tuple[str, datetime], ...],
+    at: datetime,
+    quiet: frozenset[str] = frozenset(),
+) -> tuple[tuple[str, datetime], ...]:
+    """Where a booking is called off after a change: each feed (by key) that listed it
+    ``before`` and does not ``now`` (but for the ``quiet`` ones), from ``at``, and those
+    already called off (``held``) unless listed again."""
+    called_off = {key: when for key, when in held if key not in now}
+    for key in sorted(before - now - quiet):
+        called_off.setdefault(key, at)
     return tuple(sorted(called_off.items()))
 
 
@@ -324,6 +392,8 @@ def feed_vevents(
     resource feed only as busy, everything else in full; resources named in ``language``."""
     if scope.kind is FeedKind.RESOURCE:
         return resource_vevents(scope.resource_id or "", entries, now, retention, language)
+    if scope.kind is FeedKind.ASSIGNMENTS:
+        return assignment_vevents(scope.owner_email or "", entries, now, retention)
     kept = retention.kept(entries, now)
     if scope.kind is FeedKind.PUBLIC:
         return [
@@ -349,12 +419,49 @@ def resource_vevents(
 ) -> list[str]:
     """A resource feed's VEVENTs: the bookings that hold the resource, and as CANCELLED
     those called off there (for as long as a cancelled booking stays)."""
+    return _listed_or_called_off(
+        entries,
+        now,
+        retention,
+        listed=lambda e: resource_id in e.listed,
+        called_off_at=lambda e: e.withdrawn_at(resource_id),
+        vevent=lambda e, called_off: e.in_resource_feed(called_off, language),
+    )
+
+
+def assignment_vevents(
+    email: str, entries: Iterable[RenderedEntry], now: datetime, retention: Retention
+) -> list[str]:
+    """An assignments feed's VEVENTs: the bookings with a job assigned to ``email``, and
+    as CANCELLED those they were taken off or that ended (as long as a cancelled booking
+    stays)."""
+    return _listed_or_called_off(
+        entries,
+        now,
+        retention,
+        listed=lambda e: email in e.assigned,
+        called_off_at=lambda e: e.unassigned_at(email),
+        vevent=RenderedEntry.in_assignments_feed,
+    )
+
+
+def _listed_or_called_off(
+    entries: Iterable[RenderedEntry],
+    now: datetime,
+    retention: Retention,
+    *,
+    listed: Callable[[RenderedEntry], bool],
+    called_off_at: Callable[[RenderedEntry], datetime | None],
+    vevent: Callable[[RenderedEntry, bool], str],
+) -> list[str]:
+    """The VEVENTs of the entries a feed lists, and as called off those it listed until
+    ``called_off_at`` (while a cancelled booking stays), in the order of ``entries``."""
     vevents = []
     for e in retention.in_window(entries, now):
-        if resource_id in e.listed:
-            vevents.append(e.in_resource_feed(called_off=False, language=language))
-        elif (at := e.withdrawn_at(resource_id)) is not None and retention.still_shown(at, now):
-            vevents.append(e.in_resource_feed(called_off=True, language=language))
+        if listed(e):
+            vevents.append(vevent(e, False))
+        elif (at := called_off_at(e)) is not None and retention.still_shown(at, now):
+            vevents.append(vevent(e, True))
     return vevents
 
 
@@ -363,7 +470,9 @@ def resource_vevents(
 
 @dataclass(frozen=True, slots=True)
 class FeedToken:
-    """A private feed's secret as kept: only its hash; revoking marks, deletes nothing."""
+    """A private feed's secret as kept: only its hash; revoking marks, deletes nothing.
+    ``kind``: the feed it opens, the owner's private feed or their assignments feed (each
+    token opens one, so a link shared for one reveals nothing of the other)."""
 
     token_hash: str
     user_id: str
@@ -372,6 +481,7 @@ class FeedToken:
     label: str
     created_at: datetime
     revoked_at: datetime | None = None
+    kind: FeedKind = FeedKind.PRIVATE
 
 
 @dataclass(frozen=True, slots=True)

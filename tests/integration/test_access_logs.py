@@ -18,15 +18,20 @@ from tests.support.suite import free_port
 
 pytestmark = pytest.mark.slow
 
-SECRETS = ("feedtokenSECRET1", "decideSECRET2", "resetSECRET3", "codeSECRET4", "stateSECRET5")
+SECRETS = (
+    "feedtokenSECRET1", "decideSECRET2", "resetSECRET3", "codeSECRET4", "stateSECRET5",
+    "assignmentsSECRET6",
+)  # fmt: skip
 PATHS = (
     f"/calendar/feeds/private/{SECRETS[0]}.ics",
+    f"/calendar/feeds/assignments/{SECRETS[5]}.ics",
     f"/decide/{SECRETS[1]}",
     f"/password/reset/{SECRETS[2]}",
     f"/login/oidc/callback?code={SECRETS[3]}&state={SECRETS[4]}",
 )
 MASKED = (
     "/calendar/feeds/private/***.ics",
+    "/calendar/feeds/assignments/***.ics",
     "/decide/***",
     "/password/reset/***",
     "/login/oidc/callback?***",
@@ -58,5 +63,6 @@ def test_neither_access_log_shows_the_secrets_addresses_carry(config, tmp_path):
     for masked in MASKED:
         assert masked in logs["nginx"], masked
     # gunicorn sees the calendar's path without the prefix nginx strips
-    for masked in ("/feeds/private/***.ics", *MASKED[1:]):
-        assert masked.replace("?***", "?code=***&state=***") in logs["gunicorn"], masked
+    for masked in MASKED:
+        seen = masked.replace("/calendar/feeds/", "/feeds/").replace("?***", "?code=***&state=***")
+        assert seen in logs["gunicorn"], masked

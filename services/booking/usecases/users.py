@@ -19,7 +19,7 @@ from services.booking.persistence.models import (
 from services.booking.readmodels import TokenView, UserView
 from shared.auth import Principal, hash_password, issue_token, token_hash, verify_password
 from shared.db import Database, utcnow
-from shared.events import USER_CHANGED, AlertMode, Role, UserSnapshot, make_envelope
+from shared.events import USER_CHANGED, AlertMode, Language, Role, UserSnapshot, make_envelope
 from shared.messages import Msg
 from shared.outbox import enqueue
 
@@ -67,6 +67,7 @@ def _publish_user(session, user: User) -> None:
                 ended_sessions=tuple(sorted(ended)),
                 revision=user.revision,
                 alerts=AlertMode(user.alerts),
+                language=Language(user.language),
             ),
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from services.calendar.commands import RevokeFeedToken
-from services.calendar.domain import token_hash
+from services.calendar.domain import FeedKind, token_hash
 from services.calendar.entrypoints.wiring import (
     feed_publisher,
     new_token,
@@ -30,17 +30,20 @@ doc.blueprint_route(api, "/api/v1")
     api,
     "/feed-tokens",
     "POST",
-    summary="A personal feed link of mine (its URL and webcal:// address)",
+    summary="A personal feed link of mine (its URL and webcal:// address): kind "
+    '"private" (my bookings, the default) or "assignments" (the jobs I am assigned)',
     body=FeedTokenIn,
     answer=FeedTokenOut,
     status=201,
 )
 @require_role()
 def create_token():
-    label = json_body(FEED_TOKEN_IN)["label"]
-    token = create_feed_token(unit_of_work(), new_token(current_principal(), label))
-    url = private_feed_url(token)
-    return jsonify(FEED_TOKEN_OUT.dump({"token": token, "url": url, "webcal": webcal(url)})), 201
+    body = json_body(FEED_TOKEN_IN)
+    kind = FeedKind(body["kind"])
+    token = create_feed_token(unit_of_work(), new_token(current_principal(), body["label"], kind))
+    url = private_feed_url(token, kind)
+    answer = {"kind": kind.value, "token": token, "url": url, "webcal": webcal(url)}
+    return jsonify(FEED_TOKEN_OUT.dump(answer)), 201
 
 
 @doc.route(

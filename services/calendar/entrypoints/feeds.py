@@ -42,6 +42,11 @@ def private_feed(token: str):
     return _serve(FeedKind.PRIVATE, token, "private.ics")
 
 
+@feeds.get("/feeds/assignments/<token>.ics")
+def assignments_feed(token: str):
+    return _serve(FeedKind.ASSIGNMENTS, token, "assignments.ics")
+
+
 def _serve(kind: FeedKind, key: str, filename: str) -> Response:
     """A feed's answer; its name is worded in ``?lang=`` (sv or en), English by default (a
     feed is fetched by calendar servers, whose Accept-Language says nothing of the user)."""
@@ -55,7 +60,7 @@ def _serve(kind: FeedKind, key: str, filename: str) -> Response:
         return problem(404, detail=Msg("no_such_feed"))
     if isinstance(feed, FeedMoved):
         return _moved(feed)
-    private = kind is FeedKind.PRIVATE
+    private = kind in (FeedKind.PRIVATE, FeedKind.ASSIGNMENTS)
     headers = {
         "Cache-Control": f"{'private' if private else 'public'}, max-age={_ttl()}",
         "Content-Disposition": f'inline; filename="{filename}"',

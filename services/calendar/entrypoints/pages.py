@@ -1,6 +1,7 @@
 """The subscribe page: every feed with its address (labelled by its real scheme) in the
 page's language and the other, webcal:// links, and for a logged-in user their private
-links: a new one, and a revoke button for each live one."""
+links (and an assignments feed link for one who has been assigned jobs): a new one, and a
+revoke button for each live one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
 
+from services.calendar.domain import FeedKind
 from services.calendar.entrypoints.wiring import (
     calendar_url,
     feed_publisher,
@@ -58,12 +60,14 @@ def subscribe():
 @require_role()
 def create_token_form():
     label = request.form.get("label", "")
+    kind = request.form.get("kind", FeedKind.PRIVATE.value)
     try:
-        label = FEED_TOKEN_IN.load({"label": label})["label"]
+        loaded = FEED_TOKEN_IN.load({"label": label, "kind": kind})
     except ValidationError as exc:
         return _page(label=label, errors=exc.messages), 422
-    token = create_feed_token(unit_of_work(), new_token(current_principal(), label))
-    return _page(new_url=_worded(private_feed_url(token)))
+    kind = FeedKind(loaded["kind"])
+    token = create_feed_token(unit_of_work(), new_token(current_principal(), loaded["label"], kind))
+    return _page(new_url=_worded(private_feed_url(token, kind)), new_kind=kind)
 
 
 @pages.post("/feed-tokens/<key>/revoke")
@@ -77,9 +81,15 @@ def revoke_token_form(key: str):
     return redirect(f"{calendar_url()}/", 303)
 
 
-def _page(new_url: str | None = None, label: str = "", errors: dict | None = None) -> str:
+def _page(
+    new_url: str | None = None,
+    label: str = "",
+    errors: dict | None = None,
+    new_kind: FeedKind = FeedKind.PRIVATE,
+) -> str:
     principal = current_principal()
-    data = subscribe_page(unit_of_work(), principal.user_id if principal else None)
+    viewer = (principal.user_id, principal.email) if principal else (None, None)
+    data = subscribe_page(unit_of_work(), *viewer)
     language = current_language()
     named = [("public", "public")] + [
         (r.localized(language).name, f"resources/{r.slug}") for r in data.resources
@@ -91,8 +101,11 @@ def _page(new_url: str | None = None, label: str = "", errors: dict | None = Non
         scheme_of=scheme_of,
         made=lambda moment: DateWords(language, current_zone.get()).datetime(moment),
         principal=principal,
-        tokens=data.tokens,
+        private_tokens=[t for t in data.tokens if t.kind is FeedKind.PRIVATE],
+        assignments=data.assignments,
+        assignment_tokens=[t for t in data.tokens if t.kind is FeedKind.ASSIGNMENTS],
         new_url=new_url,
+        new_kind=new_kind.value,
         label=label,
         errors=errors or {},
     )

@@ -64,6 +64,9 @@ class FakeEntries(repositories.EntryRepository):
         held = [e for _, e in self.entries.values() if e.last_end >= since]
         return sorted(held, key=lambda e: e.booking_id)
 
+    def has_assignments(self, email: str) -> bool:
+        return any(email.lower() in e.assigned for _, e in self.entries.values())
+
 
 class FakeFeedState(repositories.FeedStateRepository):
     def __init__(self) -> None:

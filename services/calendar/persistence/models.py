@@ -50,6 +50,22 @@ class FeedEntry(Base):
     vevent_withdrawn_busy: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the same VEVENTs naming resources in English, those that differ, by kind ("full", ...)
     vevents_en: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # the staff assigned its jobs (lower-case addresses), those taken off them with when,
+    # and the VEVENT of its jobs (and as CANCELLED) their assignments feeds show
+    assigned: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    unassigned: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    vevent_assignment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    vevent_assignment_withdrawn: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class FeedAssignee(Base):
+    """Who is assigned a job of which booking now (``FeedEntry.assigned``, one row each):
+    answers "has this person any assignments?" through an index, for the subscribe page."""
+
+    __tablename__ = "feed_assignees"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class FeedState(Base):
@@ -75,6 +91,8 @@ class FeedToken(Base):
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the feed it opens: "private" (the owner's bookings) or "assignments" (their jobs)
+    kind: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
 
 
 class KnownResource(Base):

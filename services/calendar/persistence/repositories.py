@@ -61,6 +61,11 @@ class EntryRepository(ABC):
         """The entries of bookings that end at ``since`` or later, by booking id: all a feed
         may show (retention never reaches further back), without the older ones."""
 
+    @abstractmethod
+    def has_assignments(self, email: str) -> bool:
+        """Whether anyone has assigned this person (an address) a job of a booking that
+        goes ahead."""
+
 
 class FeedStateRepository(ABC):
     """One counter for all feeds, so every web process knows cheaply when they changed."""

@@ -8,7 +8,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from services.calendar import domain
@@ -64,6 +64,8 @@ FACT_COLUMNS = (
     models.FeedEntry.last_end,
     models.FeedEntry.cancelled_at,
     models.FeedEntry.published,
+    models.FeedEntry.assigned,
+    models.FeedEntry.unassigned,
 )
 ENTRY_COLUMNS = (
     *FACT_COLUMNS,
@@ -73,6 +75,8 @@ ENTRY_COLUMNS = (
     models.FeedEntry.vevent_withdrawn_full,
     models.FeedEntry.vevent_withdrawn_busy,
     models.FeedEntry.vevents_en,
+    models.FeedEntry.vevent_assignment,
+    models.FeedEntry.vevent_assignment_withdrawn,
     models.FeedEntry.generation,
 )
 ENGLISH = ("full", "busy", "withdrawn_full", "withdrawn_busy")
@@ -115,6 +119,25 @@ class SqlEntries(repositories.EntryRepository):
             # instead of deadlocking (PostgreSQL)
             [row for _, row in sorted(rows.items())],
         )
+        self._assign(entries)
+
+    def _assign(self, entries: Sequence[domain.RenderedEntry]) -> None:
+        """Who is assigned each entry's jobs now: the entries' rows replaced, in two
+        statements (only where an entry has or had assignees)."""
+        touched = sorted({e.booking_id for e in entries if e.assigned or e.unassigned})
+        if not touched:
+            return
+        table = models.FeedAssignee.__table__
+        self.session.execute(delete(table).where(table.c.booking_id.in_(touched)))
+        rows = sorted((email, e.booking_id) for e in entries for email in e.assigned)
+        if rows:
+            self.session.execute(
+                table.insert(), [{"email": email, "booking_id": b} for email, b in rows]
+            )
+
+    def has_assignments(self, email: str) -> bool:
+        table = models.FeedAssignee
+        return bool(self.session.scalar(select(exists().where(table.email == email.lower()))))
 
     def since(self, generation: int) -> list[tuple[int, domain.RenderedEntry]]:
         rows = self.session.execute(
@@ -138,6 +161,8 @@ def _entry(row: Any) -> domain.RenderedEntry:
         withdrawn_full=row.vevent_withdrawn_full,
         withdrawn_busy=row.vevent_withdrawn_busy,
         **{f"{which}_en": vevent for which, vevent in (row.vevents_en or {}).items()},
+        assignment=row.vevent_assignment,
+        assignment_withdrawn=row.vevent_assignment_withdrawn,
     )
 
 
@@ -155,6 +180,10 @@ def _fact_fields(row: Any) -> dict[str, Any]:
         "listed": frozenset(row.listed_resources),
         "withdrawn": tuple(
             sorted((rid, datetime.fromisoformat(at)) for rid, at in row.withdrawn_resources.items())
+        ),
+        "assigned": frozenset(row.assigned),
+        "unassigned": tuple(
+            sorted((who, datetime.fromisoformat(at)) for who, at in row.unassigned.items())
         ),
     }
 
@@ -177,6 +206,10 @@ def _entry_row(entry: domain.RenderedEntry, generation: int, at: datetime) -> di
         "vevent_withdrawn_full": entry.withdrawn_full,
         "vevent_withdrawn_busy": entry.withdrawn_busy,
         "vevents_en": {w: v for w in ENGLISH if (v := getattr(entry, f"{w}_en"))},
+        "assigned": sorted(entry.assigned),
+        "unassigned": {who: when.isoformat() for who, when in entry.unassigned},
+        "vevent_assignment": entry.assignment,
+        "vevent_assignment_withdrawn": entry.assignment_withdrawn,
         "generation": generation,
         "changed_at": at,
     }
@@ -326,7 +359,8 @@ class SqlTokens(repositories.TokenRepository):
 
     def add(self, token: domain.FeedToken) -> None:
         # the row's columns are the domain value's fields, the role kept as its value
-        self.session.add(models.FeedToken(**{**asdict(token), "role": token.role.value}))
+        values = {**asdict(token), "role": token.role.value, "kind": token.kind.value}
+        self.session.add(models.FeedToken(**values))
 
     def get(self, token_hash: str) -> domain.FeedToken | None:
         row = self.session.get(models.FeedToken, token_hash)
@@ -354,4 +388,4 @@ class SqlTokens(repositories.TokenRepository):
 
 def _token(row: models.FeedToken) -> domain.FeedToken:
     values = {field.name: getattr(row, field.name) for field in fields(domain.FeedToken)}
-    return domain.FeedToken(**{**values, "role": Role(row.role)})
+    return domain.FeedToken(**{**values, "role": Role(row.role), "kind": domain.FeedKind(row.kind)})

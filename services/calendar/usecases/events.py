@@ -14,7 +14,7 @@ from services.calendar.domain import (
     entry_facts,
 )
 from services.calendar.persistence.unit_of_work import UnitOfWork
-from shared.booking_ical import booking_spec
+from shared.booking_ical import assignment_spec, booking_spec
 from shared.db import utcnow
 from shared.events import BookingSnapshot, Event
 from shared.ical import render_event
@@ -51,8 +51,9 @@ def apply_events(uow: UnitOfWork, events: Sequence[Event], now: datetime | None 
 def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> RenderedEntry:
     """A booking's feed entry: its facts and VEVENTs, naming resources in Swedish and (where
     that differs) in English (the busy one says "Booked" in the booking's own language and
-    names no one); while it goes ahead but is called off in some
-    resource's feed, both also as CANCELLED for that feed."""
+    names no one); while it goes ahead but is called off in some resource's feed, both also
+    as CANCELLED for that feed; with assignees (or people taken off its jobs), its jobs'
+    VEVENT for their feeds, as CANCELLED for those taken off."""
     facts = entry_facts(snapshot, previous)
     vevents: dict[str, str] = {}
     for suffix, language in (("", "sv"), ("_en", "en")):  # resources named in each
@@ -64,6 +65,12 @@ def render_entry(snapshot: BookingSnapshot, previous: EntryFacts | None) -> Rend
         for which, vevent in those.items():
             if not suffix or vevent != vevents[which]:  # English kept only where it differs
                 vevents[which + suffix] = vevent
+    if facts.assigned or facts.unassigned:  # its jobs, in the assignees' feeds
+        vevents["assignment"] = render_event(assignment_spec(snapshot))
+        if facts.unassigned and facts.status not in ENDED:
+            vevents["assignment_withdrawn"] = render_event(
+                assignment_spec(snapshot, status=CANCELLED)
+            )
     return RenderedEntry.of(facts, revision=snapshot.revision, **vevents)
 
 

@@ -14,8 +14,8 @@ from services.calendar.domain import (
     FeedOwner,
     FeedScope,
     owner_of,
-    private_feed,
     resource_feed,
+    token_feed,
     token_hash,
 )
 from services.calendar.persistence.unit_of_work import UnitOfWork
@@ -33,16 +33,17 @@ def serve_feed(
     uow: UnitOfWork, publisher: FeedPublisher, request: FeedRequest
 ) -> Path | FeedMoved | None:
     """The file of the feed a client asked for; where it moved (a resource's former slug);
-    or None when there is no such feed (an unknown resource; a token unknown, revoked, or of
-    a deactivated user). A public or resource feed's file is served without a lookup."""
+    or None when there is no such feed (an unknown resource; a token unknown, revoked, of
+    a deactivated user, or one that opens the other kind of personal feed). A public or
+    resource feed's file is served without a lookup."""
     files, language = publisher.files, request.language
     if request.kind is FeedKind.PUBLIC:
         path = files.public(language)
     elif request.kind is FeedKind.RESOURCE:
         path = files.resource(request.key, language)
-    else:
+    else:  # a private or an assignments feed: its token's file
         path = files.private(token_hash(request.key), language)
-    if request.kind is not FeedKind.PRIVATE and path.exists():
+    if request.kind in (FeedKind.PUBLIC, FeedKind.RESOURCE) and path.exists():
         return path
     scope = feed_scope(uow, request)
     if scope is None or isinstance(scope, FeedMoved):
@@ -66,15 +67,18 @@ def feed_scope(uow: UnitOfWork, request: FeedRequest) -> FeedScope | FeedMoved |
         if resource.slug != request.key:
             return FeedMoved(resource.slug)
         return resource_feed(resource.resource_id, resource.label)
-    owner = feed_owner(uow, request.key)
-    return private_feed(owner) if owner else None
+    owner = feed_owner(uow, request.key, request.kind)
+    return token_feed(request.kind, owner) if owner else None
 
 
-def feed_owner(uow: UnitOfWork, token: str) -> FeedOwner | None:
-    """Whose private feed a token opens, with their current role; None when it opens none."""
+def feed_owner(uow: UnitOfWork, token: str, kind: FeedKind = FeedKind.PRIVATE) -> FeedOwner | None:
+    """Whose feed of ``kind`` a token opens, with their current role; None when it opens
+    none (a private feed's token opens no assignments feed, and the other way round)."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
     with uow.reading():
         held = uow.tokens.get(token_hash(token))
+        if held is not None and held.kind is not kind:
+            return None
         user = uow.users.standing(held.user_id) if held else None
         return owner_of(held, user)

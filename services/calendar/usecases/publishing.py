@@ -2,7 +2,8 @@
 feed directory, where the proxy (or calendar's thin handler) serves it.
 
 After each applied batch, at start-up and when the day turns (retention moves), the
-publisher renders the public feed, each resource's and each live token's private feed, in
+publisher renders the public feed, each resource's and each live token's feed (a private
+or an assignments feed), in
 every language, and writes those whose bytes changed; a revoked token's feed and a former
 slug's feed are removed. Only the entries a feed may still show are read (those that ended
 no longer ago than the retention window), so old bookings cost nothing; the publisher keeps
@@ -25,8 +26,8 @@ from services.calendar.domain import (
     feed_vevents,
     feed_wording,
     owner_of,
-    private_feed,
     resource_feed,
+    token_feed,
 )
 from services.calendar.persistence.feed_files import FeedFiles
 from services.calendar.persistence.unit_of_work import UnitOfWork
@@ -122,7 +123,8 @@ class FeedPublisher:
                 slug, language)))  # fmt: skip
         for token, owner in owners:
             if owner is not None:
-                feeds.append((private_feed(owner), lambda language, hashed=token.token_hash:
+                scope = token_feed(token.kind, owner)
+                feeds.append((scope, lambda language, hashed=token.token_hash:
                               self.files.private(hashed, language)))  # fmt: skip
         written = 0
         kept: set[Path] = set()

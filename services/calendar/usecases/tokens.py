@@ -1,4 +1,5 @@
-"""Private feed tokens: made for their owner, shown once, kept as a hash, revocable."""
+"""Private feed tokens: made for their owner, shown once, kept as a hash, revocable; each
+opens one feed of its owner's, their private feed or their assignments feed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.calendar.commands import CreateFeedToken, RevokeFeedToken
-from services.calendar.domain import FeedToken, may_revoke, token_hash
+from services.calendar.domain import FeedKind, FeedToken, may_revoke, token_hash
 from services.calendar.persistence.unit_of_work import UnitOfWork
 from shared.db import utcnow
 
@@ -19,10 +20,11 @@ class FeedTokenView:
     label: str
     created_at: datetime
     key: str = ""  # its hash: what its owner's page names it by to revoke it
+    kind: FeedKind = FeedKind.PRIVATE
 
     @classmethod
     def of(cls, token: FeedToken) -> FeedTokenView:
-        return cls(token.label, token.created_at, token.token_hash)
+        return cls(token.label, token.created_at, token.token_hash, token.kind)
 
 
 def create_feed_token(uow: UnitOfWork, command: CreateFeedToken) -> str:
@@ -38,6 +40,7 @@ def create_feed_token(uow: UnitOfWork, command: CreateFeedToken) -> str:
                 role=command.role,
                 label=command.label,
                 created_at=utcnow(),
+                kind=command.kind,
             )
         )
         uow.commit()

@@ -14,6 +14,10 @@
 | a line waiting 48 hours | — | — | reminded once |
 | 07:00 daily | — | — | the digest, to those who chose it |
 
+Assignees of a line's job (``assignees``) get an invitation when assigned, an update
+when its time, place or status changes, and a CANCEL when taken off it or it is called
+off, each in their own language.
+
 Mail about an account (``account.invited``, ``account.password_reset``) goes to the
 account's own address alone (``accounts``).
 
@@ -22,7 +26,8 @@ Deciders are asked only about the lines they can decide, one mail per recipient 
 
 ``mail``: kinds, a mail and the organiser's; ``accounts``: invitations and resets;
 ``deciders``: who is asked to act; ``waiting``: the 48-hour reminder and the daily digest;
-``participants``: what each calendar is sent; ``reminders``: the reminders ahead;
+``participants``: what each calendar is sent; ``assignees``: what each assignee's calendar
+is sent; ``reminders``: the reminders ahead;
 ``delivery``: a delivery's states and retries. Every name is importable from here."""
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.notify.domain.accounts import ACCOUNT_KINDS, AccountMail, account_mail
+from services.notify.domain.assignees import assignee_mails, jobs_of
 from services.notify.domain.deciders import (
     Asked,
     DigestItem,
@@ -53,8 +59,10 @@ from services.notify.domain.delivery import (
     Retry,
 )
 from services.notify.domain.mail import (
+    ASSIGNMENT_KINDS,
     ENDED,
     IMIP_METHOD,
+    INVITATION_KINDS,
     ORGANISER_KINDS,
     Mail,
     MailKind,
@@ -110,16 +118,20 @@ def plan_mail(
     """The mail of one booking's fresh events (oldest first), ``previous`` the snapshot
     held before them: the organiser hears of each event; deciders of the lines the newest
     state leaves newly waiting (those in ``daily`` through their digest); participants
-    follow the newest state."""
+    follow the newest state, and so do assignees (against ``previous``)."""
     newest = events[-1]
     mails = [mail for event in events if (mail := organiser_mail(event)) is not None]
     to_decide, digest = decider_mails(newest, previous, infra_team, daily)
     participants, invited_after = participant_mails(newest, invited)
-    return MailPlan(tuple(mails + to_decide + participants), invited_after, tuple(digest))
+    assignees = assignee_mails(newest, previous)
+    everyone = tuple(mails + to_decide + participants + assignees)
+    return MailPlan(everyone, invited_after, tuple(digest))
 
 
 __all__ = [
     "ACCOUNT_KINDS",
+    "ASSIGNMENT_KINDS",
+    "INVITATION_KINDS",
     "DROPPED_DECIDED",
     "DROPPED_MOVED",
     "DROPPED_SUPERSEDED",
@@ -142,6 +154,8 @@ __all__ = [
     "Retry",
     "Waiting",
     "account_mail",
+    "assignee_mails",
+    "jobs_of",
     "address_key",
     "decider_mails",
     "digest_cutoff",

@@ -39,6 +39,9 @@ class MailKind(StrEnum):
     DIGEST = "digest"  # to a decider who chose it: the day's waiting lines
     ACCOUNT_INVITED = "account_invited"  # to a new user: how to log in, a set-password link
     PASSWORD_RESET = "password_reset"  # to a user who asked: a link to choose a new password
+    ASSIGNMENT = "assignment"  # to an assignee: a job of theirs (an invitation, REQUEST)
+    ASSIGNMENT_UPDATE = "assignment_update"  # to an assignee: its time, place or status moved
+    ASSIGNMENT_CANCEL = "assignment_cancel"  # to an assignee: taken off it, or it is called off
 
     @property
     def imip_method(self) -> str | None:
@@ -49,6 +52,12 @@ class MailKind(StrEnum):
     def about_own_booking(self) -> bool:
         """Mail that tells the organiser of a step of their booking."""
         return self in ORGANISER_KINDS.values() or self is MailKind.SLOT_FREED
+
+    @property
+    def to_assignee(self) -> bool:
+        """Mail about the recipient's own job at a booking, in their language, its calendar
+        part naming them (so it is composed for each recipient)."""
+        return self in ASSIGNMENT_KINDS
 
     @property
     def to_decider(self) -> bool:
@@ -78,7 +87,16 @@ IMIP_METHOD = {
     MailKind.INVITATION: "REQUEST",
     MailKind.INVITATION_UPDATE: "REQUEST",
     MailKind.INVITATION_CANCEL: "CANCEL",
+    MailKind.ASSIGNMENT: "REQUEST",
+    MailKind.ASSIGNMENT_UPDATE: "REQUEST",
+    MailKind.ASSIGNMENT_CANCEL: "CANCEL",
 }
+# a booking's calendar mail to participants (its own UID) and to assignees (the UID of its
+# jobs): a newer one supersedes an older one queued for the same calendar and UID only
+ASSIGNMENT_KINDS = frozenset(
+    {MailKind.ASSIGNMENT, MailKind.ASSIGNMENT_UPDATE, MailKind.ASSIGNMENT_CANCEL}
+)
+INVITATION_KINDS = frozenset(IMIP_METHOD) - ASSIGNMENT_KINDS
 ENDED = (Status.CANCELLED, Status.REJECTED)
 RECORDING_KINDS = frozenset({MailKind.INVITATION, MailKind.INVITATION_UPDATE, MailKind.REMINDER})
 
@@ -110,11 +128,12 @@ class Mail:
     removed: bool = False  # a participant taken off the list
     again: bool = False  # a decision asked for again after a change
     revised: bool = False  # a waiting request changed, to be decided as it now is
-    lines: tuple[str, ...] = ()  # the lines (resource ids) a decider's mail is about
+    lines: tuple[str, ...] = ()  # the lines (resource ids) a decider's or assignee's mail is about
     items: tuple[Waiting, ...] = ()  # a digest's bookings and lines
     # what the mail may name of resources the snapshot no longer holds (declined lines),
     # and the newest names of those it holds (renamed since), by resource id
     known: Mapping[str, ResourceRef] = field(default_factory=dict)
+    language: str | None = None  # worded in this language, not the booking's (an assignee's)
 
     @property
     def booking_id(self) -> str:
@@ -131,6 +150,12 @@ class Mail:
         """A resource as the mail names it: the snapshot's (renamed to the newest name
         known), else what is known of it (a declined line's resource)."""
         return self.snapshot.resource(resource_id) or self.known.get(resource_id)
+
+    @property
+    def personal(self) -> bool:
+        """Composed for its recipient alone: a removal's calendar names that attendee, a
+        decider's lines and links are theirs, an assignee's job and language theirs."""
+        return self.removed or self.kind.to_decider or self.kind.to_assignee
 
     @property
     def recipient(self) -> str:

@@ -10,7 +10,7 @@ from services.notify.domain import Mail, occurrence_of
 from services.notify.mail.addresses import one_line
 from services.notify.mail.rendering import recording_notice
 from services.notify.settings import MailSettings
-from shared.booking_ical import booking_spec
+from shared.booking_ical import assignment_spec, booking_spec
 from shared.ical import Attendee, Person, render_calendar, render_event
 
 
@@ -20,7 +20,14 @@ def calendar_text(mail: Mail, settings: MailSettings) -> str:
     assert method is not None, mail.kind
     snapshot = mail.snapshot
     fallback = Person(settings.sender_address, settings.sender_name)
-    if method == "REQUEST":
+    if mail.kind.to_assignee:  # their job: its own UID, the assignee as the one attendee
+        spec = assignment_spec(
+            snapshot,
+            language=mail.language,
+            attendee=Person(mail.to.email, mail.to.name),
+            status="CANCELLED" if method == "CANCEL" else None,
+        )
+    elif method == "REQUEST":
         spec = booking_spec(snapshot, attendees=True, fallback_organizer=fallback)
         notice = recording_notice(mail, settings)
         if notice is not None:  # the participant's own: their calendar keeps the link

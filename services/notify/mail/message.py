@@ -166,9 +166,8 @@ def shared_headers(
     references = None
     if mail.booking_id:  # a digest is about several
         references = f"<booking-{one_line(mail.booking_id, 64)}@{settings.domain}>"
-    return header_lines(
-        _from(mail, settings), subject, created, mail.snapshot.language.value, replies, references
-    )
+    language = mail.language or mail.snapshot.language.value
+    return header_lines(_from(mail, settings), subject, created, language, replies, references)
 
 
 def header_lines(
@@ -205,9 +204,9 @@ def compose(
         mail.kind,
         mail.occurrence,
         mail.for_organiser,
-        # a removal's calendar names that attendee; a decider's lines and links are theirs,
-        # and so is a participant's link to opt out of being recorded
-        mail.recipient if mail.removed or mail.kind.to_decider or mail.tells_of_recording else "",
+        # a removal's calendar names that attendee; a decider's lines and links are theirs, an
+        # assignee's job too, and so is a participant's link to opt out of being recorded
+        mail.recipient if mail.personal or mail.tells_of_recording else "",
     )
     cached = cache.get(key)
     if cached is None:

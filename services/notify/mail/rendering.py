@@ -12,11 +12,17 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from services.notify.domain import Mail, MailKind, needs_new_decision, occurrence_of
+from services.notify.domain import ENDED, Mail, MailKind, needs_new_decision, occurrence_of
 from services.notify.mail.addresses import one_line
 from services.notify.mail.lines import decisions, outcomes, reasons_listed
 from services.notify.mail.links import opt_out_url
-from services.notify.mail.wording import MAX_REASON, Wording, first_occurrence, organiser_of
+from services.notify.mail.wording import (
+    MAX_REASON,
+    Wording,
+    first_occurrence,
+    jobs_named,
+    organiser_of,
+)
 from services.notify.settings import MailSettings
 from shared.events import LineStatus, Status
 from shared.messages import N_
@@ -109,6 +115,8 @@ def context(mail: Mail, wording: Wording, settings: MailSettings) -> dict[str, A
         and one_line(snapshot.reason, MAX_REASON) in reasons_listed(mail),
         "declined": any(x.status is LineStatus.DECLINED for x in snapshot.lines),
         "links": bool(settings.secret_key),
+        "job": one_line(jobs_named(mail), MAX_TITLE) if mail.kind.to_assignee else "",
+        "ended": snapshot.status in ENDED,
     }
 
 
@@ -150,8 +158,8 @@ def in_layout(page: dict[str, Any]) -> Bodies:
 
 
 def render_bodies(mail: Mail, settings: MailSettings, created: datetime) -> Bodies:
-    """Subject, text and HTML of a mail in its booking's language."""
-    wording = Wording(mail.snapshot)
+    """Subject, text and HTML of a mail in its booking's language (an assignee's: theirs)."""
+    wording = Wording(mail.snapshot, mail.language)
     values = context(mail, wording, settings)
     subject, paragraphs, action_label = worded(mail.kind.value, values)
     page = {

@@ -32,6 +32,8 @@ SERIES_KINDS = {
     MailKind.WAITING_REMINDER,
     MailKind.INVITATION,
     MailKind.INVITATION_UPDATE,
+    MailKind.ASSIGNMENT,
+    MailKind.ASSIGNMENT_UPDATE,
 }
 FIELDS = {
     "title": N_("mail_field_title"),
@@ -60,10 +62,11 @@ STATUSES = {
 
 
 class Wording:
-    """Words, dates and times of one booking's mail: its language, its time zone."""
+    """Words, dates and times of one booking's mail: its language (or ``language``: the
+    recipient's own), its time zone."""
 
-    def __init__(self, snapshot: BookingSnapshot) -> None:
-        self.language = snapshot.language.value
+    def __init__(self, snapshot: BookingSnapshot, language: str | None = None) -> None:
+        self.language = language or snapshot.language.value
         self.dates = DateWords(self.language, ZoneInfo(snapshot.timezone))
         self.first = snapshot.start
 
@@ -131,7 +134,12 @@ class Wording:
         if where:
             rows.append((self._("mail_details_where"), one_line(where, MAX_VALUE)))
         services = [r.name for r in snapshot.resources if r.kind is Kind.SERVICE]
-        if services:
+        if mail.kind.to_assignee:  # their job, and what kind of event it is
+            rows.append((self._("assignment_jobs"), one_line(jobs_named(mail), MAX_VALUE)))
+            if snapshot.category is not None:
+                category = snapshot.category.name(self.language)
+                rows.append((self._("assignment_category"), one_line(category, MAX_VALUE)))
+        elif services:
             rows.append((self._("mail_details_services"), one_line(", ".join(services), MAX_VALUE)))
         if not mail.for_organiser:
             organiser = organiser_of(snapshot)
@@ -148,6 +156,12 @@ class Wording:
         if len(ahead) > MAX_OCCURRENCES:
             lines.append(self._("mail_more_occurrences", count=len(ahead) - MAX_OCCURRENCES))
         return lines
+
+
+def jobs_named(mail: Mail) -> str:
+    """An assignee's jobs (``mail.lines``) by their resources' names."""
+    named = (mail.resource(rid) for rid in mail.lines)
+    return ", ".join(r.name for r in named if r is not None)
 
 
 def organiser_of(snapshot: BookingSnapshot) -> Person:

@@ -113,6 +113,7 @@ class SqlPreferences:
                 "user_id": user.user_id,
                 "email": user.email.strip().lower(),
                 "alerts": user.alerts.value,
+                "language": user.language.value,
                 "revision": user.revision,
             }
 
@@ -126,6 +127,17 @@ class SqlPreferences:
                 )
             )
         )
+
+    def languages(self, emails: Collection[str]) -> dict[str, str]:
+        wanted = sorted({email.strip().lower() for email in emails})
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(DeciderPreference.email, DeciderPreference.language).where(
+                DeciderPreference.email.in_(wanted)
+            )
+        )
+        return {email: language for email, language in rows}
 
 
 class SqlDigests:

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from services.notify.commands import ListDeliveries
 from services.notify.domain import (
+    ASSIGNMENT_KINDS,
     DROPPED_DECIDED,
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
-    IMIP_METHOD,
+    INVITATION_KINDS,
     RELEASED,
     DeliveryStatus,
     MailKind,
@@ -60,11 +61,14 @@ def _dropping(reason: str, *where: Any) -> Any:
 
 
 _VALUES = bindparam("values", expanding=True)
-_DROP_CALENDAR = _dropping(
-    DROPPED_SUPERSEDED,
-    _table.c.kind.in_([kind.value for kind in IMIP_METHOD]),
-    _table.c.recipient.in_(_VALUES),
-)
+_DROP_CALENDAR = {
+    family: _dropping(
+        DROPPED_SUPERSEDED,
+        _table.c.kind.in_(sorted(kind.value for kind in kinds)),
+        _table.c.recipient.in_(_VALUES),
+    )
+    for family, kinds in ((False, INVITATION_KINDS), (True, ASSIGNMENT_KINDS))
+}
 _DROP_REMINDERS = _dropping(
     DROPPED_MOVED, _table.c.kind == MailKind.REMINDER.value, _table.c.event_id.not_in(_VALUES)
 )
@@ -111,8 +115,10 @@ class SqlDeliveries:
         ]
         return len(list(self.session.scalars(statement, values)))
 
-    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
-        self._drop(_DROP_CALENDAR, booking_id, sorted(recipients))
+    def drop_queued_calendar_mail(
+        self, booking_id: str, recipients: Collection[str], assignments: bool = False
+    ) -> None:
+        self._drop(_DROP_CALENDAR[assignments], booking_id, sorted(recipients))
 
     def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
         self._drop(_DROP_REMINDERS, booking_id, sorted(keep))

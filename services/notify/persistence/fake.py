@@ -13,10 +13,11 @@ from typing import Any
 
 from services.notify.commands import ListDeliveries
 from services.notify.domain import (
+    ASSIGNMENT_KINDS,
     DROPPED_DECIDED,
     DROPPED_MOVED,
     DROPPED_SUPERSEDED,
-    IMIP_METHOD,
+    INVITATION_KINDS,
     RELEASED,
     DeliveryStatus,
     DigestItem,
@@ -126,6 +127,14 @@ class FakePreferences(_Replica):
         return frozenset(
             u.email.lower() for u in self.stored.values() if u.alerts is AlertMode.DAILY
         )
+
+    def languages(self, emails: Collection[str]) -> dict[str, str]:
+        wanted = {e.lower() for e in emails}
+        return {
+            u.email.lower(): u.language.value
+            for u in self.stored.values()
+            if u.email.lower() in wanted
+        }
 
 
 class FakeDigests:
@@ -280,8 +289,10 @@ class FakeDeliveries:
                 added += 1
         return added
 
-    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
-        kinds = {kind.value for kind in IMIP_METHOD}
+    def drop_queued_calendar_mail(
+        self, booking_id: str, recipients: Collection[str], assignments: bool = False
+    ) -> None:
+        kinds = {kind.value for kind in (ASSIGNMENT_KINDS if assignments else INVITATION_KINDS)}
         self._drop(
             DROPPED_SUPERSEDED,
             lambda r: r.booking_id == booking_id and r.kind in kinds and r.recipient in recipients,

@@ -104,13 +104,15 @@ class KnownResource(Base):
 
 class DeciderPreference(Base):
     """How a user wants to hear of lines waiting for them (``user.changed``'s ``alerts``):
-    ``each`` (a mail per request) or ``daily`` (one digest a day)."""
+    ``each`` (a mail per request) or ``daily`` (one digest a day); and the language mail
+    about their own jobs (an assignment) is worded in."""
 
     __tablename__ = "decider_preferences"
 
     user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)  # lower-cased
     alerts: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(2), default="sv", server_default="sv")
     revision: Mapped[int] = mapped_column(Integer)
 
 

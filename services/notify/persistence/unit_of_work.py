@@ -81,6 +81,9 @@ class Preferences(Protocol):
     def daily(self) -> frozenset[str]:
         """The addresses (lower-case) of those who chose the daily digest."""
 
+    def languages(self, emails: Collection[str]) -> dict[str, str]:
+        """The language of each known user among these addresses (by lower-case address)."""
+
 
 class Digests(Protocol):
     """The lines waiting for each digest recipient until their next digest."""
@@ -160,8 +163,11 @@ class Deliveries(Protocol):
     def add(self, rows: list[NewDelivery], now: datetime) -> int:
         """Queue the rows not already in the log; how many were added."""
 
-    def drop_queued_calendar_mail(self, booking_id: str, recipients: Collection[str]) -> None:
-        """The booking's calendar mail still queued to these recipients is ``dropped``."""
+    def drop_queued_calendar_mail(
+        self, booking_id: str, recipients: Collection[str], assignments: bool = False
+    ) -> None:
+        """The booking's calendar mail still queued to these recipients is ``dropped``:
+        its invitations, or (``assignments``) the calendar mail of its jobs."""
 
     def drop_queued_reminders(self, booking_id: str, keep: Collection[str]) -> None:
         """The booking's reminders still queued, except those of the ``keep`` event ids,

@@ -8,7 +8,7 @@ second worker finds the rows there and plans nothing twice."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +35,9 @@ from services.notify.usecases.queueing import (
     compose_deliveries,
     supersede_calendar_mail,
 )
+from shared.booking_ical import assigned_people
 from shared.db import utcnow
-from shared.events import BookingSnapshot, Event, ResourceRef
+from shared.events import BookingSnapshot, Event, Language, ResourceRef
 
 
 @dataclass
@@ -54,6 +55,8 @@ class _Batch:
     invited: dict[str, dict[str, Invited]] = field(default_factory=dict)
     reminders: dict[str, dict[int, datetime]] = field(default_factory=dict)
     invitations: list[tuple[str, Mapping[str, Invited], int]] = field(default_factory=list)
+    # the language of each assignee of the batch's bookings who is a known user
+    languages: Mapping[str, str] = field(default_factory=dict)
     rescheduled: list[tuple[str, Iterable[int], Mapping[int, datetime]]] = field(
         default_factory=list
     )
@@ -101,6 +104,9 @@ def _plan_bookings(uow: UnitOfWork, bookings: list[Event], batch: _Batch) -> Non
     snapshots = [*before.values(), *(e.data for e in [*stored, *late])]
     known = _known(uow, snapshots, remember=stored)
     planned = [e.booking_id for e in stored]
+    assignees = {a for s in snapshots for a in assigned_people(s, suppliers=True)}
+    if assignees:  # one look-up a batch
+        batch.languages = uow.preferences.languages(assignees)
     batch.invited = uow.invitations.lock_for_bookings(planned)
     batch.reminders = uow.reminders.lock_for_bookings(planned)
     for newest in stored:
@@ -177,10 +183,21 @@ def _plan_booking(
         batch.invitations.append((booking_id, plan.invited, newest.revision))
     _reschedule_reminders(uow, snapshot, batch)
     _reschedule_waiting(uow, snapshot, previous)
-    rows = _compose(plan.mails, known, batch)
+    rows = _compose(_in_their_language(plan.mails, batch.languages), known, batch)
     supersede_calendar_mail(uow, booking_id, rows)
     batch.rows += rows
     batch.digest += plan.digest
+
+
+def _in_their_language(mails: Sequence[Mail], languages: Mapping[str, str]) -> list[Mail]:
+    """Mail about an assignee's own job in the assignee's language (a known user's;
+    Swedish for anyone else), the rest in the booking's."""
+    return [
+        replace(m, language=languages.get(m.recipient, Language.SV.value))
+        if m.kind.to_assignee
+        else m
+        for m in mails
+    ]
 
 
 def _compose(mails: Iterable[Mail], known: Mapping[str, ResourceRef], batch: _Batch):

@@ -79,7 +79,13 @@ def queue_named(uow: UnitOfWork, mails: list[Mail], settings: MailSettings, now:
 def supersede_calendar_mail(uow: UnitOfWork, booking_id: str, rows: list[NewDelivery]) -> None:
     """A calendar message still queued for a calendar that gets a newer one is dropped: the
     newer one carries the whole state with a higher SEQUENCE, so a retried old REQUEST can
-    never arrive after a CANCEL."""
-    calendars = {r.recipient for r in rows if MailKind(r.kind) in IMIP_METHOD}
-    if calendars:
-        uow.deliveries.drop_queued_calendar_mail(booking_id, calendars)
+    never arrive after a CANCEL. A participant's invitations and an assignee's job are two
+    events in their calendar (two UIDs): neither supersedes the other."""
+    for assignments in (False, True):
+        calendars = {
+            r.recipient
+            for r in rows
+            if MailKind(r.kind) in IMIP_METHOD and MailKind(r.kind).to_assignee is assignments
+        }
+        if calendars:
+            uow.deliveries.drop_queued_calendar_mail(booking_id, calendars, assignments)
