@@ -196,6 +196,13 @@ def test_every_page_passes_axe_in_both_languages_and_widths(suite, config):
         submitted(audit, admin, "/teams/new", "new team, errors")
         visit(audit, admin, "/teams/infrastructure/edit", "edit team")
         visit(audit, admin, "/users", "people")
+        visit(audit, admin, "/lists", "categories and units")
+        visit(audit, admin, "/lists/categories/new", "new category")
+        visit(audit, admin, "/lists/units/new", "new unit")
+        visit(audit, admin, "/suppliers", "suppliers")
+        visit(audit, admin, "/suppliers/new", "new supplier")
+        for report in ("events", "occupancy", "services", "decisions"):
+            visit(audit, admin, f"/reports/{report}", f"report, {report}")
         visit(audit, admin, "/users/invite", "invite")
         submitted(audit, admin, "/users/invite", "invite, errors")
         admin.goto("/users?lang=en")
