@@ -73,17 +73,38 @@ def _postgres() -> Iterator[tuple[dict[str, str], dict]]:
         urls[service] = databases.create(f"evtest_{service}")
         upgrade(service, urls[service])
         engines[service] = create_engine(urls[service], poolclass=NullPool)
+        _SEEDED[service] = _seeded_rows(engines[service])
     yield urls, engines
     for engine in engines.values():
         engine.dispose()
     databases.drop_all()
 
 
+_SEEDED: dict[str, dict] = {}  # per service: the rows its migrations wrote, by table
+
+
+def _seeded_rows(engine) -> dict:
+    """The rows the migrations wrote (the default categories, say): each test starts with
+    them, as a fresh database does (TRUNCATE takes them with everything else)."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(engine)
+    seeded = {}
+    with engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            if table.name != "alembic_version":
+                rows = [dict(row._mapping) for row in conn.execute(table.select())]
+                if rows:
+                    seeded[table] = rows
+    return seeded
+
+
 def _postgres_urls(request) -> dict[str, str]:
     from sqlalchemy import text
 
     urls, engines = request.getfixturevalue("_postgres")
-    for engine in engines.values():
+    for service, engine in engines.items():
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL lock_timeout = '30s'"))
             tables = (
@@ -99,6 +120,8 @@ def _postgres_urls(request) -> dict[str, str]:
             if tables:
                 names = ", ".join(f'"{t}"' for t in tables)
                 conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            for table, rows in _SEEDED.get(service, {}).items():
+                conn.execute(table.insert(), rows)
     return {f"{service}_database_url": url for service, url in urls.items()}
 
 

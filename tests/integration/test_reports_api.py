@@ -234,10 +234,16 @@ def test_bookings_export_one_row_per_occurrence_and_line(api):
     assert {(r["hours"], r["opt_outs"], r["start"]) for r in recording} == {
         (2.0, 2, "2026-03-29T01:00:00+01:00")
     }
+    # who opted out: for the photographer's team on its studio line, not on the hall's
+    who = {r["resource_name"]: r["opted_out"] for r in recording}
+    assert who == {"Studio": "a@example.org, b@example.org", "Aula": None}
     private = next(r for r in rows if r["line_status"] == "pending")
     assert private["title"] is None  # Olle's private request, on another team's hall
     seen_by_infra = report(api, f"exports/bookings?{MARCH}")["rows"]
     assert next(r for r in seen_by_infra if r["line_status"] == "pending")["title"]
+    assert {r["opted_out"] for r in seen_by_infra if r["category"] == "recording"} == {
+        "a@example.org, b@example.org"
+    }
 
 
 def test_csv_and_xlsx_read_back(api):

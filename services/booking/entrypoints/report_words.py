@@ -36,6 +36,7 @@ HEADINGS = {
     "occurrence_status": N_("report_col_occurrence_status"),
     "open_hours": N_("report_col_open_hours"),
     "opt_outs": N_("report_col_opt_outs"),
+    "opted_out": N_("report_col_opted_out"),
     "p90_hours": N_("report_col_p90_hours"),
     "period": N_("report_col_period"),
     "reason": N_("report_col_reason"),

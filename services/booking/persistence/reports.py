@@ -366,7 +366,8 @@ def export_rows(
     """One row per occurrence starting in [start, end) and line of its booking: the
     booking, the occurrence, category and unit names, the line's resource, status,
     assignee, booked hours, hours delivered (for the whole line, as recorded) and the
-    number of participants who opted out of being recorded. A private booking's title is
+    number of participants who opted out of being recorded (and, to those who decide the
+    line, who: the photographer's list of whom not to record). A private booking's title is
     left out unless ``viewer`` (user id, infra?, team ids) organised it, is infra or admin,
     or decides on the line's resource as a team member."""
     user_id, infra, teams = viewer
@@ -384,6 +385,14 @@ def export_rows(
         .correlate(Booking)
         .scalar_subquery()
     )
+    # who opted out, by address: for whoever decides the line (infra, its team) alone
+    opted_out = (
+        select(func.aggregate_strings(RecordingOptOut.email, ", "))
+        .where(RecordingOptOut.booking_id == Booking.id)
+        .correlate(Booking)
+        .scalar_subquery()
+    )
+    decides = or_(literal(infra), Resource.team_id.in_(list(teams)) if teams else literal(False))
     stmt = (
         select(
             Booking.id.label("booking_id"),
@@ -406,6 +415,7 @@ def export_rows(
             (_seconds() / 3600.0).label("hours"),
             BookingLine.hours_delivered.label("hours_delivered"),
             opt_outs.label("opt_outs"),
+            case((decides, opted_out), else_=null()).label("opted_out"),
         )
         .select_from(Occurrence)
         .join(Booking, Booking.id == Occurrence.booking_id)

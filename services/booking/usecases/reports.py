@@ -315,6 +315,7 @@ EXPORT_COLUMNS = (
     "hours",
     "hours_delivered",
     "opt_outs",
+    "opted_out",
 )
 
 
@@ -333,6 +334,8 @@ def bookings_export(ctx: Context, actor: Actor, query: ReportQuery, language: st
             row["hours"] = _round(row["hours"])
             delivered = row["hours_delivered"]
             row["hours_delivered"] = None if delivered is None else _round(delivered)
+            if row["opted_out"]:  # the addresses in order, whatever the database's
+                row["opted_out"] = ", ".join(sorted(row["opted_out"].split(", ")))
             rows.append(row)
         totals = {
             "rows": len(rows),
