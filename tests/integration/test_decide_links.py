@@ -22,8 +22,9 @@ from services.booking.persistence.models import (
     BookingLine,
 )
 from services.booking.usecases import users
-from shared import decision_links
+from shared import decision_links, optout_links
 from shared.decision_links import Action, DecisionLink
+from shared.optout_links import OptOutLink
 from tests.support.booking import MONDAY, NOW, BookingApi, at
 
 MAILBOX = "kommunikation@example.org"
@@ -352,3 +353,28 @@ def test_the_decision_needs_the_forms_csrf_token(site):
     assert visitor.post(f"/decide/{token}", data={"csrf_token": "forged"}).status_code == 400
     assert site.app.test_client().post(f"/decide/{token}").status_code == 400  # no session
     assert site.everything() == before
+
+
+def test_a_participant_opting_out_of_being_recorded_leaves_a_decision_link_standing(site):
+    """An opt-out raises the revision, but changes nothing a decider decides on."""
+    booking_id = site.request["id"]
+    body = {
+        "participants": [{"email": "anna@example.org"}],
+        "recording": {"photo": True, "film": False, "notice": "Photos on the school's website"},
+    }
+    changed = site.patch(f"/api/v1/bookings/{booking_id}", site.organiser, body)
+    assert changed.status_code == 200, changed.get_json()
+    token = site.token(site.tove.email, revision=changed.get_json()["revision"])
+    link = OptOutLink(booking_id, "anna@example.org", "en")
+    opt_out = f"/optout/{optout_links.sign(site.config.secret_key, link)}"
+    visitor = site.app.test_client()
+    found = TOKEN.search(visitor.get(opt_out).get_data(as_text=True))
+    assert found, "no opt-out form"
+    assert visitor.post(opt_out, data={"csrf_token": found.group(1)}).status_code == 200
+    assert site.get(f"/api/v1/bookings/{booking_id}", site.admin).get_json()["recording"][
+        "opt_outs"
+    ] == ["anna@example.org"]
+
+    done = site.confirm(token)
+    assert done.status_code == 200, words(done)
+    assert site.lines()["photographer"] == ("approved", "tove@example.org")

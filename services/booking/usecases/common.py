@@ -248,6 +248,27 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Changes that leave what a decider decides on as it was: a participant opting out of being
+# recorded (or back in), who does an approved line's job. A decision link written before
+# them still stands.
+UNSEEN_BY_DECIDERS = frozenset({"opted_out", "opted_in", "assigned"})
+
+
+def changed_since(uow: UnitOfWork, booking: Booking, revision: int) -> bool:
+    """Whether the request changed, for its deciders, after ``revision``: every revision
+    since must be a change they do not decide on (the history has one entry each)."""
+    if booking.revision == revision:
+        return False
+    if booking.revision < revision:
+        return True
+    quiet = {
+        entry.revision
+        for entry in uow.bookings.history(booking.id)
+        if entry.revision > revision and entry.action in UNSEEN_BY_DECIDERS
+    }
+    return quiet != set(range(revision + 1, booking.revision + 1))
+
+
 def add_history(
     uow: UnitOfWork,
     booking: Booking,

@@ -40,6 +40,7 @@ from services.booking.usecases.common import (
     active_dates,
     add_history,
     bump,
+    changed_since,
     closures_during,
     held_blocks,
     line_blocks,
@@ -147,7 +148,7 @@ def _check_link(uow: UnitOfWork, booking: Booking, link: LinkUse | None) -> None
         return
     if not uow.bookings.use_link(link.link_id, booking.id):
         raise InvalidTransition(Msg("link_used"))
-    if link.revision != booking.revision:
+    if changed_since(uow, booking, link.revision):
         raise InvalidTransition(Msg("request_changed_since"))  # the use is rolled back
 
 

@@ -26,6 +26,7 @@ from services.booking.persistence.models import Booking
 from services.booking.persistence.repositories import UnitOfWork
 from services.booking.persistence.unit_of_work import Context
 from services.booking.readmodels import BookingView, LinkState, LinkView
+from services.booking.usecases.common import changed_since
 from services.booking.usecases.decisions import approve_booking, reject_booking
 from shared.auth import Principal
 from shared.config import Config
@@ -78,7 +79,7 @@ def open_link(ctx: Context, link: DecisionLink) -> LinkView:
         mine = _lines_of_link(booking, actor, link)
         if uow.bookings.link_used(link.link_id):
             state = LinkState.USED
-        elif booking.revision != link.revision:
+        elif changed_since(uow, booking, link.revision):
             state = LinkState.CHANGED
         else:
             state = LinkState.READY
