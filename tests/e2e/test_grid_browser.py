@@ -129,7 +129,8 @@ def test_book_from_the_grid_by_mouse_keyboard_and_phone(suite):
         page.goto(f"/grid?day={day.isoformat()}&kind=venue")
         shots.take(page, "grid day en")
         page.goto(f"/grid?week={iso_week(day)}&kind=venue&lang=sv")
-        assert "Önskad: Seminar room 1" in cell(page, "Seminar room 1", 10, day).inner_text()
+        # the resources named in Swedish: Seminar room 1 is Seminarierum 1
+        assert "Önskad: Seminarierum 1" in cell(page, "Seminar room 1", 10, day).inner_text()
         shots.take(page, "grid week sv")
         page.goto(f"/grid?day={day.isoformat()}&kind=venue&lang=sv")
         shots.take(page, "grid day sv")

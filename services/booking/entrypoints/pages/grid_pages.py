@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +24,7 @@ from services.booking.entrypoints.pages.formatting import date_words, local
 from services.booking.readmodels import GridView, ResourceView
 from services.booking.usecases import grid, resources
 from shared.events import Kind
+from shared.i18n import current_language
 from shared.messages import N_
 from shared.timezones import in_years
 
@@ -126,7 +127,10 @@ def grid_page():
 
 
 def _area(shown: Shown, found: GridView) -> dict[str, Any]:
-    """The grid's days, rows and cells, the links around it, and what the script needs."""
+    """The grid's days, rows and cells, the links around it, and what the script needs
+    (resources named in the reader's language, in the cells' labels too)."""
+    language = current_language()
+    found = replace(found, resources=tuple(r.localized(language) for r in found.resources))
     step = DAY_STEP if shown.day else WEEK_STEP
     words = date_words()
     by_resource: dict[str, dict[str, list]] = {
