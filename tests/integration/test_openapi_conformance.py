@@ -26,6 +26,7 @@ ADMIN = Principal("u-admin", "ada@example.org", "Ada Admin", "admin")
 
 RULES_BEYOND_THE_SCHEMA = {
     "end_before_start": "two fields compared: the end must come after the start",
+    "recording_notice_required": "two fields compared: photo or film needs the notice",
     "year_between": "a date-time's format cannot bound its year (1970 to 2200 here)",
     "slug_taken": "depends on what exists: a short name already in use",
     "team_slug_taken": "depends on what exists: a short name already in use",

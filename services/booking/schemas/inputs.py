@@ -41,6 +41,7 @@ from services.booking.domain.grid import MAX_GRID_DAYS
 from services.booking.schemas.parts import (
     MAX_RESOURCES,
     MAX_TEAM_MEMBERS,
+    PRINTABLE_PATTERN,
     SLUG,
     Count,
     OpeningHoursField,
@@ -230,7 +231,9 @@ class BookingInSchema(Stripped):
     start = ZonedDateTime(required=True)
     end = ZonedDateTime(required=True)
     resource_ids = fields.List(
-        fields.String(validate=validate.Length(min=1, max=80)),
+        fields.String(
+            validate=validate.Length(min=1, max=80), metadata={"pattern": PRINTABLE_PATTERN}
+        ),
         required=True,
         metadata={"uniqueItems": True},  # each once (by the same key): refused otherwise
         validate=Count(
